@@ -1,0 +1,86 @@
+"""Test matrix: each leg is one interpreter with one Django series.
+
+``make test`` runs every session below.  Interpreters are found on PATH or, on
+machines that keep them under pyenv, in ``$(pyenv root)/versions``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+def _works(executable: str) -> bool:
+    try:
+        subprocess.run([executable, "-c", "pass"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
+
+
+def interpreter(version: str) -> str:
+    """Path of a working ``python{version}``: PATH first, then pyenv's versions."""
+    found = shutil.which(f"python{version}")
+    if found and _works(found):
+        return found
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    for candidate in sorted((root / "versions").glob(f"{version}.*/bin/python"), reverse=True):
+        if _works(str(candidate)):
+            return str(candidate)
+    return f"python{version}"  # nox reports the missing interpreter
+
+
+PY311 = interpreter("3.11")
+PY313 = interpreter("3.13")
+LEGS = {
+    "py311-django52": (PY311, "Django>=5.2,<5.3"),
+    "py313-django6": (PY313, "Django>=6.0,<7"),
+}
+EXTRAS = ".[test,sqlalchemy,postgres]"
+
+
+def _tests(session: nox.Session, django: str) -> None:
+    session.install("-e", EXTRAS, django)
+    session.run(
+        "pytest",
+        "--cov",
+        "--cov-report=term",
+        *session.posargs,
+        env={"PYTHONWARNINGS": "error"},
+    )
+
+
+@nox.session(name="tests-py311-django52", python=PY311)
+def tests_py311_django52(session: nox.Session) -> None:
+    """Python 3.11 with Django 5.2 LTS."""
+    _tests(session, LEGS["py311-django52"][1])
+
+
+@nox.session(name="tests-py313-django6", python=PY313)
+def tests_py313_django6(session: nox.Session) -> None:
+    """Python 3.13 with the newest Django 6.x."""
+    _tests(session, LEGS["py313-django6"][1])
+
+
+@nox.session(python=PY311)
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy --strict on the core."""
+    session.install("-e", ".[lint,django,sqlalchemy]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(python=PY311)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with warnings as errors."""
+    session.install("-e", ".[docs]")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")

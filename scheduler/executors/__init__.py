@@ -1,0 +1,1 @@
+"""Executors: how a due run is carried out (immediate, thread, Celery, django.tasks)."""

@@ -1,0 +1,1 @@
+"""Stores: where jobs and runs live (memory, SQLAlchemy, Django)."""
