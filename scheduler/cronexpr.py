@@ -31,9 +31,18 @@ ALIASES = {
     "@hourly": "0 * * * *",
 }
 FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week", "second")
-_RANGES = ("0-59", "0-23", "1-31 (or L, 15W)", "1-12 or JAN-DEC", "0-7 or SUN-SAT (or 5L, 1#2)", "0-59")
+_RANGES = (
+    "0-59",
+    "0-23",
+    "1-31 (or L, 15W)",
+    "1-12 or JAN-DEC",
+    "0-7 or SUN-SAT (or 5L, 1#2)",
+    "0-59",
+)
 # Quartz and cronie spell "last Friday of the month" 5L; croniter wants L5.
 _LAST_WEEKDAY = re.compile(r"\b([0-7]|[a-z]{3})l\b")
+# croniter reads a one-value range such as 5-5 (or 5-5/10) as "*".
+_DEGENERATE = re.compile(r"^([0-9a-z]+)-\1(?:/\d+)?$")
 # Far enough to find Feb 29 on a Monday-only schedule (28-year cycle).
 _SEARCH_YEARS = 50
 _VALIDATION_START = datetime(2001, 1, 1)
@@ -44,12 +53,15 @@ class CronExpression:
     """A validated cron expression.
 
     ``fields`` holds five fields (minute hour day-of-month month day-of-week)
-    or six (the sixth counts seconds), aliases already expanded.  ``hash_key``
+    or six (the sixth counts seconds), aliases already expanded.  ``variants``
+    are the croniter expressions whose union is this one (see
+    :func:`_variants`), each known to match some real date.  ``hash_key``
     seeds Jenkins-style ``H`` fields; it is the job's name.
     """
 
     text: str
     fields: tuple[str, ...]
+    variants: tuple[tuple[str, ...], ...]
     hash_key: str = ""
 
     @property
@@ -65,24 +77,17 @@ class CronExpression:
         """
         return self.fields[0].startswith("*") or self.fields[1].startswith("*")
 
-    @property
-    def day_or(self) -> bool:
-        """Whether day-of-month and day-of-week are ORed (both restricted).
-
-        As in cron, a field starting with ``*`` (``*/2`` too) makes the two
-        fields ANDed.  croniter's default treats ``*/2`` as restricted.
-        """
-        return not (_unrestricted(self.fields[2]) or _unrestricted(self.fields[4]))
-
     def walls_after(self, wall: datetime) -> Iterator[datetime]:
         """Matching naive wall-clock times strictly after ``wall``, ascending, forever."""
-        iterator = _iterator(self.fields, self.hash_key, wall, self.day_or)
         while True:
-            yield iterator.get_next(datetime)
+            wall = self.next_wall(wall)
+            yield wall
 
     def next_wall(self, wall: datetime) -> datetime:
         """The first matching naive wall-clock time strictly after ``wall``."""
-        return _iterator(self.fields, self.hash_key, wall, self.day_or).get_next(datetime)
+        return min(
+            _iterator(fields, self.hash_key, wall).get_next(datetime) for fields in self.variants
+        )
 
     def describe(self) -> str:
         """A human sentence for the expression, such as ``At 02:30``."""
@@ -93,7 +98,7 @@ class CronExpression:
         options.verbose = False
         try:
             return str(get_description(self._describable(), options))
-        except Exception:  # noqa: BLE001 - a description is a courtesy, never a failure
+        except Exception:  # a description is a courtesy, never a failure
             return self.text
 
     def _describable(self) -> str:
@@ -101,7 +106,7 @@ class CronExpression:
         # values H hashed to for this job instead.
         fields = list(self.fields)
         if any("h" in field for field in fields):
-            expanded = croniter.expand(" ".join(fields), hash_id=self.hash_key)[0]
+            expanded = croniter.expand(" ".join(fields), hash_id=self.hash_key.encode())[0]
             fields = [
                 ",".join(str(value) for value in expanded[index]) if "h" in field else field
                 for index, field in enumerate(fields)
@@ -126,7 +131,7 @@ def parse_cron(text: str, hash_key: str = "") -> CronExpression:
             known = ", ".join(sorted(ALIASES))
             raise InvalidSchedule(f"unknown cron alias {normal!r}; known aliases: {known}")
         normal = ALIASES[alias]
-    fields = tuple(_LAST_WEEKDAY.sub(r"l\1", field.lower()) for field in normal.split(" "))
+    fields = tuple(_normal_field(field) for field in normal.split(" "))
     if len(fields) not in (5, 6):
         raise InvalidSchedule(
             f"cron expression {text!r} has {len(fields)} fields; expected 5 "
@@ -136,12 +141,32 @@ def parse_cron(text: str, hash_key: str = "") -> CronExpression:
         raise InvalidSchedule(f"cron expression {text!r} uses H, which needs a job name to hash")
     for index, field in enumerate(fields):
         _check_field(text, fields, index, field, hash_key)
-    expression = CronExpression(text=text.strip(), fields=fields, hash_key=hash_key)
+    variants = tuple(v for v in _variants(fields) if _ever_matches(v, hash_key))
+    if not variants:
+        raise InvalidSchedule(f"cron expression {text!r} never matches a real date")
+    return CronExpression(text=text.strip(), fields=fields, variants=variants, hash_key=hash_key)
+
+
+def _variants(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """croniter expressions, each ANDing its day fields, whose union is ``fields``.
+
+    Cron ORs day-of-month and day-of-week when both are restricted.  croniter
+    gets that OR wrong as soon as L, W or # is involved, so the OR is computed
+    here as a union of two expressions that each leave one day field open.
+    """
+    if _unrestricted(fields[2]) or _unrestricted(fields[4]):
+        return (fields,)
+    by_month_day = (*fields[:4], "*", *fields[5:])
+    by_week_day = (*fields[:2], "*", *fields[3:])
+    return (by_month_day, by_week_day)
+
+
+def _ever_matches(fields: tuple[str, ...], hash_key: str) -> bool:
     try:
-        expression.next_wall(_VALIDATION_START)
+        _iterator(fields, hash_key, _VALIDATION_START).get_next(datetime)
     except CroniterBadDateError:
-        raise InvalidSchedule(f"cron expression {text!r} never matches a real date") from None
-    return expression
+        return False
+    return True
 
 
 def _check_field(text: str, fields: tuple[str, ...], index: int, field: str, hash_key: str) -> None:
@@ -161,26 +186,31 @@ def _check_field(text: str, fields: tuple[str, ...], index: int, field: str, has
         ) from error
 
 
+def _normal_field(field: str) -> str:
+    parts = (_DEGENERATE.sub(r"\1", part) for part in field.lower().split(","))
+    return _LAST_WEEKDAY.sub(r"l\1", ",".join(parts))
+
+
 def _unrestricted(field: str) -> bool:
     return field.startswith(("*", "?"))
 
 
 @lru_cache(maxsize=1024)
-def _template(fields: tuple[str, ...], hash_key: str, day_or: bool) -> croniter:
+def _template(fields: tuple[str, ...], hash_key: str) -> croniter:
     return croniter(
         " ".join(fields),
         _VALIDATION_START,
-        day_or=day_or,
+        day_or=False,
         hash_id=hash_key or None,
         max_years_between_matches=_SEARCH_YEARS,
     )
 
 
-def _iterator(fields: tuple[str, ...], hash_key: str, wall: datetime, day_or: bool) -> croniter:
+def _iterator(fields: tuple[str, ...], hash_key: str, wall: datetime) -> croniter:
     # Building a croniter parses the expression (~80 us); copying the parsed
     # template and moving its cursor is several times cheaper.
     try:
-        template = _template(fields, hash_key, day_or)
+        template = _template(fields, hash_key)
     except CroniterBadCronError as error:  # pragma: no cover - parse_cron validated it
         raise InvalidSchedule(str(error)) from error
     iterator = copy.copy(template)

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .clock import ensure_aware_utc
 from .cronexpr import CronExpression, parse_cron
 from .durations import format_duration, parse_duration
-from .errors import InvalidSchedule
+from .errors import InvalidDuration, InvalidSchedule
 
 __all__ = ["Cron", "Every", "Once", "Schedule", "get_zone", "upcoming"]
 
@@ -180,7 +180,10 @@ class Every:
     anchor: datetime | None = None
 
     def __post_init__(self) -> None:
-        interval = parse_duration(self.interval)
+        try:
+            interval = parse_duration(self.interval)
+        except InvalidDuration as error:
+            raise InvalidSchedule(f"invalid interval: {error}") from None
         if interval <= timedelta(0):
             raise InvalidSchedule(f"an interval must be positive, got {format_duration(interval)}")
         object.__setattr__(self, "interval", interval)
