@@ -1,0 +1,104 @@
+"""The command line, driven the way a user drives it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scheduler.cli import main
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse exits on usage errors and --help
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_next_autumn_runs_once(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "next", "30 2 * * *", "--tz", "Europe/Berlin",
+        "--after", "2026-10-24T12:00:00+02:00", "--count", "3",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "2026-10-25T02:30:00+02:00",
+        "2026-10-26T02:30:00+01:00",
+        "2026-10-27T02:30:00+01:00",
+    ]
+
+
+def test_next_spring_runs_after_the_gap(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "next", "30 2 * * *", "--tz", "Europe/Berlin",
+        "--after", "2026-03-28T12:00:00+01:00", "--count", "2",
+    )  # fmt: skip
+    assert code == 0
+    assert out.splitlines() == ["2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"]
+
+
+def test_next_naive_after_is_read_in_the_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "next", "--every", "90m", "--tz", "Asia/Kolkata",
+        "--after", "2026-01-01T00:10:00", "--count", "2",
+    )  # fmt: skip
+    assert code == 0
+    assert out.splitlines() == ["2026-01-01T01:00:00+05:30", "2026-01-01T02:30:00+05:30"]
+
+
+def test_next_hash_uses_the_name(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("next", "H H * * *", "--after", "2026-01-01T00:00:00+00:00", "--count", "1")
+    a = run(capsys, *args, "--name", "backup-db")[1]
+    b = run(capsys, *args, "--name", "backup-db")[1]
+    others = {run(capsys, *args, "--name", f"job-{i}")[1] for i in range(6)}
+    assert a == b and len(others) > 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["next", "61 * * * *"], 1, "the minute field '61' is not valid"),
+        (["next", "* * * * *", "--tz", "Nowhere/X"], 1, "unknown time zone 'Nowhere/X'"),
+        (["next", "* * * * *", "--after", "yesterday"], 1, "is not an ISO-8601 instant"),
+        (["next", "--every", "soon"], 1, "invalid interval"),
+        (["next", "* * * * *", "--count", "0"], 2, "expected a number from 1 to 10000"),
+        (["next"], 2, "one of the arguments EXPR --every is required"),
+        (["next", "* * * * *", "--every", "5m"], 2, "not allowed with argument"),
+        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+        ([], 2, "usage: tickwork"),
+    ],
+)
+def test_bad_input_goes_to_stderr_with_an_exit_code(
+    capsys: pytest.CaptureFixture[str], argv: list[str], code: int, message: str
+) -> None:
+    got_code, out, err = run(capsys, *argv)
+    assert got_code == code
+    assert out == ""
+    assert message in err
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "Exit codes" in out
+    for command in ("next", "check"):
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0 and f"usage: tickwork {command}" in out
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("tickwork ")
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler", "next", "0 9 * * 1", "--tz", "Asia/Tokyo",
+         "--after", "2026-01-01T00:00:00+09:00", "--count", "1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "2026-01-05T09:00:00+09:00\n"
