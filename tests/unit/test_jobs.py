@@ -1,0 +1,656 @@
+"""JobSpec: validation, the start/end window, the definition hash, dict round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scheduler.errors import InvalidJob, InvalidSchedule, SchedulerError
+from scheduler.jobs import JobSpec, validate_field
+from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.schedules import Cron, Every, Once
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+PLUS_ONE = timezone(timedelta(hours=1))
+
+
+def nightly(**options: Any) -> JobSpec:
+    return JobSpec.build(
+        name="nightly-report",
+        task="reports.tasks.nightly",
+        cron="30 2 * * *",
+        timezone="Europe/Berlin",
+        **options,
+    )
+
+
+def full() -> JobSpec:
+    """A spec with every field away from its default."""
+    return nightly(
+        args=[1, "x", [2.5, None]],
+        kwargs={"full": True, "nested": {"k": [1, 2]}},
+        enabled=False,
+        start=datetime(2026, 1, 1, tzinfo=PLUS_ONE),
+        end=datetime(2027, 1, 1, tzinfo=PLUS_ONE),
+        catchup=CatchupPolicy.ALL,
+        max_catchup=10,
+        catchup_window=timedelta(hours=6),
+        overlap=OverlapPolicy.QUEUE,
+        jitter=timedelta(seconds=30, microseconds=250),
+        timeout=timedelta(minutes=10),
+        retries=3,
+        retry_backoff=timedelta(seconds=30),
+        retry_backoff_max=timedelta(hours=2),
+        executor="celery",
+        queue="reports",
+        description="Nightly sales report",
+        source=JobSource.ADMIN,
+    )
+
+
+# --- building ------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    spec = JobSpec(name="ping", task="app.tasks.ping", schedule=Every(timedelta(minutes=15)))
+    assert spec.args == ()
+    assert spec.kwargs == {}
+    assert spec.timezone == "UTC"
+    assert spec.enabled is True
+    assert (spec.start, spec.end) == (None, None)
+    assert spec.catchup is CatchupPolicy.ONCE
+    assert spec.max_catchup == 100
+    assert spec.catchup_window is None
+    assert spec.overlap is OverlapPolicy.SKIP
+    assert spec.jitter == timedelta(0)
+    assert spec.timeout is None
+    assert spec.retries == 0
+    assert spec.retry_backoff == timedelta(seconds=10)
+    assert spec.retry_backoff_max == timedelta(hours=1)
+    assert spec.executor == "default"
+    assert spec.queue is None
+    assert spec.description == ""
+    assert spec.source is JobSource.CODE
+
+
+def test_build_cron_reads_the_zone_and_hashes_by_name() -> None:
+    spec = JobSpec.build(name="spread", task="a.b", cron="H H * * *", timezone="Europe/Berlin")
+    assert spec.schedule == Cron("H H * * *", tz="Europe/Berlin", hash_key="spread")
+    assert spec.timezone == "Europe/Berlin"
+    other = JobSpec.build(name="other", task="a.b", cron="H H * * *", timezone="Europe/Berlin")
+    assert spec.next_after(T0) != other.next_after(T0)
+
+
+def test_build_every_is_anchored_to_start() -> None:
+    start = datetime(2026, 1, 1, 9, 10, tzinfo=UTC)
+    spec = JobSpec.build(name="tick", task="a.b", every="1h30m", start=start)
+    assert spec.schedule == Every(timedelta(minutes=90), anchor=start)
+    assert spec.next_after(T0) == start
+    assert spec.next_after(start) == datetime(2026, 1, 1, 10, 40, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("every", ["15m", 900, 900.0, timedelta(minutes=15)])
+def test_build_every_accepts_any_duration_form(every: str | int | float | timedelta) -> None:
+    spec = JobSpec.build(name="tick", task="a.b", every=every)
+    assert spec.schedule == Every(timedelta(minutes=15))
+
+
+def test_build_at() -> None:
+    spec = JobSpec.build(name="launch", task="a.b", at=datetime(2026, 12, 1, 9, tzinfo=PLUS_ONE))
+    assert spec.schedule == Once(datetime(2026, 12, 1, 8, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("schedule", "found"),
+    [
+        ({}, "none"),
+        ({"cron": "* * * * *", "every": "1m"}, "cron and every"),
+        ({"cron": "* * * * *", "every": "1m", "at": T0}, "cron and every and at"),
+    ],
+)
+def test_build_takes_exactly_one_schedule(schedule: dict[str, Any], found: str) -> None:
+    with pytest.raises(InvalidJob) as caught:
+        JobSpec.build(name="x", task="a.b", **schedule)
+    assert str(caught.value) == f"job 'x': give exactly one of cron, every or at, got {found}"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (
+            {"cron": "61 * * * *"},
+            "job 'x': cron: cron expression '61 * * * *': the minute field '61' is not valid "
+            "(allowed: 0-59)",
+        ),
+        ({"every": "0s"}, "job 'x': every: an interval must be positive, got 0s"),
+        (
+            {"every": "soon"},
+            "job 'x': every: expected a duration such as '90s', '15m', '1h30m' or '2d', got 'soon'",
+        ),
+        (
+            {"at": datetime(2026, 1, 1)},
+            "job 'x': at: at must be timezone-aware, got naive 2026-01-01T00:00:00",
+        ),
+        (
+            {"cron": "* * * * *", "timezone": "Mars/Base"},
+            "job 'x': cron: unknown time zone 'Mars/Base'; use an IANA name such as "
+            "'Europe/Berlin' or 'UTC'",
+        ),
+    ],
+)
+def test_build_reports_bad_schedules(schedule: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidSchedule) as caught:
+        JobSpec.build(name="x", task="a.b", **schedule)
+    assert str(caught.value) == message
+
+
+def test_build_checks_start_before_using_it_as_anchor() -> None:
+    with pytest.raises(InvalidJob) as caught:
+        JobSpec.build(name="x", task="a.b", every="1m", start="2026-01-01")
+    assert str(caught.value) == (
+        "job 'x': start: expected a timezone-aware datetime or None, got '2026-01-01'"
+    )
+
+
+def test_values_are_normalised() -> None:
+    spec = full()
+    assert spec.args == (1, "x", [2.5, None])
+    assert spec.kwargs == {"full": True, "nested": {"k": [1, 2]}}
+    assert spec.start == datetime(2025, 12, 31, 23, tzinfo=UTC)
+    assert spec.start is not None and spec.start.tzinfo is UTC
+    assert spec.end == datetime(2026, 12, 31, 23, tzinfo=UTC)
+
+
+def test_arguments_become_what_json_gives_back() -> None:
+    spec = nightly(args=[(1, 2)], kwargs={"pair": (3, 4)})
+    assert spec.args == ([1, 2],)
+    assert spec.kwargs == {"pair": [3, 4]}
+
+
+def test_policies_may_be_given_as_strings() -> None:
+    spec = nightly(catchup="all", overlap="queue", source="yaml")
+    assert spec.catchup is CatchupPolicy.ALL
+    assert spec.overlap is OverlapPolicy.QUEUE
+    assert spec.source is JobSource.YAML
+
+
+def test_time_zone_name_is_canonical() -> None:
+    spec = JobSpec(name="x", task="a.b", schedule=Once(T0), timezone="UTC")
+    assert spec.timezone == "UTC"
+
+
+def test_spec_does_not_share_mutable_arguments() -> None:
+    kwargs: dict[str, Any] = {"items": [1]}
+    spec = nightly(kwargs=kwargs)
+    kwargs["items"].append(2)
+    assert spec.kwargs == {"items": [1]}
+    exported = spec.to_dict()["kwargs"]
+    assert isinstance(exported, dict)
+    items = exported["items"]
+    assert isinstance(items, list)
+    items.append(3)
+    assert spec.kwargs == {"items": [1]}
+
+
+def test_frozen_slotted_keyword_only() -> None:
+    spec = nightly()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.retries = 3  # type: ignore[misc]
+    assert not hasattr(spec, "__dict__")
+    with pytest.raises(TypeError):
+        JobSpec("x", "a.b", Once(T0))  # type: ignore[call-arg]
+
+
+def test_replace_validates_again() -> None:
+    spec = nightly()
+    assert dataclasses.replace(spec, retries=5).retries == 5
+    with pytest.raises(InvalidJob, match="retries: expected an integer from 0 to 100, got 101"):
+        dataclasses.replace(spec, retries=101)
+
+
+def test_specs_are_hashable_and_compare_by_content() -> None:
+    assert nightly() == nightly()
+    assert hash(nightly()) == hash(nightly())
+    assert len({nightly(), nightly(), nightly(retries=1)}) == 2
+    assert nightly() != nightly(retries=1)
+
+
+# --- validation ---------------------------------------------------------------------
+
+NAME_RULE = "expected 1-200 characters of letters, digits, '_', '.', ':' or '-'"
+TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered task name"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": ""}, f"job name: {NAME_RULE}, got ''"),
+        ({"name": "a b"}, f"job name: {NAME_RULE}, got 'a b'"),
+        ({"name": "x" * 201}, f"job name: {NAME_RULE}, got '{'x' * 201}'"),
+        ({"name": "naïve"}, f"job name: {NAME_RULE}, got 'naïve'"),
+        ({"name": 7}, f"job name: {NAME_RULE}, got 7"),
+        ({"task": ""}, f"job 'n': task: {TASK_RULE}, got ''"),
+        ({"task": "app..send"}, f"job 'n': task: {TASK_RULE}, got 'app..send'"),
+        ({"task": "app.tasks.send()"}, f"job 'n': task: {TASK_RULE}, got 'app.tasks.send()'"),
+        ({"task": "os.system; rm"}, f"job 'n': task: {TASK_RULE}, got 'os.system; rm'"),
+        (
+            {"schedule": "* * * * *"},
+            "job 'n': schedule: expected a Cron, Every or Once schedule, got '* * * * *'",
+        ),
+        ({"args": "abc"}, "job 'n': args: expected a list of JSON values, got 'abc'"),
+        (
+            {"args": [{1, 2}]},
+            "job 'n': args: expected JSON values only, got [{1, 2}] "
+            "(Object of type set is not JSON serializable)",
+        ),
+        (
+            {"args": [float("inf")]},
+            "job 'n': args: expected JSON values only, got [inf] "
+            "(Out of range float values are not JSON compliant)",
+        ),
+        (
+            {"kwargs": [1]},
+            "job 'n': kwargs: expected a mapping of JSON values with string keys, got [1]",
+        ),
+        (
+            {"kwargs": {1: "x"}},
+            "job 'n': kwargs: expected a mapping of JSON values with string keys, got {1: 'x'}",
+        ),
+        (
+            {"kwargs": {"when": T0}},
+            "job 'n': kwargs: expected JSON values only, got {'when': "
+            "datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)} "
+            "(Object of type datetime is not JSON serializable)",
+        ),
+        (
+            {"timezone": 5},
+            "job 'n': timezone: expected an IANA time zone name such as 'Europe/Berlin', got 5",
+        ),
+        ({"enabled": "yes"}, "job 'n': enabled: expected True or False, got 'yes'"),
+        ({"enabled": 1}, "job 'n': enabled: expected True or False, got 1"),
+        (
+            {"start": datetime(2026, 1, 1)},
+            "job 'n': start: expected a timezone-aware datetime or None, "
+            "got datetime.datetime(2026, 1, 1, 0, 0)",
+        ),
+        (
+            {"end": "2026-01-01T00:00:00Z"},
+            "job 'n': end: expected a timezone-aware datetime or None, got '2026-01-01T00:00:00Z'",
+        ),
+        (
+            {"catchup": "sometimes"},
+            "job 'n': catchup: expected one of 'once', 'all', 'skip', got 'sometimes'",
+        ),
+        (
+            {"overlap": OverlapPolicy},
+            "job 'n': overlap: expected one of 'skip', 'allow', 'queue', "
+            "got <enum 'OverlapPolicy'>",
+        ),
+        ({"source": "git"}, "job 'n': source: expected one of 'yaml', 'admin', 'code', got 'git'"),
+        ({"max_catchup": 0}, "job 'n': max_catchup: expected an integer of at least 1, got 0"),
+        ({"max_catchup": 2.0}, "job 'n': max_catchup: expected an integer of at least 1, got 2.0"),
+        (
+            {"catchup_window": timedelta(0)},
+            "job 'n': catchup_window: expected a positive duration (timedelta) or None, "
+            "got datetime.timedelta(0)",
+        ),
+        (
+            {"jitter": timedelta(seconds=-1)},
+            "job 'n': jitter: expected a duration of zero or more (timedelta), "
+            "got datetime.timedelta(days=-1, seconds=86399)",
+        ),
+        (
+            {"jitter": "30s"},
+            "job 'n': jitter: expected a duration of zero or more (timedelta), got '30s'",
+        ),
+        (
+            {"timeout": timedelta(0)},
+            "job 'n': timeout: expected a positive duration (timedelta) or None, "
+            "got datetime.timedelta(0)",
+        ),
+        ({"retries": -1}, "job 'n': retries: expected an integer from 0 to 100, got -1"),
+        ({"retries": 101}, "job 'n': retries: expected an integer from 0 to 100, got 101"),
+        ({"retries": True}, "job 'n': retries: expected an integer from 0 to 100, got True"),
+        (
+            {"retry_backoff": None},
+            "job 'n': retry_backoff: expected a duration of zero or more (timedelta), got None",
+        ),
+        (
+            {"retry_backoff_max": 10},
+            "job 'n': retry_backoff_max: expected a duration of zero or more (timedelta), got 10",
+        ),
+        ({"executor": ""}, "job 'n': executor: expected a non-empty string, got ''"),
+        ({"queue": " "}, "job 'n': queue: expected a non-empty string or None, got ' '"),
+        ({"description": None}, "job 'n': description: expected a string, got None"),
+        (
+            {"start": datetime(2026, 2, 1, tzinfo=UTC), "end": datetime(2026, 2, 1, tzinfo=UTC)},
+            "job 'n': start must be before end, got start 2026-02-01T00:00:00+00:00 "
+            "and end 2026-02-01T00:00:00+00:00",
+        ),
+        (
+            {"timezone": "Europe/Paris"},
+            "job 'n': schedule: the cron expression is read in 'UTC' but the job's timezone "
+            "is 'Europe/Paris'; build it with Cron(expr, tz=timezone) or JobSpec.build()",
+        ),
+    ],
+)
+def test_invalid_fields_are_named_with_their_value(changes: dict[str, Any], message: str) -> None:
+    values: dict[str, Any] = {"name": "n", "task": "a.b", "schedule": Cron("* * * * *")}
+    with pytest.raises(InvalidJob) as caught:
+        JobSpec(**{**values, **changes})
+    assert str(caught.value) == message
+
+
+def test_unknown_time_zone_is_an_invalid_schedule() -> None:
+    with pytest.raises(InvalidSchedule) as caught:
+        JobSpec(name="n", task="a.b", schedule=Once(T0), timezone="Mars/Base")
+    assert str(caught.value) == (
+        "job 'n': timezone: unknown time zone 'Mars/Base'; use an IANA name such as "
+        "'Europe/Berlin' or 'UTC'"
+    )
+    assert isinstance(caught.value, SchedulerError)
+    assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "name", ["a", "x" * 200, "nightly-report", "billing.send_invoices", "tenant:42:cleanup", "A_1"]
+)
+def test_valid_names(name: str) -> None:
+    assert JobSpec(name=name, task="a.b", schedule=Once(T0)).name == name
+
+
+@pytest.mark.parametrize("task", ["send", "app.tasks.send", "_private.Task2", "proj.celery.add"])
+def test_valid_tasks(task: str) -> None:
+    assert JobSpec(name="n", task=task, schedule=Once(T0)).task == task
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("retries", 0),
+        ("retries", 100),
+        ("max_catchup", 1),
+        ("jitter", timedelta(0)),
+        ("retry_backoff", timedelta(0)),
+        ("queue", None),
+        ("description", ""),
+    ],
+)
+def test_boundary_values_are_accepted(field: str, value: Any) -> None:
+    spec = dataclasses.replace(nightly(), **{field: value})
+    assert getattr(spec, field) == value
+
+
+def test_validate_field_checks_one_field() -> None:
+    assert validate_field("retries", 3) == 3
+    assert validate_field("catchup", "skip") is CatchupPolicy.SKIP
+    assert validate_field("args", [1, (2,)]) == (1, [2])
+    with pytest.raises(InvalidJob) as caught:
+        validate_field("retries", 101)
+    assert str(caught.value) == "expected an integer from 0 to 100, got 101"
+    with pytest.raises(InvalidJob, match="unknown job field 'colour'"):
+        validate_field("colour", "red")
+
+
+# --- next_after and the window ---------------------------------------------------
+
+
+def test_next_after_is_strictly_after() -> None:
+    spec = JobSpec.build(name="n", task="a.b", cron="0 * * * *")
+    assert spec.next_after(T0) == T0 + timedelta(hours=1)
+    assert spec.next_after(T0 - timedelta(microseconds=1)) == T0
+
+
+def test_next_after_never_before_start_and_start_is_included() -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    spec = JobSpec.build(name="n", task="a.b", cron="0 0 * * *", start=start)
+    assert spec.next_after(T0) == start
+    assert spec.next_after(start) == start + timedelta(days=1)
+
+
+def test_next_after_start_between_slots() -> None:
+    start = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
+    spec = JobSpec.build(name="n", task="a.b", cron="0 * * * *", start=start)
+    assert spec.next_after(T0) == datetime(2026, 3, 1, 1, tzinfo=UTC)
+
+
+def test_next_after_end_is_inclusive_then_none() -> None:
+    end = datetime(2026, 1, 3, tzinfo=UTC)
+    spec = JobSpec.build(name="n", task="a.b", cron="0 0 * * *", end=end)
+    assert spec.next_after(T0) == datetime(2026, 1, 2, tzinfo=UTC)
+    assert spec.next_after(datetime(2026, 1, 2, tzinfo=UTC)) == end
+    assert spec.next_after(end) is None
+    assert spec.next_after(end + timedelta(days=30)) is None
+
+
+def test_next_after_once_outside_the_window_is_none() -> None:
+    spec = JobSpec.build(name="n", task="a.b", at=T0, end=T0 - timedelta(seconds=1), start=None)
+    assert spec.next_after(T0 - timedelta(days=1)) is None
+
+
+def test_next_after_returns_utc_and_refuses_naive() -> None:
+    spec = nightly()
+    after = datetime(2026, 3, 28, 12, tzinfo=PLUS_ONE)
+    due = spec.next_after(after)
+    assert due == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 CEST, after the gap
+    assert due is not None and due.tzinfo is UTC
+    with pytest.raises(ValueError, match="must be timezone-aware"):
+        spec.next_after(datetime(2026, 1, 1))
+
+
+def test_next_after_ignores_enabled() -> None:
+    assert nightly(enabled=False).next_after(T0) == nightly().next_after(T0)
+
+
+def test_describe_is_the_schedule_description() -> None:
+    assert nightly().describe() == Cron("30 2 * * *", tz="Europe/Berlin").describe()
+    assert JobSpec.build(name="n", task="a.b", every="15m").describe() == "every 15m"
+
+
+# --- definition_hash ----------------------------------------------------------------
+
+CANONICAL = (
+    '{"args":[1,"x"],"catchup":"once","catchup_window":null,"description":"",'
+    '"enabled":true,"end":null,"executor":"default","jitter":0,"kwargs":{"full":true},'
+    '"max_catchup":100,"name":"nightly-report","overlap":"skip","queue":null,"retries":0,'
+    '"retry_backoff":10,"retry_backoff_max":3600,'
+    '"schedule":{"cron":"30 2 * * *","hash_key":"nightly-report"},"source":"code",'
+    '"start":null,"task":"reports.tasks.nightly","timeout":null,"timezone":"Europe/Berlin"}'
+)
+
+
+def test_definition_hash_is_sha256_of_canonical_json() -> None:
+    spec = nightly(args=[1, "x"], kwargs={"full": True})
+    assert json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":")) == CANONICAL
+    expected = hashlib.sha256(CANONICAL.encode()).hexdigest()
+    assert spec.definition_hash() == expected
+    # Pinned: stored hashes must survive upgrades of Python and of this library.
+    assert expected == "f3bc7fefc3839842287f6bb38b623ea8322e9debf1a8ac62ec3282d6ec1387b6"
+
+
+def test_definition_hash_is_the_same_in_every_process() -> None:
+    code = (
+        "from scheduler.jobs import JobSpec\n"
+        "print(JobSpec.build(name='nightly-report', task='reports.tasks.nightly',"
+        " cron='30 2 * * *', timezone='Europe/Berlin', args=[1, 'x'],"
+        " kwargs={'full': True}).definition_hash())"
+    )
+    outputs = set()
+    for seed in ("0", "1", "987"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        outputs.add(result.stdout.strip())
+    assert outputs == {"f3bc7fefc3839842287f6bb38b623ea8322e9debf1a8ac62ec3282d6ec1387b6"}
+
+
+def test_equal_content_gives_equal_hash() -> None:
+    berlin = nightly(start=datetime(2026, 1, 1, 1, tzinfo=PLUS_ONE), kwargs={"a": 1, "b": 2})
+    utc = nightly(start=datetime(2026, 1, 1, tzinfo=UTC), kwargs={"b": 2, "a": 1})
+    assert berlin == utc
+    assert berlin.definition_hash() == utc.definition_hash()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "other", "schedule": Cron("30 2 * * *", tz="Europe/Berlin", hash_key="other")},
+        {"task": "reports.tasks.weekly"},
+        {"schedule": Cron("31 2 * * *", tz="Europe/Berlin", hash_key="nightly-report")},
+        {"schedule": Cron("30 2 * * *", tz="Europe/Berlin")},
+        {"args": (1,)},
+        {"kwargs": {"full": False}},
+        {"timezone": "UTC", "schedule": Cron("30 2 * * *", hash_key="nightly-report")},
+        {"enabled": False},
+        {"start": T0},
+        {"end": T0},
+        {"catchup": CatchupPolicy.SKIP},
+        {"max_catchup": 5},
+        {"catchup_window": timedelta(hours=1)},
+        {"overlap": OverlapPolicy.ALLOW},
+        {"jitter": timedelta(microseconds=1)},
+        {"timeout": timedelta(minutes=1)},
+        {"retries": 1},
+        {"retry_backoff": timedelta(seconds=11)},
+        {"retry_backoff_max": timedelta(hours=2)},
+        {"executor": "celery"},
+        {"queue": "io"},
+        {"description": "changed"},
+        {"source": JobSource.YAML},
+    ],
+)
+def test_every_field_is_part_of_the_hash(changes: dict[str, Any]) -> None:
+    spec = nightly()
+    assert dataclasses.replace(spec, **changes).definition_hash() != spec.definition_hash()
+
+
+# --- to_dict / from_dict ---------------------------------------------------------------
+
+
+def test_to_dict_is_json_safe() -> None:
+    data = full().to_dict()
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
+    assert data["start"] == "2025-12-31T23:00:00+00:00"
+    assert data["jitter"] == 30.00025
+    assert data["timeout"] == 600
+    assert data["catchup"] == "all"
+    assert type(data["catchup"]) is str
+    assert data["schedule"] == {"cron": "30 2 * * *", "hash_key": "nightly-report"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "schedule"),
+    [
+        (full(), {"cron": "30 2 * * *", "hash_key": "nightly-report"}),
+        (JobSpec.build(name="n", task="a.b", every="15m"), {"every": 900, "anchor": None}),
+        (
+            JobSpec.build(name="n", task="a.b", every="90s", start=T0),
+            {"every": 90, "anchor": "2026-01-01T00:00:00+00:00"},
+        ),
+        (JobSpec.build(name="n", task="a.b", at=T0), {"at": "2026-01-01T00:00:00+00:00"}),
+    ],
+)
+def test_round_trip(spec: JobSpec, schedule: dict[str, Any]) -> None:
+    data = spec.to_dict()
+    assert data["schedule"] == schedule
+    again = JobSpec.from_dict(json.loads(json.dumps(data)))
+    assert again == spec
+    assert again.definition_hash() == spec.definition_hash()
+
+
+def test_from_dict_needs_only_the_essentials() -> None:
+    spec = JobSpec.from_dict({"name": "n", "task": "a.b", "schedule": {"every": "15m"}})
+    assert spec == JobSpec.build(name="n", task="a.b", every="15m")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"colour": "red"}, "job data: unknown fields 'colour'"),
+        ({"schedule": None}, "job 'n': schedule: expected a mapping with one of 'cron', "),
+        ({"schedule": {"cron": "* * * * *", "at": "x"}}, "with one of 'cron', 'every' or 'at'"),
+        ({"schedule": {"every": [1]}}, "job 'n': schedule: expected a number of seconds or"),
+        ({"schedule": {"at": "tomorrow"}}, "job 'n': schedule: expected an ISO-8601 string"),
+        ({"jitter": "soon"}, "job 'n': jitter: expected a duration such as '90s'"),
+        ({"timeout": [1]}, "job 'n': timeout: expected a number of seconds or a duration"),
+        ({"start": 5}, "job 'n': start: expected an ISO-8601 string, got 5"),
+        ({"end": "2026-13-01"}, "job 'n': end: expected an ISO-8601 string, got '2026-13-01'"),
+        ({"retries": "3"}, "job 'n': retries: expected an integer from 0 to 100, got '3'"),
+    ],
+)
+def test_from_dict_rejects(changes: dict[str, Any], message: str) -> None:
+    data = {"name": "n", "task": "a.b", "schedule": {"every": 60}, **changes}
+    with pytest.raises(InvalidJob, match=message.replace("(", r"\(")):
+        JobSpec.from_dict(data)
+
+
+def test_from_dict_missing_fields() -> None:
+    with pytest.raises(InvalidJob) as caught:
+        JobSpec.from_dict({"name": "n"})
+    assert str(caught.value) == "job data: missing fields 'schedule', 'task'"
+
+
+JSON_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+AWARE = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+DURATIONS = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=400))
+
+
+@given(
+    args=st.lists(JSON_VALUES, max_size=4),
+    kwargs=st.dictionaries(st.text(), JSON_VALUES, max_size=4),
+    every=DURATIONS,
+    start=st.none() | AWARE,
+    jitter=DURATIONS,
+    timeout=st.none() | DURATIONS,
+    retries=st.integers(min_value=0, max_value=100),
+    description=st.text(),
+)
+def test_round_trip_property(
+    args: list[Any],
+    kwargs: dict[str, Any],
+    every: timedelta,
+    start: datetime | None,
+    jitter: timedelta,
+    timeout: timedelta | None,
+    retries: int,
+    description: str,
+) -> None:
+    spec = JobSpec.build(
+        name="prop",
+        task="a.b",
+        every=every,
+        args=args,
+        kwargs=kwargs,
+        start=start,
+        jitter=jitter,
+        timeout=timeout,
+        retries=retries,
+        description=description,
+    )
+    again = JobSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec
+    assert again.definition_hash() == spec.definition_hash()
