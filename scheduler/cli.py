@@ -34,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for issue in error.issues:
             print(issue, file=sys.stderr)
         count = len(error.issues)
-        print(f"{count} error{'s' if count != 1 else ''} found; nothing was loaded.", file=sys.stderr)
+        plural = "s" if count != 1 else ""
+        print(f"{count} error{plural} found; nothing was loaded.", file=sys.stderr)
         return EXIT_INVALID
     except SchedulerError as error:
         print(f"tickwork: error: {error}", file=sys.stderr)
@@ -68,7 +69,7 @@ def _add_next(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sub.add_argument(
         "--after",
         metavar="ISO",
-        help="start strictly after this instant (default now); without an offset it is read in --tz",
+        help="start strictly after this instant (default now); read in --tz if it has no offset",
     )
     sub.add_argument("--count", type=_positive, default=5, metavar="N", help="how many (default 5)")
     sub.add_argument("--name", default="", help="job name that seeds H fields")

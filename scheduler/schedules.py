@@ -5,7 +5,7 @@ strictly after ``instant`` at which the job is due, timezone-aware in UTC, or
 ``None`` when it will never be due again.  Schedules know nothing of storage.
 
 Cron expressions are read in the job's wall-clock time and follow cronie's
-rules across daylight-saving changes (see ``docs/time-and-dst.md``):
+rules across daylight-saving changes (see ``docs/concepts/time-and-dst.md``):
 
 * spring forward by less than 3 hours: a *fixed-time* job whose wall time falls
   in the gap runs once, at the first real instant after the gap; a *wildcard*

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
@@ -594,7 +595,7 @@ def test_runs_are_aware_strictly_after_and_strictly_increasing(
     assert len(fires) == 6
     assert all(f.tzinfo is UTC for f in fires)
     assert fires[0] > after
-    assert all(a < b for a, b in zip(fires, fires[1:], strict=False))
+    assert all(a < b for a, b in pairwise(fires))
 
 
 @settings(max_examples=200, deadline=None)
