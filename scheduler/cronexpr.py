@@ -43,6 +43,8 @@ _RANGES = (
 _LAST_WEEKDAY = re.compile(r"\b([0-7]|[a-z]{3})l\b")
 # croniter reads a one-value range such as 5-5 (or 5-5/10) as "*".
 _DEGENERATE = re.compile(r"^([0-9a-z]+)-\1(?:/\d+)?$")
+# A Jenkins-style hashed part: H, H/15, H(0-29) or H(0-29)/10.
+_HASH_PART = re.compile(r"^h(?:$|[/(])")
 # Far enough to find Feb 29 on a Monday-only schedule (28-year cycle).
 _SEARCH_YEARS = 50
 _VALIDATION_START = datetime(2001, 1, 1)
@@ -105,10 +107,10 @@ class CronExpression:
         # cron-descriptor wants seconds first and does not know H: describe the
         # values H hashed to for this job instead.
         fields = list(self.fields)
-        if any("h" in field for field in fields):
+        if self.hash_key:
             expanded = croniter.expand(" ".join(fields), hash_id=self.hash_key.encode())[0]
             fields = [
-                ",".join(str(value) for value in expanded[index]) if "h" in field else field
+                ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
                 for index, field in enumerate(fields)
             ]
         if self.has_seconds:
@@ -118,6 +120,22 @@ class CronExpression:
 
 def parse_cron(text: str, hash_key: str = "") -> CronExpression:
     """Validate ``text`` and return a :class:`CronExpression`.
+
+    ``hash_key`` matters only when a field uses ``H``; otherwise it is dropped
+    so that the many jobs sharing an expression share one parsed result.
+    """
+    if not isinstance(text, str) or not _uses_hash(text):
+        hash_key = ""
+    return _parse_cron(text, hash_key)
+
+
+def _uses_hash(text: str) -> bool:
+    return any(_HASH_PART.match(part) for part in text.lower().replace(",", " ").split())
+
+
+@lru_cache(maxsize=4096)
+def _parse_cron(text: str, hash_key: str) -> CronExpression:
+    """:func:`parse_cron`, cached: the result is immutable; errors are not cached.
 
     Raises :class:`~scheduler.errors.InvalidSchedule` naming the field that is
     wrong and its allowed range, or saying that the expression never matches.
@@ -137,7 +155,7 @@ def parse_cron(text: str, hash_key: str = "") -> CronExpression:
             f"cron expression {text!r} has {len(fields)} fields; expected 5 "
             "(minute hour day-of-month month day-of-week) or 6 (with seconds last)"
         )
-    if any("h" in field for field in fields) and not hash_key:
+    if not hash_key and _uses_hash(" ".join(fields)):
         raise InvalidSchedule(f"cron expression {text!r} uses H, which needs a job name to hash")
     for index, field in enumerate(fields):
         _check_field(text, fields, index, field, hash_key)

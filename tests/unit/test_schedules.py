@@ -450,6 +450,7 @@ def _days(expr: str, after: str, count: int) -> list[str]:
         ("0 0 15 * 5L", ["2026-01-15", "2026-01-30"]),  # OR with a last weekday
         ("0 0 31 2 0", ["2026-02-01", "2026-02-08"]),  # 31 Feb never; Sundays in Feb
         ("0 0 5-5 * *", ["2026-01-05", "2026-02-05"]),  # croniter reads 5-5 as *
+        ("0 0 * * THU", ["2026-01-08", "2026-01-15"]),  # the h in THU is not H
     ],
 )
 def test_cron_syntax(expr: str, expected: list[str]) -> None:
@@ -467,6 +468,23 @@ def test_seconds_field() -> None:
     cron = Cron("* * * * * */20")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     assert [d.second for d in upcoming(cron, start, 4)] == [20, 40, 0, 20]
+
+
+def test_jobs_sharing_an_expression_share_one_parse() -> None:
+    assert (
+        Cron("*/5 * * * *", hash_key="a").expression is Cron("*/5 * * * *", hash_key="b").expression
+    )
+    assert (
+        Cron("H * * * *", hash_key="a").expression is not Cron("H * * * *", hash_key="b").expression
+    )
+
+
+def test_hash_forms() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    minutes = [d.minute for d in upcoming(Cron("H(0-29)/10 * * * *", hash_key="x"), start, 3)]
+    assert minutes[1] - minutes[0] == 10 and all(m < 30 for m in minutes[:3])
+    with pytest.raises(InvalidSchedule, match="uses H"):
+        Cron("0 0 * * thu,H")
 
 
 def test_hashed_fields_are_stable_per_job_and_spread_between_jobs() -> None:
