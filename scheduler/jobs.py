@@ -267,8 +267,27 @@ def _json_copy(value: list[Any] | tuple[Any, ...] | dict[str, Any]) -> Any:
         return type(value)()
     try:
         return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError) as error:
-        raise InvalidJob(f"expected JSON values only, got {value!r} ({error})") from None
+    except (TypeError, ValueError, RecursionError):
+        # json's own wording changes between Python versions; say it ourselves.
+        reason = _why_not_json(value) or "it cannot be written as JSON"
+        raise InvalidJob(f"expected JSON values only, got {value!r} ({reason})") from None
+
+
+def _why_not_json(value: object, depth: int = 0) -> str | None:
+    """The first reason ``value`` is not JSON, or None if none is found."""
+    if depth > 100:
+        return "it is nested too deeply (or contains itself)"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"{value!r} is not a JSON number"
+    if value is None or isinstance(value, str | int | float):
+        return None
+    if isinstance(value, list | tuple):
+        items: list[object] = list(value)
+    elif isinstance(value, dict):
+        items = list(value.values())
+    else:
+        return f"a {type(value).__name__} is not a JSON value"
+    return next((r for r in (_why_not_json(i, depth + 1) for i in items) if r), None)
 
 
 def _check_timezone(value: object) -> str:

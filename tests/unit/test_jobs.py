@@ -250,13 +250,11 @@ TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered tas
         ({"args": "abc"}, "job 'n': args: expected a list of JSON values, got 'abc'"),
         (
             {"args": [{1, 2}]},
-            "job 'n': args: expected JSON values only, got [{1, 2}] "
-            "(Object of type set is not JSON serializable)",
+            "job 'n': args: expected JSON values only, got [{1, 2}] (a set is not a JSON value)",
         ),
         (
             {"args": [float("inf")]},
-            "job 'n': args: expected JSON values only, got [inf] "
-            "(Out of range float values are not JSON compliant)",
+            "job 'n': args: expected JSON values only, got [inf] (inf is not a JSON number)",
         ),
         (
             {"kwargs": [1]},
@@ -270,7 +268,7 @@ TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered tas
             {"kwargs": {"when": T0}},
             "job 'n': kwargs: expected JSON values only, got {'when': "
             "datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)} "
-            "(Object of type datetime is not JSON serializable)",
+            "(a datetime is not a JSON value)",
         ),
         (
             {"timezone": 5},
