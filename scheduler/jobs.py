@@ -326,16 +326,27 @@ def _integer(low: int, high: int | None) -> Callable[[object], int]:
 
 def _duration(*, positive: bool, optional: bool) -> Callable[[object], timedelta | None]:
     what = "a positive duration" if positive else "a duration of zero or more"
-    what = f"{what} (timedelta){' or None' if optional else ''}"
+    what = f"{what} (a timedelta, seconds, or text like '90s'){' or None' if optional else ''}"
 
     def check(value: object) -> timedelta | None:
         if value is None and optional:
             return None
-        if isinstance(value, timedelta) and (value > _ZERO if positive else value >= _ZERO):
-            return value
+        duration = _as_duration(value)
+        if duration is not None and (duration > _ZERO if positive else duration >= _ZERO):
+            return duration
         raise _expected(what, value)
 
     return check
+
+
+def _as_duration(value: object) -> timedelta | None:
+    """``value`` as a timedelta if parse_duration reads it (``"30s"``, 30), else None."""
+    if isinstance(value, bool) or not isinstance(value, timedelta | str | int | float):
+        return None
+    try:
+        return parse_duration(value)
+    except SchedulerError:
+        return None
 
 
 def _text(*, empty: bool, optional: bool = False) -> Callable[[object], str | None]:
