@@ -13,11 +13,14 @@ from dataclasses import dataclass
 __all__ = [
     "ConfigError",
     "ConfigIssue",
+    "DuplicateRun",
     "InvalidDuration",
     "InvalidJob",
     "InvalidSchedule",
     "JobNotFound",
     "SchedulerError",
+    "StoreUnavailable",
+    "TaskNotRegistered",
 ]
 
 
@@ -39,6 +42,21 @@ class InvalidJob(SchedulerError, ValueError):
 
 class JobNotFound(SchedulerError, LookupError):
     """No job has the requested name."""
+
+
+class DuplicateRun(SchedulerError, ValueError):
+    """A run for the same job, slot and attempt already exists."""
+
+
+class StoreUnavailable(SchedulerError, ConnectionError):
+    """The store cannot be reached (database restarting, network blip).
+
+    Transient by nature: the engine logs it and retries with capped backoff.
+    """
+
+
+class TaskNotRegistered(SchedulerError, LookupError):
+    """A job names a task that is neither registered nor allow-listed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

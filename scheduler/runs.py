@@ -1,0 +1,148 @@
+"""Runs: one row per fired slot, and the vocabulary for its life.
+
+A run is created when the engine claims a due slot and ends in exactly one
+terminal status.  ``(job, scheduled_for, attempt)`` is unique, in every store:
+that constraint, not a lock, is what makes a second firing impossible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+from .jobs import JobSpec, JSONValue
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "TERMINAL_STATUSES",
+    "ClaimedRun",
+    "NewRun",
+    "Outcome",
+    "Run",
+    "RunContext",
+    "RunStatus",
+    "Trigger",
+]
+
+
+class _DocumentedEnum(StrEnum):
+    def __new__(cls, value: str, doc: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.__doc__ = doc
+        return member
+
+
+class RunStatus(_DocumentedEnum):
+    """Where a run is in its life.  The last six are terminal."""
+
+    PENDING = "pending", "Created; waiting to be handed to an executor (maybe not yet due)."
+    QUEUED = "queued", "Handed to an executor; not started yet."
+    RUNNING = "running", "Started by a worker."
+    SUCCEEDED = "succeeded", "Finished without raising; its result is recorded."
+    FAILED = "failed", "Raised an exception; error and traceback are recorded."
+    TIMED_OUT = "timed_out", "Ran past the job's timeout."
+    SKIPPED = "skipped", "Not started because the previous run was still going (overlap: skip)."
+    MISSED = "missed", "A slot the catch-up policy chose not to fire."
+    LOST = "lost", "Its replica or worker stopped before it finished."
+    CANCELLED = "cancelled", "Withdrawn before it started."
+
+
+#: Statuses of a run that has not ended yet.
+ACTIVE_STATUSES = frozenset({RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING})
+#: Statuses a run ends in; a run never leaves one.
+TERMINAL_STATUSES = frozenset(set(RunStatus) - ACTIVE_STATUSES)
+
+
+class Trigger(_DocumentedEnum):
+    """Why a run exists."""
+
+    SCHEDULE = "schedule", "Its slot came due on time."
+    CATCHUP = (
+        "catchup",
+        "Its slot was missed (downtime, overload) and the catch-up policy fired it.",
+    )
+    RETRY = "retry", "An earlier attempt of the same slot failed and the job allows retries."
+    MANUAL = "manual", "Somebody asked for it (run now, or a deferred one-off job)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewRun:
+    """A run the planner wants created for a job, before it has an id.
+
+    ``due_at`` is when it may be handed over: ``scheduled_for`` plus the job's
+    jitter, or later for a retry.  Only ``PENDING``, ``MISSED`` and ``SKIPPED``
+    are valid statuses here.
+    """
+
+    scheduled_for: datetime
+    due_at: datetime
+    attempt: int = 1
+    trigger: Trigger = Trigger.SCHEDULE
+    status: RunStatus = RunStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """A stored run, as read back from a store."""
+
+    id: int
+    job_name: str
+    scheduled_for: datetime
+    due_at: datetime
+    attempt: int
+    trigger: Trigger
+    status: RunStatus
+    claimed_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: JSONValue = None
+    error: str = ""
+    traceback: str = ""
+    executor: str = ""
+    external_id: str = ""
+    replica_id: str = ""
+    worker: str = ""
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, once both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedRun:
+    """A run this replica claimed and must hand over, with its job's definition."""
+
+    run: Run
+    job: JobSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunContext:
+    """What a task that asks for its context receives as ``context=``.
+
+    ``scheduled_for`` is the slot, not the moment it ran: a daily report run
+    late after an outage still knows which day it is for.
+    """
+
+    run_id: int
+    job_name: str
+    scheduled_for: datetime
+    attempt: int
+    trigger: Trigger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """How an execution ended, as an executor reports it."""
+
+    status: RunStatus
+    finished_at: datetime
+    result: JSONValue = None
+    error: str = ""
+    traceback: str = ""

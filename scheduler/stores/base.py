@@ -1,0 +1,205 @@
+"""The Store protocol: where jobs and runs live.
+
+The engine speaks to storage only through :class:`Store`.  Its verbs are the
+scheduler's, not CRUD: *sync* a declared set of jobs, *claim* what is due,
+*record* what happened to a run, *recover* the runs of dead replicas, *prune*
+history.  Every implementation (memory, SQLAlchemy, Django) passes the same
+contract tests in ``tests/contract/``.
+
+Promises every store keeps:
+
+* instants go in and come out timezone-aware in UTC;
+* ``(job, scheduled_for, attempt)`` is unique: a second run for the same slot
+  and attempt is refused, whatever locking did or did not happen;
+* :meth:`Store.claim_due` is atomic: the runs it creates and the jobs'
+  advanced ``next_run_at`` are committed together, or not at all, and two
+  replicas calling it at once never claim the same job;
+* a wake-up with nothing due costs a constant number of cheap queries,
+  whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from ..jobs import JobSpec
+from ..policies import JobSource
+from ..runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
+
+__all__ = [
+    "Planner",
+    "RecoveryReport",
+    "SlotPlan",
+    "Store",
+    "StoredJob",
+    "SyncReport",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredJob:
+    """A job as stored: its definition plus the scheduler's bookkeeping."""
+
+    spec: JobSpec
+    next_run_at: datetime | None
+    version: int
+    definition_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlotPlan:
+    """What the planner decided for one due job: runs to create, and its next slot."""
+
+    runs: tuple[NewRun, ...]
+    next_run_at: datetime | None
+
+
+#: Called by :meth:`Store.claim_due` inside its transaction, once per due job:
+#: ``plan(job, has_active_run, now)``.  ``has_active_run`` says whether the job
+#: has a run that is pending, queued or running.  Pure: it must not touch the store.
+Planner = Callable[[StoredJob, bool, datetime], SlotPlan]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncReport:
+    """What :meth:`Store.sync_jobs` changed, by job name."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.disabled)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryReport:
+    """What :meth:`Store.recover` did with the runs of replicas that stopped heartbeating."""
+
+    released: tuple[int, ...] = ()  # pending runs made claimable again
+    lost: tuple[int, ...] = ()  # queued or running runs marked lost
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence for jobs, runs and replica heartbeats."""
+
+    # -- jobs ---------------------------------------------------------------
+    def sync_jobs(
+        self, specs: Sequence[JobSpec], *, source: JobSource, now: datetime
+    ) -> SyncReport:
+        """Make the stored jobs of ``source`` match ``specs``, in one transaction.
+
+        New names are added (``next_run_at`` = first slot after ``now``);
+        changed definitions are updated (``version`` + 1, ``next_run_at``
+        recomputed from ``now``); jobs of ``source`` missing from ``specs`` are
+        disabled, never deleted, so their history stays.  Jobs of other
+        sources are never touched: a name already owned by another source is
+        refused with :class:`~scheduler.errors.InvalidJob` and nothing changes.
+        """
+        ...
+
+    def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
+        """Create the job, or replace the one of that name; return it as stored."""
+        ...
+
+    def get_job(self, name: str) -> StoredJob:
+        """The job called ``name``; :class:`~scheduler.errors.JobNotFound` if none."""
+        ...
+
+    def list_jobs(self) -> list[StoredJob]:
+        """Every job, ordered by name."""
+        ...
+
+    def set_enabled(self, name: str, enabled: bool, *, now: datetime) -> StoredJob:
+        """Pause or resume a job.  Resuming continues from ``now``: no burst of catch-up."""
+        ...
+
+    # -- the due-queue ------------------------------------------------------
+    def next_wake(self) -> datetime | None:
+        """The earliest instant at which anything may be due: the smallest
+        ``next_run_at`` of an enabled job, or ``due_at`` of an unclaimed
+        pending run.  ``None`` when nothing is scheduled."""
+        ...
+
+    def claim_due(
+        self, *, now: datetime, replica_id: str, limit: int, plan: Planner
+    ) -> list[ClaimedRun]:
+        """Claim up to ``limit`` enabled jobs whose ``next_run_at <= now``.
+
+        In one transaction: call ``plan`` for each, insert the runs it asks
+        for, set each job's ``next_run_at`` to the plan's, and claim (replica,
+        ``claimed_at``) the new pending runs whose ``due_at <= now``.  Returns
+        the claimed runs, oldest slot first.  Jobs locked by another replica
+        are skipped, not waited for.
+        """
+        ...
+
+    def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
+        """Claim unclaimed pending runs whose ``due_at <= now`` (retries,
+        jittered and manual runs, runs released by recovery).  A run of a job
+        whose overlap policy is ``queue`` waits while that job has a queued or
+        running run."""
+        ...
+
+    def add_run(self, job_name: str, new: NewRun) -> Run:
+        """Insert one unclaimed run (a retry, a manual run).  Raises
+        :class:`~scheduler.errors.DuplicateRun` if the slot and attempt exist."""
+        ...
+
+    # -- recording ----------------------------------------------------------
+    def mark_queued(self, run_id: int, *, executor: str, external_id: str, now: datetime) -> None:
+        """The run was handed to ``executor`` (``external_id``: e.g. a Celery task id)."""
+        ...
+
+    def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
+        """The run started on ``worker`` (``host:pid``).  Returns False, changing
+        nothing, if it already started or ended: the caller must not execute it."""
+        ...
+
+    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
+        """Record how the run ended.  A run already in a terminal status is left as it is."""
+        ...
+
+    def cancel_run(self, run_id: int, *, now: datetime) -> bool:
+        """Cancel a run that has not started; False if it already started or ended."""
+        ...
+
+    # -- replicas and recovery ----------------------------------------------
+    def heartbeat(self, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
+        """Record that ``replica_id`` is alive."""
+        ...
+
+    def stop_replica(self, replica_id: str, *, now: datetime) -> None:
+        """Record a clean shutdown of ``replica_id``."""
+        ...
+
+    def recover(self, *, now: datetime, stale_after: timedelta) -> RecoveryReport:
+        """Handle the active runs of replicas whose last heartbeat is older
+        than ``stale_after``: pending runs become claimable again; queued or
+        running runs executed inside that replica (no ``external_id``) become
+        ``lost``."""
+        ...
+
+    # -- history --------------------------------------------------------------
+    def get_run(self, run_id: int) -> Run:
+        """One run; :class:`LookupError` if there is none."""
+        ...
+
+    def list_runs(
+        self, *, job_name: str | None = None, status: RunStatus | None = None, limit: int = 50
+    ) -> list[Run]:
+        """Most recent first (by ``scheduled_for``, then attempt)."""
+        ...
+
+    def prune(self, *, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
+        """Delete terminal runs beyond the newest ``keep_last`` per job, or older
+        than ``max_age``; active runs are never deleted.  Returns how many."""
+        ...
