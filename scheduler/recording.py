@@ -1,0 +1,61 @@
+"""Recording how a run ended, and scheduling its retry.
+
+Shared by every place that learns an outcome: the engine's reporter for
+in-process executors, and (later) the wrapper task that runs on a Celery or
+django.tasks worker.  The retry is a new run of the same slot with
+``attempt + 1``, due after the job's capped exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .errors import DuplicateRun
+from .policies import retry_delay
+from .runs import ClaimedRun, NewRun, Outcome, Run, RunStatus, Trigger
+from .stores.base import Store
+
+__all__ = ["RETRYABLE", "record_outcome"]
+
+logger = logging.getLogger(__name__)
+
+#: Outcomes after which a job with ``retries`` left gets another attempt.
+RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
+
+
+def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run | None:
+    """Store ``outcome`` for ``claimed``; return the retry run it caused, if any."""
+    run, job = claimed.run, claimed.job
+    store.mark_finished(run.id, outcome)
+    extra = {
+        "event": "finished",
+        "job": job.name,
+        "run_id": run.id,
+        "status": outcome.status.value,
+        "attempt": run.attempt,
+        "scheduled_for": run.scheduled_for.isoformat(),
+    }
+    logger.info("run %d of %s %s", run.id, job.name, outcome.status.value, extra=extra)
+    if outcome.status not in RETRYABLE or run.attempt > job.retries:
+        return None
+    delay = retry_delay(run.attempt, job.retry_backoff, job.retry_backoff_max)
+    retry = NewRun(
+        scheduled_for=run.scheduled_for,
+        due_at=outcome.finished_at + delay,
+        attempt=run.attempt + 1,
+        trigger=Trigger.RETRY,
+    )
+    try:
+        created = store.add_run(job.name, retry)
+    except DuplicateRun:  # another reporter already scheduled this attempt
+        return None
+    logger.info(
+        "run %d of %s will be retried at %s (attempt %d of %d)",
+        run.id,
+        job.name,
+        retry.due_at.isoformat(),
+        retry.attempt,
+        job.retries + 1,
+        extra={**extra, "event": "retry_scheduled", "retry_run_id": created.id},
+    )
+    return created

@@ -1,0 +1,49 @@
+"""Shared fixtures: real services, used for real.
+
+A test that needs PostgreSQL gets a fresh, empty database.  When the server is
+not reachable the test is skipped on a developer machine, with the reason, and
+fails in CI (``CI=true``), where a missing service is a broken build.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TICKWORK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _service_missing(name: str, error: Exception) -> None:
+    message = f"{name} is not reachable ({error}); start it or unset the test"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL of a new, empty PostgreSQL database, dropped afterwards."""
+    try:
+        import psycopg
+    except ImportError as error:  # pragma: no cover - the test extras install it
+        _service_missing("psycopg", error)
+        raise
+    name = f"tickwork_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        _service_missing("PostgreSQL", error)
+        raise
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
