@@ -326,7 +326,7 @@ def _integer(low: int, high: int | None) -> Callable[[object], int]:
 
 def _duration(*, positive: bool, optional: bool) -> Callable[[object], timedelta | None]:
     what = "a positive duration" if positive else "a duration of zero or more"
-    what = f"{what} (a timedelta, seconds, or text like '90s'){' or None' if optional else ''}"
+    what = f"{what} such as '90s'{' or None' if optional else ''}"
 
     def check(value: object) -> timedelta | None:
         if value is None and optional:

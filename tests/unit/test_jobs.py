@@ -299,21 +299,21 @@ TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered tas
         ({"max_catchup": 2.0}, "job 'n': max_catchup: expected an integer of at least 1, got 2.0"),
         (
             {"catchup_window": timedelta(0)},
-            "job 'n': catchup_window: expected a positive duration (a timedelta, seconds, or text like '90s') or None, "
+            "job 'n': catchup_window: expected a positive duration such as '90s' or None, "
             "got datetime.timedelta(0)",
         ),
         (
             {"jitter": timedelta(seconds=-1)},
-            "job 'n': jitter: expected a duration of zero or more (a timedelta, seconds, or text like '90s'), "
+            "job 'n': jitter: expected a duration of zero or more such as '90s', "
             "got datetime.timedelta(days=-1, seconds=86399)",
         ),
         (
             {"jitter": "soon"},
-            "job 'n': jitter: expected a duration of zero or more (a timedelta, seconds, or text like '90s'), got 'soon'",
+            "job 'n': jitter: expected a duration of zero or more such as '90s', got 'soon'",
         ),
         (
             {"timeout": timedelta(0)},
-            "job 'n': timeout: expected a positive duration (a timedelta, seconds, or text like '90s') or None, "
+            "job 'n': timeout: expected a positive duration such as '90s' or None, "
             "got datetime.timedelta(0)",
         ),
         ({"retries": -1}, "job 'n': retries: expected an integer from 0 to 100, got -1"),
@@ -321,11 +321,12 @@ TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered tas
         ({"retries": True}, "job 'n': retries: expected an integer from 0 to 100, got True"),
         (
             {"retry_backoff": None},
-            "job 'n': retry_backoff: expected a duration of zero or more (a timedelta, seconds, or text like '90s'), got None",
+            "job 'n': retry_backoff: expected a duration of zero or more such as '90s', got None",
         ),
         (
             {"retry_backoff_max": -10},
-            "job 'n': retry_backoff_max: expected a duration of zero or more (a timedelta, seconds, or text like '90s'), got -10",
+            "job 'n': retry_backoff_max: expected a duration of zero or more such as '90s', "
+            "got -10",
         ),
         ({"executor": ""}, "job 'n': executor: expected a non-empty string, got ''"),
         ({"queue": " "}, "job 'n': queue: expected a non-empty string or None, got ' '"),
