@@ -136,9 +136,11 @@ class Store(Protocol):
 
         In one transaction: call ``plan`` for each, insert the runs it asks
         for, set each job's ``next_run_at`` to the plan's, and claim (replica,
-        ``claimed_at``) the new pending runs whose ``due_at <= now``.  Returns
-        the claimed runs, oldest slot first.  Jobs locked by another replica
-        are skipped, not waited for.
+        ``claimed_at``) the new pending runs whose ``due_at <= now`` — except
+        those of a job that had an active run: they stay unclaimed for
+        :meth:`claim_pending`, which applies the ``queue`` overlap rule.
+        Returns the claimed runs, oldest slot first.  Jobs locked by another
+        replica are skipped, not waited for.
         """
         ...
 

@@ -1,0 +1,1 @@
+"""The store contract: one suite that every Store implementation passes unchanged."""

@@ -1,0 +1,56 @@
+"""The ``store`` fixture: every contract test runs once per store and database.
+
+``memory`` is :class:`~scheduler.stores.memory.MemoryStore`; ``sqlite`` and
+``postgres`` are the SQLAlchemy store on a fresh file and a fresh database.
+The SQLAlchemy parameters skip only while ``scheduler.stores.sqlalchemy`` does
+not exist; any other import error is a failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler.stores.base import Store
+from scheduler.stores.memory import MemoryStore
+
+_SQLALCHEMY_MODULE = "scheduler.stores.sqlalchemy"
+
+
+def _sqlalchemy_store_class() -> Any:
+    try:
+        module = importlib.import_module(_SQLALCHEMY_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != _SQLALCHEMY_MODULE:
+            raise
+        pytest.skip(f"{_SQLALCHEMY_MODULE} does not exist yet: no SQLAlchemyStore to test")
+    return module.SQLAlchemyStore
+
+
+def _sqlalchemy_store(url: str) -> Store:
+    store: Store = _sqlalchemy_store_class()(url)
+    store.create_schema()  # type: ignore[attr-defined]
+    return store
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each kind."""
+    kind: str = request.param
+    if kind == "memory":
+        made: Store = MemoryStore()
+    elif kind == "sqlite":
+        made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
+    else:
+        made = _sqlalchemy_store(request.getfixturevalue("postgres_url"))
+    assert isinstance(made, Store)
+    try:
+        yield made
+    finally:
+        dispose = getattr(made, "dispose", None)
+        if dispose is not None:
+            dispose()

@@ -1,0 +1,243 @@
+"""Store contract, jobs: sync from a source, save, read, pause and resume, next wake."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler.errors import InvalidJob, JobNotFound
+from scheduler.policies import JobSource
+from scheduler.stores.base import Store, SyncReport
+
+from .helpers import (
+    HOUR,
+    MINUTE,
+    NOW,
+    RecordingPlanner,
+    add_runs,
+    assert_all_utc,
+    hourly,
+    stored,
+)
+
+YAML = JobSource.YAML
+ADMIN = JobSource.ADMIN
+LATER = NOW + 3 * HOUR + 30 * MINUTE  # 15:30
+
+
+# -- sync_jobs ------------------------------------------------------------------
+def test_sync_adds_new_jobs_due_at_the_first_slot_after_now(store: Store) -> None:
+    a, b = hourly("a", source=YAML), hourly("b", source=YAML)
+    report = store.sync_jobs([a, b], source=YAML, now=NOW)
+    assert report == SyncReport(added=("a", "b"))
+    assert report.changed
+    assert store.list_jobs() == [
+        stored(a, next_run_at=NOW + HOUR),
+        stored(b, next_run_at=NOW + HOUR),
+    ]
+
+
+def test_sync_reports_names_in_order(store: Store) -> None:
+    specs = [hourly(name, source=YAML) for name in ("c", "a", "b", "e", "d")]
+    store.sync_jobs(specs[2:], source=YAML, now=NOW)
+    changed = [
+        specs[0],
+        specs[1],
+        hourly("e", source=YAML, args=[1]),
+        hourly("b", source=YAML, args=[1]),
+    ]
+    report = store.sync_jobs(changed, source=YAML, now=LATER)
+    assert report == SyncReport(added=("a", "c"), updated=("b", "e"), disabled=("d",))
+
+
+def test_sync_adds_a_disabled_job_with_no_next_run(store: Store) -> None:
+    off = hourly("off", source=YAML, enabled=False)
+    store.sync_jobs([off], source=YAML, now=NOW)
+    assert store.get_job("off") == stored(off, next_run_at=None)
+
+
+def test_sync_of_an_unchanged_definition_keeps_next_run_and_version(store: Store) -> None:
+    a = hourly("a", source=YAML)
+    store.sync_jobs([a], source=YAML, now=NOW)
+    report = store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=LATER)
+    assert report == SyncReport(unchanged=("a",))
+    assert not report.changed
+    assert store.get_job("a") == stored(a, next_run_at=NOW + HOUR)
+
+
+def test_sync_updates_a_changed_definition_from_now(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=YAML), hourly("b", source=YAML)], source=YAML, now=NOW)
+    changed = hourly("a", source=YAML, args=[1, "x"])
+    report = store.sync_jobs([changed, hourly("b", source=YAML)], source=YAML, now=LATER)
+    assert report == SyncReport(updated=("a",), unchanged=("b",))
+    assert store.get_job("a") == stored(
+        changed, next_run_at=NOW + 4 * HOUR, version=2, updated_at=LATER
+    )
+
+
+def test_sync_disables_jobs_missing_from_the_source_and_keeps_them(store: Store) -> None:
+    a, b = hourly("a", source=YAML), hourly("b", source=YAML)
+    store.sync_jobs([a, b], source=YAML, now=NOW)
+    report = store.sync_jobs([a], source=YAML, now=LATER)
+    assert report == SyncReport(disabled=("b",), unchanged=("a",))
+    assert store.list_jobs() == [
+        stored(a, next_run_at=NOW + HOUR),
+        stored(replace(b, enabled=False), next_run_at=None, version=2, updated_at=LATER),
+    ]
+
+
+def test_sync_does_not_report_an_already_disabled_job_again(store: Store) -> None:
+    a, b = hourly("a", source=YAML), hourly("b", source=YAML)
+    store.sync_jobs([a, b], source=YAML, now=NOW)
+    store.sync_jobs([a], source=YAML, now=NOW + MINUTE)
+    before = store.list_jobs()
+    assert store.sync_jobs([a], source=YAML, now=LATER) == SyncReport(unchanged=("a",))
+    assert store.list_jobs() == before
+
+
+def test_sync_re_enables_a_job_that_comes_back(store: Store) -> None:
+    a, b = hourly("a", source=YAML), hourly("b", source=YAML)
+    store.sync_jobs([a, b], source=YAML, now=NOW)
+    store.sync_jobs([a], source=YAML, now=NOW + MINUTE)
+    report = store.sync_jobs([a, b], source=YAML, now=LATER)
+    assert report == SyncReport(updated=("b",), unchanged=("a",))
+    assert store.get_job("b") == stored(b, next_run_at=NOW + 4 * HOUR, version=3, updated_at=LATER)
+
+
+def test_sync_never_touches_jobs_of_another_source(store: Store) -> None:
+    mine = store.save_job(hourly("mine", source=ADMIN), now=NOW)
+    report = store.sync_jobs([], source=YAML, now=LATER)
+    assert report == SyncReport()
+    assert store.list_jobs() == [mine]
+
+
+def test_sync_refuses_a_name_owned_by_another_source_and_changes_nothing(store: Store) -> None:
+    store.save_job(hourly("taken", source=ADMIN), now=NOW)
+    store.sync_jobs([hourly("a", source=YAML), hourly("b", source=YAML)], source=YAML, now=NOW)
+    before = store.list_jobs()
+    clash = [
+        hourly("a", source=YAML, args=[2]),
+        hourly("new", source=YAML),
+        hourly("taken", source=YAML),
+    ]
+    with pytest.raises(InvalidJob, match="taken"):
+        store.sync_jobs(clash, source=YAML, now=LATER)
+    assert store.list_jobs() == before
+
+
+def test_sync_refuses_a_name_given_twice_and_changes_nothing(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
+    before = store.list_jobs()
+    twice = [hourly("b", source=YAML), hourly("b", source=YAML, args=[1])]
+    with pytest.raises(InvalidJob, match="b"):
+        store.sync_jobs(twice, source=YAML, now=LATER)
+    assert store.list_jobs() == before
+
+
+def test_synced_jobs_belong_to_the_source_they_were_synced_from(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=JobSource.CODE)], source=YAML, now=NOW)
+    assert store.get_job("a") == stored(hourly("a", source=YAML), next_run_at=NOW + HOUR)
+
+
+# -- save_job, get_job, list_jobs -----------------------------------------------
+def test_save_job_creates_the_job_due_at_its_first_slot(store: Store) -> None:
+    spec = hourly("a", source=ADMIN, kwargs={"to": ["ops@example.com"]})
+    expected = stored(spec, next_run_at=NOW + HOUR)
+    assert store.save_job(spec, now=NOW) == expected
+    assert store.get_job("a") == expected
+
+
+def test_list_jobs_orders_by_name(store: Store) -> None:
+    for name in ("b", "c", "a"):
+        store.save_job(hourly(name), now=NOW)
+    assert [job.spec.name for job in store.list_jobs()] == ["a", "b", "c"]
+
+
+def test_list_jobs_of_an_empty_store_is_empty(store: Store) -> None:
+    assert store.list_jobs() == []
+
+
+def test_save_job_with_the_same_definition_changes_nothing(store: Store) -> None:
+    first = store.save_job(hourly("a"), now=NOW)
+    assert store.save_job(hourly("a"), now=LATER) == first
+    assert store.get_job("a") == first
+
+
+def test_save_job_replaces_a_changed_definition_from_now(store: Store) -> None:
+    store.save_job(hourly("a"), now=NOW)
+    changed = hourly("a", description="new words")
+    expected = stored(changed, next_run_at=NOW + 4 * HOUR, version=2, updated_at=LATER)
+    assert store.save_job(changed, now=LATER) == expected
+    assert store.get_job("a") == expected
+
+
+def test_an_unknown_job_is_not_found(store: Store) -> None:
+    with pytest.raises(JobNotFound, match="ghost"):
+        store.get_job("ghost")
+    with pytest.raises(LookupError):
+        store.set_enabled("ghost", False, now=NOW)
+
+
+# -- pause and resume -------------------------------------------------------------
+def test_pausing_clears_the_next_run(store: Store) -> None:
+    spec = hourly("a")
+    store.save_job(spec, now=NOW)
+    paused = stored(replace(spec, enabled=False), next_run_at=None, version=2, updated_at=LATER)
+    assert store.set_enabled("a", False, now=LATER) == paused
+    assert store.get_job("a") == paused
+    assert store.next_wake() is None
+
+
+def test_resuming_continues_from_now_without_a_burst(store: Store) -> None:
+    spec = hourly("a")
+    store.save_job(spec, now=NOW)
+    store.set_enabled("a", False, now=NOW + 10 * MINUTE)
+    resumed = store.set_enabled("a", True, now=LATER)
+    assert resumed == stored(spec, next_run_at=NOW + 4 * HOUR, version=3, updated_at=LATER)
+    planner = RecordingPlanner()
+    assert store.claim_due(now=LATER, replica_id="r1", limit=10, plan=planner) == []
+    assert planner.calls == []
+
+
+def test_setting_the_current_enabled_state_changes_nothing(store: Store) -> None:
+    job = store.save_job(hourly("a"), now=NOW)
+    assert store.set_enabled("a", True, now=LATER) == job
+    assert store.get_job("a") == job
+
+
+# -- next_wake --------------------------------------------------------------------
+def test_next_wake_of_an_empty_store_is_none(store: Store) -> None:
+    assert store.next_wake() is None
+
+
+def test_next_wake_is_the_earliest_next_run_of_an_enabled_job(store: Store) -> None:
+    store.save_job(hourly("soon"), now=NOW)
+    store.save_job(hourly("later"), now=NOW + HOUR)
+    store.save_job(hourly("early-but-paused"), now=NOW - 5 * HOUR)
+    store.set_enabled("early-but-paused", False, now=NOW)
+    assert store.next_wake() == NOW + HOUR
+
+
+def test_next_wake_counts_unclaimed_pending_runs_only(store: Store) -> None:
+    store.save_job(hourly("a"), now=NOW)  # next run at 13:00
+    claimed, unclaimed = add_runs(store, "a", NOW - 2 * HOUR, NOW + 10 * MINUTE)
+    store.claim_pending(now=NOW - HOUR, replica_id="r1", limit=1)
+    assert store.get_run(claimed.id).replica_id == "r1"
+    assert store.next_wake() == NOW + 10 * MINUTE
+    store.claim_pending(now=NOW + 10 * MINUTE, replica_id="r1", limit=1)
+    assert store.get_run(unclaimed.id).replica_id == "r1"
+    assert store.next_wake() == NOW + HOUR
+
+
+# -- instants ---------------------------------------------------------------------
+def test_jobs_come_back_with_aware_utc_instants(store: Store) -> None:
+    berlin = NOW.astimezone(ZoneInfo("Europe/Berlin"))
+    store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=berlin)
+    store.save_job(hourly("b", start=berlin, end=berlin + 48 * HOUR), now=berlin)
+    store.set_enabled("b", False, now=berlin + MINUTE)
+    store.set_enabled("b", True, now=berlin + 2 * MINUTE)
+    assert_all_utc(store.list_jobs())
+    assert_all_utc(store.next_wake())
+    assert store.get_job("a").created_at == NOW
