@@ -13,7 +13,12 @@ from .errors import (
     InvalidSchedule,
     JobNotFound,
     SchedulerError,
+    StoreUnavailable,
+    TaskNotRegistered,
 )
+from .jobs import JobSpec
+from .registry import TaskRegistry, job
+from .runs import RunContext, RunStatus
 from .schedules import Cron, Every, Once, Schedule, upcoming
 
 __version__ = "0.1.0.dev0"
@@ -27,9 +32,16 @@ __all__ = [
     "InvalidJob",
     "InvalidSchedule",
     "JobNotFound",
+    "JobSpec",
     "Once",
+    "RunContext",
+    "RunStatus",
     "Schedule",
     "SchedulerError",
+    "StoreUnavailable",
+    "TaskNotRegistered",
+    "TaskRegistry",
     "__version__",
+    "job",
     "upcoming",
 ]

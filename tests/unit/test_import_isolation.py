@@ -18,6 +18,10 @@ class Block(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Block())
 import scheduler, scheduler.schedules, scheduler.config, scheduler.jobs, scheduler.policies
 import scheduler.cli, scheduler.clock, scheduler.errors, scheduler.durations
+import scheduler.registry, scheduler.execution, scheduler.engine, scheduler.planning
+import scheduler.executors.base, scheduler.executors.immediate, scheduler.executors.thread
+import scheduler.stores.base, scheduler.stores.memory, scheduler.testing, scheduler.standalone
+import scheduler.cli_scheduler, scheduler.recording, scheduler.runs
 print(sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """
 

@@ -1,0 +1,362 @@
+"""The engine: wake, claim what is due, hand it over, record what happened.
+
+The engine knows two protocols, :class:`~scheduler.stores.base.Store` and
+:class:`~scheduler.executors.base.Executor`, and a clock.  It keeps no job in
+memory: every wake-up asks the store for what is due now, so its cost grows
+with the due runs, not with the number of jobs, and several engines (replicas)
+can share one database.
+
+One wake-up (:meth:`Engine.tick`):
+
+1. heartbeat, and now and then recover the runs of replicas that stopped;
+2. claim due jobs (the store creates their runs with the planner's decisions
+   and advances ``next_run_at`` atomically), then claim pending runs that came
+   due (retries, jittered runs, manual runs);
+3. hand each claimed run to its executor;
+4. let executors that can observe timeouts record them; prune history now and then.
+
+Between wake-ups it sleeps until the next due instant or the poll interval,
+whichever is sooner.  A store that becomes unreachable makes it log and retry
+with capped backoff; it never exits because the database blinked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .clock import Clock, SystemClock
+from .errors import StoreUnavailable, TaskNotRegistered
+from .executors.base import Executor, TimeoutObserver
+from .planning import DEFAULT_GRACE, SlotPlanner
+from .recording import record_outcome
+from .registry import TaskRegistry
+from .registry import registry as default_registry
+from .runs import ClaimedRun, Outcome, RunStatus
+from .stores.base import Store
+
+__all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retention:
+    """How much run history to keep: the newest ``keep_last`` per job, and/or
+    nothing older than ``max_age``.  ``None`` switches a limit off."""
+
+    keep_last: int | None = 1000
+    max_age: timedelta | None = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfig:
+    """Tuning knobs; the defaults suit most installations."""
+
+    poll_interval: float = 1.0
+    batch_size: int = 1000
+    grace: timedelta = DEFAULT_GRACE
+    heartbeat_interval: timedelta = timedelta(seconds=10)
+    stale_after: timedelta = timedelta(seconds=60)
+    shutdown_grace: float = 30.0
+    retention: Retention = field(default_factory=Retention)
+    prune_interval: timedelta = timedelta(hours=1)
+    max_backoff: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.poll_interval <= 0 or self.batch_size < 1:
+            raise ValueError("poll_interval must be positive and batch_size at least 1")
+        if self.stale_after <= 2 * self.heartbeat_interval:
+            raise ValueError(
+                f"stale_after ({self.stale_after}) must exceed twice the heartbeat "
+                f"interval ({self.heartbeat_interval}), or live replicas look dead"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickReport:
+    """What one wake-up did."""
+
+    now: datetime
+    claimed: int = 0
+    dispatched: int = 0
+    recovered: int = 0
+    pruned: int = 0
+    next_wake: datetime | None = None
+    full_batch: bool = False
+
+
+class Engine:
+    """The scheduler loop.  Build one per process; see :meth:`run` and :meth:`tick`.
+
+    ``before_tick`` callables run at the start of every wake-up with the
+    current instant (the standalone runner reconciles a changed schedules file
+    there).  The engine is itself the :class:`~scheduler.executors.base.RunReporter`
+    its executors report to.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        executors: Mapping[str, Executor],
+        *,
+        registry: TaskRegistry | None = None,
+        clock: Clock | None = None,
+        replica_id: str | None = None,
+        config: EngineConfig | None = None,
+        before_tick: Sequence[Callable[[datetime], object]] = (),
+    ) -> None:
+        self.store = store
+        self.executors = dict(executors)
+        self.registry = registry if registry is not None else default_registry
+        self.clock = clock if clock is not None else SystemClock()
+        self.replica_id = replica_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.config = config or EngineConfig()
+        self._planner = SlotPlanner(grace=self.config.grace)
+        self._before_tick = tuple(before_tick)
+        self._inflight: dict[int, ClaimedRun] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._last_heartbeat: datetime | None = None
+        self._last_recover: datetime | None = None
+        self._last_prune: datetime | None = None
+        self._failures = 0
+
+    # -- the loop -------------------------------------------------------------
+    def run(self, *, once: bool = False, until: datetime | None = None) -> None:
+        """:meth:`loop` until stopped (or once, or until ``until``), then :meth:`close`."""
+        logger.info(
+            "scheduler replica %s starting",
+            self.replica_id,
+            extra={"event": "replica_started", "replica": self.replica_id},
+        )
+        try:
+            self.loop(once=once, until=until)
+        finally:
+            self.close()
+
+    def loop(self, *, once: bool = False, until: datetime | None = None) -> None:
+        """Tick and sleep until :meth:`stop`, after one tick if ``once``, or
+        until the clock reaches ``until``.  Leaves executors running."""
+        while not self._stopping.is_set():
+            report = self._safe_tick()
+            now = self.clock.now()
+            if once or (until is not None and now >= until):
+                return
+            delay = self._delay(report)
+            if until is not None:
+                delay = min(delay, (until - now).total_seconds())
+            self._wait(delay)
+
+    def stop(self) -> None:
+        """Ask the loop to stop claiming and return; safe from a signal handler."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def tick(self) -> TickReport:
+        """One wake-up; raises :class:`StoreUnavailable` if the store is down."""
+        now = self.clock.now()
+        for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
+            hook(now)
+        recovered = self._housekeeping(now)
+        self._planner.reset()
+        claimed = self.store.claim_due(
+            now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
+        )
+        room = self.config.batch_size - len(claimed)
+        if room > 0:
+            claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
+        dispatched = sum(self._dispatch(run) for run in claimed)
+        self._watch_timeouts(now)
+        pruned = self._maybe_prune(now)
+        return TickReport(
+            now=now,
+            claimed=len(claimed),
+            dispatched=dispatched,
+            recovered=recovered,
+            pruned=pruned,
+            next_wake=self.store.next_wake(),
+            full_batch=len(claimed) >= self.config.batch_size,
+        )
+
+    def close(self) -> None:
+        """Let running work finish within the shutdown grace; record the rest as lost."""
+        now = self.clock.now()
+        for name, executor in self.executors.items():
+            still_running = executor.shutdown(wait=True, timeout=self.config.shutdown_grace)
+            for run_id in still_running:
+                self._lose(
+                    run_id,
+                    f"scheduler stopped; executor {name!r} did not finish it "
+                    f"within the {self.config.shutdown_grace:g}s shutdown grace",
+                )
+        try:
+            self.store.stop_replica(self.replica_id, now=self.clock.now())
+        except StoreUnavailable:
+            logger.warning("could not record the shutdown of replica %s", self.replica_id)
+        logger.info(
+            "scheduler replica %s stopped",
+            self.replica_id,
+            extra={"event": "replica_stopped", "replica": self.replica_id, "at": now.isoformat()},
+        )
+
+    # -- reporting (called by executors, possibly from worker threads) ----------
+    def started(self, run_id: int, *, worker: str) -> bool:
+        """A worker is about to run ``run_id``; False means it must not."""
+        return self.store.mark_running(run_id, worker=worker, now=self.clock.now())
+
+    def finished(self, run_id: int, outcome: Outcome) -> None:
+        """Record how ``run_id`` ended (and schedule its retry, if any)."""
+        with self._lock:
+            claimed = self._inflight.pop(run_id, None)
+        if claimed is None:  # e.g. a late result after a timeout was recorded
+            self.store.mark_finished(run_id, outcome)
+            return
+        record_outcome(self.store, claimed, outcome)
+
+    # -- internals --------------------------------------------------------------
+    def _safe_tick(self) -> TickReport:
+        try:
+            report = self.tick()
+        except StoreUnavailable as error:
+            self._failures += 1
+            delay = min(self.config.max_backoff, self.config.poll_interval * 2**self._failures)
+            logger.error(
+                "store unavailable (%s); retrying in %.1fs",
+                error,
+                delay,
+                extra={"event": "store_unavailable", "replica": self.replica_id, "retry_in": delay},
+            )
+            self._wait(delay)
+            return TickReport(now=self.clock.now())
+        if self._failures:
+            logger.info("store reachable again", extra={"event": "store_recovered"})
+            self._failures = 0
+        return report
+
+    def _delay(self, report: TickReport) -> float:
+        if report.full_batch:
+            return 0.0  # more is due right now
+        poll = self.config.poll_interval
+        if report.next_wake is None:
+            return poll
+        until_due = (report.next_wake - self.clock.now()).total_seconds()
+        if until_due <= 0:  # due but not claimable (locked elsewhere, waiting to queue)
+            return poll if report.claimed == 0 else 0.0
+        return min(poll, until_due)
+
+    def _wait(self, seconds: float) -> None:
+        if isinstance(self.clock, SystemClock):
+            self._stopping.wait(seconds)  # wakes at once on stop()
+        else:
+            self.clock.sleep(seconds)
+
+    def _housekeeping(self, now: datetime) -> int:
+        config = self.config
+        if _due(self._last_heartbeat, config.heartbeat_interval, now):
+            self.store.heartbeat(
+                self.replica_id, hostname=socket.gethostname(), pid=os.getpid(), now=now
+            )
+            self._last_heartbeat = now
+        if not _due(self._last_recover, config.heartbeat_interval, now):
+            return 0
+        self._last_recover = now
+        report = self.store.recover(now=now, stale_after=config.stale_after)
+        count = len(report.released) + len(report.lost)
+        if count:
+            logger.warning(
+                "recovered %d runs of stopped replicas (%d released, %d lost)",
+                count,
+                len(report.released),
+                len(report.lost),
+                extra={
+                    "event": "recovered",
+                    "released": list(report.released),
+                    "lost": list(report.lost),
+                },
+            )
+        return count
+
+    def _dispatch(self, claimed: ClaimedRun) -> bool:
+        run, job = claimed.run, claimed.job
+        now = self.clock.now()
+        executor = self.executors.get(job.executor)
+        try:
+            task = self.registry.resolve(job.task)
+        except TaskNotRegistered as error:
+            self._fail(claimed, str(error), now)
+            return False
+        if executor is None:
+            known = ", ".join(sorted(self.executors)) or "none"
+            self._fail(claimed, f"no executor named {job.executor!r} (configured: {known})", now)
+            return False
+        self.store.mark_queued(run.id, executor=job.executor, external_id="", now=now)
+        with self._lock:
+            self._inflight[run.id] = claimed
+        logger.info(
+            "handing run %d of %s (slot %s) to %s",
+            run.id,
+            job.name,
+            run.scheduled_for.isoformat(),
+            job.executor,
+            extra={
+                "event": "dispatched",
+                "job": job.name,
+                "run_id": run.id,
+                "scheduled_for": run.scheduled_for.isoformat(),
+                "executor": job.executor,
+                "lateness": (now - run.scheduled_for).total_seconds(),
+            },
+        )
+        try:
+            executor.submit(claimed, task, self)
+        except Exception as error:  # a broker that is down must not stop the scheduler
+            logger.exception("executor %s refused run %d", job.executor, run.id)
+            self.finished(
+                run.id,
+                Outcome(
+                    status=RunStatus.FAILED,
+                    finished_at=self.clock.now(),
+                    error=f"could not hand the run to executor {job.executor!r}: {error}",
+                ),
+            )
+            return False
+        return True
+
+    def _fail(self, claimed: ClaimedRun, message: str, now: datetime) -> None:
+        logger.error("run %d of %s cannot start: %s", claimed.run.id, claimed.job.name, message)
+        record_outcome(
+            self.store, claimed, Outcome(status=RunStatus.FAILED, finished_at=now, error=message)
+        )
+
+    def _lose(self, run_id: int, message: str) -> None:
+        self.finished(
+            run_id, Outcome(status=RunStatus.LOST, finished_at=self.clock.now(), error=message)
+        )
+
+    def _watch_timeouts(self, now: datetime) -> None:
+        for executor in self.executors.values():
+            if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
+                executor.check_timeouts(now)
+
+    def _maybe_prune(self, now: datetime) -> int:
+        retention = self.config.retention
+        if not _due(self._last_prune, self.config.prune_interval, now):
+            return 0
+        self._last_prune = now
+        if retention.keep_last is None and retention.max_age is None:
+            return 0
+        return self.store.prune(now=now, keep_last=retention.keep_last, max_age=retention.max_age)
+
+
+def _due(last: datetime | None, interval: timedelta, now: datetime) -> bool:
+    return last is None or now - last >= interval
