@@ -1,12 +1,14 @@
 # Every target creates the virtual environment it needs; nothing is installed by hand.
 PYTHON ?= python3
+DEMO_SECONDS ?= 30
+DEMO_DB ?= sqlite:///demo.sqlite3
 VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: help demo test lint docs bench clean
 
 help:
-	@echo "make demo   run the demo schedules (SQLite, no server needed)"
+	@echo "make demo   run the scheduler on the demo jobs for DEMO_SECONDS (SQLite, no server)"
 	@echo "make test   lint, type-check, docs and the full test matrix (nox)"
 	@echo "make lint   ruff + mypy only"
 	@echo "make docs   build the docs (warnings are errors)"
@@ -19,7 +21,11 @@ $(BIN)/activate: pyproject.toml
 
 demo: $(BIN)/activate
 	$(BIN)/tickwork check contrib/schedules.yaml
-	$(BIN)/tickwork next "30 2 * * *" --tz Europe/Berlin --after 2026-10-24T12:00:00+02:00 --count 3
+	@printf "\n== Running the demo jobs for $(DEMO_SECONDS)s (Ctrl-C stops it gracefully) ==\n\n"
+	-$(BIN)/tickwork run --database $(DEMO_DB) --schedules contrib/standalone/schedules.yaml \
+		--pythonpath contrib/standalone --import demo_tasks --duration $(DEMO_SECONDS)
+	@printf "\n== Run history (tickwork runs --database $(DEMO_DB)) ==\n\n"
+	$(BIN)/tickwork runs --database $(DEMO_DB) --limit 20
 
 test: $(BIN)/activate
 	$(BIN)/nox --sessions lint docs tests-py311-django52 tests-py313-django6

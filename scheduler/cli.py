@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_next(commands)
     _add_check(commands)
+    from .cli_scheduler import add_commands
+
+    add_commands(commands)
     return parser
 
 

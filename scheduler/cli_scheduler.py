@@ -1,0 +1,187 @@
+"""``tickwork run``, ``tickwork runs`` and ``tickwork jobs``: the commands that use a store."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
+
+from .clock import SystemClock
+from .engine import Engine, EngineConfig
+from .registry import registry as default_registry
+from .report import render_table
+from .runs import Run, RunStatus
+from .standalone import (
+    DEFAULT_DATABASE,
+    SchedulesFile,
+    build_executors,
+    import_task_modules,
+    open_store,
+)
+from .stores.base import Store, StoredJob
+
+__all__ = ["add_commands"]
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def add_commands(commands: Subparsers) -> None:
+    """Register ``run``, ``runs`` and ``jobs`` on the ``tickwork`` parser."""
+    _add_run(commands)
+    _add_runs(commands)
+    _add_jobs(commands)
+
+
+def _database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("TICKWORK_DATABASE", DEFAULT_DATABASE),
+        metavar="URL",
+        help=f"SQLAlchemy URL (default $TICKWORK_DATABASE or {DEFAULT_DATABASE})",
+    )
+
+
+def _add_run(commands: Subparsers) -> None:
+    sub = commands.add_parser(
+        "run",
+        help="run the scheduler",
+        description="Run the scheduler on a database: reconcile the schedules file, then claim "
+        "and run due jobs until stopped (SIGTERM or Ctrl-C stop it gracefully).",
+    )
+    _database(sub)
+    sub.add_argument("--schedules", metavar="FILE", help="schedules YAML to reconcile and watch")
+    sub.add_argument("--executor", choices=("thread", "immediate"), default="thread")
+    sub.add_argument("--max-workers", type=int, default=4, metavar="N", help="thread pool size")
+    sub.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    sub.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    sub.add_argument(
+        "--import", dest="modules", action="append", default=[], metavar="MODULE",
+        help="import a module that registers tasks with @job (repeatable)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--allow", action="append", default=[], metavar="PATTERN",
+        help="allow tasks by dotted-path pattern, e.g. 'myapp.tasks.*' (repeatable)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--pythonpath", action="append", default=[], metavar="DIR",
+        help="directory to put on sys.path first (repeatable)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--replica-id", metavar="ID", help="name of this replica (default host-random)"
+    )
+    sub.add_argument("--poll-interval", type=float, default=1.0, metavar="SECONDS")
+    sub.add_argument("--shutdown-grace", type=float, default=30.0, metavar="SECONDS")
+    sub.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
+    )
+    sub.set_defaults(handler=_run)
+
+
+def _add_runs(commands: Subparsers) -> None:
+    sub = commands.add_parser("runs", help="show run history, newest first")
+    _database(sub)
+    sub.add_argument("--job", metavar="NAME", help="only this job")
+    sub.add_argument("--status", choices=[s.value for s in RunStatus], help="only this status")
+    sub.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
+    sub.set_defaults(handler=_runs)
+
+
+def _add_jobs(commands: Subparsers) -> None:
+    sub = commands.add_parser("jobs", help="list jobs with their next run and last status")
+    _database(sub)
+    sub.set_defaults(handler=_jobs)
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(message)s"
+    )
+    import_task_modules(args.modules, args.pythonpath)
+    for pattern in args.allow:
+        default_registry.allow(pattern)
+    clock = SystemClock()
+    store = open_store(args.database)
+    hooks = []
+    if args.schedules:
+        schedules = SchedulesFile(Path(args.schedules), store, default_registry)
+        schedules.sync(clock.now())
+        hooks.append(schedules)
+    engine = Engine(
+        store,
+        build_executors(args.executor, max_workers=args.max_workers, clock=clock),
+        clock=clock,
+        replica_id=args.replica_id,
+        config=EngineConfig(poll_interval=args.poll_interval, shutdown_grace=args.shutdown_grace),
+        before_tick=hooks,
+    )
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: engine.stop())
+    until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
+    engine.run(once=args.once, until=until)
+    return 0
+
+
+def _runs(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database)
+    status = RunStatus(args.status) if args.status else None
+    if args.job:
+        store.get_job(args.job)  # JobNotFound names it
+    runs = store.list_runs(job_name=args.job, status=status, limit=args.limit)
+    if not runs:
+        print("no runs yet", file=out)
+        return 0
+    print(render_table(_RUN_HEADER, [_run_row(run) for run in runs]), file=out)
+    return 0
+
+
+_RUN_HEADER = ["ID", "JOB", "SCHEDULED FOR (UTC)", "TRY", "TRIGGER", "STATUS", "SECONDS", "ERROR"]
+
+
+def _run_row(run: Run) -> list[str]:
+    duration = "" if run.duration is None else f"{run.duration:.3f}"
+    error = run.error.splitlines()[0][:60] if run.error else ""
+    when = run.scheduled_for.strftime("%Y-%m-%d %H:%M:%S")
+    return [
+        str(run.id),
+        run.job_name,
+        when,
+        str(run.attempt),
+        run.trigger.value,
+        run.status.value,
+        duration,
+        error,
+    ]
+
+
+def _jobs(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database)
+    jobs = store.list_jobs()
+    if not jobs:
+        print("no jobs yet", file=out)
+        return 0
+    header = ["JOB", "SCHEDULE", "SOURCE", "ENABLED", "NEXT RUN", "LAST STATUS"]
+    print(render_table(header, [_job_row(store, job) for job in jobs]), file=out)
+    return 0
+
+
+def _job_row(store: Store, job: StoredJob) -> list[str]:
+    spec = job.spec
+    next_run = "-"
+    if job.next_run_at is not None:
+        next_run = job.next_run_at.astimezone(ZoneInfo(spec.timezone)).isoformat()
+    last = store.list_runs(job_name=spec.name, limit=1)
+    return [
+        spec.name,
+        spec.describe(),
+        spec.source.value,
+        "yes" if spec.enabled else "no",
+        next_run,
+        last[0].status.value if last else "-",
+    ]
