@@ -90,6 +90,7 @@ class TickReport:
     pruned: int = 0
     next_wake: datetime | None = None
     full_batch: bool = False
+    retry_in: float | None = None  # set when the store was unavailable
 
 
 class Engine:
@@ -236,14 +237,15 @@ class Engine:
                 delay,
                 extra={"event": "store_unavailable", "replica": self.replica_id, "retry_in": delay},
             )
-            self._wait(delay)
-            return TickReport(now=self.clock.now())
+            return TickReport(now=self.clock.now(), retry_in=delay)
         if self._failures:
             logger.info("store reachable again", extra={"event": "store_recovered"})
             self._failures = 0
         return report
 
     def _delay(self, report: TickReport) -> float:
+        if report.retry_in is not None:
+            return report.retry_in  # backing off from an unavailable store
         if report.full_batch:
             return 0.0  # more is due right now
         poll = self.config.poll_interval

@@ -57,11 +57,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from ..clock import ensure_aware_utc
-from ..errors import DuplicateRun, InvalidJob, JobNotFound
+from ..errors import DuplicateRun, InvalidJob, JobNotFound, StoreUnavailable
 from ..jobs import JobSpec
 from ..policies import JobSource, OverlapPolicy
 from ..runs import (
@@ -487,7 +487,7 @@ class SQLAlchemyStore:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A transaction that writes: on SQLite it takes the write lock at once."""
-        with self.engine.connect() as conn:
+        with _reachable(self.engine), self.engine.connect() as conn:
             conn.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"})
             with conn.begin():
                 yield conn
@@ -495,7 +495,7 @@ class SQLAlchemyStore:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """A connection for one SELECT, which is consistent on its own."""
-        with self.engine.connect() as conn:
+        with _reachable(self.engine), self.engine.connect() as conn:
             conn.execution_options(**{_BEGIN: None})
             yield conn
 
@@ -551,10 +551,25 @@ def _normalised_url(url: str) -> URL:
     return parsed
 
 
+@contextmanager
+def _reachable(engine: Engine) -> Iterator[None]:
+    """Turn a database that cannot be reached (restarting, network blip, SQLite
+    locked past its busy timeout) into StoreUnavailable, which the engine
+    retries with backoff; any other database error stays what it is."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailable(
+            f"{engine.dialect.name} database unavailable: {str(error.orig or error).strip()}"
+        ) from error
+
+
 def _create_engine(url: str, *, echo: bool) -> Engine:
     parsed = _normalised_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, echo=echo)
+        # pre_ping replaces connections a server restart killed, at the cost of
+        # one round trip when a connection is checked out.
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
     if parsed.database in (None, "", ":memory:"):
         # Each connection to ":memory:" would be a new, empty database.
         return create_engine(

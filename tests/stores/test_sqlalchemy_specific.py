@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, DateTime, create_engine, event, inspect, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
-from scheduler.errors import DuplicateRun
+from scheduler.errors import DuplicateRun, StoreUnavailable
 from scheduler.jobs import JobSpec
 from scheduler.runs import NewRun, RunStatus
 from scheduler.stores.base import SlotPlan, StoredJob
@@ -378,8 +378,10 @@ def test_a_sqlite_writer_gives_up_when_its_busy_timeout_runs_out(
     holder.start()
     try:
         assert blocking.inside.wait(10)
-        with pytest.raises(OperationalError, match="database is locked"):
+        # Transient by nature: the engine backs off and tries again.
+        with pytest.raises(StoreUnavailable, match="database is locked") as caught:
             impatient.claim_due(now=NOW, replica_id="impatient", limit=10, plan=fire_once)
+        assert isinstance(caught.value.__cause__, OperationalError)
     finally:
         blocking.release.set()
         holder.join(10)
