@@ -27,6 +27,7 @@ import os
 import socket
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,7 +37,7 @@ from .errors import StoreUnavailable, TaskNotRegistered
 from .executors.base import Executor, TimeoutObserver
 from .planning import DEFAULT_GRACE, SlotPlanner
 from .recording import record_outcome
-from .registry import TaskRegistry
+from .registry import RegisteredTask, TaskRegistry
 from .registry import registry as default_registry
 from .runs import ClaimedRun, Outcome, RunStatus
 from .stores.base import Store
@@ -176,7 +177,7 @@ class Engine:
         room = self.config.batch_size - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
-        dispatched = sum(self._dispatch(run) for run in claimed)
+        dispatched = self._dispatch_all(claimed)
         self._watch_timeouts(now)
         pruned = self._maybe_prune(now)
         return TickReport(
@@ -288,22 +289,42 @@ class Engine:
             )
         return count
 
-    def _dispatch(self, claimed: ClaimedRun) -> bool:
-        run, job = claimed.run, claimed.job
+    def _dispatch_all(self, claimed: list[ClaimedRun]) -> int:
+        """Hand every claimed run to its executor; one queued-marking per executor."""
         now = self.clock.now()
-        executor = self.executors.get(job.executor)
+        batches: dict[str, list[tuple[ClaimedRun, RegisteredTask]]] = defaultdict(list)
+        for item in claimed:
+            task = self._task_for(item, now)
+            if task is not None:
+                batches[item.job.executor].append((item, task))
+        handed = 0
+        for name, batch in batches.items():
+            self.store.mark_queued_many([item.run.id for item, _ in batch], executor=name, now=now)
+            with self._lock:
+                self._inflight.update((item.run.id, item) for item, _ in batch)
+            handed += sum(
+                self._submit(self.executors[name], item, task, now) for item, task in batch
+            )
+        return handed
+
+    def _task_for(self, claimed: ClaimedRun, now: datetime) -> RegisteredTask | None:
+        """The task to run, or None after failing a run that cannot start."""
+        job = claimed.job
         try:
             task = self.registry.resolve(job.task)
         except TaskNotRegistered as error:
             self._fail(claimed, str(error), now)
-            return False
-        if executor is None:
+            return None
+        if job.executor not in self.executors:
             known = ", ".join(sorted(self.executors)) or "none"
             self._fail(claimed, f"no executor named {job.executor!r} (configured: {known})", now)
-            return False
-        self.store.mark_queued(run.id, executor=job.executor, external_id="", now=now)
-        with self._lock:
-            self._inflight[run.id] = claimed
+            return None
+        return task
+
+    def _submit(
+        self, executor: Executor, claimed: ClaimedRun, task: RegisteredTask, now: datetime
+    ) -> bool:
+        run, job = claimed.run, claimed.job
         logger.info(
             "handing run %d of %s (slot %s) to %s",
             run.id,
@@ -323,14 +344,12 @@ class Engine:
             executor.submit(claimed, task, self)
         except Exception as error:  # a broker that is down must not stop the scheduler
             logger.exception("executor %s refused run %d", job.executor, run.id)
-            self.finished(
-                run.id,
-                Outcome(
-                    status=RunStatus.FAILED,
-                    finished_at=self.clock.now(),
-                    error=f"could not hand the run to executor {job.executor!r}: {error}",
-                ),
+            failure = Outcome(
+                status=RunStatus.FAILED,
+                finished_at=self.clock.now(),
+                error=f"could not hand the run to executor {job.executor!r}: {error}",
             )
+            self.finished(run.id, failure)
             return False
         return True
 

@@ -161,6 +161,12 @@ class Store(Protocol):
         """The run was handed to ``executor`` (``external_id``: e.g. a Celery task id)."""
         ...
 
+    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
+        """:meth:`mark_queued` for many runs handed to one in-process executor
+        (no external ids), in one statement: the hand-over of a busy wake-up
+        must not cost a transaction per run.  Unknown ids are ignored."""
+        ...
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         """The run started on ``worker`` (``host:pid``).  Returns False, changing
         nothing, if it already started or ended: the caller must not execute it."""

@@ -290,6 +290,12 @@ class MemoryStore:
                     run, status=RunStatus.QUEUED, executor=executor, external_id=external_id
                 )
 
+    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
+        with self._lock:
+            for run_id in run_ids:
+                if run_id in self._runs:
+                    self.mark_queued(run_id, executor=executor, external_id="", now=now)
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = _utc(now, "now")
         with self._lock:

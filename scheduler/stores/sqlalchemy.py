@@ -326,6 +326,16 @@ class SQLAlchemyStore:
         }
         self._transition(run_id, [_PENDING], changes)
 
+    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
+        if not run_ids:
+            return
+        changes = {"status": RunStatus.QUEUED.value, "executor": executor, "external_id": ""}
+        with self._write() as conn:
+            for among in _among(conn, _run.id, list(run_ids)):
+                conn.execute(
+                    update(run_table).where(among, _run.status == _PENDING).values(changes)
+                )
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = _utc(now, "now")
         changes = {"status": RunStatus.RUNNING.value, "started_at": now, "worker": worker}
