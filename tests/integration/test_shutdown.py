@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def _wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 30.0)
 
 
 def _statuses(database: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         query = "SELECT status, error FROM scheduler_run WHERE status NOT IN ('skipped', 'missed')"
         return connection.execute(query + " ORDER BY id").fetchall()
 
