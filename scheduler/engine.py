@@ -129,6 +129,7 @@ class Engine:
         self._last_recover: datetime | None = None
         self._last_prune: datetime | None = None
         self._failures = 0
+        self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
 
     # -- the loop -------------------------------------------------------------
     def run(self, *, once: bool = False, until: datetime | None = None) -> None:
@@ -139,9 +140,35 @@ class Engine:
             extra={"event": "replica_started", "replica": self.replica_id},
         )
         try:
+            self._begin()
             self.loop(once=once, until=until)
+            if once:
+                self._drain()
         finally:
             self.close()
+
+    def _begin(self) -> None:
+        """A previous life of this replica id (a crash, then a restart with the
+        same ``--replica-id``) may have left runs behind; its fresh heartbeats
+        would hide them from recovery forever.  Close that life first."""
+        now = self.clock.now()
+        try:
+            self.store.stop_replica(self.replica_id, now=now)
+            self.store.recover(now=now, stale_after=self.config.stale_after)
+        except StoreUnavailable:
+            logger.warning("store unavailable at start; recovery will run once it is back")
+
+    def _drain(self) -> None:
+        """After a single wake-up (``--once``), wait for the work it handed over,
+        instead of cancelling what a bounded pool has not started yet.
+        SIGTERM still cuts it short.  Only real clocks have real work to wait for."""
+        if not isinstance(self.clock, SystemClock):
+            return
+        while not self._stopping.is_set() and any(
+            executor.active_count() for executor in self.executors.values()
+        ):
+            self._watch_timeouts(self.clock.now())
+            self._wait(0.05)
 
     def loop(self, *, once: bool = False, until: datetime | None = None) -> None:
         """Tick and sleep until :meth:`stop`, after one tick if ``once``, or
@@ -169,6 +196,7 @@ class Engine:
         now = self.clock.now()
         for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
             hook(now)
+        self._flush_unrecorded()
         recovered = self._housekeeping(now)
         self._planner.reset()
         claimed = self.store.claim_due(
@@ -193,6 +221,14 @@ class Engine:
     def close(self) -> None:
         """Let running work finish within the shutdown grace; record the rest as lost."""
         now = self.clock.now()
+        busy = sum(executor.active_count() for executor in self.executors.values())
+        if busy:
+            logger.info(
+                "stopping: no new runs; %d runs still going get %gs to finish",
+                busy,
+                self.config.shutdown_grace,
+                extra={"event": "stopping", "replica": self.replica_id, "active": busy},
+            )
         for name, executor in self.executors.items():
             still_running = executor.shutdown(wait=True, timeout=self.config.shutdown_grace)
             for run_id in still_running:
@@ -202,9 +238,15 @@ class Engine:
                     f"within the {self.config.shutdown_grace:g}s shutdown grace",
                 )
         try:
+            self._flush_unrecorded()
             self.store.stop_replica(self.replica_id, now=self.clock.now())
         except StoreUnavailable:
-            logger.warning("could not record the shutdown of replica %s", self.replica_id)
+            logger.warning(
+                "could not record the shutdown of replica %s (%d outcomes unrecorded); "
+                "recovery by another replica will mark its runs lost",
+                self.replica_id,
+                len(self._unrecorded),
+            )
         logger.info(
             "scheduler replica %s stopped",
             self.replica_id,
@@ -214,16 +256,55 @@ class Engine:
     # -- reporting (called by executors, possibly from worker threads) ----------
     def started(self, run_id: int, *, worker: str) -> bool:
         """A worker is about to run ``run_id``; False means it must not."""
-        return self.store.mark_running(run_id, worker=worker, now=self.clock.now())
+        try:
+            return self.store.mark_running(run_id, worker=worker, now=self.clock.now())
+        except StoreUnavailable:
+            # Not run: it could not be recorded as started, so nothing would
+            # stop a second start.  Recorded lost (and retried) once the store is back.
+            lost = Outcome(
+                status=RunStatus.LOST,
+                finished_at=self.clock.now(),
+                error="not started: the database was unavailable when it was due to start",
+            )
+            self.finished(run_id, lost)
+            return False
 
     def finished(self, run_id: int, outcome: Outcome) -> None:
-        """Record how ``run_id`` ended (and schedule its retry, if any)."""
+        """Record how ``run_id`` ended (and schedule its retry, if any).
+
+        If the store is unavailable the outcome is kept and recorded on the
+        next wake-up that reaches it, so no run stays ``running`` for ever.
+        """
         with self._lock:
             claimed = self._inflight.pop(run_id, None)
+        try:
+            self._record(run_id, claimed, outcome)
+        except StoreUnavailable:
+            logger.warning(
+                "could not record the end of run %d (%s): store unavailable; will retry",
+                run_id,
+                outcome.status.value,
+                extra={"event": "outcome_deferred", "run_id": run_id},
+            )
+            with self._lock:
+                self._unrecorded.append((run_id, claimed, outcome))
+
+    def _record(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
         if claimed is None:  # e.g. a late result after a timeout was recorded
             self.store.mark_finished(run_id, outcome)
-            return
-        record_outcome(self.store, claimed, outcome)
+        else:
+            record_outcome(self.store, claimed, outcome)
+
+    def _flush_unrecorded(self) -> None:
+        with self._lock:
+            waiting, self._unrecorded = self._unrecorded, []
+        for index, (run_id, claimed, outcome) in enumerate(waiting):
+            try:
+                self._record(run_id, claimed, outcome)
+            except StoreUnavailable:
+                with self._lock:
+                    self._unrecorded[:0] = waiting[index:]
+                raise
 
     # -- internals --------------------------------------------------------------
     def _safe_tick(self) -> TickReport:
