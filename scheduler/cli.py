@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tickwork",
-        description="Periodic jobs with correct time zones: inspect schedules, validate files.",
+        description="Tickwork: periodic jobs with correct time zones. Inspect schedules, "
+        "validate schedules files, run the scheduler and read its history.",
         epilog="Exit codes: 0 success, 1 invalid input, 2 usage error.",
     )
     parser.add_argument("--version", action="version", version=f"tickwork {__version__}")
@@ -74,7 +75,9 @@ def _add_next(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="ISO",
         help="start strictly after this instant (default now); read in --tz if it has no offset",
     )
-    sub.add_argument("--count", type=_positive, default=5, metavar="N", help="how many (default 5)")
+    sub.add_argument(
+        "--count", type=positive_int, default=5, metavar="N", help="how many (default 5)"
+    )
     sub.add_argument("--name", default="", help="job name that seeds H fields")
     sub.add_argument("--anchor", metavar="ISO", help="with --every: count intervals from here")
     sub.set_defaults(handler=_run_next)
@@ -88,18 +91,44 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "their next runs; otherwise print every error, located, and exit 1.",
     )
     sub.add_argument("file", metavar="FILE", help="the schedules YAML file")
-    sub.add_argument("--count", type=_positive, default=3, metavar="N", help="next runs per job")
+    sub.add_argument("--count", type=positive_int, default=3, metavar="N", help="next runs per job")
     sub.add_argument("--after", metavar="ISO", help="compute next runs after this instant")
     sub.set_defaults(handler=_run_check)
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if not 1 <= value <= 10_000:
         raise argparse.ArgumentTypeError(f"expected a number from 1 to 10000, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number of seconds above zero."""
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a number of seconds, zero or more."""
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds of 0 or more, got {text}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds, got {text!r}")
     return value
 
 

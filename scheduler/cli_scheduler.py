@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
+from .cli import non_negative_float, positive_float, positive_int
 from .clock import SystemClock
 from .engine import Engine, EngineConfig
+from .errors import SchedulerError
 from .registry import registry as default_registry
 from .report import render_table
 from .runs import Run, RunStatus
@@ -58,9 +61,13 @@ def _add_run(commands: Subparsers) -> None:
     _database(sub)
     sub.add_argument("--schedules", metavar="FILE", help="schedules YAML to reconcile and watch")
     sub.add_argument("--executor", choices=("thread", "immediate"), default="thread")
-    sub.add_argument("--max-workers", type=int, default=4, metavar="N", help="thread pool size")
+    sub.add_argument(
+        "--max-workers", type=positive_int, default=4, metavar="N", help="thread pool size"
+    )
     sub.add_argument("--once", action="store_true", help="run what is due now, then exit")
-    sub.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    sub.add_argument(
+        "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
+    )
     sub.add_argument(
         "--import", dest="modules", action="append", default=[], metavar="MODULE",
         help="import a module that registers tasks with @job (repeatable)",
@@ -76,8 +83,14 @@ def _add_run(commands: Subparsers) -> None:
     sub.add_argument(
         "--replica-id", metavar="ID", help="name of this replica (default host-random)"
     )
-    sub.add_argument("--poll-interval", type=float, default=1.0, metavar="SECONDS")
-    sub.add_argument("--shutdown-grace", type=float, default=30.0, metavar="SECONDS")
+    sub.add_argument(
+        "--poll-interval", type=positive_float, default=1.0, metavar="SECONDS",
+        help="longest sleep between wake-ups (default 1)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--shutdown-grace", type=non_negative_float, default=30.0, metavar="SECONDS",
+        help="on SIGTERM, how long running work may take to finish (default 30)",
+    )  # fmt: skip
     sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
@@ -85,16 +98,29 @@ def _add_run(commands: Subparsers) -> None:
 
 
 def _add_runs(commands: Subparsers) -> None:
-    sub = commands.add_parser("runs", help="show run history, newest first")
+    sub = commands.add_parser(
+        "runs",
+        help="show run history, newest first",
+        description="Show the run history of the scheduler's database, newest first; "
+        "--id shows one run in full, with its error and traceback.",
+    )
     _database(sub)
     sub.add_argument("--job", metavar="NAME", help="only this job")
     sub.add_argument("--status", choices=[s.value for s in RunStatus], help="only this status")
-    sub.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
+    sub.add_argument(
+        "--limit", type=positive_int, default=20, metavar="N", help="how many (default 20)"
+    )
+    sub.add_argument("--id", type=positive_int, metavar="RUN", help="show this run in full")
     sub.set_defaults(handler=_runs)
 
 
 def _add_jobs(commands: Subparsers) -> None:
-    sub = commands.add_parser("jobs", help="list jobs with their next run and last status")
+    sub = commands.add_parser(
+        "jobs",
+        help="list jobs with their next run and last status",
+        description="List the jobs in the scheduler's database with their schedule, "
+        "source, next run (in the job's zone) and the status of their last run.",
+    )
     _database(sub)
     sub.set_defaults(handler=_jobs)
 
@@ -129,7 +155,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _runs(args: argparse.Namespace, out: TextIO) -> int:
-    store = open_store(args.database)
+    store = open_store(args.database, create=False)
+    if args.id is not None:
+        return _show_run(store, args.id, out)
     status = RunStatus(args.status) if args.status else None
     if args.job:
         store.get_job(args.job)  # JobNotFound names it
@@ -146,7 +174,9 @@ _RUN_HEADER = ["ID", "JOB", "SCHEDULED FOR (UTC)", "TRY", "TRIGGER", "STATUS", "
 
 def _run_row(run: Run) -> list[str]:
     duration = "" if run.duration is None else f"{run.duration:.3f}"
-    error = run.error.splitlines()[0][:60] if run.error else ""
+    error = run.error.splitlines()[0] if run.error else ""
+    if len(error) > 60:
+        error = error[:59] + "…"
     when = run.scheduled_for.strftime("%Y-%m-%d %H:%M:%S")
     return [
         str(run.id),
@@ -160,8 +190,36 @@ def _run_row(run: Run) -> list[str]:
     ]
 
 
+def _show_run(store: Store, run_id: int, out: TextIO) -> int:
+    try:
+        run = store.get_run(run_id)
+    except LookupError:
+        raise SchedulerError(f"no run has id {run_id}") from None
+    fields = [
+        ("run", str(run.id)),
+        ("job", run.job_name),
+        ("scheduled for", run.scheduled_for.isoformat()),
+        ("attempt", str(run.attempt)),
+        ("trigger", run.trigger.value),
+        ("status", run.status.value),
+        ("started", run.started_at.isoformat() if run.started_at else "-"),
+        ("finished", run.finished_at.isoformat() if run.finished_at else "-"),
+        ("seconds", "-" if run.duration is None else f"{run.duration:.3f}"),
+        ("executor", run.executor or "-"),
+        ("replica", run.replica_id or "-"),
+        ("worker", run.worker or "-"),
+        ("result", json.dumps(run.result)),
+        ("error", run.error or "-"),
+    ]
+    for name, value in fields:
+        print(f"{name:>13}: {value}", file=out)
+    if run.traceback:
+        print(f"\n{run.traceback.rstrip()}", file=out)
+    return 0
+
+
 def _jobs(args: argparse.Namespace, out: TextIO) -> int:
-    store = open_store(args.database)
+    store = open_store(args.database, create=False)
     jobs = store.list_jobs()
     if not jobs:
         print("no jobs yet", file=out)

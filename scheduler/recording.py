@@ -35,7 +35,13 @@ def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run |
         "attempt": run.attempt,
         "scheduled_for": run.scheduled_for.isoformat(),
     }
-    logger.info("run %d of %s %s", run.id, job.name, outcome.status.value, extra=extra)
+    if outcome.status is RunStatus.SUCCEEDED:
+        logger.info("run %d of %s succeeded", run.id, job.name, extra=extra)
+    else:
+        reason = outcome.error.splitlines()[0] if outcome.error else "no error recorded"
+        logger.warning(
+            "run %d of %s %s: %s", run.id, job.name, outcome.status.value, reason, extra=extra
+        )
     if outcome.status not in RETRYABLE or run.attempt > job.retries:
         return None
     delay = retry_delay(run.attempt, job.retry_backoff, job.retry_backoff_max)

@@ -38,18 +38,45 @@ logger = logging.getLogger(__name__)
 DEFAULT_DATABASE = "sqlite:///tickwork.sqlite3"
 
 
-def open_store(url: str) -> Store:
-    """A SQLAlchemy store for ``url``, with its tables created if missing."""
+def open_store(url: str, *, create: bool = True) -> Store:
+    """A SQLAlchemy store for ``url``.
+
+    With ``create`` the tables are created if missing (``tickwork run``);
+    without it (``runs``, ``jobs``) a SQLite file that does not exist is an
+    error rather than a new empty database.
+    """
     try:
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
         from .stores.sqlalchemy import SQLAlchemyStore
     except ImportError as error:
         raise SchedulerError(
             "the standalone scheduler needs SQLAlchemy: pip install 'tickwork[sqlalchemy]'"
             + (" 'tickwork[postgres]'" if url.startswith("postgres") else "")
         ) from error
-    store = SQLAlchemyStore(url)
-    store.create_schema()
+    if not create:
+        _require_existing_sqlite(url)
+    try:
+        store = SQLAlchemyStore(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
+        raise SchedulerError(
+            f"cannot use database URL {url!r}: {error}. Tickwork supports SQLite "
+            "(sqlite:///path.sqlite3) and PostgreSQL (postgresql://user@host/db)"
+        ) from error
+    if create:
+        store.create_schema()
     return store
+
+
+def _require_existing_sqlite(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite://" and ":memory:" not in url:
+        path = Path(url[len(prefix) :])
+        if not path.exists():
+            raise SchedulerError(
+                f"no database at {path}: check --database, or start the scheduler "
+                "once with `tickwork run` to create it"
+            )
 
 
 def build_executors(

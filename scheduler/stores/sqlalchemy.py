@@ -447,13 +447,6 @@ class SQLAlchemyStore:
                 .values(status=RunStatus.LOST.value, finished_at=now, error=message)
                 .returning(_run.id)
             ).all()
-        if released or lost:
-            logger.info(
-                "recovered runs of stopped replicas: %d released, %d lost",
-                len(released),
-                len(lost),
-                extra={"released": len(released), "lost": len(lost)},
-            )
         return RecoveryReport(released=tuple(sorted(released)), lost=tuple(sorted(lost)))
 
     # -- history --------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""tickwork run / runs / jobs: flags, errors and history output."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scheduler.cli import main
+from scheduler.jobs import JobSpec
+from scheduler.runs import NewRun, Outcome, RunStatus
+from scheduler.stores.sqlalchemy import SQLAlchemyStore
+
+T0 = datetime(2026, 2, 1, 12, tzinfo=UTC)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/history.sqlite3"
+    store = SQLAlchemyStore(url)
+    store.create_schema()
+    store.save_job(
+        JobSpec.build(name="nightly", task="app.tasks.nightly", cron="30 2 * * *"), now=T0
+    )
+    failed = store.add_run("nightly", NewRun(scheduled_for=T0, due_at=T0))
+    store.mark_finished(
+        failed.id,
+        Outcome(
+            status=RunStatus.FAILED,
+            finished_at=T0,
+            error="ValueError: " + "x" * 80,
+            traceback="Traceback (most recent call last):\n  ...\nValueError: xxx",
+        ),
+    )
+    store.dispose()
+    return url
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--poll-interval", "0"], "--poll-interval: expected a number of seconds above 0"),
+        (["run", "--duration", "-5"], "--duration: expected a number of seconds above 0"),
+        (["run", "--shutdown-grace", "-1"], "--shutdown-grace: expected a number of seconds of 0"),
+        (["run", "--poll-interval", "nan"], "expected a finite number of seconds"),
+        (["run", "--max-workers", "0"], "--max-workers: expected a number from 1 to 10000"),
+        (["runs", "--limit", "0"], "--limit: expected a number from 1 to 10000"),
+        (["run", "--executor", "celery"], "invalid choice: 'celery'"),
+    ],
+)
+def test_bad_flags_are_refused_before_anything_is_touched(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    database = tmp_path / "untouched.sqlite3"
+    code, _, err = run(capsys, *argv, "--database", f"sqlite:///{database}")
+    assert code == 2 and message in err
+    assert not database.exists()
+
+
+def test_history_commands_never_create_a_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.sqlite3"
+    for command in ("runs", "jobs"):
+        code, out, err = run(capsys, command, "--database", f"sqlite:///{missing}")
+        assert (code, out) == (1, "")
+        assert f"no database at {missing}" in err
+    assert not missing.exists()
+
+
+def test_an_unsupported_database_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "jobs", "--database", "mysql://someone@localhost/db")
+    assert code == 1
+    assert "cannot use database URL 'mysql://someone@localhost/db'" in err
+    assert "supports SQLite" in err
+
+
+def test_runs_lists_history_and_marks_cut_errors(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    code, out, _ = run(capsys, "runs", "--database", database)
+    assert code == 0
+    header, _rule, row = out.splitlines()
+    assert header.split() == ["ID", "JOB", "SCHEDULED", "FOR", "(UTC)", "TRY", "TRIGGER",
+                              "STATUS", "SECONDS", "ERROR"]  # fmt: skip
+    assert "nightly" in row and "failed" in row and row.endswith("…")
+
+
+def test_runs_id_shows_the_whole_error_and_traceback(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    code, out, _ = run(capsys, "runs", "--database", database, "--id", "1")
+    assert code == 0
+    assert "status: failed" in out
+    assert "ValueError: " + "x" * 80 in out
+    assert out.rstrip().endswith("ValueError: xxx")
+    code, _, err = run(capsys, "runs", "--database", database, "--id", "99")
+    assert code == 1 and "no run has id 99" in err
+
+
+def test_jobs_shows_next_run_in_the_jobs_zone_and_last_status(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    code, out, _ = run(capsys, "jobs", "--database", database)
+    assert code == 0
+    row = out.splitlines()[2].split()
+    assert row[0] == "nightly" and row[-1] == "failed"
+    assert "2026-02-02T02:30:00+00:00" in row
