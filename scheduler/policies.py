@@ -16,10 +16,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Self
 
 from .clock import ensure_aware_utc
+from .enums import DocumentedEnum
 
 __all__ = [
     "CatchupPlan",
@@ -34,21 +33,7 @@ __all__ = [
 _MICROSECOND = timedelta(microseconds=1)
 
 
-class _DocumentedEnum(StrEnum):
-    """A string enum whose members are declared as ``NAME = value, docstring``.
-
-    ``doc`` has a default only so that type checkers accept the value lookup
-    ``CatchupPolicy("once")``, which goes through the same signature.
-    """
-
-    def __new__(cls, value: str, doc: str = "") -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.__doc__ = doc
-        return member
-
-
-class CatchupPolicy(_DocumentedEnum):
+class CatchupPolicy(DocumentedEnum):
     """Which of the slots missed beyond the grace period still fire.
 
     Missed slots come from downtime or overload.  Slots that do not fire are
@@ -60,7 +45,7 @@ class CatchupPolicy(_DocumentedEnum):
     SKIP = "skip", "Fire none of the missed slots; wait for the next regular one."
 
 
-class OverlapPolicy(_DocumentedEnum):
+class OverlapPolicy(DocumentedEnum):
     """What to do when a slot is due while the job's previous run is still running."""
 
     SKIP = "skip", "Do not start the new run; record it as ``skipped``. The default."
@@ -68,7 +53,7 @@ class OverlapPolicy(_DocumentedEnum):
     QUEUE = "queue", "Run once right after the running one finishes."
 
 
-class JobSource(_DocumentedEnum):
+class JobSource(DocumentedEnum):
     """Where a job definition comes from; it decides who may change it."""
 
     YAML = "yaml", "Declared in a schedules file; read-only in admin, synced from the file."

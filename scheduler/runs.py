@@ -7,15 +7,16 @@ that constraint, not a lock, is what makes a second firing impossible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from typing import Self
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
+from .clock import ensure_aware_utc
+from .enums import DocumentedEnum
 from .jobs import JobSpec, JSONValue
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "NEW_RUN_STATUSES",
     "TERMINAL_STATUSES",
     "ClaimedRun",
     "NewRun",
@@ -27,15 +28,7 @@ __all__ = [
 ]
 
 
-class _DocumentedEnum(StrEnum):
-    def __new__(cls, value: str, doc: str = "") -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.__doc__ = doc
-        return member
-
-
-class RunStatus(_DocumentedEnum):
+class RunStatus(DocumentedEnum):
     """Where a run is in its life.  The last six are terminal."""
 
     PENDING = "pending", "Created; waiting to be handed to an executor (maybe not yet due)."
@@ -54,9 +47,11 @@ class RunStatus(_DocumentedEnum):
 ACTIVE_STATUSES = frozenset({RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING})
 #: Statuses a run ends in; a run never leaves one.
 TERMINAL_STATUSES = frozenset(set(RunStatus) - ACTIVE_STATUSES)
+#: Statuses a run may be created with.
+NEW_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.MISSED, RunStatus.SKIPPED})
 
 
-class Trigger(_DocumentedEnum):
+class Trigger(DocumentedEnum):
     """Why a run exists."""
 
     SCHEDULE = "schedule", "Its slot came due on time."
@@ -82,6 +77,22 @@ class NewRun:
     attempt: int = 1
     trigger: Trigger = Trigger.SCHEDULE
     status: RunStatus = RunStatus.PENDING
+
+    def checked(self, job_name: str) -> NewRun:
+        """This run with its instants in UTC; :class:`ValueError` naming the
+        job if its status is not one a new run may have or its attempt is below 1."""
+        if self.status not in NEW_RUN_STATUSES:
+            allowed = ", ".join(sorted(status.value for status in NEW_RUN_STATUSES))
+            raise ValueError(f"job {job_name!r}: a new run must be {allowed}, got {self.status}")
+        if self.attempt < 1:
+            raise ValueError(f"job {job_name!r}: attempt must be 1 or more, got {self.attempt}")
+        if self.scheduled_for.tzinfo is UTC and self.due_at.tzinfo is UTC:
+            return self  # the planner's usual output: nothing to convert
+        return replace(
+            self,
+            scheduled_for=ensure_aware_utc(self.scheduled_for, "scheduled_for"),
+            due_at=ensure_aware_utc(self.due_at, "due_at"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

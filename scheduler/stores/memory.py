@@ -28,7 +28,6 @@ from .base import Planner, RecoveryReport, SlotPlan, StoredJob, SyncReport
 __all__ = ["MemoryStore"]
 
 #: The statuses a planner (or :meth:`MemoryStore.add_run`) may create a run in.
-_NEW_STATUSES = frozenset({RunStatus.PENDING, RunStatus.MISSED, RunStatus.SKIPPED})
 _BUSY_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
 
 _Slot = tuple[str, datetime, int]
@@ -204,21 +203,8 @@ class MemoryStore:
 
     def _checked_plan(self, job_name: str, chosen: SlotPlan) -> SlotPlan:
         return SlotPlan(
-            runs=tuple(self._checked_new(job_name, new) for new in chosen.runs),
+            runs=tuple(new.checked(job_name) for new in chosen.runs),
             next_run_at=_utc_or_none(chosen.next_run_at, "next_run_at"),
-        )
-
-    @staticmethod
-    def _checked_new(job_name: str, new: NewRun) -> NewRun:
-        if new.status not in _NEW_STATUSES:
-            allowed = ", ".join(sorted(status.value for status in _NEW_STATUSES))
-            raise ValueError(f"job {job_name!r}: a new run must be {allowed}, got {new.status}")
-        if new.attempt < 1:
-            raise ValueError(f"job {job_name!r}: attempt must be 1 or more, got {new.attempt}")
-        return replace(
-            new,
-            scheduled_for=_utc(new.scheduled_for, "scheduled_for"),
-            due_at=_utc(new.due_at, "due_at"),
         )
 
     def _check_unique(self, rows: Iterable[tuple[str, NewRun]]) -> None:
@@ -273,7 +259,7 @@ class MemoryStore:
     def add_run(self, job_name: str, new: NewRun) -> Run:
         with self._lock:
             self._job(job_name)
-            new = self._checked_new(job_name, new)
+            new = new.checked(job_name)
             if new.status is not RunStatus.PENDING:
                 raise ValueError(
                     f"job {job_name!r}: add_run creates pending runs, got {new.status}"

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
@@ -103,7 +103,6 @@ _CHUNK = 5_000
 # a transaction, or None for a single-statement read that needs none.
 _BEGIN = "tickwork_begin"
 
-_NEW_STATUSES = frozenset({RunStatus.PENDING, RunStatus.MISSED, RunStatus.SKIPPED})
 _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 _TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 _BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
@@ -243,7 +242,7 @@ class SQLAlchemyStore:
                     # A busy job's new runs wait for claim_pending and its overlap rule.
                     run_columns(
                         job_id,
-                        _checked_new(jobs[job_id].spec.name, new),
+                        new.checked(jobs[job_id].spec.name),
                         now=now,
                         replica_id="" if job_id in busy else replica_id,
                     )
@@ -298,7 +297,7 @@ class SQLAlchemyStore:
         ]
 
     def add_run(self, job_name: str, new: NewRun) -> Run:
-        new = _checked_new(job_name, new)
+        new = new.checked(job_name)
         if new.status is not RunStatus.PENDING:
             raise ValueError(f"job {job_name!r}: add_run creates pending runs, got {new.status}")
         try:
@@ -778,21 +777,6 @@ def _busy_job_ids(conn: Connection, job_ids: Sequence[int]) -> set[int]:
         query = select(_run.job_id).where(among, _run.status.in_(_ACTIVE)).distinct()
         busy.update(conn.scalars(query))
     return busy
-
-
-def _checked_new(job_name: str, new: NewRun) -> NewRun:
-    if new.status not in _NEW_STATUSES:
-        allowed = ", ".join(sorted(status.value for status in _NEW_STATUSES))
-        raise ValueError(f"job {job_name!r}: a new run must be {allowed}, got {new.status}")
-    if new.attempt < 1:
-        raise ValueError(f"job {job_name!r}: attempt must be 1 or more, got {new.attempt}")
-    if new.scheduled_for.tzinfo is UTC and new.due_at.tzinfo is UTC:
-        return new  # the planner's usual output: nothing to convert
-    return replace(
-        new,
-        scheduled_for=_utc(new.scheduled_for, "scheduled_for"),
-        due_at=_utc(new.due_at, "due_at"),
-    )
 
 
 _SlotKey = tuple[int, datetime, int]
