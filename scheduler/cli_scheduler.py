@@ -25,7 +25,7 @@ from .standalone import (
     SchedulesFile,
     build_executors,
     import_task_modules,
-    open_store,
+    opened_store,
 )
 from .stores.base import Store, StoredJob
 
@@ -133,35 +133,37 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     for pattern in args.allow:
         default_registry.allow(pattern)
     clock = SystemClock()
-    store = open_store(args.database)
-    hooks = []
-    if args.schedules:
-        schedules = SchedulesFile(Path(args.schedules), store, default_registry)
-        schedules.sync(clock.now())
-        hooks.append(schedules)
-    engine = Engine(
-        store,
-        build_executors(args.executor, max_workers=args.max_workers, clock=clock),
-        clock=clock,
-        replica_id=args.replica_id,
-        config=EngineConfig(poll_interval=args.poll_interval, shutdown_grace=args.shutdown_grace),
-        before_tick=hooks,
-    )
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: engine.stop())
-    until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
-    engine.run(once=args.once, until=until)
+    with opened_store(args.database) as store:
+        hooks = []
+        if args.schedules:
+            schedules = SchedulesFile(Path(args.schedules), store, default_registry)
+            schedules.sync(clock.now())
+            hooks.append(schedules)
+        engine = Engine(
+            store,
+            build_executors(args.executor, max_workers=args.max_workers, clock=clock),
+            clock=clock,
+            replica_id=args.replica_id,
+            config=EngineConfig(
+                poll_interval=args.poll_interval, shutdown_grace=args.shutdown_grace
+            ),
+            before_tick=hooks,
+        )
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: engine.stop())
+        until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
+        engine.run(once=args.once, until=until)
     return 0
 
 
 def _runs(args: argparse.Namespace, out: TextIO) -> int:
-    store = open_store(args.database, create=False)
-    if args.id is not None:
-        return _show_run(store, args.id, out)
-    status = RunStatus(args.status) if args.status else None
-    if args.job:
-        store.get_job(args.job)  # JobNotFound names it
-    runs = store.list_runs(job_name=args.job, status=status, limit=args.limit)
+    with opened_store(args.database, create=False) as store:
+        if args.id is not None:
+            return _show_run(store, args.id, out)
+        status = RunStatus(args.status) if args.status else None
+        if args.job:
+            store.get_job(args.job)  # JobNotFound names it
+        runs = store.list_runs(job_name=args.job, status=status, limit=args.limit)
     if not runs:
         print("no runs yet", file=out)
         return 0
@@ -219,13 +221,14 @@ def _show_run(store: Store, run_id: int, out: TextIO) -> int:
 
 
 def _jobs(args: argparse.Namespace, out: TextIO) -> int:
-    store = open_store(args.database, create=False)
-    jobs = store.list_jobs()
-    if not jobs:
+    with opened_store(args.database, create=False) as store:
+        jobs = store.list_jobs()
+        rows = [_job_row(store, job) for job in jobs]
+    if not rows:
         print("no jobs yet", file=out)
         return 0
     header = ["JOB", "SCHEDULE", "SOURCE", "ENABLED", "NEXT RUN", "LAST STATUS"]
-    print(render_table(header, [_job_row(store, job) for job in jobs]), file=out)
+    print(render_table(header, rows), file=out)
     return 0
 
 

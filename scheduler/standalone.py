@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,8 +39,20 @@ logger = logging.getLogger(__name__)
 DEFAULT_DATABASE = "sqlite:///tickwork.sqlite3"
 
 
+@contextmanager
+def opened_store(url: str, *, create: bool = True) -> Iterator[Store]:
+    """:func:`open_store`, closing the store's connections on the way out."""
+    store = open_store(url, create=create)
+    try:
+        yield store
+    finally:
+        dispose = getattr(store, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
 def open_store(url: str, *, create: bool = True) -> Store:
-    """A SQLAlchemy store for ``url``.
+    """A SQLAlchemy store for ``url``; the caller disposes it (or use :func:`opened_store`).
 
     With ``create`` the tables are created if missing (``tickwork run``);
     without it (``runs``, ``jobs``) a SQLite file that does not exist is an
