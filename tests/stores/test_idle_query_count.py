@@ -9,11 +9,9 @@ asked how it would run each one: no full scan of the job table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import Connection, String, cast, event, func, insert, literal, select
 
 from scheduler.jobs import JobSpec
@@ -115,29 +113,19 @@ def _full_scans(plan: str) -> list[str]:
     return [line for line in plan.splitlines() if "SCAN scheduler_" in line or "Seq Scan" in line]
 
 
-@pytest.fixture
-def idle_store(database_url: str) -> Iterator[SQLAlchemyStore]:
-    store = SQLAlchemyStore(database_url)
-    store.create_schema()
-    try:
-        yield store
-    finally:
-        store.dispose()
-
-
 def test_idle_wake_up_is_a_few_statements_whatever_the_number_of_jobs(
-    idle_store: SQLAlchemyStore,
+    sql_store: SQLAlchemyStore,
 ) -> None:
     counts = {}
     plans: list[str] = []
     for total in (100, 100_000):
-        idle_store.drop_schema()
-        idle_store.create_schema()
-        _add_jobs(idle_store, total)
-        _idle_wake_up(idle_store)  # the first connection also asks the server about itself
-        wake, sent = _idle_wake_up(idle_store)
+        sql_store.drop_schema()
+        sql_store.create_schema()
+        _add_jobs(sql_store, total)
+        _idle_wake_up(sql_store)  # the first connection also asks the server about itself
+        wake, sent = _idle_wake_up(sql_store)
         assert wake == NOW + HOUR
         counts[total] = len(sent)
-        plans = [_plan(idle_store, statement) for statement in sent]
+        plans = [_plan(sql_store, statement) for statement in sent]
     assert counts[100] == counts[100_000] <= MAX_IDLE_STATEMENTS, counts
     assert [line for plan in plans for line in _full_scans(plan)] == [], "\n\n".join(plans)
