@@ -40,6 +40,7 @@ def add_commands(commands: Subparsers) -> None:
     _add_run(commands)
     _add_runs(commands)
     _add_jobs(commands)
+    _add_pause(commands)
 
 
 def _database(parser: argparse.ArgumentParser) -> None:
@@ -123,6 +124,35 @@ def _add_jobs(commands: Subparsers) -> None:
     )
     _database(sub)
     sub.set_defaults(handler=_jobs)
+
+
+def _add_pause(commands: Subparsers) -> None:
+    for verb, paused, words in (
+        ("pause", True, "stop firing a job until it is resumed; its definition is kept"),
+        ("resume", False, "let a paused job fire again, from its first slot after now"),
+    ):
+        sub = commands.add_parser(verb, help=words, description=words.capitalize() + ".")
+        _database(sub)
+        sub.add_argument("names", nargs="+", metavar="JOB", help="job name (repeatable)")
+        sub.set_defaults(handler=_pause, paused=paused)
+
+
+def _pause(args: argparse.Namespace, out: TextIO) -> int:
+    clock = SystemClock()
+    with opened_store(args.database, create=False) as store:
+        for name in args.names:
+            store.get_job(name)  # all names checked before anything changes
+        for name in args.names:
+            job = store.set_paused(name, args.paused, now=clock.now())
+            print(f"{name}: {job.state}, next run {_local(job)}", file=out)
+    return 0
+
+
+def _local(job: StoredJob) -> str:
+    """The job's next run in its own zone, or ``-`` when it has none."""
+    if job.next_run_at is None:
+        return "-"
+    return job.next_run_at.astimezone(ZoneInfo(job.spec.timezone)).isoformat()
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
@@ -227,22 +257,19 @@ def _jobs(args: argparse.Namespace, out: TextIO) -> int:
     if not rows:
         print("no jobs yet", file=out)
         return 0
-    header = ["JOB", "SCHEDULE", "SOURCE", "ENABLED", "NEXT RUN", "LAST STATUS"]
+    header = ["JOB", "SCHEDULE", "SOURCE", "STATE", "NEXT RUN", "LAST STATUS"]
     print(render_table(header, rows), file=out)
     return 0
 
 
 def _job_row(store: Store, job: StoredJob) -> list[str]:
     spec = job.spec
-    next_run = "-"
-    if job.next_run_at is not None:
-        next_run = job.next_run_at.astimezone(ZoneInfo(spec.timezone)).isoformat()
     last = store.list_runs(job_name=spec.name, limit=1)
     return [
         spec.name,
         spec.describe(),
         spec.source.value,
-        "yes" if spec.enabled else "no",
-        next_run,
+        job.state,
+        _local(job),
         last[0].status.value if last else "-",
     ]

@@ -41,7 +41,13 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredJob:
-    """A job as stored: its definition plus the scheduler's bookkeeping."""
+    """A job as stored: its definition plus the scheduler's bookkeeping.
+
+    ``paused_at`` and ``removed_at`` are operational state, not part of the
+    definition: a sync never pauses or resumes a job, and pausing never
+    changes ``version`` or ``definition_hash``.  ``removed_at`` is when a sync
+    disabled the job because its source stopped declaring it.
+    """
 
     spec: JobSpec
     next_run_at: datetime | None
@@ -49,6 +55,26 @@ class StoredJob:
     definition_hash: str
     created_at: datetime
     updated_at: datetime
+    paused_at: datetime | None = None
+    removed_at: datetime | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def active(self) -> bool:
+        """Whether the job fires: enabled by its definition and not paused."""
+        return self.spec.enabled and self.paused_at is None
+
+    @property
+    def state(self) -> str:
+        """One word for listings: ``removed``, ``disabled``, ``paused`` or ``active``."""
+        if self.removed_at is not None:
+            return "removed"
+        if not self.spec.enabled:
+            return "disabled"
+        return "paused" if self.paused else "active"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,15 +125,23 @@ class Store(Protocol):
 
         New names are added (``next_run_at`` = first slot after ``now``);
         changed definitions are updated (``version`` + 1, ``next_run_at``
-        recomputed from ``now``); jobs of ``source`` missing from ``specs`` are
-        disabled, never deleted, so their history stays.  Jobs of other
-        sources are never touched: a name already owned by another source is
-        refused with :class:`~scheduler.errors.InvalidJob` and nothing changes.
+        recomputed from ``now``, ``removed_at`` cleared); jobs of ``source``
+        missing from ``specs`` are disabled and get ``removed_at = now``, never
+        deleted, so their history stays.  Pause state is left as it is: a
+        paused job stays paused (``next_run_at`` stays ``None``) whatever its
+        new definition says.  Jobs of other sources are never touched: a name
+        already owned by another source is refused with
+        :class:`~scheduler.errors.InvalidJob` and nothing changes.
         """
         ...
 
     def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
-        """Create the job, or replace the one of that name; return it as stored."""
+        """Create the job, or replace the definition of the one of that name.
+
+        Pause state is kept and ``removed_at`` cleared.  A job of another
+        source is not replaced: :class:`~scheduler.errors.InvalidJob`.
+        Returns the job as stored.
+        """
         ...
 
     def get_job(self, name: str) -> StoredJob:
@@ -118,21 +152,27 @@ class Store(Protocol):
         """Every job, ordered by name."""
         ...
 
-    def set_enabled(self, name: str, enabled: bool, *, now: datetime) -> StoredJob:
-        """Pause or resume a job.  Resuming continues from ``now``: no burst of catch-up."""
+    def set_paused(self, name: str, paused: bool, *, now: datetime) -> StoredJob:
+        """Pause (``paused_at = now``, ``next_run_at = None``) or resume a job.
+
+        Resuming continues from ``now``: the next slot is the first after
+        ``now``, with no burst of catch-up.  Works on a job of any source; a
+        no-op if the job is already in that state.  Raises
+        :class:`~scheduler.errors.JobNotFound`.
+        """
         ...
 
     # -- the due-queue ------------------------------------------------------
     def next_wake(self) -> datetime | None:
         """The earliest instant at which anything may be due: the smallest
-        ``next_run_at`` of an enabled job, or ``due_at`` of an unclaimed
+        ``next_run_at`` of an active job, or ``due_at`` of an unclaimed
         pending run.  ``None`` when nothing is scheduled."""
         ...
 
     def claim_due(
         self, *, now: datetime, replica_id: str, limit: int, plan: Planner
     ) -> list[ClaimedRun]:
-        """Claim up to ``limit`` enabled jobs whose ``next_run_at <= now``.
+        """Claim up to ``limit`` active jobs whose ``next_run_at <= now``.
 
         In one transaction: call ``plan`` for each, insert the runs it asks
         for, set each job's ``next_run_at`` to the plan's, and claim (replica,

@@ -102,15 +102,21 @@ class MemoryStore:
         gone = [
             job
             for job in self._jobs.values()
-            if job.spec.source is source and job.spec.name not in keep and job.spec.enabled
+            if job.spec.source is source and job.spec.name not in keep and job.removed_at is None
         ]
         for job in gone:
-            self._put(replace(job.spec, enabled=False), now)
+            self._put(replace(job.spec, enabled=False), now, removed_at=now)
         return [job.spec.name for job in gone]
 
     def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
         now = _utc(now, "now")
         with self._lock:
+            old = self._jobs.get(spec.name)
+            if old is not None and old.spec.source is not spec.source:
+                raise InvalidJob(
+                    f"job {spec.name!r} already exists from source {old.spec.source.value!r}; "
+                    f"a {spec.source.value!r} job may not replace it"
+                )
             return self._save(spec, now)[1]
 
     def _save(self, spec: JobSpec, now: datetime) -> tuple[str, StoredJob]:
@@ -118,20 +124,26 @@ class MemoryStore:
         old = self._jobs.get(spec.name)
         if old is None:
             return "added", self._put(spec, now)
-        if old.definition_hash == spec.definition_hash():
+        if old.definition_hash == spec.definition_hash() and old.removed_at is None:
             return "unchanged", old
         return "updated", self._put(spec, now)
 
-    def _put(self, spec: JobSpec, now: datetime) -> StoredJob:
-        """Store ``spec`` as a new definition: next slot counted from ``now``."""
+    def _put(
+        self, spec: JobSpec, now: datetime, *, removed_at: datetime | None = None
+    ) -> StoredJob:
+        """Store ``spec`` as a new definition: next slot counted from ``now``;
+        pause state carries over."""
         old = self._jobs.get(spec.name)
+        paused_at = None if old is None else old.paused_at
         job = StoredJob(
             spec=spec,
-            next_run_at=spec.next_after(now) if spec.enabled else None,
+            next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
             version=1 if old is None else old.version + 1,
             definition_hash=spec.definition_hash(),
             created_at=now if old is None else old.created_at,
             updated_at=now,
+            paused_at=paused_at,
+            removed_at=removed_at,
         )
         self._jobs[spec.name] = job
         return job
@@ -150,18 +162,26 @@ class MemoryStore:
         with self._lock:
             return [self._jobs[name] for name in sorted(self._jobs)]
 
-    def set_enabled(self, name: str, enabled: bool, *, now: datetime) -> StoredJob:
+    def set_paused(self, name: str, paused: bool, *, now: datetime) -> StoredJob:
         now = _utc(now, "now")
         with self._lock:
             job = self._job(name)
-            if job.spec.enabled is enabled:
+            if job.paused is paused:
                 return job
-            return self._put(replace(job.spec, enabled=enabled), now)
+            resumed = job.spec.enabled and not paused
+            changed = replace(
+                job,
+                paused_at=now if paused else None,
+                next_run_at=job.spec.next_after(now) if resumed else None,
+                updated_at=now,
+            )
+            self._jobs[name] = changed
+            return changed
 
     # -- the due-queue ------------------------------------------------------
     def next_wake(self) -> datetime | None:
         with self._lock:
-            jobs = (job.next_run_at for job in self._jobs.values() if job.spec.enabled)
+            jobs = (job.next_run_at for job in self._jobs.values() if job.active)
             runs = (run.due_at for run in self._runs.values() if _unclaimed(run))
             instants = [instant for instant in (*jobs, *runs) if instant is not None]
             return min(instants, default=None)
@@ -193,7 +213,7 @@ class MemoryStore:
         due = [
             job
             for job in self._jobs.values()
-            if job.spec.enabled and job.next_run_at is not None and job.next_run_at <= now
+            if job.active and job.next_run_at is not None and job.next_run_at <= now
         ]
         due.sort(key=lambda job: (job.next_run_at, job.spec.name))
         return due[: max(limit, 0)]

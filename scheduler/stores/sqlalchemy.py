@@ -172,12 +172,17 @@ class SQLAlchemyStore:
             _refuse_foreign_names(conn, [s.name for s in specs if s.name not in mine], source)
             added, changed, unchanged = _compare(specs, mine)
             keep = {spec.name for spec in specs}
-            gone = [row["id"] for name, row in mine.items() if name not in keep and row["enabled"]]
+            gone = [
+                row["id"]
+                for name, row in mine.items()
+                if name not in keep and row["removed_at"] is None
+            ]
             disabled = [
                 (row, replace(self._spec(row), enabled=False)) for row in _rows_by_id(conn, gone)
             ]
             _insert_jobs(conn, added, now)
-            _update_jobs(conn, changed + disabled, now)
+            _update_jobs(conn, changed, now)
+            _update_jobs(conn, disabled, now, removed=True)
         return SyncReport(
             added=tuple(sorted(spec.name for spec in added)),
             updated=tuple(sorted(spec.name for _, spec in changed)),
@@ -192,7 +197,12 @@ class SQLAlchemyStore:
             old = _job_row(conn, spec.name, lock=True)
             if old is None:
                 return _insert_jobs(conn, [spec], now)[0]
-            if old["definition_hash"] == spec.definition_hash():
+            if old["source"] != spec.source.value:
+                raise InvalidJob(
+                    f"job {spec.name!r} already exists from source {old['source']!r}; "
+                    f"a {spec.source.value!r} job may not replace it"
+                )
+            if _unchanged(old, spec):
                 return self._stored(old)
             return _update_jobs(conn, [(old, spec)], now)[0]
 
@@ -208,15 +218,32 @@ class SQLAlchemyStore:
             rows = _select_rows(conn, select(job_table).order_by(_job.name))
         return [self._stored(row) for row in rows]
 
-    def set_enabled(self, name: str, enabled: bool, *, now: datetime) -> StoredJob:
+    def set_paused(self, name: str, paused: bool, *, now: datetime) -> StoredJob:
         now = _utc(now, "now")
         with self._write() as conn:
             row = _job_row(conn, name, lock=True)
             if row is None:
                 raise _job_not_found(name)
-            if bool(row["enabled"]) == enabled:
-                return self._stored(row)
-            return _update_jobs(conn, [(row, replace(self._spec(row), enabled=enabled))], now)[0]
+            job = self._stored(row)
+            if job.paused is paused:
+                return job
+            resumed = job.spec.enabled and not paused
+            changed = replace(
+                job,
+                paused_at=now if paused else None,
+                next_run_at=job.spec.next_after(now) if resumed else None,
+                updated_at=now,
+            )
+            conn.execute(
+                update(job_table)
+                .where(_job.id == row["id"])
+                .values(
+                    paused_at=changed.paused_at,
+                    next_run_at=changed.next_run_at,
+                    updated_at=now,
+                )
+            )
+            return changed
 
     # -- the due-queue ------------------------------------------------------
     def next_wake(self) -> datetime | None:
@@ -512,6 +539,8 @@ class SQLAlchemyStore:
             definition_hash=row["definition_hash"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            paused_at=row["paused_at"],
+            removed_at=row["removed_at"],
         )
 
 
@@ -628,11 +657,16 @@ def _compare(
         old = stored.get(spec.name)
         if old is None:
             added.append(spec)
-        elif old["definition_hash"] == spec.definition_hash():
+        elif _unchanged(old, spec):
             unchanged.append(spec.name)
         else:
             changed.append((old, spec))
     return added, changed, unchanged
+
+
+def _unchanged(row: RowMapping, spec: JobSpec) -> bool:
+    """Whether storing ``spec`` over ``row`` would change nothing."""
+    return row["definition_hash"] == spec.definition_hash() and row["removed_at"] is None
 
 
 def _refuse_repeated_names(specs: Sequence[JobSpec], source: JobSource) -> None:
@@ -661,6 +695,8 @@ def _job_keys(source: JobSource) -> Select[Any]:
         _job.id,
         _job.name,
         _job.enabled,
+        _job.removed_at,
+        _job.paused_at,
         _job.definition_hash,
         _job.version,
         _job.created_at,
@@ -691,11 +727,23 @@ def _insert_jobs(conn: Connection, specs: Sequence[JobSpec], now: datetime) -> l
 
 
 def _update_jobs(
-    conn: Connection, changes: Sequence[tuple[RowMapping, JobSpec]], now: datetime
+    conn: Connection,
+    changes: Sequence[tuple[RowMapping, JobSpec]],
+    now: datetime,
+    *,
+    removed: bool = False,
 ) -> list[StoredJob]:
-    """Store new definitions of existing jobs, in one batch: version + 1, next slot from ``now``."""
+    """Store new definitions of existing jobs, in one batch: version + 1, next
+    slot from ``now`` unless paused; ``removed_at`` is ``now`` if ``removed``."""
     stored = [
-        _put(spec, now, version=row["version"] + 1, created_at=row["created_at"])
+        _put(
+            spec,
+            now,
+            version=row["version"] + 1,
+            created_at=row["created_at"],
+            paused_at=row["paused_at"],
+            removed_at=now if removed else None,
+        )
         for row, spec in changes
     ]
     if stored:
@@ -707,10 +755,20 @@ def _update_jobs(
     return stored
 
 
-def _put(spec: JobSpec, now: datetime, *, version: int, created_at: datetime) -> StoredJob:
+def _put(
+    spec: JobSpec,
+    now: datetime,
+    *,
+    version: int,
+    created_at: datetime,
+    paused_at: datetime | None = None,
+    removed_at: datetime | None = None,
+) -> StoredJob:
     return StoredJob(
         spec=spec,
-        next_run_at=spec.next_after(now) if spec.enabled else None,
+        next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
+        paused_at=paused_at,
+        removed_at=removed_at,
         version=version,
         definition_hash=spec.definition_hash(),
         created_at=created_at,

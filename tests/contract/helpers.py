@@ -47,6 +47,8 @@ def stored(
     version: int = 1,
     created_at: datetime = NOW,
     updated_at: datetime | None = None,
+    paused_at: datetime | None = None,
+    removed_at: datetime | None = None,
 ) -> StoredJob:
     """The :class:`StoredJob` a store should hold for ``spec``."""
     return StoredJob(
@@ -56,6 +58,8 @@ def stored(
         definition_hash=spec.definition_hash(),
         created_at=created_at,
         updated_at=created_at if updated_at is None else updated_at,
+        paused_at=paused_at,
+        removed_at=removed_at,
     )
 
 

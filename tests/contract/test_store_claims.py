@@ -168,9 +168,9 @@ def test_claim_due_takes_at_most_limit_jobs_earliest_first(store: Store) -> None
     assert store.next_wake() == NOW - MINUTE
 
 
-def test_claim_due_never_claims_a_disabled_job(store: Store) -> None:
+def test_claim_due_never_claims_a_paused_or_disabled_job(store: Store) -> None:
     due_now(store, "paused")
-    store.set_enabled("paused", False, now=NOW - MINUTE)
+    store.set_paused("paused", True, now=NOW - MINUTE)
     store.save_job(hourly("off", enabled=False), now=NOW - HOUR)
     planner = RecordingPlanner()
     assert store.claim_due(now=NOW + 5 * HOUR, replica_id="r1", limit=10, plan=planner) == []

@@ -84,8 +84,24 @@ def test_sync_disables_jobs_missing_from_the_source_and_keeps_them(store: Store)
     assert report == SyncReport(disabled=("b",), unchanged=("a",))
     assert store.list_jobs() == [
         stored(a, next_run_at=NOW + HOUR),
-        stored(replace(b, enabled=False), next_run_at=None, version=2, updated_at=LATER),
+        stored(
+            replace(b, enabled=False),
+            next_run_at=None,
+            version=2,
+            updated_at=LATER,
+            removed_at=LATER,
+        ),
     ]
+
+
+def test_sync_marks_a_job_removed_even_if_it_was_declared_disabled(store: Store) -> None:
+    off = hourly("off", source=YAML, enabled=False)
+    store.sync_jobs([off], source=YAML, now=NOW)
+    assert store.sync_jobs([], source=YAML, now=LATER) == SyncReport(disabled=("off",))
+    assert store.get_job("off").removed_at == LATER
+    report = store.sync_jobs([off], source=YAML, now=LATER + HOUR)
+    assert report == SyncReport(updated=("off",))
+    assert store.get_job("off").removed_at is None
 
 
 def test_sync_does_not_report_an_already_disabled_job_again(store: Store) -> None:
@@ -136,6 +152,14 @@ def test_sync_refuses_a_name_given_twice_and_changes_nothing(store: Store) -> No
     assert store.list_jobs() == before
 
 
+def test_save_job_refuses_to_replace_a_job_of_another_source(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
+    before = store.list_jobs()
+    with pytest.raises(InvalidJob, match="already exists from source 'yaml'"):
+        store.save_job(hourly("a", source=ADMIN, args=[1]), now=LATER)
+    assert store.list_jobs() == before
+
+
 def test_synced_jobs_belong_to_the_source_they_were_synced_from(store: Store) -> None:
     store.sync_jobs([hourly("a", source=JobSource.CODE)], source=YAML, now=NOW)
     assert store.get_job("a") == stored(hourly("a", source=YAML), next_run_at=NOW + HOUR)
@@ -177,34 +201,63 @@ def test_an_unknown_job_is_not_found(store: Store) -> None:
     with pytest.raises(JobNotFound, match="ghost"):
         store.get_job("ghost")
     with pytest.raises(LookupError):
-        store.set_enabled("ghost", False, now=NOW)
+        store.set_paused("ghost", True, now=NOW)
 
 
 # -- pause and resume -------------------------------------------------------------
-def test_pausing_clears_the_next_run(store: Store) -> None:
+def test_pausing_clears_the_next_run_but_not_the_definition(store: Store) -> None:
     spec = hourly("a")
     store.save_job(spec, now=NOW)
-    paused = stored(replace(spec, enabled=False), next_run_at=None, version=2, updated_at=LATER)
-    assert store.set_enabled("a", False, now=LATER) == paused
+    paused = stored(spec, next_run_at=None, updated_at=LATER, paused_at=LATER)
+    assert store.set_paused("a", True, now=LATER) == paused
     assert store.get_job("a") == paused
+    assert paused.paused and not paused.active
     assert store.next_wake() is None
 
 
 def test_resuming_continues_from_now_without_a_burst(store: Store) -> None:
     spec = hourly("a")
     store.save_job(spec, now=NOW)
-    store.set_enabled("a", False, now=NOW + 10 * MINUTE)
-    resumed = store.set_enabled("a", True, now=LATER)
-    assert resumed == stored(spec, next_run_at=NOW + 4 * HOUR, version=3, updated_at=LATER)
+    store.set_paused("a", True, now=NOW + 10 * MINUTE)
+    resumed = store.set_paused("a", False, now=LATER)
+    assert resumed == stored(spec, next_run_at=NOW + 4 * HOUR, updated_at=LATER)
     planner = RecordingPlanner()
     assert store.claim_due(now=LATER, replica_id="r1", limit=10, plan=planner) == []
     assert planner.calls == []
 
 
-def test_setting_the_current_enabled_state_changes_nothing(store: Store) -> None:
+def test_setting_the_current_pause_state_changes_nothing(store: Store) -> None:
     job = store.save_job(hourly("a"), now=NOW)
-    assert store.set_enabled("a", True, now=LATER) == job
+    assert store.set_paused("a", False, now=LATER) == job
     assert store.get_job("a") == job
+    paused = store.set_paused("a", True, now=LATER)
+    assert store.set_paused("a", True, now=LATER + HOUR) == paused
+
+
+def test_resuming_a_disabled_job_leaves_it_without_a_next_run(store: Store) -> None:
+    store.save_job(hourly("off", enabled=False), now=NOW)
+    store.set_paused("off", True, now=NOW)
+    resumed = store.set_paused("off", False, now=LATER)
+    assert resumed.next_run_at is None and not resumed.paused and not resumed.active
+
+
+def test_a_sync_keeps_a_paused_job_paused(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
+    store.set_paused("a", True, now=NOW + MINUTE)
+    report = store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=LATER)
+    assert report.unchanged == ("a",)
+    changed = hourly("a", source=YAML, description="edited")
+    store.sync_jobs([changed], source=YAML, now=LATER)
+    job = store.get_job("a")
+    assert (job.version, job.paused_at, job.next_run_at) == (2, NOW + MINUTE, None)
+    assert job.spec == changed
+
+
+def test_saving_a_new_definition_keeps_a_paused_job_paused(store: Store) -> None:
+    store.save_job(hourly("a"), now=NOW)
+    store.set_paused("a", True, now=NOW)
+    job = store.save_job(hourly("a", description="edited"), now=LATER)
+    assert (job.version, job.paused_at, job.next_run_at) == (2, NOW, None)
 
 
 # -- next_wake --------------------------------------------------------------------
@@ -216,7 +269,7 @@ def test_next_wake_is_the_earliest_next_run_of_an_enabled_job(store: Store) -> N
     store.save_job(hourly("soon"), now=NOW)
     store.save_job(hourly("later"), now=NOW + HOUR)
     store.save_job(hourly("early-but-paused"), now=NOW - 5 * HOUR)
-    store.set_enabled("early-but-paused", False, now=NOW)
+    store.set_paused("early-but-paused", True, now=NOW)
     assert store.next_wake() == NOW + HOUR
 
 
@@ -236,8 +289,8 @@ def test_jobs_come_back_with_aware_utc_instants(store: Store) -> None:
     berlin = NOW.astimezone(ZoneInfo("Europe/Berlin"))
     store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=berlin)
     store.save_job(hourly("b", start=berlin, end=berlin + 48 * HOUR), now=berlin)
-    store.set_enabled("b", False, now=berlin + MINUTE)
-    store.set_enabled("b", True, now=berlin + 2 * MINUTE)
+    store.set_paused("b", True, now=berlin + MINUTE)
+    store.set_paused("b", False, now=berlin + 2 * MINUTE)
     assert_all_utc(store.list_jobs())
     assert_all_utc(store.next_wake())
     assert store.get_job("a").created_at == NOW

@@ -256,9 +256,9 @@ def test_an_unknown_executor_fails_its_run(world: World) -> None:
 def test_pause_and_resume_continue_from_now(world: World) -> None:
     world.add(name="tick", every="1m")
     world.run_until(T0 + timedelta(minutes=2))
-    world.store.set_enabled("tick", False, now=world.clock.now())
+    world.store.set_paused("tick", True, now=world.clock.now())
     world.run_until(T0 + timedelta(hours=1))
-    world.store.set_enabled("tick", True, now=world.clock.now())
+    world.store.set_paused("tick", False, now=world.clock.now())
     world.run_until(T0 + timedelta(hours=1, minutes=2))
     assert [row[0][11:16] for row in world.rows()] == ["09:01", "09:02", "10:01", "10:02"]
 

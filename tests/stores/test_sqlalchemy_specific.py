@@ -142,11 +142,13 @@ JOB_COLUMNS = [
     "timezone", "enabled", "start_at", "end_at", "catchup", "max_catchup",
     "catchup_window_seconds", "overlap", "jitter_seconds", "timeout_seconds", "retries",
     "retry_backoff_seconds", "retry_backoff_max_seconds", "executor", "queue", "description",
-    "source", "definition_hash", "next_run_at", "version", "created_at", "updated_at",
+    "source", "definition_hash", "next_run_at", "paused_at", "removed_at", "version",
+    "created_at", "updated_at",
 ]  # fmt: skip
 JOB_NULLABLE = {
     "cron", "every_seconds", "anchor_at", "run_at", "start_at", "end_at",
-    "catchup_window_seconds", "timeout_seconds", "queue", "next_run_at",
+    "catchup_window_seconds", "timeout_seconds", "queue", "next_run_at", "paused_at",
+    "removed_at",
 }  # fmt: skip
 RUN_COLUMNS = [
     "id", "job_id", "scheduled_for", "due_at", "attempt", "trigger", "status", "claimed_at",
@@ -157,7 +159,8 @@ RUN_NULLABLE = {"claimed_at", "started_at", "finished_at", "duration_seconds", "
 REPLICA_COLUMNS = ["id", "hostname", "pid", "started_at", "heartbeat_at", "stopped_at"]
 INSTANT_COLUMNS = {
     "scheduler_job": {
-        "anchor_at", "run_at", "start_at", "end_at", "next_run_at", "created_at", "updated_at"
+        "anchor_at", "run_at", "start_at", "end_at", "next_run_at", "paused_at", "removed_at",
+        "created_at", "updated_at",
     },
     "scheduler_run": {"scheduled_for", "due_at", "claimed_at", "started_at", "finished_at"},
     "scheduler_replica": {"started_at", "heartbeat_at", "stopped_at"},

@@ -1,4 +1,4 @@
-"""tickwork run / runs / jobs: flags, errors and history output."""
+"""tickwork run / runs / jobs / pause / resume: flags, errors and history output."""
 
 from __future__ import annotations
 
@@ -116,3 +116,23 @@ def test_jobs_shows_next_run_in_the_jobs_zone_and_last_status(
     row = out.splitlines()[2].split()
     assert row[0] == "nightly" and row[-1] == "failed"
     assert "2026-02-02T02:30:00+00:00" in row
+
+
+def test_pause_and_resume_change_the_state_jobs_shows(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    code, out, _ = run(capsys, "pause", "nightly", "--database", database)
+    assert (code, out) == (0, "nightly: paused, next run -\n")
+    _, out, _ = run(capsys, "jobs", "--database", database)
+    assert out.splitlines()[2].split()[5:7] == ["paused", "-"]
+    code, out, _ = run(capsys, "resume", "nightly", "--database", database)
+    assert code == 0 and out.startswith("nightly: active, next run 20")
+
+
+def test_pause_checks_every_name_before_changing_anything(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    code, _, err = run(capsys, "pause", "nightly", "ghost", "--database", database)
+    assert code == 1 and "no job is called 'ghost'" in err
+    _, out, _ = run(capsys, "jobs", "--database", database)
+    assert "active" in out.splitlines()[2].split()
