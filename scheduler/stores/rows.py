@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,9 @@ from .base import StoredJob
 
 __all__ = [
     "SLOT_CONSTRAINT",
+    "as_stored",
     "job_columns",
+    "new_definition",
     "result_column",
     "run_columns",
     "run_from_columns",
@@ -31,6 +34,40 @@ __all__ = [
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+
+
+def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
+    """``spec`` as a SQL store reads it back: of ``source`` (if given), its
+    cron's ``H`` fields hashed by the job's name (the hash key has no column)."""
+    if source is not None and spec.source is not source:
+        spec = replace(spec, source=source)
+    schedule = spec.schedule
+    if isinstance(schedule, Cron) and schedule.hash_key != spec.name:
+        spec = replace(spec, schedule=Cron(schedule.expr, tz=schedule.tz, hash_key=spec.name))
+    return spec
+
+
+def new_definition(
+    spec: JobSpec,
+    now: datetime,
+    *,
+    version: int,
+    created_at: datetime,
+    paused_at: datetime | None = None,
+    removed_at: datetime | None = None,
+) -> StoredJob:
+    """``spec`` stored as a job's new definition at ``now``: its next slot is the
+    first after ``now``, unless it is disabled or paused."""
+    return StoredJob(
+        spec=spec,
+        next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
+        paused_at=paused_at,
+        removed_at=removed_at,
+        version=version,
+        definition_hash=spec.definition_hash(),
+        created_at=created_at,
+        updated_at=now,
+    )
 
 
 def job_columns(job: StoredJob) -> dict[str, Any]:
