@@ -87,6 +87,9 @@ _NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
 # deferred transaction would take it only at its first real write, after its
 # reads, and two claimers could then both read the same due jobs.
 _SQLITE_WRITE_LOCK = "UPDATE scheduler_replica SET id = id WHERE 0"
+# "enabled = true", not Django's bare "WHERE enabled", which SQLite cannot
+# answer from the (enabled, next_run_at) index: it would scan every job.
+_ENABLED = Q(enabled=Value(True))
 # PostgreSQL takes an array as one parameter; elsewhere IN lists are chunked.
 _CHUNK = 5_000
 
@@ -200,7 +203,7 @@ class DjangoStore:
     # -- the due-queue ------------------------------------------------------
     def next_wake(self) -> datetime | None:
         with self._reachable():
-            job = self._jobs().filter(enabled=True).aggregate(at=Min("next_run_at"))["at"]
+            job = self._jobs().filter(_ENABLED).aggregate(at=Min("next_run_at"))["at"]
             run = self._runs().filter(status=_PENDING, replica_id="").aggregate(at=Min("due_at"))
         instants = [instant for instant in (job, run["at"]) if instant is not None]
         return min(instants, default=None)
@@ -215,7 +218,7 @@ class DjangoStore:
             with self._write():
                 due = list(
                     self._jobs()
-                    .filter(enabled=True, next_run_at__lte=now)
+                    .filter(_ENABLED, next_run_at__lte=now)
                     .order_by("next_run_at", "name")
                     .select_for_update(skip_locked=True, no_key=True)
                     .values(*_JOB_FIELDS)[:limit]
