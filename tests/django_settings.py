@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "scheduler.django",
+    "tests.django.testapp",  # its tasks module has @job tasks to discover
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
