@@ -20,7 +20,7 @@ import yaml
 
 from .clock import Clock
 from .config import load_schedules
-from .errors import ConfigError, ConfigIssue, InvalidJob, SchedulerError
+from .errors import ConfigError, ConfigIssue, InvalidJob, SchedulerError, StoreUnavailable
 from .executors.base import Executor
 from .jobs import JobSpec
 from .policies import JobSource
@@ -171,6 +171,8 @@ class SchedulesFile:
         try:
             specs = self.load()
             report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
+        except StoreUnavailable:
+            raise  # a ConnectionError, hence an OSError, but transient: not the file's fault
         except (ConfigError, InvalidJob, OSError) as error:
             self._stamp = stamp
             logger.error(
