@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import yaml
+
 from .clock import Clock
 from .config import load_schedules
-from .errors import ConfigError, ConfigIssue, SchedulerError
+from .errors import ConfigError, ConfigIssue, InvalidJob, SchedulerError, StoreUnavailable
 from .executors.base import Executor
 from .jobs import JobSpec
 from .policies import JobSource
@@ -31,6 +33,7 @@ __all__ = [
     "build_executors",
     "import_task_modules",
     "open_store",
+    "unregistered_tasks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -130,15 +133,21 @@ class SchedulesFile:
     path: Path
     store: Store
     registry: TaskRegistry
+    #: How to register a task, for the error about a task that is not: the
+    #: Django app says so in its own words.
+    unregistered_hint: str = (
+        "decorate it with @job in a module given to --import, or allow its module "
+        "with --allow 'package.module.*'"
+    )
     _stamp: tuple[int, int] | None = field(default=None, init=False)
     last_good: tuple[JobSpec, ...] = field(default=(), init=False)
 
     def load(self) -> list[JobSpec]:
         """Parse the file and check every task is registered; raise ConfigError otherwise."""
         specs = load_schedules(self.path)
-        unknown = [spec for spec in specs if not self.registry.is_known(spec.task)]
-        if unknown:
-            raise ConfigError([_unregistered(self.path, spec) for spec in unknown])
+        issues = unregistered_tasks(self.path, specs, self.registry, self.unregistered_hint)
+        if issues:
+            raise ConfigError(issues)
         return specs
 
     def sync(self, now: datetime) -> SyncReport:
@@ -151,14 +160,21 @@ class SchedulesFile:
         return report
 
     def __call__(self, now: datetime) -> None:
-        """Reconcile if the file changed; a bad edit keeps the last good set."""
+        """Reconcile if the file changed; a bad edit keeps the last good set.
+
+        A store that is unavailable propagates (the engine backs off) and the
+        change is tried again on the next wake-up.
+        """
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return
-        self._stamp = stamp
         try:
             specs = self.load()
-        except (ConfigError, OSError) as error:
+            report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
+        except StoreUnavailable:
+            raise  # a ConnectionError, hence an OSError, but transient: not the file's fault
+        except (ConfigError, InvalidJob, OSError) as error:
+            self._stamp = stamp
             logger.error(
                 "%s changed but cannot be used; still running the last good set of %d jobs:\n%s",
                 self.path,
@@ -167,7 +183,7 @@ class SchedulesFile:
                 extra={"event": "schedules_rejected", "file": str(self.path)},
             )
             return
-        report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
+        self._stamp = stamp
         self.last_good = tuple(specs)
         _log_sync(self.path, report)
 
@@ -179,15 +195,48 @@ class SchedulesFile:
         return stat.st_mtime_ns, stat.st_size
 
 
-def _unregistered(path: Path, spec: JobSpec) -> ConfigIssue:
-    return ConfigIssue(
-        file=str(path),
-        line=None,
-        column=None,
-        path=f"jobs.{spec.name}.task",
-        message=f"task {spec.task!r} is not registered: decorate it with @job in a module "
-        "given to --import, or allow its module with --allow 'package.module.*'",
-    )
+def unregistered_tasks(
+    path: Path, specs: Sequence[JobSpec], registry: TaskRegistry, hint: str
+) -> list[ConfigIssue]:
+    """One issue per job of the file at ``path`` whose task ``registry`` does not
+    know, located at its ``task`` value; ``hint`` says how to register one."""
+    unknown = [spec for spec in specs if not registry.is_known(spec.task)]
+    if not unknown:
+        return []
+    places = _task_places(path)
+    return [
+        ConfigIssue(
+            file=str(path),
+            line=places.get(spec.name, (None, None))[0],
+            column=places.get(spec.name, (None, None))[1],
+            path=f"jobs.{spec.name}.task",
+            message=f"task {spec.task!r} is not registered: {hint}",
+        )
+        for spec in unknown
+    ]
+
+
+def _task_places(path: Path) -> dict[str, tuple[int, int]]:
+    """Where each job's ``task`` value is written (1-based line and column), by job name."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    places: dict[str, tuple[int, int]] = {}
+    for job_key, job in _pairs(_value(root, "jobs")):
+        task = _value(job, "task")
+        if task is not None:
+            places[str(job_key.value)] = (task.start_mark.line + 1, task.start_mark.column + 1)
+    return places
+
+
+def _pairs(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
+    return list(node.value) if isinstance(node, yaml.MappingNode) else []
+
+
+def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    found = [value for name, value in _pairs(node) if name.value == key]
+    return found[-1] if found else None
 
 
 def _log_sync(path: Path, report: SyncReport) -> None:

@@ -47,3 +47,12 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Fresh Django databases (tests/django_databases.py), for the contract suite and tests/django.
+from tests.django_databases import (  # noqa: E402
+    _django_postgres_template,  # noqa: F401
+    _django_sqlite_template,  # noqa: F401
+    django_postgres,  # noqa: F401
+    django_sqlite,  # noqa: F401
+)

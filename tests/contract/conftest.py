@@ -1,7 +1,10 @@
 """The ``store`` fixture: every contract test runs once per store and database.
 
 ``memory`` is :class:`~scheduler.stores.memory.MemoryStore`; ``sqlite`` and
-``postgres`` are the SQLAlchemy store on a fresh file and a fresh database.
+``postgres`` are the SQLAlchemy store on a fresh file and a fresh database;
+``django-sqlite`` and ``django-postgres`` are
+:class:`~scheduler.django.store.DjangoStore` on a fresh, migrated database
+(``tests/django_databases.py``).
 The SQLAlchemy parameters skip only while ``scheduler.stores.sqlalchemy`` does
 not exist; any other import error is a failure.
 """
@@ -37,7 +40,21 @@ def _sqlalchemy_store(url: str) -> Store:
     return store
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def _django_store(alias: str) -> Store:
+    from scheduler.django.store import DjangoStore
+
+    return DjangoStore(using=alias)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        "django-sqlite",
+        pytest.param("django-postgres", marks=pytest.mark.postgres),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store of each kind."""
     kind: str = request.param
@@ -45,8 +62,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         made: Store = MemoryStore()
     elif kind == "sqlite":
         made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
-    else:
+    elif kind == "postgres":
         made = _sqlalchemy_store(request.getfixturevalue("postgres_url"))
+    else:
+        made = _django_store(request.getfixturevalue(kind.replace("-", "_")))
     assert isinstance(made, Store)
     try:
         yield made

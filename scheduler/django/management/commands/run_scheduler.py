@@ -1,0 +1,79 @@
+"""``manage.py run_scheduler``: run the scheduler; options in, scheduler.django.runner out."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scheduler.cli import positive_float
+from scheduler.django.runner import RunOptions, run
+from scheduler.errors import ConfigError, SchedulerError
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the scheduler: reconcile SCHEDULER['SCHEDULES'] into the database, then claim "
+        "and hand over due runs until SIGTERM or Ctrl-C, which stop it gracefully."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
+        parser.add_argument(
+            "--executor",
+            metavar="NAME",
+            help="hand every run to the executor NAME of SCHEDULER['EXECUTORS'] "
+            "('immediate' and 'thread' work unconfigured), whatever its job names",
+        )
+        parser.add_argument(
+            "--schedules", type=Path, metavar="FILE", help="instead of SCHEDULER['SCHEDULES']"
+        )
+        parser.add_argument(
+            "--replica-id", metavar="ID", help="name of this replica (default host-random)"
+        )
+        parser.add_argument(
+            "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
+        )
+        parser.add_argument(
+            "--log-level",
+            default="INFO",
+            type=str.upper,
+            choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+            help="level of the scheduler's log (default INFO)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        _configure_logging(options["log_level"])
+        try:
+            run(
+                RunOptions(
+                    once=options["once"],
+                    executor=options["executor"],
+                    schedules=options["schedules"],
+                    replica_id=options["replica_id"],
+                    duration=options["duration"],
+                )
+            )
+        except ConfigError as error:
+            for issue in error.issues:
+                self.stderr.write(str(issue))
+            raise CommandError(
+                f"{len(error.issues)} error(s) in the schedules file; nothing was changed"
+            ) from error
+        except (SchedulerError, ImproperlyConfigured) as error:
+            raise CommandError(str(error)) from error
+
+
+def _configure_logging(level: str) -> None:
+    """The scheduler logs one line per event; show them on stderr unless the site's
+    LOGGING already sends them somewhere."""
+    logger = logging.getLogger("scheduler")
+    logger.setLevel(level)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        logger.addHandler(handler)

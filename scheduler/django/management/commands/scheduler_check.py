@@ -1,0 +1,53 @@
+"""``manage.py scheduler_check``: validate the schedules file and show each job's next runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scheduler.cli import positive_int
+from scheduler.config import load_schedules
+from scheduler.django.discovery import UNREGISTERED_HINT, task_registry
+from scheduler.django.settings import scheduler_settings
+from scheduler.errors import ConfigError
+from scheduler.report import jobs_table
+from scheduler.standalone import unregistered_tasks
+
+
+class Command(BaseCommand):
+    help = (
+        "Validate the schedules file (SCHEDULER['SCHEDULES']) like `tickwork check`: print "
+        "every error, located, or each job with its next runs."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--schedules", type=Path, metavar="FILE", help="another file")
+        parser.add_argument(
+            "--count", type=positive_int, default=3, metavar="N", help="next runs per job"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            config = scheduler_settings()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        path = options["schedules"] or config.schedules
+        if path is None:
+            raise CommandError("no schedules file: set SCHEDULER['SCHEDULES'] or pass --schedules")
+        try:
+            specs = load_schedules(path)
+            issues = unregistered_tasks(path, specs, task_registry(config.tasks), UNREGISTERED_HINT)
+            if issues:
+                raise ConfigError(issues)
+        except ConfigError as error:
+            for issue in error.issues:
+                self.stderr.write(str(issue))
+            raise CommandError(f"{len(error.issues)} error(s) found; nothing was loaded") from error
+        self.stdout.write(f"{path}: {len(specs)} job{'s' if len(specs) != 1 else ''}, no errors")
+        if specs:
+            self.stdout.write("")
+            self.stdout.write(jobs_table(specs, datetime.now(UTC), options["count"]))

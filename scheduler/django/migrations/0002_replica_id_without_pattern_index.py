@@ -1,0 +1,20 @@
+"""Drop the index Django adds to a CharField primary key on PostgreSQL.
+
+Django gives such a key a second, ``varchar_pattern_ops`` index for LIKE
+queries.  The schema shared with the SQLAlchemy store has none, and replica ids
+are only ever compared whole.  The index is created after the operations of
+0001 run, hence a migration of its own; on SQLite it never exists.
+"""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scheduler", "0001_initial")]
+
+    operations = [
+        migrations.RunSQL(
+            'DROP INDEX IF EXISTS "scheduler_replica_id_392218db_like"',
+            reverse_sql=migrations.RunSQL.noop,
+        ),
+    ]

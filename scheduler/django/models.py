@@ -1,0 +1,136 @@
+"""Jobs, runs and replica heartbeats: the SQLAlchemy store's tables, on the Django ORM.
+
+Table names, column names, types, nullability, the unique constraints and the
+indexes are those of :mod:`scheduler.stores.schema`, name for name, so that a
+standalone ``tickwork run`` and a Django site can share one database
+(``tests/django/test_schema.py`` compares the two).  Hence a few things a
+Django model would not usually do: JSON is kept as text (``args``, ``kwargs``,
+``result``), some strings are nullable, and every instant is a
+:class:`~scheduler.django.fields.UTCDateTimeField`.
+
+Write through :class:`~scheduler.django.store.DjangoStore` (or the admin, which
+uses it): it keeps ``definition_hash``, ``version`` and ``next_run_at`` right.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ..enums import DocumentedEnum
+from ..policies import CatchupPolicy, JobSource, OverlapPolicy
+from ..runs import RunStatus, Trigger
+from ..stores.rows import SLOT_CONSTRAINT
+from .fields import UTCDateTimeField
+
+__all__ = ["Job", "Replica", "Run"]
+
+
+def _choices(enum: type[DocumentedEnum]) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class Job(models.Model):
+    """One job definition and the scheduler's bookkeeping for it (``scheduler_job``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=200)
+    task = models.CharField(max_length=255)
+    args = models.TextField(help_text="JSON list")
+    kwargs = models.TextField(help_text="JSON object")
+    # Nullable strings: the shared schema says "no cron" with NULL, not "".
+    cron = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    every_seconds = models.FloatField(null=True, blank=True)
+    anchor_at = UTCDateTimeField(null=True, blank=True)
+    run_at = UTCDateTimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64)
+    enabled = models.BooleanField()
+    start_at = UTCDateTimeField(null=True, blank=True)
+    end_at = UTCDateTimeField(null=True, blank=True)
+    catchup = models.CharField(max_length=8, choices=_choices(CatchupPolicy))
+    max_catchup = models.IntegerField()
+    catchup_window_seconds = models.FloatField(null=True, blank=True)
+    overlap = models.CharField(max_length=8, choices=_choices(OverlapPolicy))
+    jitter_seconds = models.FloatField()
+    timeout_seconds = models.FloatField(null=True, blank=True)
+    retries = models.IntegerField()
+    retry_backoff_seconds = models.FloatField()
+    retry_backoff_max_seconds = models.FloatField()
+    executor = models.CharField(max_length=64)
+    queue = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=8, choices=_choices(JobSource))
+    definition_hash = models.CharField(max_length=64)
+    next_run_at = UTCDateTimeField(null=True, blank=True)
+    paused_at = UTCDateTimeField(null=True, blank=True)
+    removed_at = UTCDateTimeField(null=True, blank=True)
+    version = models.IntegerField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        db_table = "scheduler_job"
+        verbose_name = "job"
+        constraints = (models.UniqueConstraint(fields=["name"], name="scheduler_job_name_uniq"),)
+        indexes = (models.Index(fields=["enabled", "next_run_at"], name="scheduler_job_due_idx"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Run(models.Model):
+    """One fired slot of a job, and what became of it (``scheduler_run``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No index of its own: the slot constraint and the history index lead with job_id.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="runs", db_index=False)
+    scheduled_for = UTCDateTimeField()
+    due_at = UTCDateTimeField()
+    attempt = models.IntegerField()
+    trigger = models.CharField(max_length=10, choices=_choices(Trigger))
+    status = models.CharField(max_length=10, choices=_choices(RunStatus))
+    claimed_at = UTCDateTimeField(null=True, blank=True)
+    started_at = UTCDateTimeField(null=True, blank=True)
+    finished_at = UTCDateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    result = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    executor = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    replica_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        db_table = "scheduler_run"
+        verbose_name = "run"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["job", "scheduled_for", "attempt"], name=SLOT_CONSTRAINT
+            ),
+        )
+        indexes = (
+            models.Index(fields=["status", "due_at"], name="scheduler_run_pending_idx"),
+            models.Index(fields=["job", "scheduled_for"], name="scheduler_run_history_idx"),
+            models.Index(fields=["replica_id", "status"], name="scheduler_run_replica_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of job {self.job_id} for {self.scheduled_for.isoformat()}"
+
+
+class Replica(models.Model):
+    """A scheduler process and its last heartbeat (``scheduler_replica``)."""
+
+    id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    started_at = UTCDateTimeField()
+    heartbeat_at = UTCDateTimeField()
+    stopped_at = UTCDateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "scheduler_replica"
+        verbose_name = "replica"
+
+    def __str__(self) -> str:
+        return self.id

@@ -1,0 +1,137 @@
+"""Build and run the scheduler of a Django site from its settings.
+
+The management commands only parse their options and call these functions:
+the store on ``SCHEDULER["DATABASE"]``, the executors of
+``SCHEDULER["EXECUTORS"]``, the discovered task registry, and the schedules file
+reconciled at start and whenever it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ..clock import Clock, SystemClock
+from ..engine import Engine
+from ..executors.base import Executor, ExecutorConfigError, build_executor
+from ..registry import TaskRegistry
+from ..standalone import SchedulesFile
+from .discovery import UNREGISTERED_HINT, task_registry
+from .settings import SchedulerSettings, scheduler_settings
+from .store import DjangoStore
+
+__all__ = ["SHORTHAND_EXECUTORS", "RunOptions", "build_executors", "run", "schedules_file"]
+
+logger = logging.getLogger(__name__)
+
+#: ``--executor`` also accepts these names when EXECUTORS does not configure them.
+SHORTHAND_EXECUTORS: dict[str, dict[str, Any]] = {
+    "immediate": {"BACKEND": "scheduler.executors.immediate.ImmediateExecutor"},
+    "thread": {"BACKEND": "scheduler.executors.thread.ThreadExecutor"},
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """What ``manage.py run_scheduler`` was asked for; ``None`` means "from settings"."""
+
+    once: bool = False
+    executor: str | None = None
+    schedules: Path | None = None
+    replica_id: str | None = None
+    duration: float | None = None
+
+
+def build_executors(
+    configured: Mapping[str, Mapping[str, Any]], *, clock: Clock, only: str | None = None
+) -> dict[str, Executor]:
+    """The executors of ``SCHEDULER["EXECUTORS"]``, by name.
+
+    With ``only``, that one executor is built and every configured name maps
+    to it: each run goes to it, whatever its job names (``--executor``).
+    Raises :class:`~scheduler.executors.base.ExecutorConfigError` naming the entry.
+    """
+    if only is None:
+        return {
+            name: build_executor(name, entry, clock=clock) for name, entry in configured.items()
+        }
+    entry = configured.get(only) or SHORTHAND_EXECUTORS.get(only)
+    if entry is None:
+        known = ", ".join(sorted({*configured, *SHORTHAND_EXECUTORS}))
+        raise ExecutorConfigError(f"no executor named {only!r}; choose one of: {known}")
+    executor = build_executor(only, entry, clock=clock)
+    return dict.fromkeys({*configured, only}, executor)
+
+
+def schedules_file(path: Path, store: DjangoStore, registry: TaskRegistry) -> SchedulesFile:
+    """The schedules file at ``path``, to reconcile into ``store``."""
+    return SchedulesFile(path, store, registry, unregistered_hint=UNREGISTERED_HINT)
+
+
+def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
+    """Run the scheduler until stopped (SIGTERM, SIGINT), once, or for a while.
+
+    The schedules file is reconciled first; a bad one raises
+    :class:`~scheduler.errors.ConfigError` and nothing runs.  Returns the
+    stopped engine (tests read its store).
+    """
+    clock = clock or SystemClock()
+    config = scheduler_settings()
+    store = DjangoStore(using=config.database)
+    try:
+        engine = _engine(config, options, store, clock)
+        with _stopped_by_signals(engine):
+            until = None
+            if options.duration is not None:
+                until = clock.now() + timedelta(seconds=options.duration)
+            engine.run(once=options.once, until=until)
+        return engine
+    finally:
+        store.dispose()
+
+
+def _engine(
+    config: SchedulerSettings, options: RunOptions, store: DjangoStore, clock: Clock
+) -> Engine:
+    registry = task_registry(config.tasks)
+    hooks = []
+    path = options.schedules or config.schedules
+    if path is not None:
+        schedules = schedules_file(path, store, registry)
+        schedules.sync(clock.now())
+        hooks.append(schedules)
+    else:
+        logger.info("no schedules file (SCHEDULER['SCHEDULES']): running the jobs in the database")
+    executors = build_executors(config.executors, clock=clock, only=options.executor)
+    return Engine(
+        store,
+        executors,
+        registry=registry,
+        clock=clock,
+        replica_id=options.replica_id,
+        config=config.engine_config(),
+        before_tick=hooks,
+    )
+
+
+@contextmanager
+def _stopped_by_signals(engine: Engine) -> Iterator[None]:
+    """SIGTERM and SIGINT stop the engine gracefully; the old handlers come back after."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("received %s: stopping", signal.Signals(signum).name)
+        engine.stop()
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

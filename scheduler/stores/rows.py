@@ -1,0 +1,211 @@
+"""Stored rows <-> values, shared by the SQL stores.
+
+A ``scheduler_job`` or ``scheduler_run`` row is a plain mapping of column
+names to Python values (instants aware in UTC, JSON as text).  The SQLAlchemy
+store and the Django store both read and write rows through these functions,
+so the two can share one database.  Nothing here imports a database library.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..errors import InvalidJob
+from ..jobs import JobSpec, ScheduleType
+from ..policies import CatchupPolicy, JobSource, OverlapPolicy
+from ..runs import TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
+from ..schedules import Cron, Every, Once
+from .base import StoredJob
+
+__all__ = [
+    "SLOT_CONSTRAINT",
+    "as_stored",
+    "job_columns",
+    "new_definition",
+    "result_column",
+    "run_columns",
+    "run_from_columns",
+    "spec_from_columns",
+]
+
+#: Name of the constraint that makes a second run of one slot and attempt impossible.
+SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+
+
+def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
+    """``spec`` as a SQL store reads it back: of ``source`` (if given), its
+    cron's ``H`` fields hashed by the job's name (the hash key has no column)."""
+    if source is not None and spec.source is not source:
+        spec = replace(spec, source=source)
+    schedule = spec.schedule
+    if isinstance(schedule, Cron) and schedule.hash_key != spec.name:
+        spec = replace(spec, schedule=Cron(schedule.expr, tz=schedule.tz, hash_key=spec.name))
+    return spec
+
+
+def new_definition(
+    spec: JobSpec,
+    now: datetime,
+    *,
+    version: int,
+    created_at: datetime,
+    paused_at: datetime | None = None,
+    removed_at: datetime | None = None,
+) -> StoredJob:
+    """``spec`` stored as a job's new definition at ``now``: its next slot is the
+    first after ``now``, unless it is disabled or paused."""
+    return StoredJob(
+        spec=spec,
+        next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
+        paused_at=paused_at,
+        removed_at=removed_at,
+        version=version,
+        definition_hash=spec.definition_hash(),
+        created_at=created_at,
+        updated_at=now,
+    )
+
+
+def job_columns(job: StoredJob) -> dict[str, Any]:
+    """The ``scheduler_job`` row of ``job`` (all but ``id``)."""
+    spec, schedule = job.spec, job.spec.schedule
+    return {
+        "name": spec.name,
+        "task": spec.task,
+        "args": json.dumps(list(spec.args)),
+        "kwargs": json.dumps(spec.kwargs),
+        "cron": schedule.expr if isinstance(schedule, Cron) else None,
+        "every_seconds": schedule.interval.total_seconds() if isinstance(schedule, Every) else None,
+        "anchor_at": schedule.anchor if isinstance(schedule, Every) else None,
+        "run_at": schedule.at if isinstance(schedule, Once) else None,
+        "timezone": spec.timezone,
+        "enabled": spec.enabled,
+        "start_at": spec.start,
+        "end_at": spec.end,
+        "catchup": spec.catchup.value,
+        "max_catchup": spec.max_catchup,
+        "catchup_window_seconds": _seconds(spec.catchup_window),
+        "overlap": spec.overlap.value,
+        "jitter_seconds": spec.jitter.total_seconds(),
+        "timeout_seconds": _seconds(spec.timeout),
+        "retries": spec.retries,
+        "retry_backoff_seconds": spec.retry_backoff.total_seconds(),
+        "retry_backoff_max_seconds": spec.retry_backoff_max.total_seconds(),
+        "executor": spec.executor,
+        "queue": spec.queue,
+        "description": spec.description,
+        "source": spec.source.value,
+        "definition_hash": job.definition_hash,
+        "next_run_at": job.next_run_at,
+        "paused_at": job.paused_at,
+        "removed_at": job.removed_at,
+        "version": job.version,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
+    """The :class:`JobSpec` a ``scheduler_job`` row holds; a cron's ``H`` is hashed by name."""
+    return JobSpec(
+        name=row["name"],
+        task=row["task"],
+        schedule=_schedule_from_columns(row),
+        args=tuple(json.loads(row["args"])),
+        kwargs=json.loads(row["kwargs"]),
+        timezone=row["timezone"],
+        enabled=bool(row["enabled"]),
+        start=row["start_at"],
+        end=row["end_at"],
+        catchup=CatchupPolicy(row["catchup"]),
+        max_catchup=row["max_catchup"],
+        catchup_window=_duration(row["catchup_window_seconds"]),
+        overlap=OverlapPolicy(row["overlap"]),
+        jitter=timedelta(seconds=row["jitter_seconds"]),
+        timeout=_duration(row["timeout_seconds"]),
+        retries=row["retries"],
+        retry_backoff=timedelta(seconds=row["retry_backoff_seconds"]),
+        retry_backoff_max=timedelta(seconds=row["retry_backoff_max_seconds"]),
+        executor=row["executor"],
+        queue=row["queue"],
+        description=row["description"],
+        source=JobSource(row["source"]),
+    )
+
+
+def _schedule_from_columns(row: Mapping[Any, Any]) -> ScheduleType:
+    if row["cron"] is not None:
+        return Cron(row["cron"], tz=row["timezone"], hash_key=row["name"])
+    if row["every_seconds"] is not None:
+        return Every(timedelta(seconds=row["every_seconds"]), anchor=row["anchor_at"])
+    if row["run_at"] is not None:
+        return Once(row["run_at"])
+    raise InvalidJob(f"job {row['name']!r}: stored without cron, every_seconds or run_at")
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _duration(seconds: float | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)
+
+
+def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> dict[str, Any]:
+    """The ``scheduler_run`` row of a new run (all but ``id``).
+
+    It is claimed for ``replica_id`` when it is pending and due at ``now``; a
+    run created in a terminal status (missed, skipped) ends at ``now``.
+    """
+    claim = bool(replica_id) and new.status is RunStatus.PENDING and new.due_at <= now
+    return {
+        "job_id": job_id,
+        "scheduled_for": new.scheduled_for,
+        "due_at": new.due_at,
+        "attempt": new.attempt,
+        "trigger": Trigger(new.trigger).value,
+        "status": RunStatus(new.status).value,
+        "claimed_at": now if claim else None,
+        "started_at": None,
+        "finished_at": now if new.status in TERMINAL_STATUSES else None,
+        "duration_seconds": None,
+        "result": None,
+        "error": "",
+        "traceback": "",
+        "executor": "",
+        "external_id": "",
+        "replica_id": replica_id if claim else "",
+        "worker": "",
+    }
+
+
+def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:
+    """The :class:`Run` a ``scheduler_run`` row holds (``job_id`` replaced by the job's name)."""
+    return Run(
+        id=run_id,
+        job_name=job_name,
+        scheduled_for=row["scheduled_for"],
+        due_at=row["due_at"],
+        attempt=row["attempt"],
+        trigger=Trigger(row["trigger"]),
+        status=RunStatus(row["status"]),
+        claimed_at=row["claimed_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        result=None if row["result"] is None else json.loads(row["result"]),
+        error=row["error"],
+        traceback=row["traceback"],
+        executor=row["executor"],
+        external_id=row["external_id"],
+        replica_id=row["replica_id"],
+        worker=row["worker"],
+    )
+
+
+def result_column(result: object) -> str | None:
+    """A run's result as JSON text; no result is NULL."""
+    return None if result is None else json.dumps(result, allow_nan=False)

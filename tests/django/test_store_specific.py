@@ -1,0 +1,180 @@
+"""What only the Django store has to get right: query counts, locks, outages, no caching.
+
+The shared behaviour is the contract suite's (``tests/contract``, params
+``django-sqlite`` and ``django-postgres``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from scheduler.django.models import Job, Run
+from scheduler.django.store import DjangoStore
+from scheduler.engine import Engine
+from scheduler.errors import StoreUnavailable
+from scheduler.jobs import JobSpec
+from scheduler.registry import TaskRegistry
+from scheduler.runs import NewRun
+from scheduler.stores.base import SlotPlan, StoredJob
+from scheduler.stores.rows import job_columns, new_definition
+from scheduler.testing import FakeClock, RecordingExecutor
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+#: The most statements an idle wake-up may send: two MIN queries, then per claim
+#: its SELECT (on SQLite with BEGIN, the write lock and COMMIT, which Django logs).
+MAX_IDLE_STATEMENTS = 10
+
+
+def report() -> None:
+    """The task the jobs here name."""
+
+
+def hourly(name: str) -> JobSpec:
+    return JobSpec.build(name=name, task="app.tasks.report", cron="0 * * * *")
+
+
+def never(job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
+    raise AssertionError(f"nothing is due, yet {job.spec.name} was planned")
+
+
+def fire(job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
+    assert job.next_run_at is not None
+    slot = job.next_run_at
+    return SlotPlan(runs=(NewRun(scheduled_for=slot, due_at=slot),), next_run_at=slot + HOUR)
+
+
+def add_jobs(alias: str, total: int, *, saved_at: datetime) -> None:
+    """``total`` hourly jobs saved at ``saved_at``, each with one finished run, in batches."""
+    template = job_columns(new_definition(hourly("job"), saved_at, version=1, created_at=saved_at))
+    Job.objects.using(alias).bulk_create(
+        Job(**{**template, "name": f"job-{number:05d}"}) for number in range(total)
+    )
+    finished = saved_at - HOUR
+    Run.objects.using(alias).bulk_create(
+        Run(job_id=job_id, scheduled_for=finished, due_at=finished, attempt=1,
+            trigger="schedule", status="succeeded", finished_at=finished)
+        for job_id in Job.objects.using(alias).values_list("id", flat=True)
+    )  # fmt: skip
+    if connections[alias].vendor == "postgresql":
+        with connections[alias].cursor() as cursor:
+            cursor.execute("ANALYZE scheduler_job")
+            cursor.execute("ANALYZE scheduler_run")
+
+
+def idle_wake_up(store: DjangoStore) -> list[str]:
+    """The SQL of one wake-up with nothing due."""
+    with CaptureQueriesContext(connections[store.using]) as captured:
+        assert store.next_wake() == NOW + HOUR
+        assert store.claim_due(now=NOW, replica_id="r1", limit=1000, plan=never) == []
+        assert store.claim_pending(now=NOW, replica_id="r1", limit=1000) == []
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def full_scans(store: DjangoStore, statements: list[str]) -> list[str]:
+    """Plan lines of ``statements`` that read a whole table."""
+    connection = connections[store.using]
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    lines: list[str] = []
+    with connection.cursor() as cursor:
+        for sql in statements:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(explain + sql)
+            lines += [str(row[-1]) for row in cursor.fetchall()]
+    return [line for line in lines if "SCAN scheduler_" in line or "Seq Scan" in line]
+
+
+def test_an_idle_wake_up_costs_the_same_few_indexed_queries_at_100_and_10000_jobs(
+    alias: str, django_store: DjangoStore
+) -> None:
+    counts = {}
+    for total in (100, 10_000):
+        Run.objects.using(alias).all().delete()
+        Job.objects.using(alias).all().delete()
+        add_jobs(alias, total, saved_at=NOW)
+        statements = idle_wake_up(django_store)
+        counts[total] = len(statements)
+    assert counts[100] == counts[10_000] <= MAX_IDLE_STATEMENTS, counts
+    assert full_scans(django_store, statements) == [], statements
+
+
+def test_a_claim_costs_a_few_batched_statements_not_one_per_job(
+    alias: str, django_store: DjangoStore
+) -> None:
+    add_jobs(alias, 600, saved_at=NOW - HOUR)
+    with CaptureQueriesContext(connections[alias]) as few:
+        assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=20, plan=fire)) == 20
+    with CaptureQueriesContext(connections[alias]) as many:
+        assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=580, plan=fire)) == 580
+    if alias == "postgres":
+        assert len(many) == len(few)
+    else:  # SQLite caps a statement's parameters, so Django splits big batches
+        assert len(many) <= len(few) + 580 // 20, [q["sql"][:60] for q in many.captured_queries]
+
+
+def test_an_edit_committed_elsewhere_is_used_by_the_next_wake_up(
+    alias: str, django_store: DjangoStore
+) -> None:
+    """Nothing is cached: an admin edit (here, a bare ORM update) reaches a
+    running engine at its next wake-up, which the 1 s poll interval bounds."""
+    clock = FakeClock(NOW)
+    executor = RecordingExecutor(clock=clock)
+    registry = TaskRegistry()
+    registry.register(report, name="app.tasks.report")
+    engine = Engine(
+        django_store, {"default": executor}, registry=registry, clock=clock, replica_id="r1"
+    )
+    django_store.save_job(hourly("report"), now=NOW)  # next run at 13:00
+    assert engine.tick().claimed == 0
+    assert engine.config.poll_interval == 1.0
+    Job.objects.using(alias).filter(name="report").update(next_run_at=NOW + timedelta(seconds=1))
+    clock.advance(engine.config.poll_interval)
+    assert engine.tick().claimed == 1
+    assert [s.claimed.job.name for s in executor.submissions] == ["report"]
+    engine.close()
+
+
+def test_naive_datetimes_are_refused(django_store: DjangoStore, alias: str) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        django_store.save_job(hourly("report"), now=datetime(2026, 3, 1, 12))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        list(Job.objects.using(alias).filter(next_run_at__lte=datetime(2026, 3, 1, 12)))
+
+
+def test_a_database_that_cannot_be_reached_is_unavailable_then_back(
+    django_sqlite: str, tmp_path: object
+) -> None:
+    store = DjangoStore(using=django_sqlite)
+    store.save_job(hourly("report"), now=NOW)
+    settings = connections[django_sqlite].settings_dict
+    good = settings["NAME"]
+    connections[django_sqlite].close()
+    settings["NAME"] = "/nonexistent-directory/tickwork.sqlite3"
+    with pytest.raises(StoreUnavailable, match="sqlite database 'sqlite' unavailable"):
+        store.list_jobs()
+    settings["NAME"] = good
+    assert [job.spec.name for job in store.list_jobs()] == ["report"]
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_connection_killed_under_the_store_is_replaced(
+    django_postgres: str,
+) -> None:
+    from tests.django_databases import _admin_connection
+
+    store = DjangoStore(using=django_postgres)
+    store.save_job(hourly("report"), now=NOW)
+    connection = connections[django_postgres]
+    pid = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    with _admin_connection() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(StoreUnavailable, match="unavailable"):
+        store.list_jobs()
+    assert [job.spec.name for job in store.list_jobs()] == ["report"]  # reconnected
+    store.dispose()

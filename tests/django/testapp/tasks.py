@@ -1,0 +1,21 @@
+"""Tasks found by autodiscovery (``scheduler.django.discovery``)."""
+
+from __future__ import annotations
+
+from scheduler.registry import job
+from scheduler.runs import RunContext
+
+#: The runs that executed, by task: (task, slot).
+CALLS: list[tuple[str, str]] = []
+
+
+@job
+def ping() -> str:
+    CALLS.append(("ping", ""))
+    return "pong"
+
+
+@job(takes_context=True)
+def report(context: RunContext) -> dict[str, str]:
+    CALLS.append(("report", context.scheduled_for.isoformat()))
+    return {"for": context.scheduled_for.isoformat()}

@@ -1,0 +1,48 @@
+"""Django settings for the test suite (``DJANGO_SETTINGS_MODULE`` in pyproject.toml).
+
+``default`` is SQLite, for pytest-django's ``db`` fixture.  ``sqlite`` and
+``postgres`` are pointed at a new, migrated database for each test that asks
+for one (``tests/django/support.py``): the contract suite's ``django-sqlite``
+and ``django-postgres`` stores, and the app's own tests.  PostgreSQL is found
+where ``TICKWORK_TEST_POSTGRES`` says (default
+``postgresql://postgres@127.0.0.1:5432/postgres``, trust auth), as for the
+SQLAlchemy store's tests.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlsplit
+
+_POSTGRES = urlsplit(
+    os.environ.get("TICKWORK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
+
+SECRET_KEY = "tickwork-tests-only-not-a-secret"  # noqa: S105
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "scheduler.django",
+    "tests.django.testapp",  # its tasks module has @job tasks to discover
+]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    # NAME is set per test, to a fresh database.
+    "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ""},
+    "postgres": {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": _POSTGRES.hostname or "127.0.0.1",
+        "PORT": str(_POSTGRES.port or 5432),
+        "USER": unquote(_POSTGRES.username or "postgres"),
+        "PASSWORD": unquote(_POSTGRES.password or ""),
+        "NAME": "",
+        "OPTIONS": {"connect_timeout": 5},
+    },
+}
+
+SCHEDULER: dict[str, object] = {}
