@@ -35,7 +35,7 @@ from ._yamlnodes import Document, Entry, NodeProblem, child_path, entries, posit
 from .errors import ConfigError, ConfigIssue, SchedulerError
 from .jobs import JobSpec, ScheduleType, validate_field
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
-from .schedules import Cron, Every, Once
+from .schedules import Cron, Every, Once, get_zone
 
 __all__ = [
     "DEFAULT_KEYS",
@@ -83,7 +83,7 @@ _POSITIVE = frozenset({"every", "timeout", "catchup_window"})
 _OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "queue"})
 
 
-def load_schedules(path: str | os.PathLike[str]) -> list[JobSpec]:
+def load_schedules(path: str | os.PathLike[str], *, default_timezone: str = "UTC") -> list[JobSpec]:
     """Read the schedules file at ``path``; see :func:`parse_schedules`.
 
     A file that cannot be read is reported as a :class:`ConfigError` too,
@@ -96,16 +96,23 @@ def load_schedules(path: str | os.PathLike[str]) -> list[JobSpec]:
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         issue = ConfigIssue(file=filename, line=None, column=None, path="", message=reason)
         raise ConfigError([issue]) from error
-    return parse_schedules(text, filename)
+    return parse_schedules(text, filename, default_timezone=default_timezone)
 
 
-def parse_schedules(text: str, filename: str = "<string>") -> list[JobSpec]:
+def parse_schedules(
+    text: str, filename: str = "<string>", *, default_timezone: str = "UTC"
+) -> list[JobSpec]:
     """The jobs declared in ``text``, in file order, each with source ``yaml``.
 
-    An empty document declares no jobs.  Raises :class:`ConfigError` listing
-    every issue in the text, sorted by line and column.
+    Jobs are read in the file's top-level ``timezone``, or in
+    ``default_timezone`` when the file sets none (the Django app passes
+    ``TIME_ZONE``).  An empty document declares no jobs.  Raises
+    :class:`ConfigError` listing every issue in the text, sorted by line and
+    column; an unknown ``default_timezone`` is an
+    :class:`~scheduler.errors.InvalidSchedule`.
     """
-    reader = _Reader(Document(text), filename)
+    get_zone(default_timezone)
+    reader = _Reader(Document(text), filename, default_timezone)
     specs = reader.read()
     if reader.issues:
         ordered = sorted(dict.fromkeys(reader.issues), key=lambda i: (i.line or 0, i.column or 0))
@@ -138,9 +145,10 @@ class _Draft:
 class _Reader:
     """Walks the node tree once, recording issues and building specs."""
 
-    def __init__(self, doc: Document, filename: str) -> None:
+    def __init__(self, doc: Document, filename: str, default_zone: str) -> None:
         self.doc = doc
         self.filename = filename
+        self.default_zone = default_zone
         self.issues: list[ConfigIssue] = []
 
     def issue(self, node: Node, path: str, message: str) -> None:
@@ -208,9 +216,9 @@ class _Reader:
 
     def top_zone(self, entry: Entry | None) -> str:
         if entry is None:
-            return "UTC"
+            return self.default_zone
         setting = self.setting("timezone", entry, "timezone")
-        return "UTC" if setting is None else str(setting.value)
+        return self.default_zone if setting is None else str(setting.value)
 
     def defaults(self, entry: Entry | None) -> dict[str, _Setting]:
         if entry is None or self.is_null(entry.value):

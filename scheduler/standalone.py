@@ -139,12 +139,14 @@ class SchedulesFile:
         "decorate it with @job in a module given to --import, or allow its module "
         "with --allow 'package.module.*'"
     )
+    #: The zone of jobs in a file that sets no top-level ``timezone``.
+    default_timezone: str = "UTC"
     _stamp: tuple[int, int] | None = field(default=None, init=False)
     last_good: tuple[JobSpec, ...] = field(default=(), init=False)
 
     def load(self) -> list[JobSpec]:
         """Parse the file and check every task is registered; raise ConfigError otherwise."""
-        specs = load_schedules(self.path)
+        specs = load_schedules(self.path, default_timezone=self.default_timezone)
         issues = unregistered_tasks(self.path, specs, self.registry, self.unregistered_hint)
         if issues:
             raise ConfigError(issues)

@@ -127,7 +127,7 @@ def _schedules(
         return []
     keep = "the scheduler refuses to start with it, and a running one keeps its last good set"
     try:
-        specs = load_schedules(found.schedules)
+        specs = load_schedules(found.schedules, default_timezone=found.timezone)
     except ConfigError as error:
         return [
             checks.Error(str(issue), hint=f"Fix the schedules file; {keep}.", id="scheduler.E005")

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if path is None:
             raise CommandError("no schedules file: set SCHEDULER['SCHEDULES'] or pass --schedules")
         try:
-            specs = load_schedules(path)
+            specs = load_schedules(path, default_timezone=config.timezone)
             issues = unregistered_tasks(path, specs, task_registry(config.tasks), UNREGISTERED_HINT)
             if issues:
                 raise ConfigError(issues)
