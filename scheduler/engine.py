@@ -36,11 +36,11 @@ from .clock import Clock, SystemClock
 from .errors import StoreUnavailable, TaskNotRegistered
 from .executors.base import Executor, TimeoutObserver
 from .planning import DEFAULT_GRACE, SlotPlanner
-from .recording import record_outcome
+from .recording import record_outcome, retry_for
 from .registry import RegisteredTask, TaskRegistry
 from .registry import registry as default_registry
 from .runs import ClaimedRun, Outcome, RunStatus
-from .stores.base import Store
+from .stores.base import RecoveryReport, Store
 
 __all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
 
@@ -154,7 +154,9 @@ class Engine:
         now = self.clock.now()
         try:
             self.store.stop_replica(self.replica_id, now=now)
-            self.store.recover(now=now, stale_after=self.config.stale_after)
+            self._log_recovery(
+                self.store.recover(now=now, stale_after=self.config.stale_after, retry=retry_for)
+            )
         except StoreUnavailable:
             logger.warning("store unavailable at start; recovery will run once it is back")
 
@@ -354,18 +356,23 @@ class Engine:
         if not _due(self._last_recover, config.heartbeat_interval, now):
             return 0
         self._last_recover = now
-        report = self.store.recover(now=now, stale_after=config.stale_after)
+        report = self.store.recover(now=now, stale_after=config.stale_after, retry=retry_for)
+        return self._log_recovery(report)
+
+    def _log_recovery(self, report: RecoveryReport) -> int:
         count = len(report.released) + len(report.lost)
         if count:
             logger.warning(
-                "recovered %d runs of stopped replicas (%d released, %d lost)",
+                "recovered %d runs of stopped replicas (%d released, %d lost, %d retried)",
                 count,
                 len(report.released),
                 len(report.lost),
+                len(report.retries),
                 extra={
                     "event": "recovered",
                     "released": list(report.released),
                     "lost": list(report.lost),
+                    "retries": list(report.retries),
                 },
             )
         return count

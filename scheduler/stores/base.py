@@ -32,6 +32,7 @@ from ..runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
 __all__ = [
     "Planner",
     "RecoveryReport",
+    "Retrier",
     "SlotPlan",
     "Store",
     "StoredJob",
@@ -90,6 +91,12 @@ class SlotPlan:
 #: has a run that is pending, queued or running.  Pure: it must not touch the store.
 Planner = Callable[[StoredJob, bool, datetime], SlotPlan]
 
+#: Called by :meth:`Store.recover` inside its transaction, once per run it
+#: marks ``lost``: ``retry(lost_run, job)`` gets the run as marked (status
+#: ``lost``, ``finished_at`` set) and returns the next attempt to create, or
+#: ``None`` when the job has no retries left.  Pure: it must not touch the store.
+Retrier = Callable[[Run, JobSpec], NewRun | None]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncReport:
@@ -111,6 +118,7 @@ class RecoveryReport:
 
     released: tuple[int, ...] = ()  # pending runs made claimable again
     lost: tuple[int, ...] = ()  # queued or running runs marked lost
+    retries: tuple[int, ...] = ()  # new runs: the next attempts of lost ones
 
 
 @runtime_checkable
@@ -229,11 +237,22 @@ class Store(Protocol):
         """Record a clean shutdown of ``replica_id``."""
         ...
 
-    def recover(self, *, now: datetime, stale_after: timedelta) -> RecoveryReport:
-        """Handle the active runs of replicas whose last heartbeat is older
-        than ``stale_after``: pending runs become claimable again; queued or
-        running runs executed inside that replica (no ``external_id``) become
-        ``lost``."""
+    def recover(
+        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+    ) -> RecoveryReport:
+        """Handle the active runs of replicas that stopped, or whose last
+        heartbeat is older than ``stale_after``, in one transaction: pending
+        runs become claimable again (``replica_id`` and ``claimed_at``
+        cleared); queued or running runs executed inside that replica (no
+        ``external_id``) become ``lost`` (``finished_at = now``, error
+        "replica NAME stopped heartbeating").
+
+        For each lost run, ``retry`` (when given) is asked for its next
+        attempt, which is inserted as an unclaimed pending run in the same
+        transaction, so a loss is never recorded without its retry.  An
+        attempt that already exists is not created again, and is no error.
+        Returns the ids of each kind, ascending.
+        """
         ...
 
     # -- history --------------------------------------------------------------

@@ -57,6 +57,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 
@@ -74,7 +76,7 @@ from ..runs import (
     RunStatus,
 )
 from ..schedules import Cron
-from .base import Planner, RecoveryReport, SlotPlan, StoredJob, SyncReport
+from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
 from .schema import (
     SLOT_CONSTRAINT,
     UTCDateTime,
@@ -456,7 +458,9 @@ class SQLAlchemyStore:
                     )
                 )
 
-    def recover(self, *, now: datetime, stale_after: timedelta) -> RecoveryReport:
+    def recover(
+        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+    ) -> RecoveryReport:
         now = _utc(now, "now")
         dead = _of_dead_replica(now - stale_after)
         message = literal("replica ") + _run.replica_id + literal(" stopped heartbeating")
@@ -467,13 +471,37 @@ class SQLAlchemyStore:
                 .values(replica_id="", claimed_at=None)
                 .returning(_run.id)
             ).all()
-            lost = conn.scalars(
-                update(run_table)
-                .where(_run.status.in_(_BUSY), _run.external_id == "", dead)
-                .values(status=RunStatus.LOST.value, finished_at=now, error=message)
-                .returning(_run.id)
-            ).all()
-        return RecoveryReport(released=tuple(sorted(released)), lost=tuple(sorted(lost)))
+            lost = (
+                conn.execute(
+                    update(run_table)
+                    .where(_run.status.in_(_BUSY), _run.external_id == "", dead)
+                    .values(status=RunStatus.LOST.value, finished_at=now, error=message)
+                    .returning(*run_table.c)
+                )
+                .mappings()
+                .all()
+            )
+            retries = self._retry_lost(conn, lost, retry) if retry is not None and lost else []
+        return RecoveryReport(
+            released=tuple(sorted(released)),
+            lost=tuple(sorted(row["id"] for row in lost)),
+            retries=tuple(sorted(retries)),
+        )
+
+    def _retry_lost(
+        self, conn: Connection, lost: Sequence[RowMapping], retry: Retrier
+    ) -> list[int]:
+        """Insert the next attempt ``retry`` asks for of each lost run, unless it exists."""
+        jobs = {row["id"]: row for row in _rows_by_id(conn, {row["job_id"] for row in lost})}
+        created: list[int] = []
+        for row in sorted(lost, key=lambda row: row["id"]):
+            job = jobs[row["job_id"]]
+            new = retry(run_from_columns(row["id"], job["name"], row), self._spec(job))
+            if new is None:
+                continue
+            values = run_columns(job["id"], new.checked(job["name"]), now=new.due_at, replica_id="")
+            created += conn.scalars(_insert_unless_slot_exists(conn, values)).all()
+        return created
 
     # -- history --------------------------------------------------------------
     def get_run(self, run_id: int) -> Run:
@@ -867,6 +895,17 @@ def _insert_runs(
         found = conn.execute(query).mappings()
         ids.update((key, row["id"]) for row in found if (key := _slot_key(row)) in claimed)
     return ids
+
+
+def _insert_unless_slot_exists(conn: Connection, values: Mapping[str, Any]) -> Any:
+    """``INSERT`` of one run that does nothing if its slot and attempt exist; returns its id."""
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return (
+        dialect_insert(run_table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[_run.job_id, _run.scheduled_for, _run.attempt])
+        .returning(_run.id)
+    )
 
 
 def _advance(job_id: int, chosen: SlotPlan) -> dict[str, Any]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.runs import Run, RunStatus
+import pytest
+
+from scheduler.jobs import JobSpec
+from scheduler.runs import NewRun, Run, RunStatus, Trigger
 from scheduler.stores.base import RecoveryReport, Store
 
-from .helpers import HOUR, MINUTE, NOW, SECOND, add_runs, hourly, move_to, row
+from .helpers import HOUR, MINUTE, NOW, SECOND, PlannerError, add_runs, hourly, move_to, row
 
 STALE = MINUTE
 
@@ -140,3 +143,88 @@ def test_unclaimed_runs_belong_to_no_replica_and_are_left_alone(store: Store) ->
     [pending] = add_runs(store, "a", NOW - HOUR)
     assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport()
     assert store.get_run(pending.id) == pending
+
+
+# -- retries of lost runs -----------------------------------------------------------
+class RecordingRetrier:
+    """A :data:`~scheduler.stores.base.Retrier` that asks for attempt + 1, due a minute
+    after the loss, and records what it was given."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.calls: list[tuple[Run, JobSpec]] = []
+        self.fail = fail
+
+    def __call__(self, run: Run, job: JobSpec) -> NewRun | None:
+        self.calls.append((run, job))
+        if self.fail:
+            raise PlannerError("retrier refuses")
+        if run.attempt > job.retries:
+            return None
+        assert run.finished_at is not None
+        return NewRun(
+            scheduled_for=run.scheduled_for,
+            due_at=run.finished_at + MINUTE,
+            attempt=run.attempt + 1,
+            trigger=Trigger.RETRY,
+        )
+
+
+def test_each_lost_run_gets_the_next_attempt_its_retrier_asks_for(store: Store) -> None:
+    spec = store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR).spec
+    store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
+    pending = run_of(store, "dead", RunStatus.PENDING)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    retrier = RecordingRetrier()
+    report = store.recover(now=NOW, stale_after=STALE, retry=retrier)
+    assert retrier.calls == [(lost(running, "dead"), spec)]  # the run as marked, and its job
+    (retry_id,) = report.retries
+    assert report == RecoveryReport(released=(pending.id,), lost=(running.id,), retries=(retry_id,))
+    assert retry_id not in (pending.id, running.id)
+    assert store.get_run(retry_id) == row(
+        retry_id, "a", running.scheduled_for, due_at=NOW + MINUTE, attempt=2, trigger=Trigger.RETRY
+    )
+
+
+def test_a_retry_of_a_lost_run_is_claimed_when_due(store: Store) -> None:
+    store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    (retry_id,) = store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier()).retries
+    assert store.claim_pending(now=NOW + MINUTE - SECOND, replica_id="live", limit=5) == []
+    [again] = store.claim_pending(now=NOW + MINUTE, replica_id="live", limit=5)
+    assert (again.run.id, again.run.scheduled_for) == (retry_id, running.scheduled_for)
+
+
+def test_a_lost_run_of_a_job_without_retries_left_gets_none(store: Store) -> None:
+    store.save_job(hourly("a", retries=0), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    retrier = RecordingRetrier()
+    report = store.recover(now=NOW, stale_after=STALE, retry=retrier)
+    assert report == RecoveryReport(lost=(running.id,))
+    assert len(retrier.calls) == 1
+    assert store.list_runs() == [lost(running, "dead")]
+
+
+def test_a_next_attempt_that_exists_already_is_not_created_again(store: Store) -> None:
+    store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    [existing] = add_runs(store, "a", running.scheduled_for, attempt=2, trigger=Trigger.RETRY)
+    report = store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier())
+    assert report == RecoveryReport(lost=(running.id,))
+    assert store.list_runs() == [existing, lost(running, "dead")]
+
+
+def test_a_retrier_that_raises_leaves_every_run_as_it_was(store: Store) -> None:
+    store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
+    pending = run_of(store, "dead", RunStatus.PENDING)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    with pytest.raises(PlannerError):
+        store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier(fail=True))
+    assert store.list_runs() == [pending, running]
+    assert store.recover(now=NOW, stale_after=STALE).lost == (running.id,)
+
+
+def test_without_a_retrier_a_lost_run_is_not_retried(store: Store) -> None:
+    store.save_job(hourly("a", retries=3), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport(lost=(running.id,))
+    assert store.list_runs() == [lost(running, "dead")]
