@@ -49,11 +49,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Retention:
-    """How much run history to keep: the newest ``keep_last`` per job, and/or
-    nothing older than ``max_age``.  ``None`` switches a limit off."""
+    """How much history to keep: the newest ``keep_last`` runs per job, and/or
+    no run older than ``max_age``; replicas gone for more than
+    ``replica_max_age`` are forgotten.  ``None`` switches a limit off."""
 
     keep_last: int | None = 1000
     max_age: timedelta | None = timedelta(days=30)
+    replica_max_age: timedelta | None = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +90,8 @@ class TickReport:
     claimed: int = 0
     dispatched: int = 0
     recovered: int = 0
-    pruned: int = 0
+    pruned: int = 0  # runs
+    pruned_replicas: int = 0
     next_wake: datetime | None = None
     full_batch: bool = False
     retry_in: float | None = None  # set when the store was unavailable
@@ -209,13 +212,14 @@ class Engine:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         dispatched = self._dispatch_all(claimed)
         self._watch_timeouts(now)
-        pruned = self._maybe_prune(now)
+        pruned, pruned_replicas = self._maybe_prune(now)
         return TickReport(
             now=now,
             claimed=len(claimed),
             dispatched=dispatched,
             recovered=recovered,
             pruned=pruned,
+            pruned_replicas=pruned_replicas,
             next_wake=self.store.next_wake(),
             full_batch=len(claimed) >= self.config.batch_size,
         )
@@ -457,14 +461,20 @@ class Engine:
             if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
                 executor.check_timeouts(now)
 
-    def _maybe_prune(self, now: datetime) -> int:
+    def _maybe_prune(self, now: datetime) -> tuple[int, int]:
+        """Prune runs and replicas if the prune interval has passed: how many of each."""
         retention = self.config.retention
         if not _due(self._last_prune, self.config.prune_interval, now):
-            return 0
+            return 0, 0
         self._last_prune = now
-        if retention.keep_last is None and retention.max_age is None:
-            return 0
-        return self.store.prune(now=now, keep_last=retention.keep_last, max_age=retention.max_age)
+        runs = replicas = 0
+        if retention.keep_last is not None or retention.max_age is not None:
+            runs = self.store.prune(
+                now=now, keep_last=retention.keep_last, max_age=retention.max_age
+            )
+        if retention.replica_max_age is not None:
+            replicas = self.store.prune_replicas(now=now, older_than=retention.replica_max_age)
+        return runs, replicas
 
 
 def _due(last: datetime | None, interval: timedelta, now: datetime) -> bool:

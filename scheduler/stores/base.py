@@ -237,6 +237,17 @@ class Store(Protocol):
         """Record a clean shutdown of ``replica_id``."""
         ...
 
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        """Forget replicas gone for longer than ``older_than``: delete the rows
+        of replicas whose last heartbeat, and stop if they recorded one, are
+        both before ``now - older_than``, unless a pending, queued or running
+        run is still claimed by them.  Returns how many were deleted.
+
+        A replica heartbeating again later simply gets a new row; runs that
+        name a forgotten replica count as a dead replica's for :meth:`recover`.
+        """
+        ...
+
     def recover(
         self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
     ) -> RecoveryReport:

@@ -362,6 +362,21 @@ class MemoryStore:
             )
             replica.stopped_at = now
 
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        cutoff = _utc(now, "now") - older_than
+        with self._lock:
+            busy = {run.replica_id for run in self._runs.values() if run.status in ACTIVE_STATUSES}
+            gone = [
+                replica_id
+                for replica_id, replica in self._replicas.items()
+                if replica.heartbeat_at < cutoff
+                and (replica.stopped_at is None or replica.stopped_at < cutoff)
+                and replica_id not in busy
+            ]
+            for replica_id in gone:
+                del self._replicas[replica_id]
+            return len(gone)
+
     def recover(
         self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
     ) -> RecoveryReport:

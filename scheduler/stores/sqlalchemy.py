@@ -458,6 +458,19 @@ class SQLAlchemyStore:
                     )
                 )
 
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        cutoff = _utc(now, "now") - older_than
+        holds_a_run = exists().where(_run.replica_id == _replica.id, _run.status.in_(_ACTIVE))
+        with self._write() as conn:
+            result = conn.execute(
+                delete(replica_table).where(
+                    _replica.heartbeat_at < cutoff,
+                    or_(_replica.stopped_at.is_(None), _replica.stopped_at < cutoff),
+                    ~holds_a_run,
+                )
+            )
+        return result.rowcount
+
     def recover(
         self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
     ) -> RecoveryReport:

@@ -8,6 +8,7 @@ heartbeat is before ``NOW - STALE``, when it stopped, or when it never beat.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -15,7 +16,18 @@ from scheduler.jobs import JobSpec
 from scheduler.runs import NewRun, Run, RunStatus, Trigger
 from scheduler.stores.base import RecoveryReport, Store
 
-from .helpers import HOUR, MINUTE, NOW, SECOND, PlannerError, add_runs, hourly, move_to, row
+from .helpers import (
+    HOUR,
+    MINUTE,
+    NOW,
+    SECOND,
+    PlannerError,
+    add_runs,
+    finish,
+    hourly,
+    move_to,
+    row,
+)
 
 STALE = MINUTE
 
@@ -228,3 +240,53 @@ def test_without_a_retrier_a_lost_run_is_not_retried(store: Store) -> None:
     running = run_of(store, "dead", RunStatus.RUNNING)
     assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport(lost=(running.id,))
     assert store.list_runs() == [lost(running, "dead")]
+
+
+# -- forgetting replicas --------------------------------------------------------------
+WEEK = timedelta(days=7)
+
+
+def test_replicas_stopped_or_silent_for_longer_than_the_retention_are_deleted(
+    store: Store,
+) -> None:
+    store.heartbeat("silent", hostname="h1", pid=1, now=NOW - WEEK - SECOND)
+    store.heartbeat("stopped", hostname="h2", pid=2, now=NOW - 2 * WEEK)
+    store.stop_replica("stopped", now=NOW - WEEK - SECOND)
+    store.stop_replica("never-beat", now=NOW - 3 * WEEK)
+    assert store.prune_replicas(now=NOW, older_than=WEEK) == 3
+    assert store.prune_replicas(now=NOW, older_than=WEEK) == 0
+
+
+def test_replicas_seen_within_the_retention_are_kept(store: Store) -> None:
+    store.heartbeat("alive", hostname="h1", pid=1, now=NOW - SECOND)
+    store.heartbeat("edge", hostname="h2", pid=2, now=NOW - WEEK)  # exactly a week: kept
+    store.heartbeat("just-stopped", hostname="h3", pid=3, now=NOW - 2 * WEEK)
+    store.stop_replica("just-stopped", now=NOW - HOUR)
+    assert store.prune_replicas(now=NOW, older_than=WEEK) == 0
+    assert store.prune_replicas(now=NOW + HOUR, older_than=WEEK) == 1  # "edge" now
+
+
+def test_a_replica_that_still_holds_an_active_run_is_kept(store: Store) -> None:
+    store.heartbeat("gone", hostname="h1", pid=1, now=NOW - 2 * HOUR)
+    # handed to an outside executor: recovery leaves it, so the replica holds it
+    queued = run_of(store, "gone", RunStatus.QUEUED, external_id="celery-1")
+    store.stop_replica("gone", now=NOW - 2 * HOUR)
+    assert store.prune_replicas(now=NOW, older_than=HOUR) == 0
+    finish(store, queued.id, NOW)
+    assert store.prune_replicas(now=NOW, older_than=HOUR) == 1
+
+
+def test_a_replica_with_only_ended_runs_is_deleted_and_its_runs_kept(store: Store) -> None:
+    store.heartbeat("gone", hostname="h1", pid=1, now=NOW - 2 * HOUR)
+    ended = run_of(store, "gone", RunStatus.SUCCEEDED)
+    assert store.prune_replicas(now=NOW, older_than=HOUR) == 1
+    assert store.list_runs() == [ended]
+
+
+def test_a_forgotten_replica_that_beats_again_is_alive(store: Store) -> None:
+    store.heartbeat("back", hostname="h1", pid=1, now=NOW - 2 * WEEK)
+    assert store.prune_replicas(now=NOW - SECOND, older_than=WEEK) == 1
+    store.heartbeat("back", hostname="h1", pid=2, now=NOW - SECOND)
+    running = run_of(store, "back", RunStatus.RUNNING)
+    assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport()
+    assert store.get_run(running.id) == running

@@ -380,6 +380,28 @@ def test_retention_prunes_old_history(new_store: StoreFactory) -> None:
     assert [row[0][11:16] for row in world.rows()] == ["10:58", "10:59", "11:00"]
 
 
+def test_the_hourly_prune_forgets_replicas_gone_for_a_week(world: World) -> None:
+    store, day = world.store, timedelta(days=1)
+    store.heartbeat("stopped-long-ago", hostname="h", pid=1, now=T0 - 8 * day)
+    store.stop_replica("stopped-long-ago", now=T0 - 8 * day)
+    store.heartbeat("crashed-recently", hostname="h", pid=2, now=T0 - 6 * day)
+    assert world.engine.tick().pruned_replicas == 1
+    world.clock.advance(timedelta(minutes=30))
+    assert world.engine.tick().pruned_replicas == 0  # not an hour since the last prune
+    world.clock.advance(day)
+    assert world.engine.tick().pruned_replicas == 1  # the crashed one; r1 itself stays
+    world.clock.advance(day)
+    assert world.engine.tick().pruned_replicas == 0
+
+
+def test_replicas_are_kept_when_their_retention_is_off(new_store: StoreFactory) -> None:
+    retention = Retention(replica_max_age=None)
+    world = make_world(new_store, config=EngineConfig(poll_interval=3600.0, retention=retention))
+    world.store.stop_replica("stopped-long-ago", now=T0 - timedelta(days=365))
+    assert world.engine.tick().pruned_replicas == 0
+    assert world.store.prune_replicas(now=T0, older_than=timedelta(days=7)) == 1
+
+
 def test_a_retry_is_claimed_exactly_when_due(world: World) -> None:
     world.add(
         name="flaky",
