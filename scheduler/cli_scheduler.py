@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from .cli import non_negative_float, positive_float, positive_int
+from .cli import add_task_options, non_negative_float, positive_float, positive_int
 from .clock import SystemClock
+from .config import read_schedules
 from .engine import Engine, EngineConfig
 from .errors import SchedulerError
+from .reconcile import check_tasks
 from .registry import registry as default_registry
 from .report import render_table
 from .runs import Run, RunStatus
@@ -69,18 +71,7 @@ def _add_run(commands: Subparsers) -> None:
     sub.add_argument(
         "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
     )
-    sub.add_argument(
-        "--import", dest="modules", action="append", default=[], metavar="MODULE",
-        help="import a module that registers tasks with @job (repeatable)",
-    )  # fmt: skip
-    sub.add_argument(
-        "--allow", action="append", default=[], metavar="PATTERN",
-        help="allow tasks by dotted-path pattern, e.g. 'myapp.tasks.*' (repeatable)",
-    )  # fmt: skip
-    sub.add_argument(
-        "--pythonpath", action="append", default=[], metavar="DIR",
-        help="directory to put on sys.path first (repeatable)",
-    )  # fmt: skip
+    add_task_options(sub)
     sub.add_argument(
         "--replica-id", metavar="ID", help="name of this replica (default host-random)"
     )
@@ -162,6 +153,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
+    if args.schedules:  # a bad file is refused before the database is touched
+        check_tasks(read_schedules(args.schedules), default_registry)
     clock = SystemClock()
     with opened_store(args.database) as store:
         hooks = []

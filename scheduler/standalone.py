@@ -1,29 +1,23 @@
 """Running the scheduler without Django: a schedules file and a database URL.
 
-Used by ``tickwork run``.  The file is reconciled into the store when the
-runner starts and whenever the file changes; a bad file at start is an error,
-a bad edit later is logged loudly and the last good set keeps running.
+Used by ``tickwork run``: opening the store for a URL, building the executors,
+importing task modules.  The schedules file is reconciled into the store by
+:class:`~scheduler.reconcile.SchedulesFile`, re-exported here.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from .clock import Clock
-from .config import load_schedules
-from .errors import ConfigError, ConfigIssue, SchedulerError
+from .errors import SchedulerError
 from .executors.base import Executor
-from .jobs import JobSpec
-from .policies import JobSource
-from .registry import TaskRegistry
-from .stores.base import Store, SyncReport
+from .reconcile import SchedulesFile
+from .stores.base import Store
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -32,8 +26,6 @@ __all__ = [
     "import_task_modules",
     "open_store",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Where ``tickwork run`` keeps its state when no --database is given.
 DEFAULT_DATABASE = "sqlite:///tickwork.sqlite3"
@@ -121,88 +113,3 @@ def import_task_modules(modules: Sequence[str], paths: Sequence[str] = ()) -> No
             importlib.import_module(module)
         except ImportError as error:
             raise SchedulerError(f"could not import task module {module!r}: {error}") from error
-
-
-@dataclass(slots=True)
-class SchedulesFile:
-    """A schedules file reconciled into a store, watched for changes by mtime."""
-
-    path: Path
-    store: Store
-    registry: TaskRegistry
-    _stamp: tuple[int, int] | None = field(default=None, init=False)
-    last_good: tuple[JobSpec, ...] = field(default=(), init=False)
-
-    def load(self) -> list[JobSpec]:
-        """Parse the file and check every task is registered; raise ConfigError otherwise."""
-        specs = load_schedules(self.path)
-        unknown = [spec for spec in specs if not self.registry.is_known(spec.task)]
-        if unknown:
-            raise ConfigError([_unregistered(self.path, spec) for spec in unknown])
-        return specs
-
-    def sync(self, now: datetime) -> SyncReport:
-        """Load and reconcile now; errors propagate (use at start-up)."""
-        self._stamp = self._current_stamp()
-        specs = self.load()
-        report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
-        self.last_good = tuple(specs)
-        _log_sync(self.path, report)
-        return report
-
-    def __call__(self, now: datetime) -> None:
-        """Reconcile if the file changed; a bad edit keeps the last good set."""
-        stamp = self._current_stamp()
-        if stamp == self._stamp:
-            return
-        self._stamp = stamp
-        try:
-            specs = self.load()
-        except (ConfigError, OSError) as error:
-            logger.error(
-                "%s changed but cannot be used; still running the last good set of %d jobs:\n%s",
-                self.path,
-                len(self.last_good),
-                error,
-                extra={"event": "schedules_rejected", "file": str(self.path)},
-            )
-            return
-        report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
-        self.last_good = tuple(specs)
-        _log_sync(self.path, report)
-
-    def _current_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
-
-def _unregistered(path: Path, spec: JobSpec) -> ConfigIssue:
-    return ConfigIssue(
-        file=str(path),
-        line=None,
-        column=None,
-        path=f"jobs.{spec.name}.task",
-        message=f"task {spec.task!r} is not registered: decorate it with @job in a module "
-        "given to --import, or allow its module with --allow 'package.module.*'",
-    )
-
-
-def _log_sync(path: Path, report: SyncReport) -> None:
-    logger.info(
-        "%s: %d added, %d updated, %d disabled, %d unchanged",
-        path,
-        len(report.added),
-        len(report.updated),
-        len(report.disabled),
-        len(report.unchanged),
-        extra={
-            "event": "schedules_synced",
-            "file": str(path),
-            "added": list(report.added),
-            "updated": list(report.updated),
-            "disabled": list(report.disabled),
-        },
-    )
