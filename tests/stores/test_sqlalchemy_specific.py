@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, DateTime, create_engine, event, inspect, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 
 from scheduler.errors import DuplicateRun, StoreUnavailable
 from scheduler.jobs import JobSpec
@@ -390,6 +390,17 @@ def test_a_sqlite_writer_gives_up_when_its_busy_timeout_runs_out(
         holder.join(10)
         impatient_engine.dispose()
     assert [run.replica_id for run in first.list_runs()] == ["first"]
+
+
+def test_a_missing_table_is_an_error_of_the_schema_not_an_outage(
+    sql_store: SQLAlchemyStore,
+) -> None:
+    # sqlite3 raises OperationalError for "no such table" too: waiting would not help.
+    with sql_store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE scheduler_replica"))
+    with pytest.raises(SQLAlchemyError, match="scheduler_replica") as caught:
+        sql_store.heartbeat("r1", hostname="h", pid=1, now=NOW)
+    assert not isinstance(caught.value, StoreUnavailable)
 
 
 # -- duplicates and the spec cache ---------------------------------------------------

@@ -38,6 +38,8 @@ SQLITE_BUSY_TIMEOUT = 30.0
 # The execution option our SQLite "begin" hook reads: the statement that opens
 # a transaction, or None for a single-statement read that needs none.
 _BEGIN = "tickwork_begin"
+# SQLite's result code for an error in the statement itself (no such table, column, ...).
+_SQLITE_ERROR = 1
 
 
 def normalised_url(url: str) -> URL:
@@ -71,9 +73,18 @@ def reachable(engine: Engine) -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as error:
+        if _is_sqlite_statement_error(error):
+            raise
         raise StoreUnavailable(
             f"{engine.dialect.name} database unavailable: {str(error.orig or error).strip()}"
         ) from error
+
+
+def _is_sqlite_statement_error(error: OperationalError | InterfaceError) -> bool:
+    """sqlite3 raises OperationalError for a missing table or column too
+    (SQLITE_ERROR): a schema that needs upgrading, not a database that is down."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_ERROR
 
 
 @contextmanager
