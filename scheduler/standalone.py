@@ -8,10 +8,12 @@ importing task modules.  The schedules file is reconciled into the store by
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .clock import Clock
 from .errors import SchedulerError
@@ -19,13 +21,21 @@ from .executors.base import Executor
 from .reconcile import SchedulesFile
 from .stores.base import Store
 
+if TYPE_CHECKING:
+    from .stores.sqlalchemy import SQLAlchemyStore
+    from .stores.sqlalchemy.upgrade import SchemaChange
+
 __all__ = [
     "DEFAULT_DATABASE",
     "SchedulesFile",
     "build_executors",
+    "connect",
     "import_task_modules",
     "open_store",
+    "opened_store",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Where ``tickwork run`` keeps its state when no --database is given.
 DEFAULT_DATABASE = "sqlite:///tickwork.sqlite3"
@@ -38,17 +48,36 @@ def opened_store(url: str, *, create: bool = True) -> Iterator[Store]:
     try:
         yield store
     finally:
-        dispose = getattr(store, "dispose", None)
-        if dispose is not None:
-            dispose()
+        store.dispose()
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True) -> SQLAlchemyStore:
     """A SQLAlchemy store for ``url``; the caller disposes it (or use :func:`opened_store`).
 
-    With ``create`` the tables are created if missing (``tickwork run``);
-    without it (``runs``, ``jobs``) a SQLite file that does not exist is an
-    error rather than a new empty database.
+    With ``create`` (``tickwork run``) the schema is brought up to date:
+    missing tables, columns and indexes are added.  Without it (``runs``,
+    ``jobs``, ``pause``, ``resume``) nothing is created: a SQLite file that does
+    not exist, or a database whose schema is missing something, is an error
+    that says to run ``tickwork migrate``.
+    """
+    store = connect(url, must_exist=not create)
+    try:
+        if create:
+            _log_upgrade(store, store.create_schema())
+        else:
+            _require_current_schema(store)
+    except BaseException:
+        store.dispose()
+        raise
+    return store
+
+
+def connect(url: str, *, must_exist: bool) -> SQLAlchemyStore:
+    """A SQLAlchemy store for ``url``, with nothing checked or created yet.
+
+    Raises :class:`SchedulerError` for a URL that cannot be used, and, with
+    ``must_exist``, for a SQLite file that does not exist (instead of
+    creating an empty one).
     """
     try:
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -59,18 +88,15 @@ def open_store(url: str, *, create: bool = True) -> Store:
             "the standalone scheduler needs SQLAlchemy: pip install 'tickwork[sqlalchemy]'"
             + (" 'tickwork[postgres]'" if url.startswith("postgres") else "")
         ) from error
-    if not create:
+    if must_exist:
         _require_existing_sqlite(url)
     try:
-        store = SQLAlchemyStore(url)
+        return SQLAlchemyStore(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
         raise SchedulerError(
             f"cannot use database URL {url!r}: {error}. Tickwork supports SQLite "
             "(sqlite:///path.sqlite3) and PostgreSQL (postgresql://user@host/db)"
         ) from error
-    if create:
-        store.create_schema()
-    return store
 
 
 def _require_existing_sqlite(url: str) -> None:
@@ -82,6 +108,38 @@ def _require_existing_sqlite(url: str) -> None:
                 f"no database at {path}: check --database, or start the scheduler "
                 "once with `tickwork run` to create it"
             )
+
+
+def _require_current_schema(store: SQLAlchemyStore) -> None:
+    changes = store.schema_changes()
+    if not changes:
+        return
+    where = store.engine.url.render_as_string(hide_password=True)
+    if all(change.description.startswith("create ") for change in changes):
+        raise SchedulerError(
+            f"the database {where} has no Tickwork tables: check --database, or create "
+            "them with `tickwork migrate` (or by starting `tickwork run` on it)"
+        )
+    missing = ", ".join(change.description.split(" ", 1)[1] for change in changes)
+    raise SchedulerError(
+        f"the database {where} was made by an earlier version of Tickwork and lacks "
+        f"{missing}: bring it up to date with `tickwork migrate` and the same --database "
+        "(add --sql to see the SQL first), or by starting `tickwork run` on it"
+    )
+
+
+def _log_upgrade(store: SQLAlchemyStore, changes: Sequence[SchemaChange]) -> None:
+    if not changes:
+        return
+    logger.info(
+        "database schema brought up to date: %s",
+        "; ".join(change.description for change in changes),
+        extra={
+            "event": "schema_upgraded",
+            "database": store.engine.url.render_as_string(hide_password=True),
+            "changes": [change.description for change in changes],
+        },
+    )
 
 
 def build_executors(

@@ -174,3 +174,14 @@ def test_run_names_an_unregistered_task_at_its_line_and_touches_nothing(
         "1 error found; nothing was loaded.",
     ]
     assert not database.exists()
+
+
+def test_run_gives_back_the_signal_handlers_it_borrowed(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    import signal
+
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    code, _, _ = run(capsys, "run", "--once", "--executor", "immediate", "--database", database)
+    assert code == 0
+    assert {signum: signal.getsignal(signum) for signum in before} == before

@@ -23,10 +23,11 @@ from ...policies import JobSource
 from ...runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..base import Planner, RecoveryReport, Retrier, StoredJob, SyncReport
 from ..schema import job_table, metadata, run_table
-from . import claims, jobs, replicas, runs
+from . import claims, jobs, replicas, runs, upgrade
 from .connections import engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .jobs import DEFAULT_SPEC_CACHE_SIZE, SpecCache
 from .queries import among, select_rows
+from .upgrade import SchemaChange
 
 __all__ = ["SQLAlchemyStore"]
 
@@ -65,10 +66,21 @@ class SQLAlchemyStore:
         return f"SQLAlchemyStore({self.engine.url!r})"
 
     # -- schema and lifetime --------------------------------------------------
-    def create_schema(self) -> None:
-        """Create the tables and indexes that do not exist yet."""
+    def create_schema(self) -> list[SchemaChange]:
+        """Create the tables, nullable columns and indexes that do not exist
+        yet, in one transaction; return what was missing.
+
+        Brings a database made by an earlier version up to date, additively;
+        raises :class:`~scheduler.stores.sqlalchemy.upgrade.SchemaNotUpgradable`
+        (changing nothing) when that is not enough.
+        """
         with self._write() as conn:
-            metadata.create_all(conn)
+            return upgrade.apply(conn)
+
+    def schema_changes(self) -> list[SchemaChange]:
+        """What :meth:`create_schema` would do now, without doing it."""
+        with self._read() as conn:
+            return upgrade.missing(conn)
 
     def drop_schema(self) -> None:
         """Drop the store's tables, with every job and run in them."""
