@@ -16,8 +16,10 @@ One wake-up (:meth:`Engine.tick`):
 4. let executors that can observe timeouts record them; prune history now and then.
 
 Between wake-ups it sleeps until the next due instant or the poll interval,
-whichever is sooner.  A store that becomes unreachable makes it log and retry
-with capped backoff; it never exits because the database blinked.
+whichever is sooner.  On a store that can notify changes (PostgreSQL) the
+sleep also ends as soon as another process saves, pauses or resumes a job or
+adds a run.  A store that becomes unreachable makes it log and retry with
+capped backoff; it never exits because the database blinked.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from .recording import record_outcome, retry_for
 from .registry import RegisteredTask, TaskRegistry
 from .registry import registry as default_registry
 from .runs import ClaimedRun, Outcome, RunStatus
-from .stores.base import RecoveryReport, Store
+from .stores.base import ChangeListener, NotifiesChanges, RecoveryReport, Store
 
 __all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
 
@@ -133,6 +135,7 @@ class Engine:
         self._last_prune: datetime | None = None
         self._failures = 0
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
+        self._listener: ChangeListener | None = None
 
     # -- the loop -------------------------------------------------------------
     def run(self, *, once: bool = False, until: datetime | None = None) -> None:
@@ -144,11 +147,19 @@ class Engine:
         )
         try:
             self._begin()
+            if not once:
+                self._listen()
             self.loop(once=once, until=until)
             if once:
                 self._drain()
         finally:
             self.close()
+
+    def _listen(self) -> None:
+        """Let other processes' changes end a sleep early, where the store can
+        tell (PostgreSQL) and time is real: a fake clock's sleep takes no time."""
+        if isinstance(self.clock, SystemClock) and isinstance(self.store, NotifiesChanges):
+            self._listener = self.store.listen_for_changes()
 
     def _begin(self) -> None:
         """A previous life of this replica id (a crash, then a restart with the
@@ -191,6 +202,9 @@ class Engine:
     def stop(self) -> None:
         """Ask the loop to stop claiming and return; safe from a signal handler."""
         self._stopping.set()
+        listener = self._listener
+        if listener is not None:
+            listener.interrupt()
 
     @property
     def stopping(self) -> bool:
@@ -253,6 +267,9 @@ class Engine:
                 self.replica_id,
                 len(self._unrecorded),
             )
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         logger.info(
             "scheduler replica %s stopped",
             self.replica_id,
@@ -345,10 +362,12 @@ class Engine:
         return min(poll, until_due)
 
     def _wait(self, seconds: float) -> None:
-        if isinstance(self.clock, SystemClock):
-            self._stopping.wait(seconds)  # wakes at once on stop()
-        else:
+        if not isinstance(self.clock, SystemClock):
             self.clock.sleep(seconds)
+        elif self._listener is not None:
+            self._listener.wait(seconds)  # ends early on a change, or on stop()
+        else:
+            self._stopping.wait(seconds)  # wakes at once on stop()
 
     def _housekeeping(self, now: datetime) -> int:
         config = self.config

@@ -50,6 +50,7 @@ from ..schema import (
     run_from_columns,
     run_table,
 )
+from .changes import notify
 from .jobs import SpecCache, job_not_found, rows_by_id
 from .queries import among
 from .runs import ACTIVE, BUSY, PENDING, run_from_row
@@ -178,6 +179,7 @@ def add_run(conn: Connection, job_name: str, new: NewRun) -> Run:
         raise job_not_found(job_name)
     values = run_columns(job_id, new, now=new.due_at, replica_id="")
     run_id = conn.execute(insert(run_table).values(values).returning(_run.id)).scalar_one()
+    notify(conn)
     return run_from_columns(run_id, job_name, values)
 
 

@@ -25,6 +25,7 @@ from ...policies import JobSource
 from ...schedules import Cron
 from ..base import StoredJob, SyncReport
 from ..schema import job_columns, job_table, spec_from_columns
+from .changes import notify
 from .queries import among, select_rows
 
 __all__ = [
@@ -111,6 +112,8 @@ def sync_jobs(
     _insert_jobs(conn, added, now)
     _update_jobs(conn, changed, now)
     _update_jobs(conn, disabled, now, removed=True)
+    if added or changed or disabled:
+        notify(conn)
     return SyncReport(
         added=tuple(sorted(spec.name for spec in added)),
         updated=tuple(sorted(spec.name for _, spec in changed)),
@@ -123,15 +126,16 @@ def save_job(conn: Connection, spec: JobSpec, now: datetime, cache: SpecCache) -
     """:meth:`~scheduler.stores.base.Store.save_job` inside the transaction of ``conn``."""
     spec = normalised(spec)
     old = job_row(conn, spec.name, lock=True)
-    if old is None:
-        return _insert_jobs(conn, [spec], now)[0]
-    if old["source"] != spec.source.value:
+    if old is not None and old["source"] != spec.source.value:
         raise InvalidJob(
             f"job {spec.name!r} already exists from source {old['source']!r}; "
             f"a {spec.source.value!r} job may not replace it"
         )
-    if _unchanged(old, spec):
+    if old is not None and _unchanged(old, spec):
         return cache.stored(old)
+    notify(conn)
+    if old is None:
+        return _insert_jobs(conn, [spec], now)[0]
     return _update_jobs(conn, [(old, spec)], now)[0]
 
 
@@ -157,6 +161,7 @@ def set_paused(
         .where(_job.id == row["id"])
         .values(paused_at=changed.paused_at, next_run_at=changed.next_run_at, updated_at=now)
     )
+    notify(conn)
     return changed
 
 

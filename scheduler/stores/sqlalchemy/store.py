@@ -21,9 +21,10 @@ from ...errors import DuplicateRun
 from ...jobs import JobSpec
 from ...policies import JobSource
 from ...runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..base import Planner, RecoveryReport, Retrier, StoredJob, SyncReport
+from ..base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
 from ..schema import job_table, metadata, run_table
 from . import claims, jobs, replicas, runs, upgrade
+from .changes import PostgresChangeListener
 from .connections import engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .jobs import DEFAULT_SPEC_CACHE_SIZE, SpecCache
 from .queries import among, select_rows
@@ -86,6 +87,13 @@ class SQLAlchemyStore:
         """Drop the store's tables, with every job and run in them."""
         with self._write() as conn:
             metadata.drop_all(conn)
+
+    def listen_for_changes(self) -> ChangeListener | None:
+        """A listener on its own connection, on PostgreSQL; ``None`` on SQLite.
+        See :class:`~scheduler.stores.base.NotifiesChanges`."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        return PostgresChangeListener(self.engine)
 
     def dispose(self) -> None:
         """Close the pooled connections of an engine the store created."""
