@@ -11,6 +11,8 @@ replicas from tripping over each other is the claim transaction (see
 * :mod:`.claims`: the due-queue, claiming and inserting runs in batches;
 * :mod:`.runs`: run rows, recording their life, history and pruning;
 * :mod:`.replicas`: heartbeats, recovery of dead replicas' runs, forgetting replicas;
+* :mod:`.upgrade`: bringing a database made by an earlier version up to date;
+* :mod:`.changes`: NOTIFY on writes and the listener that wakes an engine (PostgreSQL);
 * :mod:`.queries`: helpers every query uses.
 
 The tables themselves are in :mod:`scheduler.stores.schema`, shared with the
