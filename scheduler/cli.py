@@ -7,6 +7,7 @@ or instant); 2 usage error (unknown command or flag).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -40,6 +41,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchedulerError as error:
         print(f"tickwork: error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:
+        # The reader stopped reading (`tickwork runs | head`): what it wanted,
+        # not an error.  Point stdout at nothing, so the final flush is quiet too.
+        _discard_stdout()
+        return EXIT_OK
+
+
+def _discard_stdout() -> None:
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (captured, closed)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:

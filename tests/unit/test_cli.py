@@ -104,6 +104,18 @@ def test_python_dash_m_runs_the_same_command() -> None:
     assert result.stdout == "2026-01-05T09:00:00+09:00\n"
 
 
+def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
+    # `tickwork next ... | head -1`: far more output than a pipe holds, read one line.
+    command = [sys.executable, "-m", "scheduler", "next", "* * * * * *", "--count", "10000"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().endswith(b"\n")
+        process.stdout.close()
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 0
+    assert err == b""
+
+
 def test_check_with_imports_reports_unregistered_tasks_where_they_are_written(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
