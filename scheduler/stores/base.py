@@ -16,6 +16,10 @@ Promises every store keeps:
   replicas calling it at once never claim the same job;
 * a wake-up with nothing due costs a constant number of cheap queries,
   whatever the number of jobs.
+
+A store may also implement :class:`NotifiesChanges`, so that an engine
+sleeping between wake-ups hears at once when another process changes its
+jobs; without it, engines poll.
 """
 
 from __future__ import annotations
