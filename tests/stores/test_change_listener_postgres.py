@@ -8,7 +8,7 @@ while for something that must not happen, which cannot flake the other way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,13 +48,28 @@ def stores(postgres_url: str) -> Iterator[tuple[SQLAlchemyStore, SQLAlchemyStore
 
 
 @pytest.fixture
-def listener(stores: tuple[SQLAlchemyStore, SQLAlchemyStore]) -> Iterator[ChangeListener]:
-    made = stores[0].listen_for_changes()
-    assert made is not None
-    try:
-        yield made
-    finally:
-        made.close()
+def listening() -> Iterator[Callable[[SQLAlchemyStore], ChangeListener]]:
+    """Start listening on a store, when the test is ready; closed afterwards."""
+    made: list[ChangeListener] = []
+
+    def start(store: SQLAlchemyStore) -> ChangeListener:
+        listener = store.listen_for_changes()
+        assert listener is not None
+        made.append(listener)
+        return listener
+
+    yield start
+    for listener in made:
+        listener.close()
+
+
+@pytest.fixture
+def listener(
+    stores: tuple[SQLAlchemyStore, SQLAlchemyStore],
+    listening: Callable[[SQLAlchemyStore], ChangeListener],
+) -> ChangeListener:
+    """A listener on the first store, started before anything was written."""
+    return listening(stores[0])
 
 
 def now() -> datetime:
@@ -92,13 +107,15 @@ def test_a_change_wakes_a_waiting_listener(
     ["sync adds a job", "sync removes a job", "pause", "resume", "add a run", "save a new version"],
 )
 def test_every_change_that_can_make_something_due_sooner_notifies(
-    stores: tuple[SQLAlchemyStore, SQLAlchemyStore], listener: ChangeListener, change: str
+    stores: tuple[SQLAlchemyStore, SQLAlchemyStore],
+    listening: Callable[[SQLAlchemyStore], ChangeListener],
+    change: str,
 ) -> None:
     mine, theirs = stores
     mine.sync_jobs([job("a")], source=JobSource.YAML, now=now())
     mine.save_job(job("b"), now=now())
     mine.set_paused("b", True, now=now())
-    listener.wait(PATIENCE)  # the setup's own notifications
+    listener = listening(mine)  # after the setup: its notifications are not delivered
     assert listener.wait(QUIET) is False
     if change == "sync adds a job":
         theirs.sync_jobs([job("a"), job("c")], source=JobSource.YAML, now=now())
@@ -116,12 +133,13 @@ def test_every_change_that_can_make_something_due_sooner_notifies(
 
 
 def test_writes_that_change_nothing_or_roll_back_do_not_notify(
-    stores: tuple[SQLAlchemyStore, SQLAlchemyStore], listener: ChangeListener
+    stores: tuple[SQLAlchemyStore, SQLAlchemyStore],
+    listening: Callable[[SQLAlchemyStore], ChangeListener],
 ) -> None:
     mine, theirs = stores
     mine.sync_jobs([job("a")], source=JobSource.YAML, now=now())
     mine.save_job(job("b"), now=now())
-    listener.wait(PATIENCE)
+    listener = listening(mine)
     theirs.sync_jobs([job("a")], source=JobSource.YAML, now=now())  # unchanged
     theirs.save_job(job("b"), now=now())  # unchanged
     theirs.set_paused("b", False, now=now())  # not paused: a no-op

@@ -46,7 +46,7 @@ class PostgresChangeListener:
     def __init__(self, engine: Engine, *, reconnect_after: float = 5.0) -> None:
         import psycopg  # only ever built on PostgreSQL, where psycopg is installed
 
-        self._errors = (psycopg.Error, OSError)
+        self._errors = (psycopg.Error, OSError, ValueError)  # ValueError: select on a closed fd
         self._engine = engine
         self._reconnect_after = reconnect_after
         self._interrupts, self._interrupter = socket.socketpair()
