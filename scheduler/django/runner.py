@@ -75,9 +75,7 @@ def schedules_file(
 ) -> SchedulesFile:
     """The schedules file at ``path``, to reconcile into ``store``; jobs of a
     file without a top-level ``timezone`` are read in ``timezone``."""
-    return SchedulesFile(
-        path, store, registry, unregistered_hint=UNREGISTERED_HINT, default_timezone=timezone
-    )
+    return SchedulesFile(path, store, registry, hint=UNREGISTERED_HINT, default_timezone=timezone)
 
 
 def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
