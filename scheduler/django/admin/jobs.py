@@ -161,17 +161,6 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def delete_model(self, request: HttpRequest, obj: Job) -> None:
         obj.delete(using=database())
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        """Delete the selected jobs created in the admin; say which others were kept."""
-        kept = list(queryset.exclude(source=JobSource.ADMIN.value).values_list("name", flat=True))
-        queryset.filter(source=JobSource.ADMIN.value).delete()
-        if kept:
-            self.message_user(
-                request,
-                f"Not deleted, because a schedules file or code declares them: {_names(kept)}.",
-                messages.WARNING,
-            )
-
     # -- pages ----------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
