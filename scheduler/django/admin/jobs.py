@@ -171,24 +171,21 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             *super().get_urls(),
         ]
 
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        context = {**self._page_context(None), **(extra_context or {})}
-        return super().add_view(request, form_url, context)
-
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        obj: Job | None = None,
     ) -> HttpResponse:
-        job = self.get_object(request, unquote(object_id))
-        context = {**self._page_context(job, request), **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, context)
+        context.update(self._page_context(obj, request))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _page_context(self, job: Job | None, request: HttpRequest | None = None) -> dict[str, Any]:
+    def _page_context(self, job: Job | None, request: HttpRequest) -> dict[str, Any]:
+        """What the job page shows besides the form: the preview, the note on a
+        job the admin may not change, the recent runs, and the run-now button."""
         live = editable(job)
         context: dict[str, Any] = {
             "tw_live": live,
@@ -212,9 +209,7 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             tw_recent_runs=recent_runs(job, at, self.admin_site.name),
             tw_runs_url=reverse(f"{self.admin_site.name}:scheduler_run_changelist")
             + f"?job={job.pk}",
-            tw_run_url=self._url("run", job.pk)
-            if request is not None and self.has_run_permission(request)
-            else "",
+            tw_run_url=self._url("run", job.pk) if self.has_run_permission(request) else "",
         )
         return context
 
