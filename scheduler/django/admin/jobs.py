@@ -255,7 +255,7 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             if job.removed_at is not None:
                 self.message_user(
                     request,
-                    f"{job.name}: not queued: it was removed from its schedules file.",
+                    f"Not queued: {job.name} was removed from its schedules file.",
                     messages.ERROR,
                 )
                 continue
@@ -265,11 +265,11 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     job.name, NewRun(scheduled_for=at, due_at=at, trigger=Trigger.MANUAL)
                 )
             except SchedulerError as error:
-                self.message_user(request, f"{job.name}: not queued: {error}", messages.ERROR)
+                self.message_user(request, f"Not queued: {job.name}: {error}", messages.ERROR)
                 continue
             self.message_user(
                 request,
-                f"{job.name}: queued run {run.id}; the scheduler hands it to the "
+                f"Queued run {run.id} of {job.name}; the scheduler hands it to the "
                 f"{job.executor!r} executor within a second.",
                 messages.SUCCESS,
             )

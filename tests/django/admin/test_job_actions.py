@@ -52,9 +52,9 @@ def test_run_now_queues_one_pending_manual_run_per_job_and_executes_nothing(
     ]
     assert {run.replica_id for run in runs} == {""}  # left for a scheduler to claim
     assert said == [
-        f"declared: queued run {runs[0].pk}; the scheduler hands it to the 'default' "
+        f"Queued run {runs[0].pk} of declared; the scheduler hands it to the 'default' "
         "executor within a second.",
-        f"nightly: queued run {runs[1].pk}; the scheduler hands it to the 'default' "
+        f"Queued run {runs[1].pk} of nightly; the scheduler hands it to the 'default' "
         "executor within a second.",
     ]
 
@@ -67,7 +67,7 @@ def test_run_now_refuses_a_job_removed_from_its_file(
 
     said = act(admin_client_, "run_now", job_id(site, "gone"))
 
-    assert said == ["gone: not queued: it was removed from its schedules file."]
+    assert said == ["Not queued: gone was removed from its schedules file."]
     assert not Run.objects.using(site).exists()
 
 
@@ -78,7 +78,7 @@ def test_a_second_run_now_at_the_same_instant_is_refused_with_the_reason(
     act(admin_client_, "run_now", job_id(site, "nightly"))
     said = act(admin_client_, "run_now", job_id(site, "nightly"))  # the clock did not move
     assert len(said) == 1
-    assert said[0].startswith("nightly: not queued: job 'nightly', slot 2026-03-01T10:00:00")
+    assert said[0].startswith("Not queued: nightly: job 'nightly', slot 2026-03-01T10:00:00")
     assert "already exists" in said[0]
     assert Run.objects.using(site).count() == 1
 
