@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.test import Client
 
@@ -36,19 +37,22 @@ NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 @contextmanager
 def repointed(alias: str, name: str) -> Iterator[None]:
-    """Point the connection ``alias`` at the database ``name``, and back afterwards."""
+    """Give ``alias`` a new connection to the database ``name`` while inside.
+
+    A new connection object, not the old one renamed: when pytest-django's own
+    in-memory test database is open on ``alias`` (the browser test's), Django
+    ignores ``close()`` on it, and the old object would stay attached to it.
+    """
     from django.db import connections
 
-    before = connections.settings[alias]["NAME"]
-    connections[alias].close()
-    connections.settings[alias]["NAME"] = name
-    connections[alias].settings_dict["NAME"] = name
+    previous = connections[alias]
+    fresh = type(previous)({**previous.settings_dict, "NAME": name}, alias)
+    connections[alias] = fresh
     try:
         yield
     finally:
-        connections[alias].close()
-        connections.settings[alias]["NAME"] = before
-        connections[alias].settings_dict["NAME"] = before
+        fresh.close()
+        connections[alias] = previous
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +71,12 @@ def site(
     path = tmp_path / "site.sqlite3"
     shutil.copyfile(_site_template, path)
     settings.SCHEDULER = {"DATABASE": alias, "SCHEDULES": str(tmp_path / "schedules.yaml")}
+    # Content type ids are cached per alias, and another test may have
+    # cached those of another database under "default".
+    ContentType.objects.clear_cache()
     with django_db_blocker.unblock(), repointed("default", str(path)):
         yield alias
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture
