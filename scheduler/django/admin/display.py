@@ -95,11 +95,11 @@ def status_badge(status: str | None) -> SafeString:
     """A coloured badge for a run status; an em dash when there is none."""
     if not status:
         return format_html('<span class="tw-none">{}</span>', "\u2014")
-    tone = _TONE.get(RunStatus(status), "quiet")
+    known = status in RunStatus.__members__.values()
     return format_html(
         '<span class="tw-badge tw-{}" title="{}">{}</span>',
-        tone,
-        RunStatus(status).__doc__ or "",
+        _TONE[RunStatus(status)] if known else "quiet",
+        RunStatus(status).__doc__ if known else "",
         status.replace("_", " "),
     )
 

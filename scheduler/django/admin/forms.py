@@ -167,11 +167,21 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
         self.initial.setdefault("executor", "default")
         self.initial.setdefault("timezone", settings.TIME_ZONE or "UTC")
         if self.registry is not None:
-            self._choice("task").choices = task_choices(self.registry)
+            self._choice("task").choices = self._task_choices(self.registry)
         if self.instance.pk:
             self.fields["name"].disabled = True
             self.initial.update(_initial(spec_of(self.instance)))
         self.spec: JobSpec | None = None
+
+    def _task_choices(self, registry: TaskRegistry) -> list[tuple[str, Any]]:
+        """The registry's tasks, and the job's own if it is no longer among them:
+        shown as it is, never silently replaced by the first choice."""
+        groups: list[tuple[str, Any]] = list(task_choices(registry))
+        offered = {value for _, choices in groups for value, _ in choices}
+        current = self.instance.task if self.instance.pk else None
+        if current and current not in offered:
+            groups.append(("Not registered: saving is refused", [(current, current)]))
+        return groups
 
     def _choice(self, name: str) -> forms.ChoiceField:
         field = self.fields[name]

@@ -301,3 +301,21 @@ def test_jobs_a_file_declares_cannot_be_deleted_here(
     assert Job.objects.using(site).count() == 2
     assert delete("mine") == 302
     assert list(Job.objects.using(site).values_list("name", flat=True)) == ["declared"]
+
+
+def test_a_job_whose_task_is_gone_shows_it_and_cannot_be_saved_until_changed(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    save(store, name="nightly", task="tests.django.testapp.tasks.renamed_long_ago")
+    url = change_url(site, "nightly")
+    form = admin_client_.get(url).context["adminform"].form
+    assert form["task"].value() == "tests.django.testapp.tasks.renamed_long_ago"
+
+    response = admin_client_.post(url, posted(task="tests.django.testapp.tasks.renamed_long_ago"))
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["task"]
+    assert "'tests.django.testapp.tasks.renamed_long_ago' is not registered" in errors["task"][0]
+    assert store.get_job("nightly").version == 1
+
+    assert admin_client_.post(url, posted(task=PING)).status_code == 302
+    assert store.get_job("nightly").spec.task == PING
