@@ -132,8 +132,12 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().has_delete_permission(request, obj) and editable(obj)
 
     # -- the form -----------------------------------------------------------
+    def _edits(self, request: HttpRequest, obj: Job | None) -> bool:
+        """Whether this page is a form: a new job, or one this user may change."""
+        return obj is None or self.has_change_permission(request, obj)
+
     def get_fieldsets(self, request: HttpRequest, obj: Job | None = None) -> _FieldsetSpec:
-        if not editable(obj):
+        if not self._edits(request, obj):
             return _READ_FIELDSETS
         if obj is None:
             return _EDIT_FIELDSETS
@@ -145,7 +149,7 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_form(
         self, request: HttpRequest, obj: Job | None = None, change: bool = False, **kwargs: Any
     ) -> type[forms.ModelForm[Job]]:
-        if not editable(obj):
+        if not self._edits(request, obj):
             kwargs["form"] = forms.ModelForm
             return super().get_form(request, obj, change, **kwargs)
         form = super().get_form(request, obj, change, **kwargs)
@@ -186,7 +190,7 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def _page_context(self, job: Job | None, request: HttpRequest) -> dict[str, Any]:
         """What the job page shows besides the form: the preview, the note on a
         job the admin may not change, the recent runs, and the run-now button."""
-        live = editable(job)
+        live = self._edits(request, job)
         context: dict[str, Any] = {
             "tw_live": live,
             "tw_preview_url": self._url("preview") if live else "",

@@ -15,7 +15,7 @@ from scheduler.jobs import JobSpec
 from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.testing import FakeClock
 
-from .conftest import NOW, PING, REPORT, save
+from .conftest import NOW, PING, REPORT, client_for, save, user
 
 ADD = "/admin/scheduler/job/add/"
 
@@ -319,3 +319,19 @@ def test_a_job_whose_task_is_gone_shows_it_and_cannot_be_saved_until_changed(
 
     assert admin_client_.post(url, posted(task=PING)).status_code == 302
     assert store.get_job("nightly").spec.task == PING
+
+
+def test_a_user_who_may_only_view_sees_the_job_spelled_out_not_a_form(
+    site: str, store: DjangoStore, clock: FakeClock
+) -> None:
+    save(store, name="nightly", cron="30 2 * * *", timezone="Europe/Berlin", args=(1,))
+    viewer = client_for(user("viewer", "view_job"))
+
+    page = viewer.get(change_url(site, "nightly")).content.decode()
+
+    assert 'name="cron"' not in page
+    assert "At 02:30" in page
+    assert "args [1]" in page
+    assert "catch-up once (at most 100); overlap skip" in page
+    assert "data-url=" not in page  # no live preview without a form
+    assert "2026-03-02 02:30 CET" in page  # the next runs, from the stored schedule
