@@ -20,7 +20,7 @@ Promises every store keeps:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -110,7 +110,7 @@ class RecoveryReport:
     """What :meth:`Store.recover` did with the runs of replicas that stopped heartbeating."""
 
     released: tuple[int, ...] = ()  # pending runs made claimable again
-    lost: tuple[int, ...] = ()  # queued or running runs marked lost
+    lost: tuple[int, ...] = ()  # queued or running runs marked lost (replica or worker gone)
 
 
 @runtime_checkable
@@ -207,6 +207,22 @@ class Store(Protocol):
         must not cost a transaction per run.  Unknown ids are ignored."""
         ...
 
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        """Record, in one statement, the id each run got from the executor it was
+        handed to (a Celery task id), after :meth:`mark_queued_many`.
+
+        A run with an external id is executed outside the scheduler: recovery
+        leaves it alone when its replica stops, and watches its worker's
+        heartbeat instead (:meth:`beat_runs`).  Unknown ids are ignored.
+        """
+        ...
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        """A worker outside the scheduler is still executing these runs:
+        ``heartbeat_at = now`` for those of them that are ``running``; others
+        are left as they are."""
+        ...
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         """The run started on ``worker`` (``host:pid``).  Returns False, changing
         nothing, if it already started or ended: the caller must not execute it."""
@@ -233,7 +249,13 @@ class Store(Protocol):
         """Handle the active runs of replicas whose last heartbeat is older
         than ``stale_after``: pending runs become claimable again; queued or
         running runs executed inside that replica (no ``external_id``) become
-        ``lost``."""
+        ``lost``.
+
+        Runs executed by workers outside the scheduler are judged by their own
+        heartbeat instead: a ``running`` run whose ``heartbeat_at`` is older
+        than ``stale_after`` (or, with an ``external_id`` and no heartbeat
+        yet, whose ``started_at`` is) becomes ``lost`` too, whatever its
+        replica's state.  Both kinds are in :attr:`RecoveryReport.lost`."""
         ...
 
     # -- history --------------------------------------------------------------

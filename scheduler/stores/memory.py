@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import count
@@ -302,6 +302,20 @@ class MemoryStore:
                 if run_id in self._runs:
                     self.mark_queued(run_id, executor=executor, external_id="", now=now)
 
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        with self._lock:
+            for run_id, external_id in external_ids.items():
+                if run_id in self._runs:
+                    self._update(self._runs[run_id], external_id=external_id)
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        now = _utc(now, "now")
+        with self._lock:
+            for run_id in run_ids:
+                run = self._runs.get(run_id)
+                if run is not None and run.status is RunStatus.RUNNING:
+                    self._update(run, heartbeat_at=now)
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = _utc(now, "now")
         with self._lock:
@@ -375,7 +389,27 @@ class MemoryStore:
                     error = f"replica {run.replica_id} stopped heartbeating"
                     self._update(run, status=RunStatus.LOST, finished_at=now, error=error)
                     lost.append(run.id)
-            return RecoveryReport(released=tuple(released), lost=tuple(lost))
+            for run in self._silent_workers(now - stale_after):
+                error = f"worker {run.worker} stopped heartbeating"
+                self._update(run, status=RunStatus.LOST, finished_at=now, error=error)
+                lost.append(run.id)
+            return RecoveryReport(released=tuple(released), lost=tuple(sorted(lost)))
+
+    def _silent_workers(self, stale_before: datetime) -> list[Run]:
+        """Running runs of workers outside the scheduler that went quiet before ``stale_before``."""
+        silent = []
+        for run in self._runs.values():
+            if run.status is not RunStatus.RUNNING:
+                continue
+            if run.heartbeat_at is not None:
+                last = run.heartbeat_at
+            elif run.external_id and run.started_at is not None:
+                last = run.started_at
+            else:
+                continue
+            if last < stale_before:
+                silent.append(run)
+        return sorted(silent, key=lambda run: run.id)
 
     def _orphans(self, stale_before: datetime) -> list[Run]:
         """The active runs of dead replicas, oldest first."""

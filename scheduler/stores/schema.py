@@ -192,6 +192,8 @@ run_table = Table(
     Column("external_id", String(255), nullable=False),
     Column("replica_id", String(64), nullable=False),
     Column("worker", String(255), nullable=False),
+    # Last sign of life from a worker outside the scheduler (Celery) executing the run.
+    Column("heartbeat_at", UTCDateTime(), nullable=True),
     UniqueConstraint("job_id", "scheduled_for", "attempt", name=SLOT_CONSTRAINT),
     Index("scheduler_run_pending_idx", "status", "due_at"),
     Index("scheduler_run_history_idx", "job_id", "scheduled_for"),
@@ -325,6 +327,7 @@ def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> 
         "external_id": "",
         "replica_id": replica_id if claim else "",
         "worker": "",
+        "heartbeat_at": None,
     }
 
 
@@ -348,6 +351,7 @@ def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:
         external_id=row["external_id"],
         replica_id=row["replica_id"],
         worker=row["worker"],
+        heartbeat_at=row["heartbeat_at"],
     )
 
 

@@ -74,6 +74,7 @@ from ..runs import (
     RunStatus,
 )
 from ..schedules import Cron
+from . import sql_worker_runs as worker_runs
 from .base import Planner, RecoveryReport, SlotPlan, StoredJob, SyncReport
 from .schema import (
     SLOT_CONSTRAINT,
@@ -362,6 +363,14 @@ class SQLAlchemyStore:
                     update(run_table).where(among, _run.status == _PENDING).values(changes)
                 )
 
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        with self._write() as conn:
+            worker_runs.set_external_ids(conn, external_ids)
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        with self._write() as conn:
+            worker_runs.beat_runs(conn, run_ids, now=_utc(now, "now"))
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = _utc(now, "now")
         changes = {"status": RunStatus.RUNNING.value, "started_at": now, "worker": worker}
@@ -473,7 +482,10 @@ class SQLAlchemyStore:
                 .values(status=RunStatus.LOST.value, finished_at=now, error=message)
                 .returning(_run.id)
             ).all()
-        return RecoveryReport(released=tuple(sorted(released)), lost=tuple(sorted(lost)))
+            silent = worker_runs.lose_silent_workers(conn, now=now, stale_before=now - stale_after)
+        return RecoveryReport(
+            released=tuple(sorted(released)), lost=tuple(sorted([*lost, *silent]))
+        )
 
     # -- history --------------------------------------------------------------
     def get_run(self, run_id: int) -> Run:
