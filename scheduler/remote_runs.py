@@ -3,7 +3,9 @@
 A distributed executor (Celery) sends a worker nothing but the run id.  The
 worker then does what an in-process executor does, against the store:
 
-1. load the run and its job; a run that no longer exists is dropped;
+1. load the run and its job; a run that no longer exists is dropped, and a
+   run that reached the worker after its job's ``catchup_window`` (counted
+   from the run's due time) is ``cancelled`` instead of executed;
 2. mark it ``running`` on this worker (``host:pid``).  The store refuses a
    run that already started or ended, which is how a second delivery of the
    same message is detected: it is dropped, never executed twice;
@@ -67,7 +69,7 @@ def execute_remote_run(
     """
     clock = clock or SystemClock()
     claimed = claimed_run(store, run_id)
-    if claimed is None:
+    if claimed is None or _expired(store, claimed, clock):
         return None
     worker = worker_id()
     if not store.mark_running(run_id, worker=worker, now=clock.now()):
@@ -100,6 +102,31 @@ def claimed_run(store: Store, run_id: int) -> ClaimedRun | None:
         logger.warning("run %d cannot be executed: %s", run_id, error, extra={"event": "run_gone"})
         return None
     return ClaimedRun(run=run, job=job.spec)
+
+
+def _expired(store: Store, claimed: ClaimedRun, clock: Clock) -> bool:
+    """Cancel a run whose job's catch-up window passed while it waited for a worker.
+
+    Checked here rather than left to the broker's message expiry, which
+    RabbitMQ enforces by dropping the message unseen: the run would then wait
+    in ``queued`` for ever.
+    """
+    window = claimed.job.catchup_window
+    if window is None:
+        return False
+    deadline = claimed.run.due_at + window
+    now = clock.now()
+    if now <= deadline:
+        return False
+    if store.cancel_run(claimed.run.id, now=now):
+        logger.warning(
+            "run %d of %s cancelled: it reached a worker %s after its catch-up window ended",
+            claimed.run.id,
+            claimed.job.name,
+            now - deadline,
+            extra={"event": "expired", "run_id": claimed.run.id, "job": claimed.job.name},
+        )
+    return True
 
 
 def record_remote_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> None:

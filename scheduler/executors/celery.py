@@ -14,9 +14,12 @@
 Every message is JSON, its task id is ``tickwork-run-<run id>``, and it goes
 to the job's ``queue`` (else the executor's ``queue`` option, else Celery's
 routing) with the executor's ``priority``.  A job's ``timeout`` becomes the
-soft time limit, and the hard limit ``kill_after`` seconds later; its
-``catchup_window`` becomes the message's expiry, counted from the run's due
-time, so a message that waited longer than that in the broker is not run.
+soft time limit, and the hard limit ``kill_after`` seconds later.  Its
+``catchup_window``, counted from the run's due time, bounds how long the
+message may wait for a worker: the wrapper checks it and records the run
+``cancelled`` instead of running it late (it is not left to the broker's
+message expiry, which RabbitMQ enforces by dropping the message unseen).  A
+plain Celery task gets the window as Celery's ``expires``.
 
 When the broker cannot be reached, ``submit`` raises: the engine records the
 run ``failed`` and the job's retry policy applies.  After one failure the
@@ -88,7 +91,6 @@ class CeleryExecutor:
         queue: str | None = None,
         priority: int | None = None,
         kill_after: float = 10.0,
-        expire_with_catchup_window: bool = True,
         broker_retry_after: float = 5.0,
     ) -> None:
         self._clock = clock_option(clock)
@@ -96,7 +98,6 @@ class CeleryExecutor:
         self._queue = _queue_option(queue)
         self._priority = _priority_option(priority)
         self._kill_after = _seconds_option("kill_after", kill_after)
-        self._expires = bool(expire_with_catchup_window)
         self._retry_after = _seconds_option("broker_retry_after", broker_retry_after)
         self._lock = threading.Lock()
         self._producer: Any = None
@@ -114,11 +115,13 @@ class CeleryExecutor:
         """
         run_id = claimed.run.id
         task_id = task_id_of(run_id)
+        options = self._options(claimed)
         if isinstance(task.func, _SentByName):
             name, args, kwargs = task.name, list(claimed.job.args), dict(claimed.job.kwargs)
+            if claimed.job.catchup_window is not None:  # the wrapper checks this itself
+                options["expires"] = claimed.run.due_at + claimed.job.catchup_window
         else:
             name, args, kwargs = WRAPPER_TASK, [run_id], {}
-        options = self._options(claimed)
         with self._lock:
             if self._closed:
                 raise ExecutorClosed(f"celery executor is shut down; run {run_id} not sent")
@@ -160,7 +163,7 @@ class CeleryExecutor:
 
     # -- internals ----------------------------------------------------------------
     def _options(self, claimed: ClaimedRun) -> dict[str, Any]:
-        job, run = claimed.job, claimed.run
+        job = claimed.job
         options: dict[str, Any] = {}
         queue = job.queue or self._queue
         if queue is not None:
@@ -171,8 +174,6 @@ class CeleryExecutor:
             soft = job.timeout.total_seconds()
             options["soft_time_limit"] = soft
             options["time_limit"] = soft + self._kill_after
-        if self._expires and job.catchup_window is not None:
-            options["expires"] = run.due_at + job.catchup_window
         return options
 
     def _check_broker(self, run_id: int) -> None:
