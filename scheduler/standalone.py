@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +19,7 @@ from pathlib import Path
 from .clock import Clock
 from .config import load_schedules
 from .errors import ConfigError, ConfigIssue, SchedulerError
-from .executors.base import Executor
+from .executors.base import Executor, ExecutorConfigError, is_known_task
 from .jobs import JobSpec
 from .policies import JobSource
 from .registry import TaskRegistry
@@ -93,9 +93,12 @@ def _require_existing_sqlite(url: str) -> None:
 
 
 def build_executors(
-    kind: str, *, max_workers: int, clock: Clock | None = None
+    kind: str, *, max_workers: int, clock: Clock | None = None, celery_app: str | None = None
 ) -> dict[str, Executor]:
-    """The ``default`` executor of the standalone runner: ``thread`` or ``immediate``."""
+    """The ``default`` executor of the standalone runner: ``thread``, ``immediate``
+    or ``celery`` (which needs ``celery_app``, the dotted path of a Celery app)."""
+    if kind == "celery":
+        return {"default": _celery_executor(celery_app, clock)}
     if kind == "immediate":
         from .executors.immediate import ImmediateExecutor
 
@@ -104,7 +107,25 @@ def build_executors(
         from .executors.thread import ThreadExecutor
 
         return {"default": ThreadExecutor(max_workers=max_workers, clock=clock)}
-    raise SchedulerError(f"unknown executor {kind!r}; choose 'thread' or 'immediate'")
+    raise SchedulerError(f"unknown executor {kind!r}; choose 'thread', 'immediate' or 'celery'")
+
+
+def _celery_executor(app: str | None, clock: Clock | None) -> Executor:
+    if not app:
+        raise SchedulerError(
+            "--executor celery needs the Celery app: --celery-app proj.celery.app "
+            "(or $TICKWORK_CELERY_APP)"
+        )
+    try:
+        from .executors.celery import CeleryExecutor
+    except ImportError as error:
+        raise SchedulerError(
+            f"--executor celery needs Celery: pip install 'tickwork[celery]' ({error})"
+        ) from error
+    try:
+        return CeleryExecutor(app=app, clock=clock)
+    except ExecutorConfigError as error:
+        raise SchedulerError(f"--celery-app: {error}") from error
 
 
 def import_task_modules(modules: Sequence[str], paths: Sequence[str] = ()) -> None:
@@ -125,18 +146,27 @@ def import_task_modules(modules: Sequence[str], paths: Sequence[str] = ()) -> No
 
 @dataclass(slots=True)
 class SchedulesFile:
-    """A schedules file reconciled into a store, watched for changes by mtime."""
+    """A schedules file reconciled into a store, watched for changes by mtime.
+
+    A job's task must be registered, or be a task its executor knows by name
+    (a Celery task of the configured app), hence ``executors``.
+    """
 
     path: Path
     store: Store
     registry: TaskRegistry
+    executors: Mapping[str, Executor] = field(default_factory=dict)
     _stamp: tuple[int, int] | None = field(default=None, init=False)
     last_good: tuple[JobSpec, ...] = field(default=(), init=False)
 
     def load(self) -> list[JobSpec]:
         """Parse the file and check every task is registered; raise ConfigError otherwise."""
         specs = load_schedules(self.path)
-        unknown = [spec for spec in specs if not self.registry.is_known(spec.task)]
+        unknown = [
+            spec
+            for spec in specs
+            if not is_known_task(self.registry, spec.task, self.executors.get(spec.executor))
+        ]
         if unknown:
             raise ConfigError([_unregistered(self.path, spec) for spec in unknown])
         return specs
@@ -186,7 +216,8 @@ def _unregistered(path: Path, spec: JobSpec) -> ConfigIssue:
         column=None,
         path=f"jobs.{spec.name}.task",
         message=f"task {spec.task!r} is not registered: decorate it with @job in a module "
-        "given to --import, or allow its module with --allow 'package.module.*'",
+        "given to --import, allow its module with --allow 'package.module.*', or (with "
+        "--executor celery) name a task the Celery app knows",
     )
 
 
