@@ -23,7 +23,7 @@ from typing import Any
 
 from celery import signals
 
-from ..errors import SchedulerError
+from ..errors import SchedulerError, StoreUnavailable
 from ..heartbeats import DEFAULT_HEARTBEAT_INTERVAL, RunHeartbeat
 from ..registry import TaskRegistry
 from ..registry import registry as default_registry
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 #: The Celery setting naming the database, when ``install`` is given none.
 CONFIG_KEY = "tickwork_database"
+#: Longest wait, in seconds, before a run is tried again while the store is unreachable.
+MAX_STORE_RETRY_DELAY = 60
 
 _installed: weakref.WeakKeyDictionary[Any, Integration] = weakref.WeakKeyDictionary()
 _installed_lock = threading.Lock()
@@ -64,15 +66,28 @@ class Integration:
         database = self._database or self.app.conf.get(CONFIG_KEY) or None
         return choose_store(factory=self._factory, database=database)
 
-    def execute_run(self, run_id: int) -> None:
-        """The body of the wrapper task: execute and record run ``run_id``."""
-        execute_remote_run(
-            int(run_id),
-            store=self.store.get(),
-            registry=self.registry,
-            heartbeat=self.heartbeat,
-            is_timeout=tracking.is_soft_time_limit,
-        )
+    def execute_run(self, task: Any, run_id: int) -> None:
+        """The body of the wrapper task (bound to ``task``): execute and record run
+        ``run_id``.  A store that cannot be reached before the run started makes
+        Celery deliver the message again later, backing off up to a minute."""
+        try:
+            execute_remote_run(
+                int(run_id),
+                store=self.store.get(),
+                registry=self.registry,
+                heartbeat=self.heartbeat,
+                is_timeout=tracking.is_soft_time_limit,
+            )
+        except StoreUnavailable as error:
+            delay = min(MAX_STORE_RETRY_DELAY, 2 ** min(task.request.retries, 6))
+            logger.warning(
+                "run %s not started: %s; trying again in %ss",
+                run_id,
+                error,
+                delay,
+                extra={"event": "store_unavailable", "run_id": run_id},
+            )
+            raise task.retry(exc=error, countdown=delay, max_retries=None) from error
 
     def owns(self, task: object) -> bool:
         """Whether ``task`` (a signal's sender) belongs to this integration's app."""
@@ -124,11 +139,12 @@ def install(
 
 
 def _register_wrapper(integration: Integration) -> None:
-    def execute_run(run_id: int) -> None:
-        integration.execute_run(run_id)
+    def execute_run(task: Any, run_id: int) -> None:
+        integration.execute_run(task, run_id)
 
     integration.app.task(
         name=WRAPPER_TASK,
+        bind=True,
         acks_late=True,  # a worker that dies before starting the run gives it back
         ignore_result=True,  # the outcome is recorded in the run table
         serializer="json",

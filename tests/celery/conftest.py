@@ -95,7 +95,9 @@ class Worker:
 
     def start(self) -> Worker:
         env = {
-            **os.environ,
+            # The worker is a program under test, not test code: warnings such as
+            # Celery's about running as root must not become errors there.
+            **{k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"},
             "TICKWORK_TEST_BROKER": self.broker,
             "TICKWORK_DATABASE": self.database,
             "TICKWORK_TEST_HEARTBEAT": str(HEARTBEAT),
@@ -112,7 +114,11 @@ class Worker:
                 command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
-        wait_until(self._ready, f"worker {self.queue} to be ready")
+        try:
+            wait_until(self._ready, f"worker {self.queue} to be ready")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _ready(self) -> bool:
@@ -204,7 +210,11 @@ def new_world(
     url = database or f"sqlite:///{tmp_path}/runs.sqlite3"
     store = SQLAlchemyStore(url)
     store.create_schema()
-    worker = Worker(broker, url, queue, tmp_path / "worker.log").start()
+    try:
+        worker = Worker(broker, url, queue, tmp_path / "worker.log").start()
+    except BaseException:
+        store.dispose()
+        raise
     from tests.celery.worker_app import make_app
 
     executor_options.setdefault("queue", queue)

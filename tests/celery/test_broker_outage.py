@@ -123,6 +123,7 @@ def test_runs_handed_to_a_stopped_redis_are_retried_once_it_is_back(tmp_path: Pa
             assert run.result == {"sum": 2}
     finally:
         close()
+        world.executor.app.pool.force_close_all()  # this redis-server's pool only
         redis.stop()
 
 
@@ -146,12 +147,13 @@ def test_a_broker_nobody_listens_on_fails_runs_fast_and_schedules_retries(
         started = time.monotonic()
         report = engine.tick()
         elapsed = time.monotonic() - started
+        runs = store.list_runs(limit=200)
     finally:
         executor.shutdown(wait=False, timeout=None)
+        executor.app.pool.force_close_all()  # kombu's pool for this URL only: no one else's
         store.dispose()
     assert (report.claimed, report.dispatched) == (50, 0)
     assert elapsed < 10  # Celery's publish retries cost about a second, once
-    runs = store.list_runs(limit=200)
     assert sorted((r.attempt, r.status) for r in runs) == sorted(
         [(1, RunStatus.FAILED)] * 50 + [(2, RunStatus.PENDING)] * 50
     )

@@ -51,7 +51,11 @@ def test_a_failing_task_is_failed_with_its_traceback_and_retried(world: World) -
     assert run.status is RunStatus.FAILED
     assert run.error == "ValueError: boom"
     assert "in explode" in run.traceback and run.traceback.rstrip().endswith("ValueError: boom")
-    retry = world.run_of("explode", attempt=2)
+    # The worker records the end, then creates the next attempt: a moment later.
+    retry = wait_until(
+        lambda: [r for r in world.store.list_runs(job_name="explode") if r.attempt == 2],
+        "the retry to be created",
+    )[0]
     assert (retry.status, retry.trigger) == (RunStatus.PENDING, Trigger.RETRY)
     assert retry.due_at == run.finished_at + timedelta(hours=1)
 
