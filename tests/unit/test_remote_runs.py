@@ -68,7 +68,16 @@ def test_a_run_is_started_executed_and_recorded(registry: TaskRegistry) -> None:
     assert outcome is not None and outcome.result == 3
     done = store.get_run(queued.id)
     assert (done.status, done.result) == (RunStatus.SUCCEEDED, 3)
-    assert done.worker and done.heartbeat_at == T0 + timedelta(seconds=1)
+    # Judged by its start until the heartbeat thread's first beat (a minute here).
+    assert done.worker and done.heartbeat_at is None
+
+
+def test_a_run_without_an_external_id_is_beaten_at_once(registry: TaskRegistry) -> None:
+    store = MemoryStore()
+    queued = handed_over(store, "t.add", kwargs={"a": 1, "b": 2})
+    store.set_external_ids({queued.id: ""})  # its hand-over could not be recorded
+    run(store, registry, queued.id)
+    assert store.get_run(queued.id).heartbeat_at == T0 + timedelta(seconds=1)
 
 
 def test_a_second_delivery_is_not_executed(registry: TaskRegistry) -> None:
