@@ -82,6 +82,9 @@ class _Handlers:
             return
         store = self._integration.store.get()
         if not store.mark_running(run_id, worker=worker_id(), now=_clock.now()):
+            if _celery_retry(sender) and store.get_run(run_id).status is RunStatus.RUNNING:
+                self._integration.heartbeat.add(run_id)  # the run goes on, in a new attempt
+                return
             # Celery gives no way to refuse a task from here: it runs, unrecorded.
             logger.warning(
                 "run %d (Celery task %s) was delivered again after it started; "
@@ -127,7 +130,9 @@ class _Handlers:
         if isinstance(exception, WorkerLostError | TimeLimitExceeded):
             with self._integration.store.briefly() as store:  # the worker's parent process
                 self._record(store, run_id, outcome)
-        elif self._plain(sender):
+        elif self._plain(sender) and run_id in self._integration.heartbeat.beating_now():
+            # Only the execution that started the run records it, not a duplicate.
+            self._integration.heartbeat.discard(run_id)
             self._record(self._integration.store.get(), run_id, outcome)
 
     # -- messages revoked or expired before they started (parent process) ----
@@ -163,6 +168,12 @@ class _Handlers:
         claimed = claimed_run(store, run_id)
         if claimed is not None:
             record_remote_outcome(store, claimed, outcome)
+
+
+def _celery_retry(task: object) -> bool:
+    """Whether ``task`` is executing one of Celery's own retries (``self.retry()``)."""
+    retries = getattr(getattr(task, "request", None), "retries", 0)
+    return isinstance(retries, int) and retries > 0
 
 
 def _failure_outcome(exception: BaseException, einfo: object) -> Outcome:

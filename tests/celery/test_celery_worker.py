@@ -132,6 +132,7 @@ def test_a_plain_celery_task_is_tracked_by_its_task_id(world: World) -> None:
     world.add("multiply", "tests.plain.multiply", args=[6, 7])
     world.add("plain-fail", "tests.plain.fail", args=["no luck"])
     world.add("unknown", "tests.plain.nowhere")
+    world.add("second-try", "tests.plain.second_try")
     world.dispatch()
     run = world.ended("multiply")
     assert (run.status, run.result) == (RunStatus.SUCCEEDED, 42)
@@ -139,6 +140,8 @@ def test_a_plain_celery_task_is_tracked_by_its_task_id(world: World) -> None:
     failed = world.ended("plain-fail")
     assert (failed.status, failed.error) == (RunStatus.FAILED, "RuntimeError: no luck")
     assert "raise RuntimeError(message)" in failed.traceback
+    retried = world.ended("second-try")  # Celery's own retry: one run, two tries
+    assert (retried.status, retried.result) == (RunStatus.SUCCEEDED, "succeeded on try 2")
     unknown = world.run_of("unknown")
     assert unknown.status is RunStatus.FAILED
     assert "'tests.plain.nowhere' is not registered" in unknown.error

@@ -85,6 +85,12 @@ def make_app(broker: str) -> Celery:
     def fail(message: str) -> None:
         raise RuntimeError(message)
 
+    @app.task(name="tests.plain.second_try", shared=False, bind=True)
+    def second_try(self: Any) -> str:
+        if self.request.retries == 0:
+            raise self.retry(countdown=0)
+        return f"succeeded on try {self.request.retries + 1}"
+
     return app
 
 
