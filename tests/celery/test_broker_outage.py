@@ -9,6 +9,10 @@ engine runs on a fake clock, so a retry's backoff passes without sleeping.
 
 from __future__ import annotations
 
+from tests.celery.conftest import require_celery
+
+require_celery()
+
 import shutil
 import socket
 import subprocess
@@ -27,7 +31,7 @@ from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.testing import FakeClock
 from tests.conftest import _service_missing
 
-from .conftest import WAIT, new_world, wait_until
+from .harness import WAIT, new_world, wait_until
 from .worker_app import make_app
 
 pytestmark = pytest.mark.celery

@@ -7,6 +7,10 @@ lost its worker, or was delivered twice.
 
 from __future__ import annotations
 
+from tests.celery.conftest import require_celery
+
+require_celery()
+
 import os
 import signal
 import socket
@@ -18,7 +22,7 @@ import pytest
 
 from scheduler.runs import ClaimedRun, RunStatus, Trigger
 
-from .conftest import HEARTBEAT, STALE_AFTER, World, new_world, wait_until
+from .harness import HEARTBEAT, STALE_AFTER, World, new_world, wait_until
 
 pytestmark = pytest.mark.celery
 

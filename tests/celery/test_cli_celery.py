@@ -7,6 +7,10 @@ over (queued, with their task ids) and nothing executes them.
 
 from __future__ import annotations
 
+from tests.celery.conftest import require_celery
+
+require_celery()
+
 import textwrap
 from pathlib import Path
 

@@ -6,6 +6,10 @@ everywhere, and what they read is the message a worker would receive.
 
 from __future__ import annotations
 
+from tests.celery.conftest import require_celery
+
+require_celery()
+
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -7,6 +7,10 @@ eager mode does at once.
 
 from __future__ import annotations
 
+from tests.celery.conftest import require_celery
+
+require_celery()
+
 from datetime import UTC, datetime
 
 import pytest
