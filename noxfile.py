@@ -44,7 +44,7 @@ LEGS = {
     "py311-django52": (PY311, "Django>=5.2,<5.3"),
     "py313-django6": (PY313, "Django>=6.0,<7"),
 }
-EXTRAS = ".[test,sqlalchemy,postgres]"
+EXTRAS = ".[test,sqlalchemy,postgres,celery]"  # celery: Redis and RabbitMQ clients too
 
 
 def _tests(session: nox.Session, django: str) -> None:

@@ -71,7 +71,15 @@ def _add_run(commands: Subparsers) -> None:
     )
     _database(sub)
     sub.add_argument("--schedules", metavar="FILE", help="schedules YAML to reconcile and watch")
-    sub.add_argument("--executor", choices=("thread", "immediate"), default="thread")
+    sub.add_argument(
+        "--executor", choices=("thread", "immediate", "celery"), default="thread",
+        help="where runs execute: a thread pool here (default), inline, or Celery workers",
+    )  # fmt: skip
+    sub.add_argument(
+        "--celery-app", default=os.environ.get("TICKWORK_CELERY_APP"), metavar="PATH",
+        help="with --executor celery: dotted path of the Celery app, e.g. 'proj.celery.app' "
+        "(default $TICKWORK_CELERY_APP)",
+    )  # fmt: skip
     sub.add_argument(
         "--max-workers", type=positive_int, default=4, metavar="N", help="thread pool size"
     )
@@ -200,18 +208,23 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
-    if args.schedules:  # a bad file is refused before the database is touched
-        check_tasks(read_schedules(args.schedules), default_registry)
     clock = SystemClock()
+    executors = build_executors(
+        args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
+    )
+    if args.schedules:  # a bad file is refused before the database is touched
+        check_tasks(read_schedules(args.schedules), default_registry, executors=executors)
     with opened_store(args.database) as store:
         hooks = []
         if args.schedules:
-            schedules = SchedulesFile(Path(args.schedules), store, default_registry)
+            schedules = SchedulesFile(
+                Path(args.schedules), store, default_registry, executors=executors
+            )
             schedules.sync(clock.now())
             hooks.append(schedules)
         engine = Engine(
             store,
-            build_executors(args.executor, max_workers=args.max_workers, clock=clock),
+            executors,
             clock=clock,
             replica_id=args.replica_id,
             config=EngineConfig(

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from .clock import Clock, SystemClock
 from .errors import StoreUnavailable, TaskNotRegistered
-from .executors.base import Executor, TimeoutObserver
+from .executors.base import Executor, TimeoutObserver, resolve_task
 from .planning import DEFAULT_GRACE, SlotPlanner
 from .recording import record_outcome, retry_for
 from .registry import RegisteredTask, TaskRegistry
@@ -413,16 +413,31 @@ class Engine:
             self.store.mark_queued_many([item.run.id for item, _ in batch], executor=name, now=now)
             with self._lock:
                 self._inflight.update((item.run.id, item) for item, _ in batch)
-            handed += sum(
-                self._submit(self.executors[name], item, task, now) for item, task in batch
-            )
+            external_ids: dict[int, str] = {}
+            for item, task in batch:
+                external_id = self._submit(self.executors[name], item, task, now)
+                if external_id is not None:
+                    handed += 1
+                    if external_id:
+                        external_ids[item.run.id] = external_id
+            self._handed_out(external_ids)
         return handed
+
+    def _handed_out(self, external_ids: dict[int, str]) -> None:
+        """Runs now executed outside this process (a Celery worker records their
+        end): remember their external ids, and stop tracking them here."""
+        if not external_ids:
+            return
+        with self._lock:
+            for run_id in external_ids:
+                self._inflight.pop(run_id, None)
+        self.store.set_external_ids(external_ids)
 
     def _task_for(self, claimed: ClaimedRun, now: datetime) -> RegisteredTask | None:
         """The task to run, or None after failing a run that cannot start."""
         job = claimed.job
         try:
-            task = self.registry.resolve(job.task)
+            task = resolve_task(self.registry, job.task, self.executors.get(job.executor))
         except TaskNotRegistered as error:
             self._fail(claimed, str(error), now)
             return None
@@ -434,7 +449,8 @@ class Engine:
 
     def _submit(
         self, executor: Executor, claimed: ClaimedRun, task: RegisteredTask, now: datetime
-    ) -> bool:
+    ) -> str | None:
+        """Hand the run over; its external id, or None after recording that it failed."""
         run, job = claimed.run, claimed.job
         logger.info(
             "handing run %d of %s (slot %s) to %s",
@@ -452,7 +468,7 @@ class Engine:
             },
         )
         try:
-            executor.submit(claimed, task, self)
+            return executor.submit(claimed, task, self)
         except Exception as error:  # a broker that is down must not stop the scheduler
             logger.exception("executor %s refused run %d", job.executor, run.id)
             failure = Outcome(
@@ -461,8 +477,7 @@ class Engine:
                 error=f"could not hand the run to executor {job.executor!r}: {error}",
             )
             self.finished(run.id, failure)
-            return False
-        return True
+            return None
 
     def _fail(self, claimed: ClaimedRun, message: str, now: datetime) -> None:
         logger.error("run %d of %s cannot start: %s", claimed.run.id, claimed.job.name, message)

@@ -40,7 +40,7 @@ from .jobs import JSONValue
 from .registry import RegisteredTask
 from .runs import ClaimedRun, Outcome, RunContext, RunStatus
 
-__all__ = ["DEFAULT_MAX_RESULT_BYTES", "execute", "failure", "worker_id"]
+__all__ = ["DEFAULT_MAX_RESULT_BYTES", "execute", "failure", "returned", "worker_id"]
 
 #: The default cap on an encoded result: enough for a summary, not a data dump.
 DEFAULT_MAX_RESULT_BYTES = 65_536
@@ -66,6 +66,15 @@ def execute(
         raise
     except BaseException as error:  # SystemExit and CancelledError are failed runs too
         return failure(error, finished_at=clock.now())
+    return _succeeded(result, clock=clock, max_result_bytes=max_result_bytes)
+
+
+def returned(
+    result: Any, *, clock: Clock, max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+) -> Outcome:
+    """The outcome of a task that returned ``result`` somewhere else (a Celery
+    task sent by name): ``succeeded`` with the result as JSON gives it back, or
+    ``failed`` when it is not JSON or too big, as :func:`execute` would."""
     return _succeeded(result, clock=clock, max_result_bytes=max_result_bytes)
 
 

@@ -9,12 +9,14 @@ later is logged loudly and the last good set keeps running.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from .config import LoadedSchedules, read_schedules
 from .errors import ConfigError, ConfigIssue, InvalidJob, StoreUnavailable
+from .executors.base import Executor, is_known_task
 from .jobs import JobSpec
 from .policies import JobSource
 from .registry import TaskRegistry
@@ -26,28 +28,38 @@ logger = logging.getLogger(__name__)
 
 #: How to register a task, in the words of the ``tickwork`` command line.
 COMMAND_LINE_HINT = (
-    "decorate it with @job in a module given to --import, "
-    "or allow its module with --allow 'package.module.*'"
+    "decorate it with @job in a module given to --import, allow its module with "
+    "--allow 'package.module.*', or (with --executor celery) name a task the Celery app knows"
 )
 
 
 def unregistered_tasks(
-    schedules: LoadedSchedules, registry: TaskRegistry, *, hint: str = COMMAND_LINE_HINT
+    schedules: LoadedSchedules,
+    registry: TaskRegistry,
+    *,
+    hint: str = COMMAND_LINE_HINT,
+    executors: Mapping[str, Executor] | None = None,
 ) -> list[ConfigIssue]:
-    """One issue per job whose task ``registry`` does not know, located at its
+    """One issue per job whose task neither ``registry`` nor the job's executor
+    knows (a Celery executor knows its app's tasks by name), located at its
     ``task:`` value; ``hint`` says how to fix it."""
+    known = executors or {}
     return [
         schedules.issue(spec.name, "task", f"task {spec.task!r} is not registered: {hint}")
         for spec in schedules.jobs
-        if not registry.is_known(spec.task)
+        if not is_known_task(registry, spec.task, known.get(spec.executor))
     ]
 
 
 def check_tasks(
-    schedules: LoadedSchedules, registry: TaskRegistry, *, hint: str = COMMAND_LINE_HINT
+    schedules: LoadedSchedules,
+    registry: TaskRegistry,
+    *,
+    hint: str = COMMAND_LINE_HINT,
+    executors: Mapping[str, Executor] | None = None,
 ) -> None:
     """Raise :class:`ConfigError` with :func:`unregistered_tasks`, if there are any."""
-    issues = unregistered_tasks(schedules, registry, hint=hint)
+    issues = unregistered_tasks(schedules, registry, hint=hint, executors=executors)
     if issues:
         raise ConfigError(issues)
 
@@ -58,7 +70,9 @@ class SchedulesFile:
 
     ``hint`` completes the message about a task that is not registered;
     ``default_timezone`` is the zone of jobs in a file that sets no top-level
-    ``timezone`` (the Django app passes ``TIME_ZONE``).
+    ``timezone`` (the Django app passes ``TIME_ZONE``).  A job's task must be
+    registered, or be a task its executor knows by name (a Celery task of the
+    configured app), hence ``executors``.
     """
 
     path: Path
@@ -66,13 +80,14 @@ class SchedulesFile:
     registry: TaskRegistry
     hint: str = COMMAND_LINE_HINT
     default_timezone: str = "UTC"
+    executors: Mapping[str, Executor] = field(default_factory=dict)
     _stamp: tuple[int, int] | None = field(default=None, init=False)
     last_good: tuple[JobSpec, ...] = field(default=(), init=False)
 
     def load(self) -> list[JobSpec]:
         """Parse the file and check every task is registered; raise ConfigError otherwise."""
         schedules = read_schedules(self.path, default_timezone=self.default_timezone)
-        check_tasks(schedules, self.registry, hint=self.hint)
+        check_tasks(schedules, self.registry, hint=self.hint, executors=self.executors)
         return list(schedules.jobs)
 
     def sync(self, now: datetime) -> SyncReport:

@@ -116,6 +116,10 @@ class Run:
     external_id: str = ""
     replica_id: str = ""
     worker: str = ""
+    #: When a worker outside the scheduler last said it is still executing the
+    #: run (see :meth:`~scheduler.stores.base.Store.beat_runs`); ``None`` for
+    #: runs executed inside a scheduler replica.
+    heartbeat_at: datetime | None = None
 
     @property
     def duration(self) -> float | None:

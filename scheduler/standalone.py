@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .clock import Clock
 from .errors import SchedulerError
-from .executors.base import Executor
+from .executors.base import Executor, ExecutorConfigError
 from .reconcile import SchedulesFile
 from .stores.base import Store
 
@@ -143,9 +143,12 @@ def _log_upgrade(store: SQLAlchemyStore, changes: Sequence[SchemaChange]) -> Non
 
 
 def build_executors(
-    kind: str, *, max_workers: int, clock: Clock | None = None
+    kind: str, *, max_workers: int, clock: Clock | None = None, celery_app: str | None = None
 ) -> dict[str, Executor]:
-    """The ``default`` executor of the standalone runner: ``thread`` or ``immediate``."""
+    """The ``default`` executor of the standalone runner: ``thread``, ``immediate``
+    or ``celery`` (which needs ``celery_app``, the dotted path of a Celery app)."""
+    if kind == "celery":
+        return {"default": _celery_executor(celery_app, clock)}
     if kind == "immediate":
         from .executors.immediate import ImmediateExecutor
 
@@ -154,7 +157,25 @@ def build_executors(
         from .executors.thread import ThreadExecutor
 
         return {"default": ThreadExecutor(max_workers=max_workers, clock=clock)}
-    raise SchedulerError(f"unknown executor {kind!r}; choose 'thread' or 'immediate'")
+    raise SchedulerError(f"unknown executor {kind!r}; choose 'thread', 'immediate' or 'celery'")
+
+
+def _celery_executor(app: str | None, clock: Clock | None) -> Executor:
+    if not app:
+        raise SchedulerError(
+            "--executor celery needs the Celery app: --celery-app proj.celery.app "
+            "(or $TICKWORK_CELERY_APP)"
+        )
+    try:
+        from .executors.celery import CeleryExecutor
+    except ImportError as error:
+        raise SchedulerError(
+            f"--executor celery needs Celery: pip install 'tickwork[celery]' ({error})"
+        ) from error
+    try:
+        return CeleryExecutor(app=app, clock=clock)
+    except ExecutorConfigError as error:
+        raise SchedulerError(f"--celery-app: {error}") from error
 
 
 def import_task_modules(modules: Sequence[str], paths: Sequence[str] = ()) -> None:

@@ -12,4 +12,12 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ..worker_stores import set_default_store_factory
         from . import checks  # noqa: F401  (registers the system checks)
+        from .settings import scheduler_settings
+        from .store import DjangoStore
+
+        # Workers outside the scheduler (Celery) record runs in the site's database.
+        set_default_store_factory(
+            lambda: DjangoStore(using=scheduler_settings().database), origin="the Django app"
+        )

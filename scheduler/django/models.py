@@ -101,6 +101,8 @@ class Run(models.Model):
     external_id = models.CharField(max_length=255, blank=True)
     replica_id = models.CharField(max_length=64, blank=True)
     worker = models.CharField(max_length=255, blank=True)
+    # Last sign of life from a worker outside the scheduler (Celery) executing the run.
+    heartbeat_at = UTCDateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "scheduler_run"

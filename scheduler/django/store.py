@@ -91,6 +91,7 @@ _PENDING = RunStatus.PENDING.value
 _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 _TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 _BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+_RUNNING = RunStatus.RUNNING.value
 _NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
 
 # A write that changes nothing, yet takes SQLite's write lock at once: a
@@ -345,6 +346,19 @@ class DjangoStore:
             for chunk in self._chunks(list(run_ids)):
                 self._runs().filter(id__in=chunk, status=_PENDING).update(**changes)
 
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        if not external_ids:
+            return
+        rows = [RunRow(id=run_id, external_id=ext) for run_id, ext in external_ids.items()]
+        with self._write():
+            self._runs().bulk_update(rows, ["external_id"])
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        now = _utc(now, "now")
+        with self._write():
+            for chunk in self._chunks(list(run_ids)):
+                self._runs().filter(id__in=chunk, status=_RUNNING).update(heartbeat_at=now)
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = _utc(now, "now")
         changes = {"status": RunStatus.RUNNING.value, "started_at": now, "worker": worker}
@@ -447,11 +461,28 @@ class DjangoStore:
                 self._runs().filter(id__in=chunk).update(
                     status=RunStatus.LOST.value, finished_at=now, error=message
                 )
+            silent = self._lose_silent_workers(now=now, stale_before=now - stale_after)
+            lost = sorted({*lost, *silent})
             if retry is not None and lost:
                 retries = self._retry_lost(lost, retry)
         return RecoveryReport(
             released=tuple(released), lost=tuple(lost), retries=tuple(sorted(retries))
         )
+
+    def _lose_silent_workers(self, *, now: datetime, stale_before: datetime) -> list[int]:
+        """Mark ``lost`` the running runs whose worker outside the scheduler went
+        quiet before ``stale_before`` (no beat since; or, with an external id
+        and no beat at all, started before it); return their ids."""
+        silent = Q(heartbeat_at__lt=stale_before) | Q(
+            heartbeat_at__isnull=True, started_at__lt=stale_before, external_id__gt=""
+        )
+        ids = self._locked_ids(self._runs().filter(silent, status=_RUNNING))
+        message = Concat(Value("worker "), F("worker"), Value(" stopped heartbeating"))
+        for chunk in self._chunks(ids):
+            self._runs().filter(id__in=chunk).update(
+                status=RunStatus.LOST.value, finished_at=now, error=message
+            )
+        return ids
 
     def _retry_lost(self, lost: Sequence[int], retry: Retrier) -> list[int]:
         """Insert the next attempt ``retry`` asks for of each lost run, unless it exists."""

@@ -33,9 +33,9 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from ..clock import Clock, SystemClock
-from ..errors import SchedulerError
+from ..errors import SchedulerError, TaskNotRegistered
 from ..jobs import JobSpec
-from ..registry import RegisteredTask
+from ..registry import RegisteredTask, TaskRegistry
 from ..runs import ClaimedRun, Outcome
 
 __all__ = [
@@ -43,12 +43,15 @@ __all__ = [
     "ExecutorCapabilities",
     "ExecutorClosed",
     "ExecutorConfigError",
+    "NamedTaskSender",
     "RunReporter",
     "TimeoutObserver",
     "build_executor",
     "capability_problems",
     "clock_option",
+    "is_known_task",
     "positive_int_option",
+    "resolve_task",
 ]
 
 _CONFIG_KEYS = ("BACKEND", "OPTIONS")
@@ -159,6 +162,49 @@ class TimeoutObserver(Protocol):
     def check_timeouts(self, now: datetime) -> list[int]:
         """Report every run past its timeout at ``now`` as ``timed_out``; return their ids."""
         ...
+
+
+@runtime_checkable
+class NamedTaskSender(Protocol):
+    """An executor that can also run tasks the registry does not know, by a name
+    its own system already knows: a Celery task name, sent to the broker as is.
+
+    The security boundary moves with it: such a name is accepted only when the
+    executor's system already has a task of that name (for Celery, a task the
+    configured app knows); nothing is ever imported from it here.
+    """
+
+    def named_task(self, name: str) -> RegisteredTask | None:
+        """A stand-in for the task called ``name``, or ``None`` if unknown.
+
+        Its ``func`` is never called in the scheduler: :meth:`Executor.submit`
+        recognises the stand-in and sends the name.
+        """
+        ...
+
+
+def resolve_task(registry: TaskRegistry, name: str, executor: object) -> RegisteredTask:
+    """The registered task called ``name``; failing that, ``executor``'s own task of
+    that name when it is a :class:`NamedTaskSender` that knows it.
+
+    Raises :class:`~scheduler.errors.TaskNotRegistered` as
+    :meth:`TaskRegistry.resolve` does when neither knows the name.
+    """
+    try:
+        return registry.resolve(name)
+    except TaskNotRegistered:
+        if isinstance(executor, NamedTaskSender):
+            named = executor.named_task(name)
+            if named is not None:
+                return named
+        raise
+
+
+def is_known_task(registry: TaskRegistry, name: str, executor: object) -> bool:
+    """Whether :func:`resolve_task` may find ``name``; imports nothing of ours."""
+    if registry.is_known(name):
+        return True
+    return isinstance(executor, NamedTaskSender) and executor.named_task(name) is not None
 
 
 def build_executor(name: str, config: Mapping[str, Any], *, clock: Clock) -> Executor:

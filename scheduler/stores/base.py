@@ -24,7 +24,7 @@ jobs; without it, engines poll.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -124,7 +124,7 @@ class RecoveryReport:
     """What :meth:`Store.recover` did with the runs of replicas that stopped heartbeating."""
 
     released: tuple[int, ...] = ()  # pending runs made claimable again
-    lost: tuple[int, ...] = ()  # queued or running runs marked lost
+    lost: tuple[int, ...] = ()  # queued or running runs marked lost (replica or worker gone)
     retries: tuple[int, ...] = ()  # new runs: the next attempts of lost ones
 
 
@@ -222,6 +222,22 @@ class Store(Protocol):
         must not cost a transaction per run.  Unknown ids are ignored."""
         ...
 
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        """Record, in one statement, the id each run got from the executor it was
+        handed to (a Celery task id), after :meth:`mark_queued_many`.
+
+        A run with an external id is executed outside the scheduler: recovery
+        leaves it alone when its replica stops, and watches its worker's
+        heartbeat instead (:meth:`beat_runs`).  Unknown ids are ignored.
+        """
+        ...
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        """A worker outside the scheduler is still executing these runs:
+        ``heartbeat_at = now`` for those of them that are ``running``; others
+        are left as they are."""
+        ...
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         """The run started on ``worker`` (``host:pid``).  Returns False, changing
         nothing, if it already started or ended: the caller must not execute it."""
@@ -264,6 +280,12 @@ class Store(Protocol):
         cleared); queued or running runs executed inside that replica (no
         ``external_id``) become ``lost`` (``finished_at = now``, error
         "replica NAME stopped heartbeating").
+
+        Runs executed by workers outside the scheduler are judged by their own
+        heartbeat instead: a ``running`` run whose ``heartbeat_at`` is older
+        than ``stale_after`` (or, with an ``external_id`` and no heartbeat
+        yet, whose ``started_at`` is) becomes ``lost`` too, whatever its
+        replica's state.  Both kinds are in :attr:`RecoveryReport.lost`.
 
         For each lost run, ``retry`` (when given) is asked for its next
         attempt, which is inserted as an unclaimed pending run in the same

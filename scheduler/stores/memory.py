@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import count
@@ -302,6 +302,20 @@ class MemoryStore:
                 if run_id in self._runs:
                     self.mark_queued(run_id, executor=executor, external_id="", now=now)
 
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        with self._lock:
+            for run_id, external_id in external_ids.items():
+                if run_id in self._runs:
+                    self._update(self._runs[run_id], external_id=external_id)
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        now = _utc(now, "now")
+        with self._lock:
+            for run_id in run_ids:
+                run = self._runs.get(run_id)
+                if run is not None and run.status is RunStatus.RUNNING:
+                    self._update(run, heartbeat_at=now)
+
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = _utc(now, "now")
         with self._lock:
@@ -394,6 +408,18 @@ class MemoryStore:
                 for run in orphans
                 if run.status is not RunStatus.PENDING and not run.external_id
             ]
+            seen = {run.id for run in lost}
+            lost += [
+                replace(
+                    run,
+                    status=RunStatus.LOST,
+                    finished_at=now,
+                    error=f"worker {run.worker} stopped heartbeating",
+                )
+                for run in self._silent_workers(now - stale_after)
+                if run.id not in seen
+            ]
+            lost.sort(key=lambda run: run.id)
             retries = self._next_attempts(lost, retry) if retry is not None else []
             # Everything above only read: a retrier that raises changes nothing.
             for run in pending:
@@ -419,6 +445,22 @@ class MemoryStore:
                 if _slot(run.job_name, new) not in self._slots:
                     wanted.append((run.job_name, new))
         return wanted
+
+    def _silent_workers(self, stale_before: datetime) -> list[Run]:
+        """Running runs of workers outside the scheduler that went quiet before ``stale_before``."""
+        silent = []
+        for run in self._runs.values():
+            if run.status is not RunStatus.RUNNING:
+                continue
+            if run.heartbeat_at is not None:
+                last = run.heartbeat_at
+            elif run.external_id and run.started_at is not None:
+                last = run.started_at
+            else:
+                continue
+            if last < stale_before:
+                silent.append(run)
+        return sorted(silent, key=lambda run: run.id)
 
     def _orphans(self, stale_before: datetime) -> list[Run]:
         """The active runs of dead replicas, oldest first."""

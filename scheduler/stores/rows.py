@@ -180,6 +180,7 @@ def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> 
         "external_id": "",
         "replica_id": replica_id if claim else "",
         "worker": "",
+        "heartbeat_at": None,
     }
 
 
@@ -203,6 +204,7 @@ def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:
         external_id=row["external_id"],
         replica_id=row["replica_id"],
         worker=row["worker"],
+        heartbeat_at=row["heartbeat_at"],
     )
 
 

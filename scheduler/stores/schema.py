@@ -193,6 +193,8 @@ run_table = Table(
     Column("external_id", String(255), nullable=False),
     Column("replica_id", String(64), nullable=False),
     Column("worker", String(255), nullable=False),
+    # Last sign of life from a worker outside the scheduler (Celery) executing the run.
+    Column("heartbeat_at", UTCDateTime(), nullable=True),
     UniqueConstraint("job_id", "scheduled_for", "attempt", name=SLOT_CONSTRAINT),
     Index("scheduler_run_pending_idx", "status", "due_at"),
     Index("scheduler_run_history_idx", "job_id", "scheduled_for"),

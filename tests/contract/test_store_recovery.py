@@ -79,8 +79,9 @@ def test_runs_handed_to_an_outside_executor_are_left_alone(store: Store) -> None
     store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
     queued = run_of(store, "dead", RunStatus.QUEUED, external_id="celery-1")
     running = run_of(store, "dead", RunStatus.RUNNING, external_id="celery-2")
+    store.beat_runs([running.id], now=NOW)  # its worker is alive (see test_store_worker_runs)
     assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport()
-    assert store.list_runs() == [queued, running]
+    assert store.list_runs() == [queued, replace(running, heartbeat_at=NOW)]
 
 
 def test_ended_runs_of_a_dead_replica_are_left_alone(store: Store) -> None:

@@ -25,7 +25,11 @@ from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.upgrade import SchemaChange, SchemaNotUpgradable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "schema_v0"
-NEW_COLUMNS = ["add column scheduler_job.paused_at", "add column scheduler_job.removed_at"]
+NEW_COLUMNS = [
+    "add column scheduler_job.paused_at",
+    "add column scheduler_job.removed_at",
+    "add column scheduler_run.heartbeat_at",
+]
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
@@ -98,6 +102,7 @@ def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:
     assert sql == [
         f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind}",
         f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind}",
+        f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind}",
     ]
     with old_store.engine.begin() as conn:  # run exactly that, as a DBA would
         for statement in sql:
@@ -184,6 +189,8 @@ def test_migrate_sql_prints_the_ddl_and_changes_nothing(
         f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind};\n\n"
         "-- add column scheduler_job.removed_at\n"
         f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind};\n\n"
+        "-- add column scheduler_run.heartbeat_at\n"
+        f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind};\n\n"
     )
     assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
 
@@ -194,7 +201,7 @@ def test_migrate_applies_the_changes_then_finds_nothing_to_do(
     code, out, _ = cli(capsys, "migrate", "--database", old_url)
     assert (code, out) == (
         0,
-        "\n".join([*NEW_COLUMNS, "2 changes applied; the database is up to date\n"]),
+        "\n".join([*NEW_COLUMNS, "3 changes applied; the database is up to date\n"]),
     )
     assert cli(capsys, "migrate", "--database", old_url)[:2] == (0, "the database is up to date\n")
     assert cli(capsys, "migrate", "--database", old_url, "--sql")[:2] == (

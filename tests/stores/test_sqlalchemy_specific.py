@@ -153,16 +153,20 @@ JOB_NULLABLE = {
 RUN_COLUMNS = [
     "id", "job_id", "scheduled_for", "due_at", "attempt", "trigger", "status", "claimed_at",
     "started_at", "finished_at", "duration_seconds", "result", "error", "traceback",
-    "executor", "external_id", "replica_id", "worker",
+    "executor", "external_id", "replica_id", "worker", "heartbeat_at",
 ]  # fmt: skip
-RUN_NULLABLE = {"claimed_at", "started_at", "finished_at", "duration_seconds", "result"}
+RUN_NULLABLE = {
+    "claimed_at", "started_at", "finished_at", "duration_seconds", "result", "heartbeat_at",
+}  # fmt: skip
 REPLICA_COLUMNS = ["id", "hostname", "pid", "started_at", "heartbeat_at", "stopped_at"]
 INSTANT_COLUMNS = {
     "scheduler_job": {
         "anchor_at", "run_at", "start_at", "end_at", "next_run_at", "paused_at", "removed_at",
         "created_at", "updated_at",
     },
-    "scheduler_run": {"scheduled_for", "due_at", "claimed_at", "started_at", "finished_at"},
+    "scheduler_run": {
+        "scheduled_for", "due_at", "claimed_at", "started_at", "finished_at", "heartbeat_at",
+    },
     "scheduler_replica": {"started_at", "heartbeat_at", "stopped_at"},
 }  # fmt: skip
 

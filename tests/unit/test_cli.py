@@ -136,8 +136,9 @@ def test_check_with_imports_reports_unregistered_tasks_where_they_are_written(
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         f"{schedules}:3:29: jobs.report.task: task 'reports.nightly' is not registered: "
-        "decorate it with @job in a module given to --import, or allow its module with "
-        "--allow 'package.module.*'",
+        "decorate it with @job in a module given to --import, allow its module with "
+        "--allow 'package.module.*', or (with --executor celery) name a task the Celery "
+        "app knows",
         "1 error found; nothing was loaded.",
     ]
     code, out, _ = run(capsys, "check", str(schedules), *where, "--allow", "reports.*")

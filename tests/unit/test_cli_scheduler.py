@@ -55,7 +55,7 @@ def database(tmp_path: Path) -> str:
         (["run", "--poll-interval", "nan"], "expected a finite number of seconds"),
         (["run", "--max-workers", "0"], "--max-workers: expected a number from 1 to 10000"),
         (["runs", "--limit", "0"], "--limit: expected a number from 1 to 10000"),
-        (["run", "--executor", "celery"], "invalid choice: 'celery'"),
+        (["run", "--executor", "process"], "invalid choice: 'process'"),
     ],
 )
 def test_bad_flags_are_refused_before_anything_is_touched(
@@ -169,8 +169,9 @@ def test_run_names_an_unregistered_task_at_its_line_and_touches_nothing(
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         f"{schedules}:7:11: jobs.typo.task: task 'tw_cli_tasks.knwon' is not registered: "
-        "decorate it with @job in a module given to --import, or allow its module with "
-        "--allow 'package.module.*'",
+        "decorate it with @job in a module given to --import, allow its module with "
+        "--allow 'package.module.*', or (with --executor celery) name a task the Celery "
+        "app knows",
         "1 error found; nothing was loaded.",
     ]
     assert not database.exists()

@@ -23,6 +23,7 @@ import scheduler.executors.base, scheduler.executors.immediate, scheduler.execut
 import scheduler.stores.base, scheduler.stores.memory, scheduler.stores.rows
 import scheduler.testing, scheduler.standalone, scheduler.reconcile
 import scheduler.cli_scheduler, scheduler.recording, scheduler.runs
+import scheduler.worker_stores, scheduler.heartbeats, scheduler.remote_runs
 print(sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """
 

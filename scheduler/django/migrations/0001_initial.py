@@ -149,6 +149,10 @@ class Migration(migrations.Migration):
                 ("external_id", models.CharField(blank=True, max_length=255)),
                 ("replica_id", models.CharField(blank=True, max_length=64)),
                 ("worker", models.CharField(blank=True, max_length=255)),
+                (
+                    "heartbeat_at",
+                    scheduler.django.fields.UTCDateTimeField(blank=True, null=True),
+                ),
             ],
             options={
                 "verbose_name": "run",

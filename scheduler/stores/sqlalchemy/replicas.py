@@ -28,6 +28,7 @@ from ..schema import UTCDateTime, replica_table, run_columns, run_from_columns, 
 from .claims import insert_unless_slot_exists
 from .jobs import SpecCache, rows_by_id
 from .runs import ACTIVE, BUSY, PENDING
+from .worker_runs import lose_silent_workers
 
 __all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
 
@@ -97,16 +98,16 @@ def recover(
         .values(replica_id="", claimed_at=None)
         .returning(_run.id)
     ).all()
-    lost = (
-        conn.execute(
+    lost = [
+        *conn.execute(
             update(run_table)
             .where(_run.status.in_(BUSY), _run.external_id == "", dead)
             .values(status=RunStatus.LOST.value, finished_at=now, error=message)
             .returning(*run_table.c)
-        )
-        .mappings()
-        .all()
-    )
+        ).mappings(),
+        # Runs executed outside the scheduler (Celery) are judged by their worker's beat.
+        *lose_silent_workers(conn, now=now, stale_before=now - stale_after),
+    ]
     retries = _retry_lost(conn, lost, retry, cache) if retry is not None and lost else []
     return RecoveryReport(
         released=tuple(sorted(released)),

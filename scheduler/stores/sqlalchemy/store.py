@@ -23,7 +23,7 @@ from ...policies import JobSource
 from ...runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
 from ..schema import job_table, metadata, run_table
-from . import claims, jobs, replicas, runs, upgrade
+from . import claims, jobs, replicas, runs, upgrade, worker_runs
 from .changes import listener
 from .connections import engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .jobs import DEFAULT_SPEC_CACHE_SIZE, SpecCache
@@ -203,6 +203,14 @@ class SQLAlchemyStore:
                 conn.execute(
                     update(run_table).where(clause, _run.status == runs.PENDING).values(changes)
                 )
+
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        with self._write() as conn:
+            worker_runs.set_external_ids(conn, external_ids)
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        with self._write() as conn:
+            worker_runs.beat_runs(conn, run_ids, now=ensure_aware_utc(now, "now"))
 
     def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
         now = ensure_aware_utc(now, "now")

@@ -1,0 +1,78 @@
+"""SQL for runs executed outside the scheduler, by Celery workers and the like.
+
+Such a run is handed over with an external id (a Celery task id) and, while a
+worker executes it, the worker refreshes the run's ``heartbeat_at``.  When the
+worker dies (killed, out of memory, its machine gone) the heartbeat stops, and
+the scheduler's recovery marks the run ``lost``: :func:`lose_silent_workers`.
+
+The statements take an open connection, so :class:`SQLAlchemyStore` runs them
+inside its own transactions; each is one statement for any number of runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, and_, bindparam, literal, or_, update
+
+from ...runs import RunStatus
+from ..schema import run_table
+
+__all__ = ["beat_runs", "lose_silent_workers", "set_external_ids"]
+
+_run = run_table.c
+_RUNNING = RunStatus.RUNNING.value
+
+_SET_EXTERNAL_ID = (
+    update(run_table).where(_run.id == bindparam("run")).values(external_id=bindparam("external"))
+)
+
+
+def set_external_ids(conn: Connection, external_ids: Mapping[int, str]) -> None:
+    """Record each run's external id, in one executemany."""
+    if external_ids:
+        params = [{"run": run_id, "external": ext} for run_id, ext in external_ids.items()]
+        conn.execute(_SET_EXTERNAL_ID, params)
+
+
+def beat_runs(
+    conn: Connection, run_ids: Sequence[int], *, now: datetime, chunk: int = 5_000
+) -> None:
+    """``heartbeat_at = now`` for the runs among ``run_ids`` that are running."""
+    ids = list(run_ids)
+    for start in range(0, len(ids), chunk):
+        conn.execute(
+            update(run_table)
+            .where(_run.id.in_(ids[start : start + chunk]), _run.status == _RUNNING)
+            .values(heartbeat_at=now)
+        )
+
+
+def lose_silent_workers(
+    conn: Connection, *, now: datetime, stale_before: datetime
+) -> list[RowMapping]:
+    """Mark ``lost`` the running runs whose worker went quiet before ``stale_before``;
+    return their rows as marked.
+
+    Quiet means no heartbeat since ``stale_before``; a run with an external id
+    that has no heartbeat at all (its worker died between starting it and its
+    first beat) is judged by ``started_at``.  Runs executed inside a replica
+    have neither, and are left to the replica's own recovery.
+    """
+    silent = or_(
+        _run.heartbeat_at < stale_before,
+        and_(
+            _run.heartbeat_at.is_(None),
+            _run.external_id != "",
+            _run.started_at < stale_before,
+        ),
+    )
+    message = literal("worker ") + _run.worker + literal(" stopped heartbeating")
+    lost = conn.execute(
+        update(run_table)
+        .where(_run.status == _RUNNING, silent)
+        .values(status=RunStatus.LOST.value, finished_at=now, error=message)
+        .returning(*run_table.c)
+    ).mappings()
+    return sorted(lost, key=lambda row: row["id"])
