@@ -40,6 +40,7 @@ from sqlalchemy import (
     Integer,
     RowMapping,
     Select,
+    and_,
     any_,
     bindparam,
     case,
@@ -510,6 +511,8 @@ class SQLAlchemyStore:
             return 0
         with self._write() as conn:
             result = conn.execute(delete(run_table).where(_run.status.in_(_TERMINAL), or_(*doomed)))
+            if max_age is not None:
+                conn.execute(delete(job_table).where(_finished_one_off(now - max_age)))
         return result.rowcount
 
     # -- helpers ------------------------------------------------------------
@@ -917,6 +920,18 @@ def _of_dead_replica(stale_before: datetime) -> ColumnElement[bool]:
         .where(_replica.stopped_at.is_(None), _replica.heartbeat_at >= stale_before)
     )
     return (_run.replica_id != "") & ~alive.exists()
+
+
+def _finished_one_off(changed_before: datetime) -> ColumnElement[bool]:
+    """A deferred call that ran (or was cancelled) and has no history left."""
+    return and_(
+        _job.source == JobSource.CODE.value,
+        _job.run_at.is_not(None),
+        _job.next_run_at.is_(None),
+        _job.paused_at.is_(None),
+        _job.updated_at < changed_before,
+        ~exists().where(_run.job_id == _job.id),
+    )
 
 
 def _beyond_newest(keep_last: int) -> Select[Any]:
