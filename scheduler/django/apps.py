@@ -1,4 +1,5 @@
-"""The app configuration: label ``scheduler``; system checks register on ready."""
+"""The app configuration: label ``scheduler``.  When ready, it registers the system
+checks and makes ``scheduler.defer()`` write into the site's database."""
 
 from __future__ import annotations
 
@@ -12,4 +13,8 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ..deferred import set_default_deferrer
         from . import checks  # noqa: F401  (registers the system checks)
+        from .deferral import django_deferrer
+
+        set_default_deferrer(django_deferrer)
