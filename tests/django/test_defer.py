@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
 
 import scheduler
@@ -19,6 +20,7 @@ from scheduler.django.deferral import django_deferrer
 from scheduler.django.runner import RunOptions, run
 from scheduler.django.store import DjangoStore
 from scheduler.errors import InvalidJob, TaskNotRegistered
+from scheduler.jobs import JobSpec
 from scheduler.policies import JobSource
 from scheduler.runs import RunStatus, Trigger
 from scheduler.schedules import Once
@@ -230,3 +232,22 @@ def test_prune_deletes_a_finished_deferred_call_with_its_history(
     assert job_names(django_store) == [due.name]
     assert ran.name not in job_names(django_store)
     assert isinstance(django_store.get_job(due.name).spec.schedule, Once)
+
+
+def test_scheduler_cancel_cancels_once_then_says_why_not(
+    configured: str, django_store: DjangoStore
+) -> None:
+    call = tasks.remind.defer(delay=HOUR, args=[7])
+    out = StringIO()
+    call_command("scheduler_cancel", call.name, stdout=out)
+    assert out.getvalue().startswith(f"deferred call {call.name} cancelled; it was due at ")
+    with pytest.raises(CommandError, match="was already cancelled"):
+        call_command("scheduler_cancel", call.name)
+    with pytest.raises(CommandError, match="no deferred call is called 'nope'"):
+        call_command("scheduler_cancel", "nope")
+    django_store.save_job(
+        JobSpec.build(name="hourly", task=REMIND, cron="0 * * * *", args=[1]), now=START
+    )
+    with pytest.raises(CommandError, match="job 'hourly' is not a deferred call"):
+        call_command("scheduler_cancel", "hourly")
+    assert django_store.get_job("hourly").active
