@@ -120,31 +120,29 @@ class Cancellation:
 
 
 class _Delivery:
-    """Whether a deferred call's job was written, or withdrawn before it could be.
+    """Whether a deferred call's job is ``waiting`` to be written, ``written``, or
+    ``withdrawn`` before it could be.  Shared by a handle and the write waiting
+    for a transaction to commit."""
 
-    Shared by a handle and the write waiting for a transaction to commit.
-    """
-
-    __slots__ = ("_lock", "withdrawn", "written")
+    __slots__ = ("_lock", "state")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.written = False
-        self.withdrawn = False
+        self.state = "waiting"
 
     def write(self, save: Callable[[], object]) -> None:
         with self._lock:
-            if not self.withdrawn:
+            if self.state == "waiting":
                 save()
-                self.written = True
+                self.state = "written"
 
-    def withdraw(self) -> bool:
-        """Make sure it is never written; False if it already was."""
+    def withdraw(self) -> str:
+        """Make sure it is never written, if it is still waiting; the state it was in."""
         with self._lock:
-            if self.written:
-                return False
-            self.withdrawn = True
-            return True
+            previous = self.state
+            if previous == "waiting":
+                self.state = "withdrawn"
+            return previous
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,17 +165,17 @@ class DeferredCall:
     @property
     def written(self) -> bool:
         """Whether its job is in the store (False while waiting for a commit)."""
-        return self._delivery.written
+        return self._delivery.state == "written"
 
     def cancel(self) -> Cancellation:
         """Make sure it does not run, if it has not started: see :meth:`Deferrer.cancel`."""
-        if self._delivery.withdraw():
-            message = (
-                f"deferred call {self.name} withdrawn: the transaction it was deferred in "
-                "had not committed, so it will never be written"
-            )
-            return Cancellation(name=self.name, cancelled=True, message=message)
-        return self._deferrer.cancel(self.name)
+        previous = self._delivery.withdraw()
+        if previous == "written":
+            return self._deferrer.cancel(self.name)
+        if previous == "waiting":
+            message = "withdrawn before it was written (its transaction had not committed)"
+            return _cancelled(self.name, cancelled=True, message=message)
+        return _cancelled(self.name, cancelled=False, message="was already withdrawn")
 
 
 class Deferrer:

@@ -342,11 +342,15 @@ def test_on_commit_nothing_is_written_until_the_transaction_commits(world: World
 def test_a_call_cancelled_before_its_commit_is_never_written(world: World) -> None:
     call = world.deferrer(on_commit=True).defer(SEND, delay=HOUR, args=[7])
     result = call.cancel()
-    assert result and "withdrawn: the transaction it was deferred in had not committed" in str(
-        result
+    assert result
+    assert str(result) == (
+        f"deferred call {call.name} withdrawn before it was written "
+        "(its transaction had not committed)"
     )
     world.commits[0]()
     assert not call.written and world.store.list_jobs() == []
+    again = call.cancel()
+    assert not again and str(again) == f"deferred call {call.name} was already withdrawn"
 
 
 def test_a_rolled_back_transaction_defers_nothing(world: World) -> None:
