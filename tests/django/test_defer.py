@@ -101,6 +101,19 @@ def test_a_rolled_back_savepoint_defers_nothing_but_the_outer_commit_writes_the_
     assert not dropped.written
 
 
+def test_a_test_that_never_commits_can_run_the_commit_callbacks(
+    configured: str, django_store: DjangoStore, django_capture_on_commit_callbacks: Any
+) -> None:
+    """What the docs tell users whose tests run inside a transaction (TestCase)."""
+    with pytest.raises(Rollback), transaction.atomic(using=configured):
+        with django_capture_on_commit_callbacks(using=configured, execute=True) as callbacks:
+            call = tasks.remind.defer(delay=HOUR, args=[7])
+            assert not call.written
+        assert len(callbacks) == 1 and call.written
+        assert job_names(django_store) == [call.name]
+        raise Rollback
+
+
 def test_outside_a_transaction_it_is_written_at_once(
     configured: str, django_store: DjangoStore
 ) -> None:
