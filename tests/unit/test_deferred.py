@@ -20,6 +20,7 @@ from scheduler.policies import JobSource
 from scheduler.registry import TaskRegistry, job
 from scheduler.runs import RunContext, RunStatus, Trigger
 from scheduler.schedules import Once
+from scheduler.stores.base import StoredJob
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -304,6 +305,31 @@ def test_cancel_withdraws_a_run_that_was_claimed_but_not_started(world: World) -
     assert executor.start(handed) is False  # the worker must not run it
     assert CALLS == []
     assert world.store.get_job(call.name).state == "disabled"
+
+
+class ClaimFirst(MemoryStore):
+    """A store on which a scheduler claims due jobs just before any job is saved:
+    the race between a cancellation and a claim, staged exactly."""
+
+    engine: Engine | None = None
+
+    def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
+        if self.engine is not None:
+            self.engine.tick()
+        return super().save_job(spec, now=now)
+
+
+def test_cancel_that_loses_the_race_to_a_claim_still_withdraws_the_run(world: World) -> None:
+    world.store = ClaimFirst()
+    call = world.defer(delay=HOUR)
+    executor = RecordingExecutor(clock=world.clock)  # the claimed run waits to start
+    world.store.engine = world.engine(executor)
+    world.clock.set(T0 + HOUR)
+    result = call.cancel()  # no run when it looked; one by the time it disabled the job
+    assert result and str(result) == f"deferred call {call.name} cancelled before it started"
+    [handed] = executor.run_ids
+    assert world.store.get_run(handed).status is RunStatus.CANCELLED
+    assert executor.start(handed) is False and CALLS == []
 
 
 def test_cancel_cannot_stop_a_running_call(world: World) -> None:
