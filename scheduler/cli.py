@@ -7,6 +7,7 @@ or instant); 2 usage error (unknown command or flag).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -40,6 +41,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchedulerError as error:
         print(f"tickwork: error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:
+        # The reader stopped reading (`tickwork runs | head`): what it wanted,
+        # not an error.  Point stdout at nothing, so the final flush is quiet too.
+        _discard_stdout()
+        return EXIT_OK
+
+
+def _discard_stdout() -> None:
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (captured, closed)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,7 +109,24 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub.add_argument("file", metavar="FILE", help="the schedules YAML file")
     sub.add_argument("--count", type=positive_int, default=3, metavar="N", help="next runs per job")
     sub.add_argument("--after", metavar="ISO", help="compute next runs after this instant")
+    add_task_options(sub, "also check that every task is registered: ")
     sub.set_defaults(handler=_run_check)
+
+
+def add_task_options(sub: argparse.ArgumentParser, prefix: str = "") -> None:
+    """``--import``, ``--allow`` and ``--pythonpath``: where the tasks come from."""
+    sub.add_argument(
+        "--import", dest="modules", action="append", default=[], metavar="MODULE",
+        help=prefix + "import a module that registers tasks with @job (repeatable)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--allow", action="append", default=[], metavar="PATTERN",
+        help=prefix + "allow tasks by dotted-path pattern, e.g. 'myapp.tasks.*' (repeatable)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--pythonpath", action="append", default=[], metavar="DIR",
+        help="directory to put on sys.path first (repeatable)",
+    )  # fmt: skip
 
 
 def positive_int(text: str) -> int:
@@ -160,11 +193,21 @@ def _run_next(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
-    from .config import load_schedules
+    from .config import read_schedules
     from .report import jobs_table
 
-    jobs = load_schedules(args.file)
     after = _instant(args.after, "UTC", "--after")
+    schedules = read_schedules(args.file)
+    if args.modules or args.allow:  # the tasks can be known: check them
+        from .reconcile import check_tasks
+        from .registry import registry
+        from .standalone import import_task_modules
+
+        import_task_modules(args.modules, args.pythonpath)
+        for pattern in args.allow:
+            registry.allow(pattern)
+        check_tasks(schedules, registry)
+    jobs = schedules.jobs
     print(f"{args.file}: {len(jobs)} job{'s' if len(jobs) != 1 else ''}, no errors", file=out)
     if jobs:
         print(file=out)

@@ -1,4 +1,4 @@
-"""``tickwork run``, ``tickwork runs`` and ``tickwork jobs``: the commands that use a store."""
+"""The commands that read or change a store: run, runs, jobs, pause, resume, migrate."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from .cli import non_negative_float, positive_float, positive_int
+from .cli import add_task_options, non_negative_float, positive_float, positive_int
 from .clock import SystemClock
+from .config import read_schedules
 from .engine import Engine, EngineConfig
 from .errors import SchedulerError
+from .reconcile import check_tasks
 from .registry import registry as default_registry
 from .report import render_table
 from .runs import Run, RunStatus
@@ -24,6 +28,7 @@ from .standalone import (
     DEFAULT_DATABASE,
     SchedulesFile,
     build_executors,
+    connect,
     import_task_modules,
     opened_store,
 )
@@ -32,15 +37,20 @@ from .stores.base import Store, StoredJob
 __all__ = ["add_commands"]
 
 if TYPE_CHECKING:
+    from sqlalchemy import Dialect
+
+    from .stores.sqlalchemy.upgrade import SchemaChange
+
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def add_commands(commands: Subparsers) -> None:
-    """Register ``run``, ``runs`` and ``jobs`` on the ``tickwork`` parser."""
+    """Register the commands that use a store on the ``tickwork`` parser."""
     _add_run(commands)
     _add_runs(commands)
     _add_jobs(commands)
     _add_pause(commands)
+    _add_migrate(commands)
 
 
 def _database(parser: argparse.ArgumentParser) -> None:
@@ -69,18 +79,7 @@ def _add_run(commands: Subparsers) -> None:
     sub.add_argument(
         "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
     )
-    sub.add_argument(
-        "--import", dest="modules", action="append", default=[], metavar="MODULE",
-        help="import a module that registers tasks with @job (repeatable)",
-    )  # fmt: skip
-    sub.add_argument(
-        "--allow", action="append", default=[], metavar="PATTERN",
-        help="allow tasks by dotted-path pattern, e.g. 'myapp.tasks.*' (repeatable)",
-    )  # fmt: skip
-    sub.add_argument(
-        "--pythonpath", action="append", default=[], metavar="DIR",
-        help="directory to put on sys.path first (repeatable)",
-    )  # fmt: skip
+    add_task_options(sub)
     sub.add_argument(
         "--replica-id", metavar="ID", help="name of this replica (default host-random)"
     )
@@ -137,6 +136,45 @@ def _add_pause(commands: Subparsers) -> None:
         sub.set_defaults(handler=_pause, paused=paused)
 
 
+def _add_migrate(commands: Subparsers) -> None:
+    sub = commands.add_parser(
+        "migrate",
+        help="bring a database made by an earlier version up to date",
+        description="Add what this version of Tickwork needs to a database made by an earlier "
+        "one: missing tables, columns and indexes. Only additive changes; nothing is dropped. "
+        "A database managed by Django is migrated with Django's migrate command instead.",
+    )
+    _database(sub)
+    sub.add_argument(
+        "--sql", action="store_true", help="print the SQL that would run, and change nothing"
+    )
+    sub.set_defaults(handler=_migrate)
+
+
+def _migrate(args: argparse.Namespace, out: TextIO) -> int:
+    store = connect(args.database, must_exist=args.sql)
+    try:
+        if args.sql:
+            _print_sql(store.schema_changes(), store.engine.dialect, out)
+            return 0
+        changes = store.create_schema()
+    finally:
+        store.dispose()
+    for change in changes:
+        print(change.description, file=out)
+    count = len(changes)
+    done = f"{count} change{'s' if count != 1 else ''} applied; " if count else ""
+    print(f"{done}the database is up to date", file=out)
+    return 0
+
+
+def _print_sql(changes: Sequence[SchemaChange], dialect: Dialect, out: TextIO) -> None:
+    if not changes:
+        print("-- the database is up to date: nothing to do", file=out)
+    for change in changes:
+        print(f"-- {change.description}\n{change.sql(dialect)};\n", file=out)
+
+
 def _pause(args: argparse.Namespace, out: TextIO) -> int:
     clock = SystemClock()
     with opened_store(args.database, create=False) as store:
@@ -162,6 +200,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
+    if args.schedules:  # a bad file is refused before the database is touched
+        check_tasks(read_schedules(args.schedules), default_registry)
     clock = SystemClock()
     with opened_store(args.database) as store:
         hooks = []
@@ -179,11 +219,24 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             ),
             before_tick=hooks,
         )
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: engine.stop())
         until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
-        engine.run(once=args.once, until=until)
+        with _stopping_on_signals(engine):
+            engine.run(once=args.once, until=until)
     return 0
+
+
+@contextmanager
+def _stopping_on_signals(engine: Engine) -> Iterator[None]:
+    """SIGTERM and SIGINT stop ``engine`` gracefully; the previous handlers come back after."""
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+    for signum in signals:
+        signal.signal(signum, lambda *_: engine.stop())
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _runs(args: argparse.Namespace, out: TextIO) -> int:

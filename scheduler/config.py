@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from yaml.nodes import MappingNode, Node
 
@@ -35,15 +35,19 @@ from ._yamlnodes import Document, Entry, NodeProblem, child_path, entries, posit
 from .errors import ConfigError, ConfigIssue, SchedulerError
 from .jobs import JobSpec, ScheduleType, validate_field
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
-from .schedules import Cron, Every, Once
+from .schedules import Cron, Every, Once, get_zone
 
 __all__ = [
     "DEFAULT_KEYS",
     "JOB_KEYS",
     "SCHEDULE_KEYS",
     "TOP_KEYS",
+    "LoadedSchedules",
+    "Location",
     "load_schedules",
     "parse_schedules",
+    "read_schedules",
+    "read_schedules_text",
 ]
 
 #: The keys of the file itself.
@@ -83,8 +87,60 @@ _POSITIVE = frozenset({"every", "timeout", "catchup_window"})
 _OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "queue"})
 
 
-def load_schedules(path: str | os.PathLike[str]) -> list[JobSpec]:
-    """Read the schedules file at ``path``; see :func:`parse_schedules`.
+class Location(NamedTuple):
+    """Where a value is written: 1-based line and column, and its key path."""
+
+    line: int
+    column: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSchedules:
+    """The jobs of a schedules file, and where each of their settings is written.
+
+    Checks made after loading, such as whether each job's task is registered,
+    use :meth:`issue` to report a problem at the right ``file:line:column``.
+    """
+
+    file: str
+    jobs: tuple[JobSpec, ...]
+    locations: Mapping[str, Mapping[str, Location]] = field(default_factory=dict)
+
+    def location(self, job: str, key: str = "") -> Location | None:
+        """Where ``key`` of job ``job`` is set (in the job, or in ``defaults``);
+        with no ``key``, where the job's name is.  ``None`` if it is not written."""
+        return self.locations.get(job, {}).get(key)
+
+    def issue(self, job: str, key: str, message: str) -> ConfigIssue:
+        """A problem with ``key`` of job ``job``, located at its value (or, for a
+        key the file does not set, at the job's name)."""
+        where = self.location(job, key) or self.location(job)
+        if where is None:  # a job this file does not declare
+            path = child_path(child_path("jobs", job), key)
+            return ConfigIssue(file=self.file, line=None, column=None, path=path, message=message)
+        path = where.path if key in self.locations[job] else child_path(where.path, key)
+        return ConfigIssue(
+            file=self.file, line=where.line, column=where.column, path=path, message=message
+        )
+
+
+def load_schedules(path: str | os.PathLike[str], *, default_timezone: str = "UTC") -> list[JobSpec]:
+    """Read the schedules file at ``path``; see :func:`read_schedules`."""
+    return list(read_schedules(path, default_timezone=default_timezone).jobs)
+
+
+def parse_schedules(
+    text: str, filename: str = "<string>", *, default_timezone: str = "UTC"
+) -> list[JobSpec]:
+    """The jobs declared in ``text``; see :func:`read_schedules_text`."""
+    return list(read_schedules_text(text, filename, default_timezone=default_timezone).jobs)
+
+
+def read_schedules(
+    path: str | os.PathLike[str], *, default_timezone: str = "UTC"
+) -> LoadedSchedules:
+    """Read the schedules file at ``path``; see :func:`read_schedules_text`.
 
     A file that cannot be read is reported as a :class:`ConfigError` too,
     with one issue that has no line.
@@ -96,21 +152,29 @@ def load_schedules(path: str | os.PathLike[str]) -> list[JobSpec]:
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         issue = ConfigIssue(file=filename, line=None, column=None, path="", message=reason)
         raise ConfigError([issue]) from error
-    return parse_schedules(text, filename)
+    return read_schedules_text(text, filename, default_timezone=default_timezone)
 
 
-def parse_schedules(text: str, filename: str = "<string>") -> list[JobSpec]:
-    """The jobs declared in ``text``, in file order, each with source ``yaml``.
+def read_schedules_text(
+    text: str, filename: str = "<string>", *, default_timezone: str = "UTC"
+) -> LoadedSchedules:
+    """The jobs declared in ``text``, in file order, each with source ``yaml``,
+    and where their settings are written.
 
-    An empty document declares no jobs.  Raises :class:`ConfigError` listing
-    every issue in the text, sorted by line and column.
+    Jobs are read in the file's top-level ``timezone``, or in
+    ``default_timezone`` when the file sets none (the Django app passes
+    ``TIME_ZONE``).  An empty document declares no jobs.  Raises
+    :class:`ConfigError` listing every issue in the text, sorted by line and
+    column; an unknown ``default_timezone`` is an
+    :class:`~scheduler.errors.InvalidSchedule`.
     """
-    reader = _Reader(Document(text), filename)
+    get_zone(default_timezone)
+    reader = _Reader(Document(text), filename, default_timezone)
     specs = reader.read()
     if reader.issues:
         ordered = sorted(dict.fromkeys(reader.issues), key=lambda i: (i.line or 0, i.column or 0))
         raise ConfigError(ordered)
-    return specs
+    return LoadedSchedules(file=filename, jobs=tuple(specs), locations=reader.locations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +202,12 @@ class _Draft:
 class _Reader:
     """Walks the node tree once, recording issues and building specs."""
 
-    def __init__(self, doc: Document, filename: str) -> None:
+    def __init__(self, doc: Document, filename: str, default_zone: str) -> None:
         self.doc = doc
         self.filename = filename
+        self.default_zone = default_zone
         self.issues: list[ConfigIssue] = []
+        self.locations: dict[str, dict[str, Location]] = {}
 
     def issue(self, node: Node, path: str, message: str) -> None:
         self.issue_at(*position(node), path, message)
@@ -208,9 +274,9 @@ class _Reader:
 
     def top_zone(self, entry: Entry | None) -> str:
         if entry is None:
-            return "UTC"
+            return self.default_zone
         setting = self.setting("timezone", entry, "timezone")
-        return "UTC" if setting is None else str(setting.value)
+        return self.default_zone if setting is None else str(setting.value)
 
     def defaults(self, entry: Entry | None) -> dict[str, _Setting]:
         if entry is None or self.is_null(entry.value):
@@ -256,7 +322,18 @@ class _Reader:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in _SPEC_FIELDS}
         values.update(name=draft.name, schedule=schedule, timezone=draft.zone)
-        return self.build(draft, values)
+        spec = self.build(draft, values)
+        if spec is not None:
+            self.locate(draft)
+        return spec
+
+    def locate(self, draft: _Draft) -> None:
+        """Remember where the job's name and each of its settings are written."""
+        found = {
+            key: Location(*position(item.node), item.path) for key, item in draft.merged.items()
+        }
+        found[""] = Location(*position(draft.entry.key_node), draft.path)
+        self.locations[draft.name] = found
 
     def draft(self, entry: Entry, zone: str, defaults: Mapping[str, _Setting]) -> _Draft | None:
         name = self.job_name(entry)

@@ -16,8 +16,10 @@ One wake-up (:meth:`Engine.tick`):
 4. let executors that can observe timeouts record them; prune history now and then.
 
 Between wake-ups it sleeps until the next due instant or the poll interval,
-whichever is sooner.  A store that becomes unreachable makes it log and retry
-with capped backoff; it never exits because the database blinked.
+whichever is sooner.  On a store that can notify changes (PostgreSQL) the
+sleep also ends as soon as another process saves, pauses or resumes a job or
+adds a run.  A store that becomes unreachable makes it log and retry with
+capped backoff; it never exits because the database blinked.
 """
 
 from __future__ import annotations
@@ -36,11 +38,11 @@ from .clock import Clock, SystemClock
 from .errors import StoreUnavailable, TaskNotRegistered
 from .executors.base import Executor, TimeoutObserver
 from .planning import DEFAULT_GRACE, SlotPlanner
-from .recording import record_outcome
+from .recording import record_outcome, retry_for
 from .registry import RegisteredTask, TaskRegistry
 from .registry import registry as default_registry
 from .runs import ClaimedRun, Outcome, RunStatus
-from .stores.base import Store
+from .stores.base import ChangeListener, NotifiesChanges, RecoveryReport, Store
 
 __all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
 
@@ -49,11 +51,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Retention:
-    """How much run history to keep: the newest ``keep_last`` per job, and/or
-    nothing older than ``max_age``.  ``None`` switches a limit off."""
+    """How much history to keep: the newest ``keep_last`` runs per job, and/or
+    no run older than ``max_age``; replicas gone for more than
+    ``replica_max_age`` are forgotten.  ``None`` switches a limit off."""
 
     keep_last: int | None = 1000
     max_age: timedelta | None = timedelta(days=30)
+    replica_max_age: timedelta | None = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +92,8 @@ class TickReport:
     claimed: int = 0
     dispatched: int = 0
     recovered: int = 0
-    pruned: int = 0
+    pruned: int = 0  # runs
+    pruned_replicas: int = 0
     next_wake: datetime | None = None
     full_batch: bool = False
     retry_in: float | None = None  # set when the store was unavailable
@@ -130,6 +135,7 @@ class Engine:
         self._last_prune: datetime | None = None
         self._failures = 0
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
+        self._listener: ChangeListener | None = None
 
     # -- the loop -------------------------------------------------------------
     def run(self, *, once: bool = False, until: datetime | None = None) -> None:
@@ -141,11 +147,19 @@ class Engine:
         )
         try:
             self._begin()
+            if not once:
+                self._listen()
             self.loop(once=once, until=until)
             if once:
                 self._drain()
         finally:
             self.close()
+
+    def _listen(self) -> None:
+        """Let other processes' changes end a sleep early, where the store can
+        tell (PostgreSQL) and time is real: a fake clock's sleep takes no time."""
+        if isinstance(self.clock, SystemClock) and isinstance(self.store, NotifiesChanges):
+            self._listener = self.store.listen_for_changes()
 
     def _begin(self) -> None:
         """A previous life of this replica id (a crash, then a restart with the
@@ -154,7 +168,9 @@ class Engine:
         now = self.clock.now()
         try:
             self.store.stop_replica(self.replica_id, now=now)
-            self.store.recover(now=now, stale_after=self.config.stale_after)
+            self._log_recovery(
+                self.store.recover(now=now, stale_after=self.config.stale_after, retry=retry_for)
+            )
         except StoreUnavailable:
             logger.warning("store unavailable at start; recovery will run once it is back")
 
@@ -186,6 +202,9 @@ class Engine:
     def stop(self) -> None:
         """Ask the loop to stop claiming and return; safe from a signal handler."""
         self._stopping.set()
+        listener = self._listener
+        if listener is not None:
+            listener.interrupt()
 
     @property
     def stopping(self) -> bool:
@@ -207,13 +226,14 @@ class Engine:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         dispatched = self._dispatch_all(claimed)
         self._watch_timeouts(now)
-        pruned = self._maybe_prune(now)
+        pruned, pruned_replicas = self._maybe_prune(now)
         return TickReport(
             now=now,
             claimed=len(claimed),
             dispatched=dispatched,
             recovered=recovered,
             pruned=pruned,
+            pruned_replicas=pruned_replicas,
             next_wake=self.store.next_wake(),
             full_batch=len(claimed) >= self.config.batch_size,
         )
@@ -247,6 +267,9 @@ class Engine:
                 self.replica_id,
                 len(self._unrecorded),
             )
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         logger.info(
             "scheduler replica %s stopped",
             self.replica_id,
@@ -339,10 +362,12 @@ class Engine:
         return min(poll, until_due)
 
     def _wait(self, seconds: float) -> None:
-        if isinstance(self.clock, SystemClock):
-            self._stopping.wait(seconds)  # wakes at once on stop()
-        else:
+        if not isinstance(self.clock, SystemClock):
             self.clock.sleep(seconds)
+        elif self._listener is not None:
+            self._listener.wait(seconds)  # ends early on a change, or on stop()
+        else:
+            self._stopping.wait(seconds)  # wakes at once on stop()
 
     def _housekeeping(self, now: datetime) -> int:
         config = self.config
@@ -354,18 +379,23 @@ class Engine:
         if not _due(self._last_recover, config.heartbeat_interval, now):
             return 0
         self._last_recover = now
-        report = self.store.recover(now=now, stale_after=config.stale_after)
+        report = self.store.recover(now=now, stale_after=config.stale_after, retry=retry_for)
+        return self._log_recovery(report)
+
+    def _log_recovery(self, report: RecoveryReport) -> int:
         count = len(report.released) + len(report.lost)
         if count:
             logger.warning(
-                "recovered %d runs of stopped replicas (%d released, %d lost)",
+                "recovered %d runs of stopped replicas (%d released, %d lost, %d retried)",
                 count,
                 len(report.released),
                 len(report.lost),
+                len(report.retries),
                 extra={
                     "event": "recovered",
                     "released": list(report.released),
                     "lost": list(report.lost),
+                    "retries": list(report.retries),
                 },
             )
         return count
@@ -450,14 +480,20 @@ class Engine:
             if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
                 executor.check_timeouts(now)
 
-    def _maybe_prune(self, now: datetime) -> int:
+    def _maybe_prune(self, now: datetime) -> tuple[int, int]:
+        """Prune runs and replicas if the prune interval has passed: how many of each."""
         retention = self.config.retention
         if not _due(self._last_prune, self.config.prune_interval, now):
-            return 0
+            return 0, 0
         self._last_prune = now
-        if retention.keep_last is None and retention.max_age is None:
-            return 0
-        return self.store.prune(now=now, keep_last=retention.keep_last, max_age=retention.max_age)
+        runs = replicas = 0
+        if retention.keep_last is not None or retention.max_age is not None:
+            runs = self.store.prune(
+                now=now, keep_last=retention.keep_last, max_age=retention.max_age
+            )
+        if retention.replica_max_age is not None:
+            replicas = self.store.prune_replicas(now=now, older_than=retention.replica_max_age)
+        return runs, replicas
 
 
 def _due(last: datetime | None, interval: timedelta, now: datetime) -> bool:

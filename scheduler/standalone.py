@@ -1,8 +1,8 @@
 """Running the scheduler without Django: a schedules file and a database URL.
 
-Used by ``tickwork run``.  The file is reconciled into the store when the
-runner starts and whenever the file changes; a bad file at start is an error,
-a bad edit later is logged loudly and the last good set keeps running.
+Used by ``tickwork run``: opening the store for a URL, building the executors,
+importing task modules.  The schedules file is reconciled into the store by
+:class:`~scheduler.reconcile.SchedulesFile`, re-exported here.
 """
 
 from __future__ import annotations
@@ -12,28 +12,27 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from .clock import Clock
-from .config import load_schedules
-from .errors import ConfigError, ConfigIssue, InvalidJob, SchedulerError, StoreUnavailable
+from .errors import SchedulerError
 from .executors.base import Executor
-from .jobs import JobSpec
-from .policies import JobSource
-from .registry import TaskRegistry
-from .stores.base import Store, SyncReport
+from .reconcile import SchedulesFile
+from .stores.base import Store
+
+if TYPE_CHECKING:
+    from .stores.sqlalchemy import SQLAlchemyStore
+    from .stores.sqlalchemy.upgrade import SchemaChange
 
 __all__ = [
     "DEFAULT_DATABASE",
     "SchedulesFile",
     "build_executors",
+    "connect",
     "import_task_modules",
     "open_store",
-    "unregistered_tasks",
+    "opened_store",
 ]
 
 logger = logging.getLogger(__name__)
@@ -49,17 +48,36 @@ def opened_store(url: str, *, create: bool = True) -> Iterator[Store]:
     try:
         yield store
     finally:
-        dispose = getattr(store, "dispose", None)
-        if dispose is not None:
-            dispose()
+        store.dispose()
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True) -> SQLAlchemyStore:
     """A SQLAlchemy store for ``url``; the caller disposes it (or use :func:`opened_store`).
 
-    With ``create`` the tables are created if missing (``tickwork run``);
-    without it (``runs``, ``jobs``) a SQLite file that does not exist is an
-    error rather than a new empty database.
+    With ``create`` (``tickwork run``) the schema is brought up to date:
+    missing tables, columns and indexes are added.  Without it (``runs``,
+    ``jobs``, ``pause``, ``resume``) nothing is created: a SQLite file that does
+    not exist, or a database whose schema is missing something, is an error
+    that says to run ``tickwork migrate``.
+    """
+    store = connect(url, must_exist=not create)
+    try:
+        if create:
+            _log_upgrade(store, store.create_schema())
+        else:
+            _require_current_schema(store)
+    except BaseException:
+        store.dispose()
+        raise
+    return store
+
+
+def connect(url: str, *, must_exist: bool) -> SQLAlchemyStore:
+    """A SQLAlchemy store for ``url``, with nothing checked or created yet.
+
+    Raises :class:`SchedulerError` for a URL that cannot be used, and, with
+    ``must_exist``, for a SQLite file that does not exist (instead of
+    creating an empty one).
     """
     try:
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -70,18 +88,15 @@ def open_store(url: str, *, create: bool = True) -> Store:
             "the standalone scheduler needs SQLAlchemy: pip install 'tickwork[sqlalchemy]'"
             + (" 'tickwork[postgres]'" if url.startswith("postgres") else "")
         ) from error
-    if not create:
+    if must_exist:
         _require_existing_sqlite(url)
     try:
-        store = SQLAlchemyStore(url)
+        return SQLAlchemyStore(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
         raise SchedulerError(
             f"cannot use database URL {url!r}: {error}. Tickwork supports SQLite "
             "(sqlite:///path.sqlite3) and PostgreSQL (postgresql://user@host/db)"
         ) from error
-    if create:
-        store.create_schema()
-    return store
 
 
 def _require_existing_sqlite(url: str) -> None:
@@ -93,6 +108,38 @@ def _require_existing_sqlite(url: str) -> None:
                 f"no database at {path}: check --database, or start the scheduler "
                 "once with `tickwork run` to create it"
             )
+
+
+def _require_current_schema(store: SQLAlchemyStore) -> None:
+    changes = store.schema_changes()
+    if not changes:
+        return
+    where = store.engine.url.render_as_string(hide_password=True)
+    if all(change.description.startswith("create ") for change in changes):
+        raise SchedulerError(
+            f"the database {where} has no Tickwork tables: check --database, or create "
+            "them with `tickwork migrate` (or by starting `tickwork run` on it)"
+        )
+    missing = ", ".join(change.description.split(" ", 1)[1] for change in changes)
+    raise SchedulerError(
+        f"the database {where} was made by an earlier version of Tickwork and lacks "
+        f"{missing}: bring it up to date with `tickwork migrate` and the same --database "
+        "(add --sql to see the SQL first), or by starting `tickwork run` on it"
+    )
+
+
+def _log_upgrade(store: SQLAlchemyStore, changes: Sequence[SchemaChange]) -> None:
+    if not changes:
+        return
+    logger.info(
+        "database schema brought up to date: %s",
+        "; ".join(change.description for change in changes),
+        extra={
+            "event": "schema_upgraded",
+            "database": store.engine.url.render_as_string(hide_password=True),
+            "changes": [change.description for change in changes],
+        },
+    )
 
 
 def build_executors(
@@ -124,134 +171,3 @@ def import_task_modules(modules: Sequence[str], paths: Sequence[str] = ()) -> No
             importlib.import_module(module)
         except ImportError as error:
             raise SchedulerError(f"could not import task module {module!r}: {error}") from error
-
-
-@dataclass(slots=True)
-class SchedulesFile:
-    """A schedules file reconciled into a store, watched for changes by mtime."""
-
-    path: Path
-    store: Store
-    registry: TaskRegistry
-    #: How to register a task, for the error about a task that is not: the
-    #: Django app says so in its own words.
-    unregistered_hint: str = (
-        "decorate it with @job in a module given to --import, or allow its module "
-        "with --allow 'package.module.*'"
-    )
-    _stamp: tuple[int, int] | None = field(default=None, init=False)
-    last_good: tuple[JobSpec, ...] = field(default=(), init=False)
-
-    def load(self) -> list[JobSpec]:
-        """Parse the file and check every task is registered; raise ConfigError otherwise."""
-        specs = load_schedules(self.path)
-        issues = unregistered_tasks(self.path, specs, self.registry, self.unregistered_hint)
-        if issues:
-            raise ConfigError(issues)
-        return specs
-
-    def sync(self, now: datetime) -> SyncReport:
-        """Load and reconcile now; errors propagate (use at start-up)."""
-        self._stamp = self._current_stamp()
-        specs = self.load()
-        report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
-        self.last_good = tuple(specs)
-        _log_sync(self.path, report)
-        return report
-
-    def __call__(self, now: datetime) -> None:
-        """Reconcile if the file changed; a bad edit keeps the last good set.
-
-        A store that is unavailable propagates (the engine backs off) and the
-        change is tried again on the next wake-up.
-        """
-        stamp = self._current_stamp()
-        if stamp == self._stamp:
-            return
-        try:
-            specs = self.load()
-            report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
-        except StoreUnavailable:
-            raise  # a ConnectionError, hence an OSError, but transient: not the file's fault
-        except (ConfigError, InvalidJob, OSError) as error:
-            self._stamp = stamp
-            logger.error(
-                "%s changed but cannot be used; still running the last good set of %d jobs:\n%s",
-                self.path,
-                len(self.last_good),
-                error,
-                extra={"event": "schedules_rejected", "file": str(self.path)},
-            )
-            return
-        self._stamp = stamp
-        self.last_good = tuple(specs)
-        _log_sync(self.path, report)
-
-    def _current_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
-
-def unregistered_tasks(
-    path: Path, specs: Sequence[JobSpec], registry: TaskRegistry, hint: str
-) -> list[ConfigIssue]:
-    """One issue per job of the file at ``path`` whose task ``registry`` does not
-    know, located at its ``task`` value; ``hint`` says how to register one."""
-    unknown = [spec for spec in specs if not registry.is_known(spec.task)]
-    if not unknown:
-        return []
-    places = _task_places(path)
-    return [
-        ConfigIssue(
-            file=str(path),
-            line=places.get(spec.name, (None, None))[0],
-            column=places.get(spec.name, (None, None))[1],
-            path=f"jobs.{spec.name}.task",
-            message=f"task {spec.task!r} is not registered: {hint}",
-        )
-        for spec in unknown
-    ]
-
-
-def _task_places(path: Path) -> dict[str, tuple[int, int]]:
-    """Where each job's ``task`` value is written (1-based line and column), by job name."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    places: dict[str, tuple[int, int]] = {}
-    for job_key, job in _pairs(_value(root, "jobs")):
-        task = _value(job, "task")
-        if task is not None:
-            places[str(job_key.value)] = (task.start_mark.line + 1, task.start_mark.column + 1)
-    return places
-
-
-def _pairs(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
-    return list(node.value) if isinstance(node, yaml.MappingNode) else []
-
-
-def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    found = [value for name, value in _pairs(node) if name.value == key]
-    return found[-1] if found else None
-
-
-def _log_sync(path: Path, report: SyncReport) -> None:
-    logger.info(
-        "%s: %d added, %d updated, %d disabled, %d unchanged",
-        path,
-        len(report.added),
-        len(report.updated),
-        len(report.disabled),
-        len(report.unchanged),
-        extra={
-            "event": "schedules_synced",
-            "file": str(path),
-            "added": list(report.added),
-            "updated": list(report.updated),
-            "disabled": list(report.disabled),
-        },
-    )

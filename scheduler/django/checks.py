@@ -25,13 +25,13 @@ from django.conf import settings
 from django.core import checks
 
 from ..clock import SystemClock
-from ..config import load_schedules
+from ..config import read_schedules
 from ..errors import ConfigError
 from ..executors.base import Executor, ExecutorConfigError, build_executor, capability_problems
 from ..jobs import JobSpec
+from ..reconcile import unregistered_tasks
 from ..registry import TaskRegistrationError, TaskRegistry
 from ..registry import registry as default_registry
-from ..standalone import unregistered_tasks
 from .discovery import UNREGISTERED_HINT, discover_tasks
 from .settings import SchedulerSettings, read_settings
 
@@ -127,7 +127,7 @@ def _schedules(
         return []
     keep = "the scheduler refuses to start with it, and a running one keeps its last good set"
     try:
-        specs = load_schedules(found.schedules)
+        schedules = read_schedules(found.schedules, default_timezone=found.timezone)
     except ConfigError as error:
         return [
             checks.Error(str(issue), hint=f"Fix the schedules file; {keep}.", id="scheduler.E005")
@@ -136,9 +136,9 @@ def _schedules(
     known = _KnownTasks(patterns)
     messages: list[checks.CheckMessage] = [
         checks.Error(str(issue), hint=f"Register the task; {keep}.", id="scheduler.E006")
-        for issue in unregistered_tasks(found.schedules, specs, known, UNREGISTERED_HINT)
+        for issue in unregistered_tasks(schedules, known, hint=UNREGISTERED_HINT)
     ]
-    for spec in specs:
+    for spec in schedules.jobs:
         messages += _executor_fit(found, spec, executors)
     return messages
 

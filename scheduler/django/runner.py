@@ -70,9 +70,12 @@ def build_executors(
     return dict.fromkeys({*configured, only}, executor)
 
 
-def schedules_file(path: Path, store: DjangoStore, registry: TaskRegistry) -> SchedulesFile:
-    """The schedules file at ``path``, to reconcile into ``store``."""
-    return SchedulesFile(path, store, registry, unregistered_hint=UNREGISTERED_HINT)
+def schedules_file(
+    path: Path, store: DjangoStore, registry: TaskRegistry, *, timezone: str = "UTC"
+) -> SchedulesFile:
+    """The schedules file at ``path``, to reconcile into ``store``; jobs of a
+    file without a top-level ``timezone`` are read in ``timezone``."""
+    return SchedulesFile(path, store, registry, hint=UNREGISTERED_HINT, default_timezone=timezone)
 
 
 def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
@@ -104,7 +107,7 @@ def _engine(
     hooks = []
     path = options.schedules or config.schedules
     if path is not None:
-        schedules = schedules_file(path, store, registry)
+        schedules = schedules_file(path, store, registry, timezone=config.timezone)
         schedules.sync(clock.now())
         hooks.append(schedules)
     else:

@@ -98,6 +98,8 @@ class SchedulerSettings:
     shutdown_grace: float = _DEFAULT_ENGINE.shutdown_grace
     keep_last: int | None = _DEFAULT_RETENTION.keep_last
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
+    #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
+    timezone: str = "UTC"
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         """The engine's tuning, from these settings (``overrides`` win)."""
@@ -157,6 +159,7 @@ class _Reader:
             ),
             **self.replicas(raw),
             **self.history(raw.get("HISTORY", {})),
+            "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
         }
         return SchedulerSettings(**values)
 

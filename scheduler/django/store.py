@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from django.db import (
     DEFAULT_DB_ALIAS,
+    DatabaseError,
     IntegrityError,
     InterfaceError,
     OperationalError,
@@ -51,7 +52,16 @@ from ..errors import DuplicateRun, InvalidJob, JobNotFound, StoreUnavailable
 from ..jobs import JobSpec
 from ..policies import JobSource, OverlapPolicy
 from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..stores.base import Planner, RecoveryReport, SlotPlan, StoredJob, SyncReport
+from ..stores.base import (
+    ChangeListener,
+    Planner,
+    RecoveryReport,
+    Retrier,
+    SlotPlan,
+    StoredJob,
+    SyncReport,
+)
+from ..stores.pglisten import NOTIFY_SQL, PostgresChangeListener
 from ..stores.rows import (
     SLOT_CONSTRAINT,
     as_stored,
@@ -147,6 +157,8 @@ class DjangoStore:
             self._insert_jobs(added, now)
             self._update_jobs(changed, now)
             self._update_jobs(disabled, now, removed=True)
+            if added or changed or disabled:
+                self._notify()
         return SyncReport(
             added=tuple(sorted(spec.name for spec in added)),
             updated=tuple(sorted(spec.name for _, spec in changed)),
@@ -160,6 +172,7 @@ class DjangoStore:
         with self._write():
             old = self._job_row(spec.name, lock=True)
             if old is None:
+                self._notify()
                 return self._insert_jobs([spec], now)[0]
             if old["source"] != spec.source.value:
                 raise InvalidJob(
@@ -168,6 +181,7 @@ class DjangoStore:
                 )
             if _unchanged(old, spec):
                 return _stored(old)
+            self._notify()
             return self._update_jobs([(old, spec)], now)[0]
 
     def get_job(self, name: str) -> StoredJob:
@@ -198,6 +212,7 @@ class DjangoStore:
                 "updated_at": now,
             }
             self._jobs().filter(id=row["id"]).update(**changes)
+            self._notify()
             return _stored({**row, **changes})
 
     # -- the due-queue ------------------------------------------------------
@@ -305,6 +320,7 @@ class DjangoStore:
                     raise _job_not_found(job_name)
                 values = run_columns(job_id, new, now=new.due_at, replica_id="")
                 created = RunRow.objects.using(self.using).create(**values)
+                self._notify()
         except IntegrityError as error:
             if _is_slot_conflict(error):
                 slot = f"slot {new.scheduled_for.isoformat()}, attempt {new.attempt}"
@@ -412,13 +428,16 @@ class DjangoStore:
                     stopped_at=now,
                 )
 
-    def recover(self, *, now: datetime, stale_after: timedelta) -> RecoveryReport:
+    def recover(
+        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+    ) -> RecoveryReport:
         now = _utc(now, "now")
         alive = self._replicas().filter(
             id=OuterRef("replica_id"), stopped_at__isnull=True, heartbeat_at__gte=now - stale_after
         )
         orphans = self._runs().exclude(replica_id="").exclude(Exists(alive))
         message = Concat(Value("replica "), F("replica_id"), Value(" stopped heartbeating"))
+        retries: list[int] = []
         with self._write():
             released = self._locked_ids(orphans.filter(status=_PENDING))
             lost = self._locked_ids(orphans.filter(status__in=_BUSY, external_id=""))
@@ -428,7 +447,79 @@ class DjangoStore:
                 self._runs().filter(id__in=chunk).update(
                     status=RunStatus.LOST.value, finished_at=now, error=message
                 )
-        return RecoveryReport(released=tuple(released), lost=tuple(lost))
+            if retry is not None and lost:
+                retries = self._retry_lost(lost, retry)
+        return RecoveryReport(
+            released=tuple(released), lost=tuple(lost), retries=tuple(sorted(retries))
+        )
+
+    def _retry_lost(self, lost: Sequence[int], retry: Retrier) -> list[int]:
+        """Insert the next attempt ``retry`` asks for of each lost run, unless it exists."""
+        rows = [
+            row
+            for chunk in self._chunks(list(lost))
+            for row in self._runs().filter(id__in=chunk).values(*_RUN_FIELDS, "job__name")
+        ]
+        job_ids = sorted({row["job_id"] for row in rows})
+        specs = {
+            row["id"]: spec_from_columns(row)
+            for chunk in self._chunks(job_ids)
+            for row in self._jobs().filter(id__in=chunk).values(*_JOB_FIELDS)
+        }
+        created: list[int] = []
+        for row in sorted(rows, key=lambda row: row["id"]):
+            new = retry(_run(row), specs[row["job_id"]])
+            if new is None:
+                continue
+            new = new.checked(row["job__name"])
+            values = run_columns(row["job_id"], new, now=new.due_at, replica_id="")
+            try:
+                with transaction.atomic(using=self.using):  # a savepoint: a clash undoes one
+                    created.append(RunRow.objects.using(self.using).create(**values).pk)
+            except IntegrityError as error:
+                if not _is_slot_conflict(error):
+                    raise
+        if created:
+            self._notify()
+        return created
+
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        cutoff = _utc(now, "now") - older_than
+        holds_a_run = self._runs().filter(replica_id=OuterRef("id"), status__in=_ACTIVE)
+        with self._write():
+            deleted, _ = (
+                self._replicas()
+                .filter(heartbeat_at__lt=cutoff)
+                .filter(Q(stopped_at__isnull=True) | Q(stopped_at__lt=cutoff))
+                .exclude(Exists(holds_a_run))
+                .delete()
+            )
+        return deleted
+
+    # -- changes ----------------------------------------------------------------
+    def listen_for_changes(self) -> ChangeListener | None:
+        """A listener on a connection of its own, on PostgreSQL with psycopg 3;
+        ``None`` elsewhere.  See :class:`~scheduler.stores.base.NotifiesChanges`."""
+        connection = connections[self.using]
+        if connection.vendor != "postgresql" or not _uses_psycopg3(connection):
+            return None
+        params = connection.get_connection_params()
+
+        def connect() -> Any:
+            return connection.get_new_connection(params)
+
+        return PostgresChangeListener(
+            connect,
+            label=f"Django database {self.using!r}",
+            connect_errors=(DatabaseError,),
+        )
+
+    def _notify(self) -> None:
+        """Wake listening engines when the current transaction commits (PostgreSQL)."""
+        connection = connections[self.using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(NOTIFY_SQL)
 
     # -- history --------------------------------------------------------------
     def get_run(self, run_id: int) -> Run:
@@ -696,6 +787,13 @@ def _defers_locks(connection: BaseDatabaseWrapper) -> bool:
     """Whether SQLite transactions on ``connection`` start without the write lock."""
     mode = getattr(connection, "transaction_mode", None)
     return mode is None or str(mode).upper() == "DEFERRED"
+
+
+def _uses_psycopg3(connection: BaseDatabaseWrapper) -> bool:
+    """Whether Django's PostgreSQL backend runs on psycopg 3 (the listener needs it)."""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return bool(is_psycopg3)
 
 
 def _chunk_size(connection: BaseDatabaseWrapper) -> int:

@@ -16,6 +16,10 @@ Promises every store keeps:
   replicas calling it at once never claim the same job;
 * a wake-up with nothing due costs a constant number of cheap queries,
   whatever the number of jobs.
+
+A store may also implement :class:`NotifiesChanges`, so that an engine
+sleeping between wake-ups hears at once when another process changes its
+jobs; without it, engines poll.
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ from ..policies import JobSource
 from ..runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
 
 __all__ = [
+    "CHANGE_CHANNEL",
+    "ChangeListener",
+    "NotifiesChanges",
     "Planner",
     "RecoveryReport",
+    "Retrier",
     "SlotPlan",
     "Store",
     "StoredJob",
@@ -90,6 +98,12 @@ class SlotPlan:
 #: has a run that is pending, queued or running.  Pure: it must not touch the store.
 Planner = Callable[[StoredJob, bool, datetime], SlotPlan]
 
+#: Called by :meth:`Store.recover` inside its transaction, once per run it
+#: marks ``lost``: ``retry(lost_run, job)`` gets the run as marked (status
+#: ``lost``, ``finished_at`` set) and returns the next attempt to create, or
+#: ``None`` when the job has no retries left.  Pure: it must not touch the store.
+Retrier = Callable[[Run, JobSpec], NewRun | None]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncReport:
@@ -111,6 +125,7 @@ class RecoveryReport:
 
     released: tuple[int, ...] = ()  # pending runs made claimable again
     lost: tuple[int, ...] = ()  # queued or running runs marked lost
+    retries: tuple[int, ...] = ()  # new runs: the next attempts of lost ones
 
 
 @runtime_checkable
@@ -229,11 +244,33 @@ class Store(Protocol):
         """Record a clean shutdown of ``replica_id``."""
         ...
 
-    def recover(self, *, now: datetime, stale_after: timedelta) -> RecoveryReport:
-        """Handle the active runs of replicas whose last heartbeat is older
-        than ``stale_after``: pending runs become claimable again; queued or
-        running runs executed inside that replica (no ``external_id``) become
-        ``lost``."""
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        """Forget replicas gone for longer than ``older_than``: delete the rows
+        of replicas whose last heartbeat, and stop if they recorded one, are
+        both before ``now - older_than``, unless a pending, queued or running
+        run is still claimed by them.  Returns how many were deleted.
+
+        A replica heartbeating again later simply gets a new row; runs that
+        name a forgotten replica count as a dead replica's for :meth:`recover`.
+        """
+        ...
+
+    def recover(
+        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+    ) -> RecoveryReport:
+        """Handle the active runs of replicas that stopped, or whose last
+        heartbeat is older than ``stale_after``, in one transaction: pending
+        runs become claimable again (``replica_id`` and ``claimed_at``
+        cleared); queued or running runs executed inside that replica (no
+        ``external_id``) become ``lost`` (``finished_at = now``, error
+        "replica NAME stopped heartbeating").
+
+        For each lost run, ``retry`` (when given) is asked for its next
+        attempt, which is inserted as an unclaimed pending run in the same
+        transaction, so a loss is never recorded without its retry.  An
+        attempt that already exists is not created again, and is no error.
+        Returns the ids of each kind, ascending.
+        """
         ...
 
     # -- history --------------------------------------------------------------
@@ -255,5 +292,58 @@ class Store(Protocol):
         calls whose history is gone: jobs of source ``code`` with a one-off
         schedule, no next run, not paused, no run left, and last changed
         before ``now - max_age``.  Other jobs are never deleted.
+        """
+        ...
+
+
+# -- waking a sleeping engine (optional) ------------------------------------------
+
+#: The PostgreSQL channel a store NOTIFYs, inside the writing transaction, when
+#: it saves or syncs jobs, pauses or resumes one, or adds a run: every store on
+#: one database uses it, so an edit made through any of them (the Django admin,
+#: ``tickwork pause``) wakes every listening engine.
+CHANGE_CHANNEL = "scheduler_change"
+
+
+@runtime_checkable
+class ChangeListener(Protocol):
+    """A dedicated connection that hears other processes' changes.
+
+    Used from one thread (the engine's loop), except :meth:`interrupt`.
+    """
+
+    def wait(self, timeout: float) -> bool:
+        """Block until a change is notified, :meth:`interrupt` is called, or
+        ``timeout`` seconds pass, whichever is first.  Returns True when a change
+        was notified (changes notified since the previous call count, so none
+        is missed between calls; the process's own changes count too).
+
+        Never raises for a lost connection: it logs, sleeps out the timeout,
+        and reconnects on a later call; changes made while it was away are
+        not reported, so callers still bound their sleep by a poll interval.
+        """
+        ...
+
+    def interrupt(self) -> None:
+        """Make the current, or else the next, :meth:`wait` return at once.
+        Safe from another thread and from a signal handler."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening and close the connection."""
+        ...
+
+
+@runtime_checkable
+class NotifiesChanges(Protocol):
+    """A store that can wake a sleeping engine when another process changes its jobs."""
+
+    def listen_for_changes(self) -> ChangeListener | None:
+        """Start listening now: a change committed after this returns wakes
+        :meth:`ChangeListener.wait`.  ``None`` when this database cannot
+        notify (SQLite): the engine then polls.  The caller closes the listener.
+
+        Does not raise when the database cannot be reached: the listener then
+        starts disconnected and connects on a later :meth:`~ChangeListener.wait`.
         """
         ...

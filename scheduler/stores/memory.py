@@ -24,7 +24,7 @@ from ..jobs import JobSpec, JSONValue
 from ..policies import JobSource, OverlapPolicy
 from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..schedules import Once
-from .base import Planner, RecoveryReport, SlotPlan, StoredJob, SyncReport
+from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
 
 __all__ = ["MemoryStore"]
 
@@ -363,20 +363,63 @@ class MemoryStore:
             )
             replica.stopped_at = now
 
-    def recover(self, *, now: datetime, stale_after: timedelta) -> RecoveryReport:
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        cutoff = _utc(now, "now") - older_than
+        with self._lock:
+            busy = {run.replica_id for run in self._runs.values() if run.status in ACTIVE_STATUSES}
+            gone = [
+                replica_id
+                for replica_id, replica in self._replicas.items()
+                if replica.heartbeat_at < cutoff
+                and (replica.stopped_at is None or replica.stopped_at < cutoff)
+                and replica_id not in busy
+            ]
+            for replica_id in gone:
+                del self._replicas[replica_id]
+            return len(gone)
+
+    def recover(
+        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+    ) -> RecoveryReport:
         now = _utc(now, "now")
         with self._lock:
-            released: list[int] = []
-            lost: list[int] = []
-            for run in self._orphans(now - stale_after):
-                if run.status is RunStatus.PENDING:
-                    self._update(run, replica_id="", claimed_at=None)
-                    released.append(run.id)
-                elif not run.external_id:
-                    error = f"replica {run.replica_id} stopped heartbeating"
-                    self._update(run, status=RunStatus.LOST, finished_at=now, error=error)
-                    lost.append(run.id)
-            return RecoveryReport(released=tuple(released), lost=tuple(lost))
+            orphans = self._orphans(now - stale_after)
+            pending = [run for run in orphans if run.status is RunStatus.PENDING]
+            lost = [
+                replace(
+                    run,
+                    status=RunStatus.LOST,
+                    finished_at=now,
+                    error=f"replica {run.replica_id} stopped heartbeating",
+                )
+                for run in orphans
+                if run.status is not RunStatus.PENDING and not run.external_id
+            ]
+            retries = self._next_attempts(lost, retry) if retry is not None else []
+            # Everything above only read: a retrier that raises changes nothing.
+            for run in pending:
+                self._update(run, replica_id="", claimed_at=None)
+            for run in lost:
+                self._runs[run.id] = run
+            created = [
+                self._insert(name, new, now=new.due_at, claim_for="") for name, new in retries
+            ]
+            return RecoveryReport(
+                released=tuple(run.id for run in pending),
+                lost=tuple(run.id for run in lost),
+                retries=tuple(run.id for run in created),
+            )
+
+    def _next_attempts(self, lost: Sequence[Run], retry: Retrier) -> list[tuple[str, NewRun]]:
+        """The next attempt ``retry`` asks for of each lost run, unless it exists."""
+        wanted: list[tuple[str, NewRun]] = []
+        for run in lost:
+            new = retry(run, self._jobs[run.job_name].spec)
+            if new is not None:
+                new = new.checked(run.job_name)
+                if _slot(run.job_name, new) not in self._slots:
+                    wanted.append((run.job_name, new))
+        return wanted
 
     def _orphans(self, stale_before: datetime) -> list[Run]:
         """The active runs of dead replicas, oldest first."""

@@ -8,11 +8,26 @@ heartbeat is before ``NOW - STALE``, when it stopped, or when it never beat.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
-from scheduler.runs import Run, RunStatus
+import pytest
+
+from scheduler.jobs import JobSpec
+from scheduler.runs import NewRun, Run, RunStatus, Trigger
 from scheduler.stores.base import RecoveryReport, Store
 
-from .helpers import HOUR, MINUTE, NOW, SECOND, add_runs, hourly, move_to, row
+from .helpers import (
+    HOUR,
+    MINUTE,
+    NOW,
+    SECOND,
+    PlannerError,
+    add_runs,
+    finish,
+    hourly,
+    move_to,
+    row,
+)
 
 STALE = MINUTE
 
@@ -140,3 +155,138 @@ def test_unclaimed_runs_belong_to_no_replica_and_are_left_alone(store: Store) ->
     [pending] = add_runs(store, "a", NOW - HOUR)
     assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport()
     assert store.get_run(pending.id) == pending
+
+
+# -- retries of lost runs -----------------------------------------------------------
+class RecordingRetrier:
+    """A :data:`~scheduler.stores.base.Retrier` that asks for attempt + 1, due a minute
+    after the loss, and records what it was given."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.calls: list[tuple[Run, JobSpec]] = []
+        self.fail = fail
+
+    def __call__(self, run: Run, job: JobSpec) -> NewRun | None:
+        self.calls.append((run, job))
+        if self.fail:
+            raise PlannerError("retrier refuses")
+        if run.attempt > job.retries:
+            return None
+        assert run.finished_at is not None
+        return NewRun(
+            scheduled_for=run.scheduled_for,
+            due_at=run.finished_at + MINUTE,
+            attempt=run.attempt + 1,
+            trigger=Trigger.RETRY,
+        )
+
+
+def test_each_lost_run_gets_the_next_attempt_its_retrier_asks_for(store: Store) -> None:
+    spec = store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR).spec
+    store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
+    pending = run_of(store, "dead", RunStatus.PENDING)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    retrier = RecordingRetrier()
+    report = store.recover(now=NOW, stale_after=STALE, retry=retrier)
+    assert retrier.calls == [(lost(running, "dead"), spec)]  # the run as marked, and its job
+    (retry_id,) = report.retries
+    assert report == RecoveryReport(released=(pending.id,), lost=(running.id,), retries=(retry_id,))
+    assert retry_id not in (pending.id, running.id)
+    assert store.get_run(retry_id) == row(
+        retry_id, "a", running.scheduled_for, due_at=NOW + MINUTE, attempt=2, trigger=Trigger.RETRY
+    )
+
+
+def test_a_retry_of_a_lost_run_is_claimed_when_due(store: Store) -> None:
+    store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    (retry_id,) = store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier()).retries
+    assert store.claim_pending(now=NOW + MINUTE - SECOND, replica_id="live", limit=5) == []
+    [again] = store.claim_pending(now=NOW + MINUTE, replica_id="live", limit=5)
+    assert (again.run.id, again.run.scheduled_for) == (retry_id, running.scheduled_for)
+
+
+def test_a_lost_run_of_a_job_without_retries_left_gets_none(store: Store) -> None:
+    store.save_job(hourly("a", retries=0), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    retrier = RecordingRetrier()
+    report = store.recover(now=NOW, stale_after=STALE, retry=retrier)
+    assert report == RecoveryReport(lost=(running.id,))
+    assert len(retrier.calls) == 1
+    assert store.list_runs() == [lost(running, "dead")]
+
+
+def test_a_next_attempt_that_exists_already_is_not_created_again(store: Store) -> None:
+    store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    [existing] = add_runs(store, "a", running.scheduled_for, attempt=2, trigger=Trigger.RETRY)
+    report = store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier())
+    assert report == RecoveryReport(lost=(running.id,))
+    assert store.list_runs() == [existing, lost(running, "dead")]
+
+
+def test_a_retrier_that_raises_leaves_every_run_as_it_was(store: Store) -> None:
+    store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
+    pending = run_of(store, "dead", RunStatus.PENDING)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    with pytest.raises(PlannerError):
+        store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier(fail=True))
+    assert store.list_runs() == [pending, running]
+    assert store.recover(now=NOW, stale_after=STALE).lost == (running.id,)
+
+
+def test_without_a_retrier_a_lost_run_is_not_retried(store: Store) -> None:
+    store.save_job(hourly("a", retries=3), now=NOW - 2 * HOUR)
+    running = run_of(store, "dead", RunStatus.RUNNING)
+    assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport(lost=(running.id,))
+    assert store.list_runs() == [lost(running, "dead")]
+
+
+# -- forgetting replicas --------------------------------------------------------------
+WEEK = timedelta(days=7)
+
+
+def test_replicas_stopped_or_silent_for_longer_than_the_retention_are_deleted(
+    store: Store,
+) -> None:
+    store.heartbeat("silent", hostname="h1", pid=1, now=NOW - WEEK - SECOND)
+    store.heartbeat("stopped", hostname="h2", pid=2, now=NOW - 2 * WEEK)
+    store.stop_replica("stopped", now=NOW - WEEK - SECOND)
+    store.stop_replica("never-beat", now=NOW - 3 * WEEK)
+    assert store.prune_replicas(now=NOW, older_than=WEEK) == 3
+    assert store.prune_replicas(now=NOW, older_than=WEEK) == 0
+
+
+def test_replicas_seen_within_the_retention_are_kept(store: Store) -> None:
+    store.heartbeat("alive", hostname="h1", pid=1, now=NOW - SECOND)
+    store.heartbeat("edge", hostname="h2", pid=2, now=NOW - WEEK)  # exactly a week: kept
+    store.heartbeat("just-stopped", hostname="h3", pid=3, now=NOW - 2 * WEEK)
+    store.stop_replica("just-stopped", now=NOW - HOUR)
+    assert store.prune_replicas(now=NOW, older_than=WEEK) == 0
+    assert store.prune_replicas(now=NOW + HOUR, older_than=WEEK) == 1  # "edge" now
+
+
+def test_a_replica_that_still_holds_an_active_run_is_kept(store: Store) -> None:
+    store.heartbeat("gone", hostname="h1", pid=1, now=NOW - 2 * HOUR)
+    # handed to an outside executor: recovery leaves it, so the replica holds it
+    queued = run_of(store, "gone", RunStatus.QUEUED, external_id="celery-1")
+    store.stop_replica("gone", now=NOW - 2 * HOUR)
+    assert store.prune_replicas(now=NOW, older_than=HOUR) == 0
+    finish(store, queued.id, NOW)
+    assert store.prune_replicas(now=NOW, older_than=HOUR) == 1
+
+
+def test_a_replica_with_only_ended_runs_is_deleted_and_its_runs_kept(store: Store) -> None:
+    store.heartbeat("gone", hostname="h1", pid=1, now=NOW - 2 * HOUR)
+    ended = run_of(store, "gone", RunStatus.SUCCEEDED)
+    assert store.prune_replicas(now=NOW, older_than=HOUR) == 1
+    assert store.list_runs() == [ended]
+
+
+def test_a_forgotten_replica_that_beats_again_is_alive(store: Store) -> None:
+    store.heartbeat("back", hostname="h1", pid=1, now=NOW - 2 * WEEK)
+    assert store.prune_replicas(now=NOW - SECOND, older_than=WEEK) == 1
+    store.heartbeat("back", hostname="h1", pid=2, now=NOW - SECOND)
+    running = run_of(store, "back", RunStatus.RUNNING)
+    assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport()
+    assert store.get_run(running.id) == running

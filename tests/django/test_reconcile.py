@@ -7,11 +7,13 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scheduler.django.discovery import task_registry
 from scheduler.django.runner import schedules_file
+from scheduler.django.settings import scheduler_settings
 from scheduler.django.store import DjangoStore
 from scheduler.errors import ConfigError
 from scheduler.jobs import JobSpec
@@ -140,3 +142,18 @@ def test_a_bad_file_at_start_is_an_error_naming_each_place(
     ]
     assert "SCHEDULER['TASKS']" in str(raised.value)
     assert django_store.list_jobs() == []
+
+
+def test_a_file_without_a_timezone_is_read_in_django_time_zone(
+    tmp_path: Path, django_store: DjangoStore, settings: Any
+) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"
+    path = tmp_path / "schedules.yaml"
+    write(path, TWO_JOBS, tick=0)
+    config = scheduler_settings()
+    assert config.timezone == "Europe/Berlin"
+    watcher = schedules_file(path, django_store, task_registry(()), timezone=config.timezone)
+    watcher.sync(NOW)
+    nightly = django_store.get_job("nightly")
+    assert nightly.spec.timezone == "Europe/Berlin"
+    assert nightly.next_run_at == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)

@@ -293,6 +293,80 @@ def test_a_run_left_by_a_dead_replica_is_recorded_lost(new_store: StoreFactory) 
     assert "r1" in lost.error
 
 
+def survivor_of(world: World, replica_id: str = "r2") -> Engine:
+    """A second replica on the same store and clock, which runs what it is given."""
+    return Engine(
+        world.store,
+        {"default": RecordingExecutor(clock=world.clock, auto_run=True)},
+        registry=world.engine.registry,
+        clock=world.clock,
+        replica_id=replica_id,
+        config=EngineConfig(poll_interval=3600.0),
+    )
+
+
+def test_a_run_lost_with_a_dead_replica_is_retried_by_policy(new_store: StoreFactory) -> None:
+    world = make_world(new_store, auto_run=False)
+    world.add(name="sync", every="1h", retries=1, retry_backoff="30s")
+    world.run_until(T0 + timedelta(hours=1))
+    (orphan,) = world.executor.run_ids
+    world.executor.start(orphan)  # r1 dies silently while its run is going
+    survivor = survivor_of(world)
+    world.clock.advance(timedelta(minutes=2))
+    assert survivor.tick().recovered == 1  # 10:02: r1 silent for two minutes
+    survivor.loop(until=T0 + timedelta(hours=1, minutes=5))
+    assert world.rows() == [
+        ("2026-03-02T10:00:00+00:00", 1, "schedule", "lost"),
+        ("2026-03-02T10:00:00+00:00", 2, "retry", "succeeded"),
+    ]
+    # the backoff counts from the moment the loss was recorded
+    assert [call[0] for call in world.calls] == [T0 + timedelta(hours=1, minutes=2, seconds=30)]
+
+
+def test_a_lost_run_without_retries_left_is_not_retried(new_store: StoreFactory) -> None:
+    world = make_world(new_store, auto_run=False)
+    world.add(name="sync", every="1h", retries=1, retry_backoff="30s")
+    world.run_until(T0 + timedelta(hours=1))
+    world.executor.complete(world.executor.run_ids[0], RunStatus.FAILED, error="boom")
+    world.run_until(T0 + timedelta(hours=1, seconds=30))
+    (_, second) = world.executor.run_ids
+    world.executor.start(second)  # attempt 2 of 2, then r1 dies
+    survivor = survivor_of(world)
+    world.clock.advance(timedelta(minutes=2))
+    survivor.loop(until=T0 + timedelta(hours=1, minutes=10))
+    assert world.rows() == [
+        ("2026-03-02T10:00:00+00:00", 1, "schedule", "failed"),
+        ("2026-03-02T10:00:00+00:00", 2, "retry", "lost"),
+    ]
+
+
+def test_a_run_an_executor_reports_lost_is_retried(new_store: StoreFactory) -> None:
+    world = make_world(new_store, auto_run=False)
+    world.add(name="sync", every="1h", retries=1, retry_backoff="30s")
+    world.run_until(T0 + timedelta(hours=1))
+    (first,) = world.executor.run_ids
+    world.executor.start(first)
+    world.executor.complete(first, RunStatus.LOST, error="worker killed")
+    world.executor.auto_run = True
+    world.run_until(T0 + timedelta(hours=1, minutes=1))
+    assert world.rows() == [
+        ("2026-03-02T10:00:00+00:00", 1, "schedule", "lost"),
+        ("2026-03-02T10:00:00+00:00", 2, "retry", "succeeded"),
+    ]
+
+
+def test_a_run_lost_at_shutdown_is_retried_after_a_restart(new_store: StoreFactory) -> None:
+    world = make_world(new_store, auto_run=False)
+    world.add(name="sync", every="1h", retries=1, retry_backoff="30s")
+    world.engine.run(until=T0 + timedelta(hours=1))  # run 1 is still open when it stops
+    assert world.rows() == [
+        ("2026-03-02T10:00:00+00:00", 1, "schedule", "lost"),
+        ("2026-03-02T10:00:00+00:00", 2, "retry", "pending"),
+    ]
+    survivor_of(world, "r1").run(until=T0 + timedelta(hours=1, minutes=1))
+    assert world.rows()[1] == ("2026-03-02T10:00:00+00:00", 2, "retry", "succeeded")
+
+
 def test_retention_prunes_old_history(new_store: StoreFactory) -> None:
     config = EngineConfig(
         poll_interval=3600.0,
@@ -304,6 +378,28 @@ def test_retention_prunes_old_history(new_store: StoreFactory) -> None:
     world.run_until(T0 + timedelta(hours=2))
     # The last prune ran in the 11:00 wake-up, right after the 11:00 run.
     assert [row[0][11:16] for row in world.rows()] == ["10:58", "10:59", "11:00"]
+
+
+def test_the_hourly_prune_forgets_replicas_gone_for_a_week(world: World) -> None:
+    store, day = world.store, timedelta(days=1)
+    store.heartbeat("stopped-long-ago", hostname="h", pid=1, now=T0 - 8 * day)
+    store.stop_replica("stopped-long-ago", now=T0 - 8 * day)
+    store.heartbeat("crashed-recently", hostname="h", pid=2, now=T0 - 6 * day)
+    assert world.engine.tick().pruned_replicas == 1
+    world.clock.advance(timedelta(minutes=30))
+    assert world.engine.tick().pruned_replicas == 0  # not an hour since the last prune
+    world.clock.advance(day)
+    assert world.engine.tick().pruned_replicas == 1  # the crashed one; r1 itself stays
+    world.clock.advance(day)
+    assert world.engine.tick().pruned_replicas == 0
+
+
+def test_replicas_are_kept_when_their_retention_is_off(new_store: StoreFactory) -> None:
+    retention = Retention(replica_max_age=None)
+    world = make_world(new_store, config=EngineConfig(poll_interval=3600.0, retention=retention))
+    world.store.stop_replica("stopped-long-ago", now=T0 - timedelta(days=365))
+    assert world.engine.tick().pruned_replicas == 0
+    assert world.store.prune_replicas(now=T0, older_than=timedelta(days=7)) == 1
 
 
 def test_a_retry_is_claimed_exactly_when_due(world: World) -> None:

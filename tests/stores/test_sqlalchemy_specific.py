@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, DateTime, create_engine, event, inspect, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 
 from scheduler.errors import DuplicateRun, StoreUnavailable
 from scheduler.jobs import JobSpec
 from scheduler.runs import NewRun, RunStatus
-from scheduler.stores.base import SlotPlan, StoredJob
+from scheduler.stores.base import ChangeListener, NotifiesChanges, SlotPlan, StoredJob
 from scheduler.stores.schema import job_table
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
@@ -390,6 +390,30 @@ def test_a_sqlite_writer_gives_up_when_its_busy_timeout_runs_out(
         holder.join(10)
         impatient_engine.dispose()
     assert [run.replica_id for run in first.list_runs()] == ["first"]
+
+
+def test_a_missing_table_is_an_error_of_the_schema_not_an_outage(
+    sql_store: SQLAlchemyStore,
+) -> None:
+    # sqlite3 raises OperationalError for "no such table" too: waiting would not help.
+    with sql_store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE scheduler_replica"))
+    with pytest.raises(SQLAlchemyError, match="scheduler_replica") as caught:
+        sql_store.heartbeat("r1", hostname="h", pid=1, now=NOW)
+    assert not isinstance(caught.value, StoreUnavailable)
+
+
+def test_only_postgresql_can_listen_for_changes(sql_store: SQLAlchemyStore) -> None:
+    assert isinstance(sql_store, NotifiesChanges)
+    listener = sql_store.listen_for_changes()
+    try:
+        if sql_store.engine.dialect.name == "sqlite":
+            assert listener is None  # nothing to listen to: engines poll
+        else:
+            assert isinstance(listener, ChangeListener)
+    finally:
+        if listener is not None:
+            listener.close()
 
 
 # -- duplicates and the spec cache ---------------------------------------------------

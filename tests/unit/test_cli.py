@@ -102,3 +102,43 @@ def test_python_dash_m_runs_the_same_command() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout == "2026-01-05T09:00:00+09:00\n"
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
+    # `tickwork next ... | head -1`: far more output than a pipe holds, read one line.
+    command = [sys.executable, "-m", "scheduler", "next", "* * * * * *", "--count", "10000"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().endswith(b"\n")
+        process.stdout.close()
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 0
+    assert err == b""
+
+
+def test_check_with_imports_reports_unregistered_tasks_where_they_are_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "tw_check_tasks.py").write_text(
+        "from scheduler import job\n\n@job\ndef ping():\n    return 'ok'\n"
+    )
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text(
+        "jobs:\n"
+        "  ping: {task: tw_check_tasks.ping, every: 1m}\n"
+        "  report: {every: 1h, task: reports.nightly}\n"
+    )
+    # without --import or --allow the registry is unknown, so tasks are not checked
+    code, out, _ = run(capsys, "check", str(schedules))
+    assert code == 0 and "2 jobs, no errors" in out
+    where = ["--pythonpath", str(tmp_path), "--import", "tw_check_tasks"]
+    code, out, err = run(capsys, "check", str(schedules), *where)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{schedules}:3:29: jobs.report.task: task 'reports.nightly' is not registered: "
+        "decorate it with @job in a module given to --import, or allow its module with "
+        "--allow 'package.module.*'",
+        "1 error found; nothing was loaded.",
+    ]
+    code, out, _ = run(capsys, "check", str(schedules), *where, "--allow", "reports.*")
+    assert code == 0 and out.startswith(f"{schedules}: 2 jobs, no errors")

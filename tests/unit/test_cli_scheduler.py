@@ -136,3 +136,52 @@ def test_pause_checks_every_name_before_changing_anything(
     assert code == 1 and "no job is called 'ghost'" in err
     _, out, _ = run(capsys, "jobs", "--database", database)
     assert "active" in out.splitlines()[2].split()
+
+
+SCHEDULES = """\
+jobs:
+  known:
+    task: tw_cli_tasks.known
+    every: 1m
+  typo:
+    every: 1m
+    task: tw_cli_tasks.knwon
+"""
+
+
+@pytest.fixture
+def task_dir(tmp_path: Path) -> Path:
+    """A directory with a module ``tw_cli_tasks`` that registers one task, and a schedules file."""
+    (tmp_path / "tw_cli_tasks.py").write_text(
+        "from scheduler import job\n\n@job\ndef known():\n    return 'ok'\n"
+    )
+    (tmp_path / "schedules.yaml").write_text(SCHEDULES)
+    return tmp_path
+
+
+def test_run_names_an_unregistered_task_at_its_line_and_touches_nothing(
+    capsys: pytest.CaptureFixture[str], task_dir: Path
+) -> None:
+    database = task_dir / "untouched.sqlite3"
+    schedules = task_dir / "schedules.yaml"
+    argv = ["run", "--once", "--database", f"sqlite:///{database}", "--schedules", str(schedules)]
+    code, out, err = run(capsys, *argv, "--pythonpath", str(task_dir), "--import", "tw_cli_tasks")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{schedules}:7:11: jobs.typo.task: task 'tw_cli_tasks.knwon' is not registered: "
+        "decorate it with @job in a module given to --import, or allow its module with "
+        "--allow 'package.module.*'",
+        "1 error found; nothing was loaded.",
+    ]
+    assert not database.exists()
+
+
+def test_run_gives_back_the_signal_handlers_it_borrowed(
+    capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    import signal
+
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    code, _, _ = run(capsys, "run", "--once", "--executor", "immediate", "--database", database)
+    assert code == 0
+    assert {signum: signal.getsignal(signum) for signum in before} == before

@@ -9,7 +9,7 @@ from textwrap import dedent
 import pytest
 
 from scheduler.config import DEFAULT_KEYS, JOB_KEYS, load_schedules, parse_schedules
-from scheduler.errors import ConfigError, ConfigIssue, InvalidJob, SchedulerError
+from scheduler.errors import ConfigError, ConfigIssue, InvalidJob, InvalidSchedule, SchedulerError
 from scheduler.jobs import JobSpec
 from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.schedules import Cron, Every, Once
@@ -811,3 +811,19 @@ def test_safe_loader_never_runs_code(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         parse_schedules(text)
     assert not marker.exists()
+
+
+def test_a_file_without_a_timezone_is_read_in_the_default_zone() -> None:
+    text = "jobs:\n  nightly:\n    task: app.tasks.nightly\n    cron: '30 2 * * *'\n"
+    [job] = parse_schedules(text, default_timezone="Europe/Berlin")
+    assert job.timezone == "Europe/Berlin"
+    assert job.next_after(datetime(2026, 7, 1, tzinfo=UTC)) == datetime(
+        2026, 7, 1, 0, 30, tzinfo=UTC
+    )
+    [job] = parse_schedules("timezone: UTC\n" + text, default_timezone="Europe/Berlin")
+    assert job.timezone == "UTC"
+
+
+def test_an_unknown_default_zone_is_refused() -> None:
+    with pytest.raises(InvalidSchedule, match="Mars/Olympus"):
+        parse_schedules("jobs: {}\n", default_timezone="Mars/Olympus")

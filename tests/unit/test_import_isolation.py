@@ -21,7 +21,7 @@ import scheduler.cli, scheduler.clock, scheduler.errors, scheduler.durations
 import scheduler.registry, scheduler.execution, scheduler.engine, scheduler.planning
 import scheduler.executors.base, scheduler.executors.immediate, scheduler.executors.thread
 import scheduler.stores.base, scheduler.stores.memory, scheduler.stores.rows
-import scheduler.testing, scheduler.standalone
+import scheduler.testing, scheduler.standalone, scheduler.reconcile
 import scheduler.cli_scheduler, scheduler.recording, scheduler.runs, scheduler.deferred
 print(sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """

@@ -10,12 +10,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scheduler.cli import positive_int
-from scheduler.config import load_schedules
+from scheduler.config import read_schedules
 from scheduler.django.discovery import UNREGISTERED_HINT, task_registry
 from scheduler.django.settings import scheduler_settings
 from scheduler.errors import ConfigError
+from scheduler.reconcile import check_tasks
 from scheduler.report import jobs_table
-from scheduler.standalone import unregistered_tasks
 
 
 class Command(BaseCommand):
@@ -39,10 +39,9 @@ class Command(BaseCommand):
         if path is None:
             raise CommandError("no schedules file: set SCHEDULER['SCHEDULES'] or pass --schedules")
         try:
-            specs = load_schedules(path)
-            issues = unregistered_tasks(path, specs, task_registry(config.tasks), UNREGISTERED_HINT)
-            if issues:
-                raise ConfigError(issues)
+            schedules = read_schedules(path, default_timezone=config.timezone)
+            check_tasks(schedules, task_registry(config.tasks), hint=UNREGISTERED_HINT)
+            specs = list(schedules.jobs)
         except ConfigError as error:
             for issue in error.issues:
                 self.stderr.write(str(issue))

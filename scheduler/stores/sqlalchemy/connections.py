@@ -1,0 +1,129 @@
+"""Connecting: engines for a URL, SQLite's connection hooks, and transactions.
+
+On SQLite every write transaction starts with ``BEGIN IMMEDIATE``, so the
+transaction that claims holds the database's write lock from its first read;
+the driver's own transaction handling would delay ``BEGIN`` to the first
+write, so it is switched off and a ``begin`` hook emits the statement instead.
+The database runs in WAL mode, so readers never wait.
+
+A database that cannot be reached becomes
+:class:`~scheduler.errors.StoreUnavailable`, which the engine retries with
+backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from ...errors import StoreUnavailable
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT",
+    "engine_for",
+    "install_sqlite_hooks",
+    "normalised_url",
+    "reachable",
+    "read_connection",
+    "write_transaction",
+]
+
+#: How long a SQLite writer waits for another one's write lock before failing.
+SQLITE_BUSY_TIMEOUT = 30.0
+# The execution option our SQLite "begin" hook reads: the statement that opens
+# a transaction, or None for a single-statement read that needs none.
+_BEGIN = "tickwork_begin"
+# SQLite's result code for an error in the statement itself (no such table, column, ...).
+_SQLITE_ERROR = 1
+
+
+def normalised_url(url: str) -> URL:
+    """``url`` parsed, with a bare ``postgresql://`` or ``postgres://`` meaning psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def engine_for(url: str, *, echo: bool) -> Engine:
+    """A SQLAlchemy engine for ``url``, pooled as the database needs."""
+    parsed = normalised_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # pre_ping replaces connections a server restart killed, at the cost of
+        # one round trip when a connection is checked out.
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    if parsed.database in (None, "", ":memory:"):
+        # Each connection to ":memory:" would be a new, empty database.
+        return create_engine(
+            parsed, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    return create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+
+
+@contextmanager
+def reachable(engine: Engine) -> Iterator[None]:
+    """Turn a database that cannot be reached (restarting, network blip, SQLite
+    locked past its busy timeout) into StoreUnavailable, which the engine
+    retries with backoff; any other database error stays what it is."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        if _is_sqlite_statement_error(error):
+            raise
+        raise StoreUnavailable(
+            f"{engine.dialect.name} database unavailable: {str(error.orig or error).strip()}"
+        ) from error
+
+
+def _is_sqlite_statement_error(error: OperationalError | InterfaceError) -> bool:
+    """sqlite3 raises OperationalError for a missing table or column too
+    (SQLITE_ERROR): a schema that needs upgrading, not a database that is down."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_ERROR
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes: on SQLite it takes the write lock at once."""
+    with reachable(engine), engine.connect() as conn:
+        conn.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for one SELECT, which is consistent on its own."""
+    with reachable(engine), engine.connect() as conn:
+        conn.execution_options(**{_BEGIN: None})
+        yield conn
+
+
+def install_sqlite_hooks(engine: Engine) -> None:
+    """Make every connection of ``engine`` use WAL, foreign keys and our ``BEGIN``."""
+    if not event.contains(engine, "connect", _on_sqlite_connect):
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+    # The driver's own transaction handling would delay BEGIN to the first
+    # write; the "begin" hook emits it instead, and IMMEDIATE where we write.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    statement = conn.get_execution_options().get(_BEGIN, "BEGIN")
+    if statement:
+        conn.exec_driver_sql(statement)

@@ -1,0 +1,41 @@
+"""Helpers every query of the store uses: IN lists in few statements, rows as mappings.
+
+``column IN values`` with thousands of values would be one bound parameter
+per value: SQLite caps their number, and psycopg parses them one by one.  So
+:func:`among` sends one array on PostgreSQL and chunks on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
+
+__all__ = ["among", "select_rows"]
+
+# Bound parameters per IN list: well inside SQLite's 32,766 and PostgreSQL's 65,535.
+_CHUNK = 5_000
+
+_T = TypeVar("_T")
+
+
+def among(
+    conn: Connection, column: ColumnElement[_T], values: Sequence[_T]
+) -> Iterator[ColumnElement[bool]]:
+    """``column IN values`` as a few clauses: one array on PostgreSQL, chunks on SQLite.
+
+    An array is one parameter; an IN list is one per value, which SQLite caps
+    and psycopg parses one by one.
+    """
+    if conn.dialect.name == "postgresql":
+        yield column == any_(literal(list(values), ARRAY(column.type)))
+        return
+    for start in range(0, len(values), _CHUNK):
+        yield column.in_(values[start : start + _CHUNK])
+
+
+def select_rows(conn: Connection, query: Select[Any]) -> list[RowMapping]:
+    """Every row of ``query``, as mappings."""
+    return list(conn.execute(query).mappings())

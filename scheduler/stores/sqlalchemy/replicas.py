@@ -1,0 +1,141 @@
+"""Replica rows: heartbeats, clean stops, recovering the runs of dead replicas, forgetting them.
+
+Every function takes the connection of a transaction the store opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    case,
+    delete,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from ...runs import RunStatus
+from ..base import RecoveryReport, Retrier
+from ..schema import UTCDateTime, replica_table, run_columns, run_from_columns, run_table
+from .claims import insert_unless_slot_exists
+from .jobs import SpecCache, rows_by_id
+from .runs import ACTIVE, BUSY, PENDING
+
+__all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
+
+_run = run_table.c
+_replica = replica_table.c
+
+
+def heartbeat(conn: Connection, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
+    """Record that ``replica_id`` is alive; one that had stopped starts a new life."""
+    restarted = case(
+        (_replica.stopped_at.is_(None), _replica.started_at),
+        else_=literal(now, UTCDateTime()),
+    )
+    result = conn.execute(
+        update(replica_table)
+        .where(_replica.id == replica_id)
+        .values(hostname=hostname, pid=pid, heartbeat_at=now, stopped_at=None, started_at=restarted)
+    )
+    if result.rowcount == 0:
+        conn.execute(
+            insert(replica_table).values(
+                id=replica_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now
+            )
+        )
+
+
+def stop_replica(conn: Connection, replica_id: str, *, now: datetime) -> None:
+    """Record a clean shutdown of ``replica_id``, even one that never beat."""
+    result = conn.execute(
+        update(replica_table).where(_replica.id == replica_id).values(stopped_at=now)
+    )
+    if result.rowcount == 0:
+        conn.execute(
+            insert(replica_table).values(
+                id=replica_id, hostname="", pid=0, started_at=now, heartbeat_at=now, stopped_at=now
+            )
+        )
+
+
+def prune_replicas(conn: Connection, *, cutoff: datetime) -> int:
+    """Delete replicas not seen since before ``cutoff`` that hold no unfinished run."""
+    holds_a_run = exists().where(_run.replica_id == _replica.id, _run.status.in_(ACTIVE))
+    result = conn.execute(
+        delete(replica_table).where(
+            _replica.heartbeat_at < cutoff,
+            or_(_replica.stopped_at.is_(None), _replica.stopped_at < cutoff),
+            ~holds_a_run,
+        )
+    )
+    return result.rowcount
+
+
+def recover(
+    conn: Connection,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    retry: Retrier | None,
+    cache: SpecCache,
+) -> RecoveryReport:
+    """:meth:`~scheduler.stores.base.Store.recover` inside the transaction of ``conn``."""
+    dead = _of_dead_replica(now - stale_after)
+    message = literal("replica ") + _run.replica_id + literal(" stopped heartbeating")
+    released = conn.scalars(
+        update(run_table)
+        .where(_run.status == PENDING, dead)
+        .values(replica_id="", claimed_at=None)
+        .returning(_run.id)
+    ).all()
+    lost = (
+        conn.execute(
+            update(run_table)
+            .where(_run.status.in_(BUSY), _run.external_id == "", dead)
+            .values(status=RunStatus.LOST.value, finished_at=now, error=message)
+            .returning(*run_table.c)
+        )
+        .mappings()
+        .all()
+    )
+    retries = _retry_lost(conn, lost, retry, cache) if retry is not None and lost else []
+    return RecoveryReport(
+        released=tuple(sorted(released)),
+        lost=tuple(sorted(row["id"] for row in lost)),
+        retries=tuple(sorted(retries)),
+    )
+
+
+def _retry_lost(
+    conn: Connection, lost: Sequence[RowMapping], retry: Retrier, cache: SpecCache
+) -> list[int]:
+    """Insert the next attempt ``retry`` asks for of each lost run, unless it exists."""
+    jobs = {row["id"]: row for row in rows_by_id(conn, {row["job_id"] for row in lost})}
+    created: list[int] = []
+    for row in sorted(lost, key=lambda row: row["id"]):
+        job = jobs[row["job_id"]]
+        new = retry(run_from_columns(row["id"], job["name"], row), cache.get(job))
+        if new is None:
+            continue
+        values = run_columns(job["id"], new.checked(job["name"]), now=new.due_at, replica_id="")
+        created += conn.scalars(insert_unless_slot_exists(conn, values)).all()
+    return created
+
+
+def _of_dead_replica(stale_before: datetime) -> ColumnElement[bool]:
+    """The run's replica stopped, went quiet before ``stale_before``, or never beat."""
+    alive = (
+        select(_replica.id)
+        .where(_replica.id == _run.replica_id)
+        .where(_replica.stopped_at.is_(None), _replica.heartbeat_at >= stale_before)
+    )
+    return (_run.replica_id != "") & ~alive.exists()

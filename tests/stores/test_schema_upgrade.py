@@ -1,0 +1,232 @@
+"""A database made by an earlier version is brought up to date, additively.
+
+``tests/fixtures/schema_v0`` holds real dumps of databases made by the version
+before ``scheduler_job.paused_at`` and ``removed_at`` existed, with a job, a
+finished run and a stopped replica in them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from scheduler.cli import main
+from scheduler.runs import RunStatus
+from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.stores.sqlalchemy.upgrade import SchemaChange, SchemaNotUpgradable
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "schema_v0"
+NEW_COLUMNS = ["add column scheduler_job.paused_at", "add column scheduler_job.removed_at"]
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def load_dump(url: str) -> None:
+    """Fill the empty database at ``url`` with the dump made by the earlier version."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.executescript((FIXTURES / "sqlite.sql").read_text())
+        return
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute((FIXTURES / "postgresql.sql").read_text().encode())
+
+
+@pytest.fixture
+def old_url(database_url: str) -> str:
+    """A database made by the earlier version, on SQLite and on PostgreSQL."""
+    load_dump(database_url)
+    return database_url
+
+
+@pytest.fixture
+def old_store(old_url: str) -> Iterator[SQLAlchemyStore]:
+    store = SQLAlchemyStore(old_url)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def descriptions(changes: list[SchemaChange]) -> list[str]:
+    return [change.description for change in changes]
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_old_database_lacks_the_new_columns(old_store: SQLAlchemyStore) -> None:
+    assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
+    # What `tickwork jobs` hit before; an error of the schema, not an outage to wait out.
+    with pytest.raises(SQLAlchemyError, match="paused_at"):
+        old_store.list_jobs()
+
+
+def test_create_schema_adds_the_columns_and_keeps_every_row(old_store: SQLAlchemyStore) -> None:
+    assert descriptions(old_store.create_schema()) == NEW_COLUMNS
+    assert old_store.schema_changes() == []
+    assert old_store.create_schema() == []  # a second time: nothing left to do
+    (job,) = old_store.list_jobs()
+    assert (job.spec.name, job.spec.timezone, job.version) == ("nightly", "Europe/Berlin", 1)
+    assert (job.next_run_at, job.paused_at, job.removed_at) == (
+        datetime(2026, 11, 2, 1, 30, tzinfo=UTC),
+        None,
+        None,
+    )
+    (run,) = old_store.list_runs()
+    assert (run.id, run.status, run.result) == (1, RunStatus.SUCCEEDED, "done")
+    paused = old_store.set_paused("nightly", True, now=T0)
+    assert old_store.get_job("nightly") == paused  # the new columns hold what they are given
+
+
+def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:
+    dialect = old_store.engine.dialect
+    sql = [change.sql(dialect) for change in old_store.schema_changes()]
+    kind = "TIMESTAMP WITH TIME ZONE" if dialect.name == "postgresql" else "DATETIME"
+    assert sql == [
+        f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind}",
+        f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind}",
+    ]
+    with old_store.engine.begin() as conn:  # run exactly that, as a DBA would
+        for statement in sql:
+            conn.execute(text(statement))
+    assert old_store.schema_changes() == []
+
+
+def test_missing_indexes_and_tables_are_created(old_store: SQLAlchemyStore) -> None:
+    with old_store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX scheduler_run_replica_idx"))
+        conn.execute(text("DROP TABLE scheduler_replica"))
+    expected = [
+        *NEW_COLUMNS,
+        "create table scheduler_replica",
+        "create index scheduler_run_replica_idx",
+    ]
+    assert sorted(descriptions(old_store.create_schema())) == sorted(expected)
+    assert old_store.schema_changes() == []
+    old_store.heartbeat("r1", hostname="h", pid=1, now=T0)
+
+
+def test_a_change_that_is_not_additive_is_refused_and_changes_nothing(
+    old_store: SQLAlchemyStore,
+) -> None:
+    with old_store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE scheduler_run DROP COLUMN worker"))
+    message = "column scheduler_run.worker is missing and cannot be added to existing rows"
+    with pytest.raises(SchemaNotUpgradable, match=message):
+        old_store.create_schema()
+    with old_store.engine.connect() as conn:  # the two nullable columns were not added either
+        columns = conn.execute(text("SELECT * FROM scheduler_job")).keys()
+    assert "paused_at" not in columns
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_upgrade_once(postgres_url: str) -> None:
+    load_dump(postgres_url)
+    stores = [SQLAlchemyStore(postgres_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def start(store: SQLAlchemyStore) -> None:
+        barrier.wait()
+        try:
+            results.append(descriptions(store.create_schema()))
+        except BaseException as error:  # collected, so the assertion shows it
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for store in stores:
+        store.dispose()
+    assert errors == []
+    assert sorted(results) == [[], NEW_COLUMNS]
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["jobs"], ["runs"], ["pause", "nightly"], ["resume", "nightly"]])
+def test_commands_on_an_outdated_database_say_to_migrate_and_change_nothing(
+    capsys: pytest.CaptureFixture[str], old_store: SQLAlchemyStore, old_url: str, argv: list[str]
+) -> None:
+    code, out, err = cli(capsys, *argv, "--database", old_url)
+    assert (code, out) == (1, "")
+    lacks = "lacks column scheduler_job.paused_at, column scheduler_job.removed_at"
+    assert f"was made by an earlier version of Tickwork and {lacks}" in err
+    assert "`tickwork migrate`" in err
+    assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
+
+
+def test_migrate_sql_prints_the_ddl_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], old_store: SQLAlchemyStore, old_url: str
+) -> None:
+    code, out, _ = cli(capsys, "migrate", "--database", old_url, "--sql")
+    kind = "TIMESTAMP WITH TIME ZONE" if old_url.startswith("postgresql") else "DATETIME"
+    assert code == 0
+    assert out == (
+        "-- add column scheduler_job.paused_at\n"
+        f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind};\n\n"
+        "-- add column scheduler_job.removed_at\n"
+        f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind};\n\n"
+    )
+    assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
+
+
+def test_migrate_applies_the_changes_then_finds_nothing_to_do(
+    capsys: pytest.CaptureFixture[str], old_url: str
+) -> None:
+    code, out, _ = cli(capsys, "migrate", "--database", old_url)
+    assert (code, out) == (
+        0,
+        "\n".join([*NEW_COLUMNS, "2 changes applied; the database is up to date\n"]),
+    )
+    assert cli(capsys, "migrate", "--database", old_url)[:2] == (0, "the database is up to date\n")
+    assert cli(capsys, "migrate", "--database", old_url, "--sql")[:2] == (
+        0,
+        "-- the database is up to date: nothing to do\n",
+    )
+    code, out, _ = cli(capsys, "jobs", "--database", old_url)
+    assert code == 0 and "nightly" in out and "succeeded" in out
+
+
+def test_run_brings_the_database_up_to_date_before_it_starts(
+    capsys: pytest.CaptureFixture[str], old_store: SQLAlchemyStore, old_url: str
+) -> None:
+    code, _, _ = cli(capsys, "run", "--once", "--executor", "immediate", "--database", old_url)
+    assert code == 0
+    assert old_store.schema_changes() == []
+    assert [job.spec.name for job in old_store.list_jobs()] == ["nightly"]
+
+
+def test_commands_on_an_empty_database_say_how_to_create_the_tables(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        sqlite3.connect(database_url.removeprefix("sqlite:///")).close()  # an empty file
+    code, _, err = cli(capsys, "jobs", "--database", database_url)
+    assert code == 1
+    assert "has no Tickwork tables" in err and "`tickwork migrate`" in err
+
+
+def test_migrate_sql_never_creates_a_sqlite_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.sqlite3"
+    code, out, err = cli(capsys, "migrate", "--database", f"sqlite:///{missing}", "--sql")
+    assert (code, out) == (1, "")
+    assert f"no database at {missing}" in err
+    assert not missing.exists()
