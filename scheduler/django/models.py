@@ -70,6 +70,8 @@ class Job(models.Model):
     class Meta:
         db_table = "scheduler_job"
         verbose_name = "job"
+        # Queuing a run is neither viewing nor editing: the admin asks for this.
+        permissions = (("run_job", "Can run a job now"),)
         constraints = (models.UniqueConstraint(fields=["name"], name="scheduler_job_name_uniq"),)
         indexes = (models.Index(fields=["enabled", "next_run_at"], name="scheduler_job_due_idx"),)
 

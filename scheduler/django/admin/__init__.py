@@ -1,0 +1,13 @@
+"""The scheduler's pages in Django's admin: jobs, runs and replicas.
+
+Django imports this package when the admin autodiscovers; each module
+registers its model admin.  See ``docs/django/admin.md``.
+"""
+
+from __future__ import annotations
+
+from .jobs import JobAdmin
+from .replicas import ReplicaAdmin
+from .runs import RunAdmin
+
+__all__ = ["JobAdmin", "ReplicaAdmin", "RunAdmin"]

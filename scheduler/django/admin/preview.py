@@ -1,0 +1,119 @@
+"""The next runs of a schedule, as the job form shows them while it is typed.
+
+:func:`preview_values` reads the form's current values (the same readers the
+form uses, so the preview and the save agree on what is valid), and
+:func:`preview_spec` a stored definition; both give a :class:`Preview` that
+``scheduler/admin/preview.html`` renders.  Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ...errors import SchedulerError
+from ...jobs import JobSpec
+from ...schedules import upcoming
+from .display import local_time, relative, schedule_expression, schedule_words
+from .inputs import FieldProblem, read_instant, read_schedule, read_zone
+
+__all__ = ["COUNT", "Preview", "PreviewRun", "preview_spec", "preview_values"]
+
+#: How many runs the preview shows.
+COUNT = 5
+_PLACEHOLDER_TASK = "preview.task"
+_FIELD_LABELS = {
+    "schedule_type": "Schedule",
+    "cron": "Cron expression",
+    "every": "Every",
+    "at": "At",
+    "timezone": "Time zone",
+    "start": "Start",
+    "end": "End",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreviewRun:
+    """One upcoming run: on the job's wall clock, in UTC, and from now."""
+
+    local: str
+    utc: str
+    relative: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preview:
+    """What the preview box shows: the schedule in words and its next runs, or a problem."""
+
+    words: str = ""
+    expression: str = ""
+    timezone: str = ""
+    runs: tuple[PreviewRun, ...] = ()
+    field: str = ""
+    problem: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def field_label(self) -> str:
+        return _FIELD_LABELS.get(self.field, self.field)
+
+
+def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
+    """The preview for the job form's current ``values`` (strings, as posted)."""
+    name = values.get("name", "").strip()
+    try:
+        zone = read_zone(values.get("timezone", "") or "UTC")
+        start = read_instant("start", values.get("start", ""), zone)
+        end = read_instant("end", values.get("end", ""), zone)
+        texts = {key: values.get(key, "") for key in ("cron", "every", "at")}
+        kind = values.get("schedule_type", "cron")
+        schedule = read_schedule(kind, texts, zone=zone, name=name, start=start)
+        spec = JobSpec(
+            name=_usable_name(name),
+            task=_PLACEHOLDER_TASK,
+            schedule=schedule,
+            timezone=zone.key,
+            start=start,
+            end=end,
+        )
+    except FieldProblem as problem:
+        return Preview(field=problem.field, problem=problem.message)
+    except SchedulerError as error:  # start after end, and the like
+        return Preview(field="end", problem=_after_prefix(str(error)))
+    return preview_spec(spec, now)
+
+
+def preview_spec(spec: JobSpec, now: datetime, *, notes: tuple[str, ...] = ()) -> Preview:
+    """The next :data:`COUNT` runs of ``spec`` after ``now``, inside its window."""
+    runs = tuple(
+        PreviewRun(
+            local=local_time(instant, spec.timezone),
+            utc=instant.isoformat(),
+            relative=relative(instant, now),
+        )
+        for instant in upcoming(spec, now, COUNT)
+    )
+    if not runs:
+        notes = (*notes, "No runs after now: the schedule or its window has ended.")
+    return Preview(
+        words=schedule_words(spec),
+        expression=schedule_expression(spec),
+        timezone=spec.timezone,
+        runs=runs,
+        notes=notes,
+    )
+
+
+def _usable_name(name: str) -> str:
+    """``name`` if it is a valid job name, else a stand-in: the preview does not judge names."""
+    try:
+        JobSpec.build(name=name, task=_PLACEHOLDER_TASK, every="1h")
+    except SchedulerError:
+        return "preview"
+    return name
+
+
+def _after_prefix(message: str) -> str:
+    return message.split(": ", 1)[1] if message.startswith("job ") else message
