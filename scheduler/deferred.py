@@ -182,7 +182,8 @@ class Deferrer:
     """Writes deferred calls into ``store``, and cancels them.
 
     ``registry`` says which tasks exist (default: the one ``@job`` fills);
-    ``clock`` gives "now" for ``delay`` and for the checks on ``run_at``.
+    ``clock`` gives "now" for ``delay`` and for the checks on ``run_at``;
+    ``timezone`` is the zone the jobs are shown in (their instant is UTC).
     With ``after_commit``, a write is handed to it instead of done at once:
     it is called with a function to call once the caller's transaction has
     committed (Django's ``transaction.on_commit``), and never if it rolls back.
@@ -195,11 +196,13 @@ class Deferrer:
         registry: TaskRegistry | None = None,
         clock: Clock | None = None,
         after_commit: Callable[[Callable[[], None]], object] | None = None,
+        timezone: str = "UTC",
     ) -> None:
         self.store = store
         self.registry = registry if registry is not None else default_registry
         self.clock = clock if clock is not None else SystemClock()
         self.after_commit = after_commit
+        self.timezone = validate_field("timezone", timezone)
 
     def __repr__(self) -> str:
         waits = ", on commit" if self.after_commit is not None else ""
@@ -228,7 +231,8 @@ class Deferrer:
         """
         registered = self._resolve(task)
         when = _run_at(registered.name, run_at, delay, self.clock.now())
-        spec = _spec(registered, when, args, {} if kwargs is None else kwargs, options)
+        kwargs = {} if kwargs is None else kwargs
+        spec = _spec(registered, when, args, kwargs, options, timezone=self.timezone)
         delivery = _Delivery()
 
         def write() -> None:
@@ -407,6 +411,8 @@ def _spec(
     args: Sequence[Any],
     kwargs: Mapping[str, Any],
     options: Mapping[str, Any],
+    *,
+    timezone: str,
 ) -> JobSpec:
     unknown = sorted(set(options) - _OPTIONS)
     if unknown:
@@ -422,6 +428,7 @@ def _spec(
         schedule=Once(when),
         args=checked_args,
         kwargs=checked_kwargs,
+        timezone=timezone,
         source=JobSource.CODE,
         **checked,
     )

@@ -11,7 +11,8 @@ The app's :meth:`~scheduler.django.apps.SchedulerConfig.ready` makes
   outside a transaction, at once.  ``on_commit=False`` writes it at once,
   inside the open transaction, which then decides its fate;
 * knows the tasks the scheduler knows: the ``@job`` functions of the
-  installed apps' ``tasks`` modules and the patterns of ``SCHEDULER["TASKS"]``.
+  installed apps' ``tasks`` modules and the patterns of ``SCHEDULER["TASKS"]``;
+* gives the job the site's ``TIME_ZONE``, so the admin shows it on that clock.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def django_deferrer(
         registry=task_registry(config.tasks),
         clock=clock,
         after_commit=hook,
+        timezone=config.timezone,
     )
 
 

@@ -141,6 +141,14 @@ def test_using_names_the_database(settings: Any, alias: str, django_store: Djang
     assert scheduler.cancel_deferred(call.name, using=alias)
 
 
+def test_the_job_is_on_the_sites_clock(
+    configured: str, settings: Any, django_store: DjangoStore
+) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"
+    call = tasks.remind.defer(delay=HOUR, args=[7])
+    assert django_store.get_job(call.name).spec.timezone == "Europe/Berlin"
+
+
 def test_it_shows_in_tickwork_jobs(
     configured: str, django_store: DjangoStore, capsys: pytest.CaptureFixture[str]
 ) -> None:

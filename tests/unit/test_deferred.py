@@ -14,7 +14,13 @@ import pytest
 import scheduler
 from scheduler.deferred import DeferredCall, Deferrer, set_default_deferrer
 from scheduler.engine import Engine
-from scheduler.errors import InvalidJob, JobNotFound, StoreNotConfigured, TaskNotRegistered
+from scheduler.errors import (
+    InvalidJob,
+    InvalidSchedule,
+    JobNotFound,
+    StoreNotConfigured,
+    TaskNotRegistered,
+)
 from scheduler.jobs import JobSpec
 from scheduler.policies import JobSource
 from scheduler.registry import TaskRegistry, job
@@ -119,6 +125,15 @@ def test_names_are_unique_and_fit_the_name_column(world: World) -> None:
     assert len(call.name) == 200
     assert re.fullmatch(r"[A-Za-z0-9_.:-]+:[0-9a-f]{16}", call.name)
     assert call.name.endswith(".task:" + call.name[-16:])
+
+
+def test_the_deferrer_gives_its_jobs_its_zone(world: World) -> None:
+    deferrer = Deferrer(world.store, registry=tasks, clock=world.clock, timezone="Europe/Berlin")
+    call = deferrer.defer(SEND, delay=HOUR, args=[7])
+    spec = world.store.get_job(call.name).spec
+    assert (spec.timezone, spec.schedule) == ("Europe/Berlin", Once(T0 + HOUR))
+    with pytest.raises(InvalidSchedule, match="unknown time zone 'Mars/Olympus'"):
+        Deferrer(world.store, timezone="Mars/Olympus")
 
 
 def test_options_reach_the_job(world: World) -> None:
