@@ -56,3 +56,17 @@ from tests.django_databases import (  # noqa: E402
     django_postgres,  # noqa: F401
     django_sqlite,  # noqa: F401
 )
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """Commands under test set the ``scheduler`` logger's level as a real process
+    would (``--log-level error``); undo it, so no test's log capture depends on
+    which command ran before it.  (The root logger is pytest's to manage.)"""
+    import logging
+
+    ours = logging.getLogger("scheduler")
+    level, handlers = ours.level, list(ours.handlers)
+    yield
+    ours.setLevel(level)
+    ours.handlers[:] = handlers

@@ -79,10 +79,12 @@ def test_run_scheduler_on_a_fake_clock_records_every_slot_of_a_minute(
 def test_run_scheduler_once_runs_what_is_due_now_and_exits(
     configured: Path, django_store: DjangoStore
 ) -> None:
-    now = datetime.now(UTC)
+    # --once runs on the real clock: anchor the hourly grid so that exactly one
+    # slot (a second ago) is due, whatever the time of day.
+    anchor = datetime.now(UTC) - timedelta(hours=1, seconds=1)
     django_store.save_job(
-        JobSpec.build(name="by-hand", task=PING, every="1h", source=JobSource.ADMIN),
-        now=now - timedelta(hours=1, seconds=1),
+        JobSpec.build(name="by-hand", task=PING, every="1h", start=anchor, source=JobSource.ADMIN),
+        now=anchor,
     )
     call_command("run_scheduler", "--once", "--replica-id", "once", "--log-level", "warning")
     [ran] = django_store.list_runs(job_name="by-hand")

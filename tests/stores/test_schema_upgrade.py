@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,8 +32,9 @@ T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 def load_dump(url: str) -> None:
     """Fill the empty database at ``url`` with the dump made by the earlier version."""
     if url.startswith("sqlite"):
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
             conn.executescript((FIXTURES / "sqlite.sql").read_text())
+            conn.commit()
         return
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
