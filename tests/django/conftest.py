@@ -3,7 +3,6 @@ once on SQLite and once on PostgreSQL (see ``tests/django_databases.py``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
@@ -16,19 +15,6 @@ def alias(request: pytest.FixtureRequest) -> str:
     """The alias of an empty database with the app's tables, per kind of database."""
     found: str = request.getfixturevalue(f"django_{request.param}")
     return found
-
-
-@pytest.fixture(autouse=True)
-def _scheduler_logger_restored() -> Iterator[None]:
-    """``run_scheduler --log-level`` sets the "scheduler" logger's level and may add a
-    handler; put them back, or later tests (caplog) miss that logger's records."""
-    logger = logging.getLogger("scheduler")
-    level, handlers = logger.level, list(logger.handlers)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-        logger.handlers[:] = handlers
 
 
 @pytest.fixture
