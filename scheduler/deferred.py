@@ -77,7 +77,6 @@ _NAME_LIMIT = 200
 _SUFFIX_LENGTH = 16  # hex digits of a uuid4: 64 random bits
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_.:-]")
 _NOT_STARTED = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
-_MAX_ATTEMPTS = 101  # retries are capped at 100
 
 #: A task as :func:`defer` accepts it: its name, its ``@job`` function, or its registration.
 TaskRef = str | RegisteredTask | Callable[..., Any]
@@ -316,7 +315,7 @@ class Deferrer:
         return stored
 
     def _latest_run(self, name: str) -> Run | None:
-        runs = self.store.list_runs(job_name=name, limit=_MAX_ATTEMPTS)
+        runs = self.store.list_runs(job_name=name, limit=1)  # newest slot, newest attempt
         return runs[0] if runs else None
 
 
