@@ -1,14 +1,18 @@
 # Every target creates the virtual environment it needs; nothing is installed by hand.
 PYTHON ?= python3
-DEMO_SECONDS ?= 30
+DEMO_SECONDS ?=
+DEMO_ADDR ?= 127.0.0.1:8000
 DEMO_DB ?= sqlite:///demo.sqlite3
 VENV := .venv
 BIN := $(VENV)/bin
+DEMO_MANAGE := $(BIN)/python contrib/demo/manage.py
 
-.PHONY: help demo test lint docs bench clean
+.PHONY: help demo demo-standalone test lint docs bench clean
 
 help:
-	@echo "make demo   run the scheduler on the demo jobs for DEMO_SECONDS (SQLite, no server)"
+	@echo "make demo   the Django demo: admin on DEMO_ADDR, scheduler, SQLite; Ctrl-C stops it"
+	@echo "            (DEMO_SECONDS=N stops it after N seconds)"
+	@echo "make demo-standalone   tickwork run on the standalone demo jobs (no Django, 30 s)"
 	@echo "make test   lint, type-check, docs and the full test matrix (nox)"
 	@echo "make lint   ruff + mypy only"
 	@echo "make docs   build the docs (warnings are errors)"
@@ -20,10 +24,16 @@ $(BIN)/activate: pyproject.toml
 	touch $(BIN)/activate
 
 demo: $(BIN)/activate
+	@printf "\n== Setting up the demo site: contrib/demo, SQLite in contrib/demo/demo.sqlite3 ==\n\n"
+	$(DEMO_MANAGE) migrate --noinput --verbosity 0
+	$(DEMO_MANAGE) demo_setup
+	$(DEMO_MANAGE) rundemo --addr $(DEMO_ADDR)$(if $(DEMO_SECONDS), --seconds $(DEMO_SECONDS))
+
+demo-standalone: $(BIN)/activate
 	$(BIN)/tickwork check contrib/schedules.yaml
-	@printf "\n== Running the demo jobs for $(DEMO_SECONDS)s (Ctrl-C stops it gracefully) ==\n\n"
+	@printf "\n== Running the demo jobs for $(or $(DEMO_SECONDS),30)s (Ctrl-C stops it gracefully) ==\n\n"
 	-$(BIN)/tickwork run --database $(DEMO_DB) --schedules contrib/standalone/schedules.yaml \
-		--pythonpath contrib/standalone --import demo_tasks --duration $(DEMO_SECONDS)
+		--pythonpath contrib/standalone --import demo_tasks --duration $(or $(DEMO_SECONDS),30)
 	@printf "\n== Run history (tickwork runs --database $(DEMO_DB)) ==\n\n"
 	$(BIN)/tickwork runs --database $(DEMO_DB) --limit 20
 

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidSchedule",
     "JobNotFound",
     "SchedulerError",
+    "StoreNotConfigured",
     "StoreUnavailable",
     "TaskNotRegistered",
 ]
@@ -53,6 +54,10 @@ class StoreUnavailable(SchedulerError, ConnectionError):
 
     Transient by nature: the engine logs it and retries with capped backoff.
     """
+
+
+class StoreNotConfigured(SchedulerError, RuntimeError):
+    """Something needs a store and none was given or configured (``defer()`` without Django)."""
 
 
 class TaskNotRegistered(SchedulerError, LookupError):

@@ -32,14 +32,20 @@ import fnmatch
 import importlib
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, Unpack, cast, overload
 
 from .errors import InvalidJob, SchedulerError, TaskNotRegistered
 from .jobs import JobSpec
 
+if TYPE_CHECKING:
+    from .deferred import DeferOptions, DeferredCall
+    from .stores.base import Store
+
 __all__ = [
+    "JobFunction",
     "RegisteredTask",
     "TaskRegistrationError",
     "TaskRegistry",
@@ -47,7 +53,8 @@ __all__ = [
     "registry",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
 
 _PATTERN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.*?[]!")
 _WILDCARDS = frozenset("*?[")
@@ -278,12 +285,36 @@ def _not_registered(name: str) -> str:
     )
 
 
+class JobFunction(Protocol[P, R]):
+    """A function decorated with :func:`job`: callable as before, plus two attributes."""
+
+    #: The name jobs use for the task.
+    task_name: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def defer(
+        self,
+        *,
+        run_at: datetime | None = None,
+        delay: timedelta | float | str | None = None,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        store: Store | None = None,
+        on_commit: bool | None = None,
+        using: str | None = None,
+        **options: Unpack[DeferOptions],
+    ) -> DeferredCall:
+        """Run the task once, later: :func:`scheduler.deferred.defer` with this task."""
+        ...
+
+
 #: The registry that :func:`job` registers into unless given another.
 registry = _DEFAULT = TaskRegistry()
 
 
 @overload
-def job(func: F, /) -> F: ...
+def job(func: Callable[P, R], /) -> JobFunction[P, R]: ...
 
 
 @overload
@@ -292,30 +323,35 @@ def job(
     name: str | None = None,
     takes_context: bool = False,
     registry: TaskRegistry | None = None,
-) -> Callable[[F], F]: ...
+) -> Callable[[Callable[P, R]], JobFunction[P, R]]: ...
 
 
 def job(
-    func: F | None = None,
+    func: Callable[P, R] | None = None,
     /,
     *,
     name: str | None = None,
     takes_context: bool = False,
     registry: TaskRegistry | None = None,
-) -> F | Callable[[F], F]:
+) -> JobFunction[P, R] | Callable[[Callable[P, R]], JobFunction[P, R]]:
     """Register a function as a schedulable task: ``@job`` or ``@job(name=...)``.
 
-    The function is returned unchanged, so it stays callable as before; it
-    gains a ``task_name`` attribute holding the name jobs use for it.
-    Registers into the module's default :data:`registry` unless ``registry``
-    is given.  Raises :class:`TaskRegistrationError` as
-    :meth:`TaskRegistry.register` does.
+    The function itself is returned, so it stays callable as before; it
+    gains a ``task_name`` attribute holding the name jobs use for it, and a
+    ``defer()`` method that runs it once, later (see
+    :func:`scheduler.deferred.defer`).  Registers into the module's default
+    :data:`registry` unless ``registry`` is given.  Raises
+    :class:`TaskRegistrationError` as :meth:`TaskRegistry.register` does.
     """
     target = registry if registry is not None else _DEFAULT
 
-    def decorate(function: F) -> F:
+    def decorate(function: Callable[P, R]) -> JobFunction[P, R]:
+        # Imported here: deferred.py builds on this module.
+        from .deferred import bound_defer
+
         task = target.register(function, name=name, takes_context=takes_context)
         function.__dict__["task_name"] = task.name
-        return function
+        function.__dict__["defer"] = bound_defer(task)
+        return cast("JobFunction[P, R]", function)
 
     return decorate if func is None else decorate(func)

@@ -58,6 +58,13 @@ TEMPLATES = [
     },
 ]
 
+try:  # for scheduler_import_celery_beat's tests, which read its real models
+    import django_celery_beat  # noqa: F401
+except ImportError:  # pragma: no cover - the test extras install it
+    pass
+else:
+    INSTALLED_APPS.append("django_celery_beat")
+
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
     # NAME is set per test, to a fresh database.

@@ -585,6 +585,8 @@ class DjangoStore:
             return 0
         with self._write():
             deleted, _ = self._runs().filter(doomed, status__in=_TERMINAL).delete()
+            if max_age is not None:
+                self._finished_one_offs(now - max_age).delete()
         return deleted
 
     # -- queries --------------------------------------------------------------
@@ -684,6 +686,17 @@ class DjangoStore:
             for job_id, chosen in plans.items()
         ]
         self._jobs().bulk_update(rows, ["next_run_at"])
+
+    def _finished_one_offs(self, changed_before: datetime) -> QuerySet[Job]:
+        """Deferred calls that ran (or were cancelled) and have no history left."""
+        return self._jobs().filter(
+            ~Exists(self._runs().filter(job_id=OuterRef("id"))),
+            source=JobSource.CODE.value,
+            run_at__isnull=False,
+            next_run_at__isnull=True,
+            paused_at__isnull=True,
+            updated_at__lt=changed_before,
+        )
 
     def _locked_ids(self, query: QuerySet[RunRow]) -> list[int]:
         locked = query.order_by("id").select_for_update(no_key=True)

@@ -308,7 +308,13 @@ class Store(Protocol):
 
     def prune(self, *, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
         """Delete terminal runs beyond the newest ``keep_last`` per job, or older
-        than ``max_age``; active runs are never deleted.  Returns how many."""
+        than ``max_age``; active runs are never deleted.  Returns how many.
+
+        In the same transaction, with ``max_age``, delete the finished deferred
+        calls whose history is gone: jobs of source ``code`` with a one-off
+        schedule, no next run, not paused, no run left, and last changed
+        before ``now - max_age``.  Other jobs are never deleted.
+        """
         ...
 
 

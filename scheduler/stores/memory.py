@@ -23,6 +23,7 @@ from ..errors import DuplicateRun, InvalidJob, JobNotFound
 from ..jobs import JobSpec, JSONValue
 from ..policies import JobSource, OverlapPolicy
 from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ..schedules import Once
 from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
 
 __all__ = ["MemoryStore"]
@@ -502,7 +503,23 @@ class MemoryStore:
             for run_id in doomed:
                 run = self._runs.pop(run_id)
                 self._slots.discard(_slot(run.job_name, run))
+            if max_age is not None:
+                self._forget_finished_one_offs(now - max_age)
             return len(doomed)
+
+    def _forget_finished_one_offs(self, changed_before: datetime) -> None:
+        """Delete deferred calls that ran (or were cancelled) and have no history left."""
+        with_runs = {run.job_name for run in self._runs.values()}
+        for job in list(self._jobs.values()):
+            if (
+                job.spec.source is JobSource.CODE
+                and isinstance(job.spec.schedule, Once)
+                and job.next_run_at is None
+                and job.paused_at is None
+                and job.updated_at < changed_before
+                and job.spec.name not in with_runs
+            ):
+                del self._jobs[job.spec.name]
 
     def _beyond_keep_last(self, keep_last: int | None) -> set[int]:
         if keep_last is None:

@@ -22,7 +22,7 @@ import scheduler.registry, scheduler.execution, scheduler.engine, scheduler.plan
 import scheduler.executors.base, scheduler.executors.immediate, scheduler.executors.thread
 import scheduler.stores.base, scheduler.stores.memory, scheduler.stores.rows
 import scheduler.testing, scheduler.standalone, scheduler.reconcile
-import scheduler.cli_scheduler, scheduler.recording, scheduler.runs
+import scheduler.cli_scheduler, scheduler.recording, scheduler.runs, scheduler.deferred
 import scheduler.worker_stores, scheduler.heartbeats, scheduler.remote_runs
 print(sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """

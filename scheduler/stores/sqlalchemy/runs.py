@@ -15,13 +15,16 @@ from sqlalchemy import (
     Connection,
     RowMapping,
     Select,
+    and_,
     delete,
+    exists,
     func,
     or_,
     select,
     update,
 )
 
+from ...policies import JobSource
 from ...runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
 from ..schema import job_table, result_column, run_from_columns, run_table
 
@@ -128,7 +131,21 @@ def prune(conn: Connection, now: datetime, keep_last: int | None, max_age: timed
     if not doomed:
         return 0
     result = conn.execute(delete(run_table).where(_run.status.in_(TERMINAL), or_(*doomed)))
+    if max_age is not None:
+        conn.execute(delete(job_table).where(_finished_one_off(now - max_age)))
     return result.rowcount
+
+
+def _finished_one_off(changed_before: datetime) -> ColumnElement[bool]:
+    """A deferred call that ran (or was cancelled) and has no history left."""
+    return and_(
+        _job.source == JobSource.CODE.value,
+        _job.run_at.is_not(None),
+        _job.next_run_at.is_(None),
+        _job.paused_at.is_(None),
+        _job.updated_at < changed_before,
+        ~exists().where(_run.job_id == _job.id),
+    )
 
 
 def _beyond_newest(keep_last: int) -> Select[Any]:

@@ -19,3 +19,9 @@ def ping() -> str:
 def report(context: RunContext) -> dict[str, str]:
     CALLS.append(("report", context.scheduled_for.isoformat()))
     return {"for": context.scheduled_for.isoformat()}
+
+
+@job
+def remind(user_id: int, *, channel: str = "mail") -> str:
+    CALLS.append(("remind", f"{user_id}:{channel}"))
+    return f"reminded {user_id} by {channel}"

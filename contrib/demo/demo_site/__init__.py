@@ -1,0 +1,1 @@
+"""The Tickwork demo site: the admin, one app with a few jobs, SQLite."""

@@ -1,0 +1,225 @@
+"""django-celery-beat's periodic tasks, written as a ``schedules.yaml``.
+
+:func:`translate` turns one ``PeriodicTask`` into a job, and notes whatever a
+person must look at; :func:`render` writes the file.  Nothing is guessed
+silently: a task whose meaning would change is imported disabled with a
+``CHECK`` comment saying why, and one that cannot be expressed (a solar
+schedule) is listed in a comment instead.  Every job written is checked with
+the schedules-file reader itself, so the file always loads.
+
+django-celery-beat is read through its models but never imported here: the
+command passes the rows in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+from ..config import parse_schedules
+from ..errors import ConfigError
+
+__all__ = ["Translation", "render", "translate"]
+
+_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_.:-]+")
+_DAY_NAMES = re.compile(r"\b(sun|mon|tue|wed|thu|fri|sat)[a-z]*", re.IGNORECASE)
+_MONTH_NAMES = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", re.IGNORECASE
+)
+_UNITS = {"days": "d", "hours": "h", "minutes": "m", "seconds": "s"}
+_GUIDE = "docs/django/migrating-from-celery-beat.md"
+
+
+@dataclass(slots=True, kw_only=True)
+class Translation:
+    """One periodic task as a job: its ``entry`` under ``jobs:`` (None when it
+    cannot be imported) and the ``notes`` a person must read."""
+
+    name: str
+    source_name: str
+    entry: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def needs_a_look(self) -> bool:
+        return any(note.startswith("CHECK") for note in self.notes)
+
+
+def translate(task: Any, *, now: datetime) -> Translation:
+    """The job for the django-celery-beat ``PeriodicTask`` ``task``."""
+    found = Translation(name=_job_name(task), source_name=task.name, entry=None)
+    try:
+        args, kwargs = json.loads(task.args or "[]"), json.loads(task.kwargs or "{}")
+    except ValueError as error:
+        found.notes.append(f"not imported: its args or kwargs are not JSON ({error})")
+        return found
+    schedule = _schedule(task, found, now)
+    if schedule is None:
+        return found
+    entry: dict[str, Any] = {"task": task.task, **schedule}
+    if args:
+        entry["args"] = args
+    if kwargs:
+        entry["kwargs"] = kwargs
+    entry.update(_window(task))
+    _options(task, entry, found)
+    if not task.enabled:
+        entry["enabled"] = False
+    if task.description:
+        entry["description"] = task.description
+    found.entry = entry
+    _check(found)
+    return found
+
+
+def _job_name(task: Any) -> str:
+    name = _NOT_IN_NAMES.sub("-", str(task.name)).strip("-")[:190]
+    return name or f"periodic-task-{task.pk}"
+
+
+def _schedule(task: Any, found: Translation, now: datetime) -> dict[str, Any] | None:
+    if task.crontab is not None:
+        return _crontab(task, found)
+    if task.interval is not None:
+        return _interval(task, found)
+    if task.clocked is not None:
+        at = task.clocked.clocked_time
+        if at < now:
+            found.notes.append(f"its time, {at.isoformat()}, has passed: it will not run")
+        return {"at": at.isoformat()}
+    if task.solar is not None:
+        solar = task.solar
+        found.notes.append(
+            f"not imported: a solar schedule ({solar.event} at {float(solar.latitude):g}, "
+            f"{float(solar.longitude):g}) has no equivalent; see 'SolarSchedule' in {_GUIDE}"
+        )
+        return None
+    found.notes.append("not imported: it has no schedule")
+    return None
+
+
+def _crontab(task: Any, found: Translation) -> dict[str, Any]:
+    cron = task.crontab
+    day_of_week = _DAY_NAMES.sub(lambda m: m.group(1).lower(), str(cron.day_of_week))
+    month = _MONTH_NAMES.sub(lambda m: m.group(1).lower(), str(cron.month_of_year))
+    fields = (cron.minute, cron.hour, cron.day_of_month, month, day_of_week)
+    entry: dict[str, Any] = {"cron": " ".join(str(value) for value in fields)}
+    zone = getattr(cron.timezone, "key", None) or str(cron.timezone)
+    entry["timezone"] = zone
+    if not str(cron.day_of_month).startswith("*") and not day_of_week.startswith("*"):
+        found.notes.append(
+            f"CHECK: Celery runs it only on days matching both day_of_month "
+            f"{cron.day_of_month!r} and day_of_week {cron.day_of_week!r}; in cron either "
+            "is enough, so it is imported disabled: rewrite it (for example 'mon#1' for "
+            f"the first Monday of the month) and enable it; see {_GUIDE}"
+        )
+        entry["enabled"] = False
+    return entry
+
+
+def _interval(task: Any, found: Translation) -> dict[str, Any]:
+    interval = task.interval
+    unit = _UNITS.get(interval.period)
+    every: str | float = (
+        f"{interval.every}{unit}" if unit else interval.every / 1_000_000  # microseconds
+    )
+    found.notes.append(
+        "beat counted this interval from the last run; Tickwork counts from "
+        + ("its start" if task.start_time else "the Unix epoch (give 'start' to move the slots)")
+    )
+    return {"every": every}
+
+
+def _window(task: Any) -> dict[str, str]:
+    window = {}
+    if task.start_time is not None:
+        window["start"] = task.start_time.isoformat()
+    if task.expires is not None:
+        window["end"] = task.expires.isoformat()
+    return window
+
+
+def _options(task: Any, entry: dict[str, Any], found: Translation) -> None:
+    if task.expire_seconds:
+        entry["catchup_window"] = f"{task.expire_seconds}s"
+    if task.queue:
+        entry["queue"] = task.queue
+    unused = {
+        "exchange": task.exchange,
+        "routing_key": task.routing_key,
+        "priority": task.priority,
+        "headers": None if (task.headers or "{}").strip() in ("{}", "") else task.headers,
+    }
+    for key, value in unused.items():
+        if value not in (None, ""):
+            found.notes.append(f"not carried over: {key} {value!r} (use Celery's task_routes)")
+    if task.one_off and task.clocked is None:
+        found.notes.append(
+            "CHECK: one_off ran it once in beat; it is imported disabled: give it an 'at' "
+            "instant instead of its schedule, or defer() it from code"
+        )
+        entry["enabled"] = False
+
+
+def _check(found: Translation) -> None:
+    """Keep the entry only if the schedules-file reader takes it; else say why."""
+    try:
+        parse_schedules(_document([found]), f"PeriodicTask {found.source_name!r}")
+    except ConfigError as error:
+        reasons = "; ".join(issue.message for issue in error.issues)
+        found.notes.append(f"not imported: {reasons}")
+        found.entry = None
+
+
+def _unique(translations: Sequence[Translation]) -> None:
+    seen: set[str] = set()
+    for number, found in enumerate(translations, 1):
+        if found.name in seen:
+            found.name = f"{found.name}-{number}"
+        seen.add(found.name)
+
+
+def _document(translations: Iterable[Translation]) -> str:
+    lines = ["timezone: UTC", "jobs:"]
+    jobs = [found for found in translations if found.entry is not None]
+    if not jobs:
+        lines[-1] = "jobs: {}"
+    for found in jobs:
+        dumped = yaml.safe_dump(
+            {found.name: found.entry}, sort_keys=False, allow_unicode=True, width=1000
+        )
+        lines += ["  " + line for line in dumped.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def render(translations: Sequence[Translation], *, now: datetime) -> str:
+    """A complete schedules file: a header, then each job with its notes as comments."""
+    _unique(translations)
+    imported = [found for found in translations if found.entry is not None]
+    look = sum(found.needs_a_look for found in imported)
+    header = [
+        f"# Imported from django-celery-beat on {now:%Y-%m-%d %H:%M} UTC by",
+        "# manage.py scheduler_import_celery_beat: "
+        f"{len(translations)} periodic task{'' if len(translations) == 1 else 's'}, "
+        f"{len(imported)} imported "
+        f"({look} marked CHECK), {len(translations) - len(imported)} not imported.",
+        "# Check it with manage.py scheduler_check, and stop celery beat before the",
+        f"# scheduler starts: see {_GUIDE}.",
+        "",
+    ]
+    body = _document(translations).splitlines()
+    out = [*header, body[0], body[1]]
+    for found in translations:
+        out.append(f"  # PeriodicTask {found.source_name!r}")
+        out += [f"  # {note}" for note in found.notes]
+        if found.entry is not None:
+            out += _document([found]).splitlines()[2:]
+    text = "\n".join(out) + "\n"
+    parse_schedules(text, "<import>")  # every job was checked on its own; so is the whole
+    return text
