@@ -84,3 +84,10 @@ def docs(session: nox.Session) -> None:
     """Build the documentation with warnings as errors."""
     session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=PY313, default=False)
+def bench(session: nox.Session) -> None:
+    """Tickwork beside django-celery-beat and APScheduler 3 (``make bench``, not ``make test``)."""
+    session.install("-e", ".[sqlalchemy,postgres,bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
