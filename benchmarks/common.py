@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,9 @@ LABELS = {
 }
 
 Result = dict[str, Any]
+SKIPPED = "left out of the full run to keep make bench within its time"
+#: Seconds after which a case process is killed and reported as an error.
+CASE_TIMEOUT = 600
 
 
 def utcnow() -> datetime:
@@ -283,6 +286,12 @@ def count_sqlalchemy_statements(engine: Any, counter: Counter) -> None:
     event.listen(engine, "before_cursor_execute", before)
 
 
+def quiet_cron(now: datetime | None = None) -> str:
+    """A daily cron expression whose next slot is 90 to 91 minutes away: not due within the hour."""
+    slot = (now or utcnow()) + timedelta(minutes=91)
+    return f"{slot.minute} {slot.hour} * * *"
+
+
 def wait_until(instant: float) -> None:
     """Sleep until the ``time.time()`` instant ``instant``."""
     while (left := instant - time.time()) > 0:
@@ -310,6 +319,13 @@ def workload_arguments(description: str, *, default_jobs: Sequence[int]) -> argp
         type=float,
         default=60.0,
         help="seconds a system may take before its case is cut short (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="SYSTEM:JOBS",
+        help="leave this case out (reported as not measured); may be repeated",
     )
     parser.add_argument("--case", metavar="SYSTEM", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -340,6 +356,9 @@ def run_cases(
             if unreachable and database_kind(system) == "postgresql":
                 cases.append(not_measured(workload, system, count, unreachable))
                 continue
+            if f"{system}:{count}" in args.skip:
+                cases.append(not_measured(workload, system, count, SKIPPED))
+                continue
             command = [
                 sys.executable,
                 "-m",
@@ -360,9 +379,19 @@ def run_cases(
 def run_case(command: Sequence[str], workload: str, system: str, jobs: int) -> Result:
     """Run one case's process and read the JSON object on its last line of output."""
     started = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and module
-        command, capture_output=True, text=True, check=False
-    )
+    try:
+        completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+            command, capture_output=True, text=True, check=False, timeout=CASE_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        return case_result(
+            workload,
+            system,
+            jobs,
+            status="error",
+            reason=f"the case process did not finish within {CASE_TIMEOUT} s",
+            case_seconds=round(since(started), 1),
+        )
     lines = completed.stdout.strip().splitlines()
     try:
         result: Result = json.loads(lines[-1])
@@ -393,6 +422,25 @@ def print_progress(result: Result) -> None:
 def emit(result: Result) -> None:
     """Print ``result`` as one line of JSON (a case's last line of output)."""
     print(json.dumps(result, sort_keys=False), flush=True)
+
+
+def serve_case(args: argparse.Namespace, workload: str, measure: Callable[[Path], Result]) -> None:
+    """Measure one case in this process (``--case``), print its result and exit."""
+    with case_workdir(args) as workdir:
+        emit(guarded(lambda: measure(workdir), workload, args.case, int(args.jobs)))
+    finish_case()
+
+
+def finish_case() -> None:
+    """End a case process at once, without waiting for a scheduler left running.
+
+    A case cut short leaves its scheduler busy (APScheduler's shutdown, for
+    one, waits until its whole due batch is processed); its result is already
+    printed, and its process has nothing else to do.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @contextlib.contextmanager

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
+from . import profiling
 from .common import (
     Result,
     case_result,
-    case_workdir,
     database_kind,
     emit,
-    guarded,
     rounded,
     run_cases,
+    serve_case,
     since,
     throwaway_database,
     workload_arguments,
@@ -31,11 +32,9 @@ from .common import (
 from .systems import open_harness
 
 WORKLOAD = "herd"
-#: Seconds between starting a scheduler and the instant its jobs fall due.
-LEAD = 2.0
 
 
-def measure(system: str, jobs: int, budget: float, workdir: Any) -> Result:
+def measure(system: str, jobs: int, budget: float, lead: float, workdir: Any) -> Result:
     kind = database_kind(system)
     databases = (
         contextlib.nullcontext(None) if kind == "memory" else throwaway_database(kind, workdir)
@@ -45,11 +44,12 @@ def measure(system: str, jobs: int, budget: float, workdir: Any) -> Result:
         started = time.perf_counter()
         harness.fill_herd(jobs)
         filled = since(started)
-        due = harness.start_herd(LEAD)
+        due = harness.start_herd(lead)
         complete = harness.handovers.wait_for(jobs, until=due + budget)
         items = harness.handovers.snapshot()
         statements, wakeups = harness.statements.read(), harness.wakeups.read()
-        stopping = harness.stop()
+        # A scheduler cut short is left running: stopping it could take minutes.
+        stopping = harness.stop() if complete else {}
         recorded = harness.recorded()
         details = harness.details()
     handed = [item.at - due for item in items]
@@ -75,22 +75,29 @@ def measure(system: str, jobs: int, budget: float, workdir: Any) -> Result:
     )
 
 
+def _case(args: Any, workdir: Path) -> Result:
+    if args.profile:
+        profiling.enable()
+    result = measure(args.case, int(args.jobs), args.budget, args.lead, workdir)
+    if args.profile:
+        args.profile.write_text(profiling.report(), encoding="utf-8")
+    return result
+
+
 def main() -> None:
     parser = workload_arguments(__doc__ or WORKLOAD, default_jobs=(1000, 10000, 100000))
+    parser.add_argument(
+        "--lead", type=float, default=2.0, help="seconds from start-up to the due instant"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="with --case: write where the scheduler's time went to this file (slows it down)",
+    )
     args = parser.parse_args()
     if args.case:
-        jobs = int(args.jobs)
-        with case_workdir(args) as workdir:
-            emit(
-                guarded(
-                    lambda: measure(args.case, jobs, args.budget, workdir),
-                    WORKLOAD,
-                    args.case,
-                    jobs,
-                )
-            )
-        return
-    emit(run_cases(WORKLOAD, "benchmarks.herd", args))
+        serve_case(args, WORKLOAD, lambda workdir: _case(args, workdir))
+    emit(run_cases(WORKLOAD, "benchmarks.herd", args, extra=["--lead", str(args.lead)]))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,20 @@
-"""Workload 3, start-up: the time and peak memory to start a scheduler with N jobs.
+"""Workloads 3 and 2: start-up with N jobs, then the cost of idling with them.
 
-The jobs are stored first (as in idle: none due within the hour); then a
-fresh Python process starts the scheduler on them and reports when its first
-wake-up has completed, counted three ways: from the moment the process was
-launched, from the end of its imports, and the peak resident memory (RSS) it
-reached by then.  A MemoryJobStore has nothing stored to start from, so that
-process adds its N jobs itself, as an application declaring them in code would.
+The N jobs are stored first, none due within the hour.  Then a fresh Python
+process starts the scheduler on them:
 
-    python -m benchmarks.startup --jobs 10000,100000
+* **start-up**: when its first wake-up has completed, counted from the moment
+  the process was launched and from the end of its imports, and the peak
+  resident memory (RSS) of the process by then;
+* **idle**: after one more second, the same process is watched for
+  ``--window`` seconds: the CPU time it uses and the SQL statements it sends,
+  both per minute.  The promise under test is that an idle scheduler's cost
+  does not grow with the number of jobs.
+
+A MemoryJobStore has nothing stored to start from, so that process adds its
+N jobs itself, as an application declaring them in code would.
+
+    python -m benchmarks.startup --jobs 10000,100000 --window 15
 """
 
 from __future__ import annotations
@@ -25,22 +32,25 @@ from .common import (
     Database,
     Result,
     case_result,
-    case_workdir,
+    cpu_seconds,
     database_kind,
     emit,
-    guarded,
+    finish_case,
     peak_rss_mib,
+    quiet_cron,
     rss_mib,
     run_cases,
+    serve_case,
     throwaway_database,
+    wait_until,
     workload_arguments,
 )
-from .idle import quiet_cron, wait_ready
 
 WORKLOAD = "startup"
 
 
-def measure(system: str, jobs: int, budget: float, workdir: Path) -> Result:
+def measure(system: str, jobs: int, budget: float, window: float, workdir: Path) -> Result:
+    """Store the jobs here, then start and watch the scheduler in a fresh process."""
     from .systems import open_harness
 
     kind = database_kind(system)
@@ -48,14 +58,13 @@ def measure(system: str, jobs: int, budget: float, workdir: Path) -> Result:
         contextlib.nullcontext(None) if kind == "memory" else throwaway_database(kind, workdir)
     )
     with databases as database:
+        command = [sys.executable, "-m", "benchmarks.startup", "--start", system]
+        command += ["--jobs", str(jobs), "--budget", str(budget), "--window", str(window)]
+        command += ["--workdir", str(workdir)]
         if database is not None:
             filler = open_harness(system, database)
             filler.fill_quiet(jobs, quiet_cron())
             filler.stop()
-            del filler
-        command = [sys.executable, "-m", "benchmarks.startup", "--start", system]
-        command += ["--jobs", str(jobs), "--budget", str(budget), "--workdir", str(workdir)]
-        if database is not None:
             command += ["--database", database.name]
         launched = time.time()
         child = subprocess.run(  # noqa: S603 - our own interpreter and module
@@ -63,19 +72,19 @@ def measure(system: str, jobs: int, budget: float, workdir: Path) -> Result:
             capture_output=True,
             text=True,
             check=False,
-            timeout=budget + 60,
+            timeout=2 * budget + window + 60,
         )
     try:
-        started: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+        measured: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         tail = child.stderr.strip().splitlines()[-10:]
-        raise RuntimeError(f"the start-up process failed: {tail}") from None
-    return case_result(WORKLOAD, system, jobs, **started)
+        raise RuntimeError(f"the scheduler process failed: {tail}") from None
+    return case_result(WORKLOAD, system, jobs, **measured)
 
 
-def start(args: argparse.Namespace, imported: float) -> Result:
-    """In the fresh process: start the scheduler and wait for its first wake-up."""
-    from .systems import open_harness
+def start_and_idle(args: argparse.Namespace, imported: float) -> Result:
+    """In the fresh process: start the scheduler, wait for its first wake-up, then watch it."""
+    from .systems import open_harness, wait_ready
 
     system = args.start
     database = None
@@ -89,60 +98,78 @@ def start(args: argparse.Namespace, imported: float) -> Result:
     harness.start()
     ready = wait_ready(harness, args.budget)
     finished = time.time()
-    peak = peak_rss_mib()
-    details = harness.details()
-    harness.stop()
-    return {
-        "status": "complete" if ready else "not ready",
+    startup = {
         "seconds": round(finished - args.launched, 3),
         "seconds_after_imports": round(finished - began, 3),
         "imports_seconds": round(imported - args.launched, 3),
-        "peak_rss_mib": round(peak, 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
         "rss_after_imports_mib": round(baseline, 1),
-        **details,
+    }
+    idle = _idle(harness, args.window) if ready else {}
+    harness.stop()
+    return {
+        "status": "complete" if ready else "not ready",
+        "startup": startup,
+        "idle": idle,
+        **harness.details(),
         "notes": harness.notes,
     }
 
 
+def _idle(harness: Any, window: float) -> dict[str, Any]:
+    wait_until(time.time() + 1.0)  # let start-up work settle
+    cpu, statements, wakeups = cpu_seconds(), harness.statements.read(), harness.wakeups.read()
+    began = time.time()
+    wait_until(began + window)
+    elapsed = time.time() - began
+    cpu = cpu_seconds() - cpu
+    statements = harness.statements.read() - statements
+    wakeups = harness.wakeups.read() - wakeups
+    per_minute = 60 / elapsed
+    return {
+        "window_seconds": round(elapsed, 2),
+        "cpu_seconds_per_minute": round(cpu * per_minute, 3),
+        "statements_per_minute": round(statements * per_minute, 1),
+        "wakeups_per_minute": round(wakeups * per_minute, 1),
+        "statements_per_wakeup": round(statements / wakeups, 2) if wakeups else None,
+        "cpu_ms_per_wakeup": round(1000 * cpu / wakeups, 2) if wakeups else None,
+        "handed_over": harness.handovers.count(),
+        "rss_mib": round(rss_mib(), 1),
+    }
+
+
 def main() -> None:
-    parser = workload_arguments(__doc__ or WORKLOAD, default_jobs=(1000, 10000, 100000))
+    parser = workload_arguments(__doc__ or WORKLOAD, default_jobs=(10000, 100000))
+    parser.add_argument("--window", type=float, default=15.0, help="seconds of idling watched")
     parser.add_argument("--start", metavar="SYSTEM", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.start:
-        emit(start(args, _import_peer(args.start)))
-        return
+        emit(start_and_idle(args, _import_system(args.start)))
+        finish_case()
     if args.case:
-        jobs = int(args.jobs)
-        with case_workdir(args) as workdir:
-            emit(
-                guarded(
-                    lambda: measure(args.case, jobs, args.budget, workdir),
-                    WORKLOAD,
-                    args.case,
-                    jobs,
-                )
-            )
-        return
-    emit(run_cases(WORKLOAD, "benchmarks.startup", args))
+        serve_case(
+            args,
+            WORKLOAD,
+            lambda workdir: measure(args.case, int(args.jobs), args.budget, args.window, workdir),
+        )
+    emit(run_cases(WORKLOAD, "benchmarks.startup", args, extra=["--window", str(args.window)]))
 
 
-def _import_peer(system: str) -> float:
-    """Import the system's modules; return when the imports were done.
+def _import_system(system: str) -> float:
+    """Import the system's modules and return when that was done.
 
     The time to launch Python and import is reported apart: it does not
     depend on the number of jobs.
     """
-    with contextlib.suppress(ImportError):
-        if system.startswith("tickwork"):
-            import scheduler.engine
-            import scheduler.stores.sqlalchemy  # noqa: F401
-        elif system.startswith("celery-beat"):
-            import celery.beat  # noqa: F401
-            import django  # noqa: F401
-        else:
-            import apscheduler.schedulers.background  # noqa: F401
+    if system.startswith("tickwork"):
+        import scheduler.engine
+        import scheduler.stores.sqlalchemy  # noqa: F401
+    elif system.startswith("celery-beat"):
+        import django  # noqa: F401
+    else:
+        import apscheduler.schedulers.background  # noqa: F401
     return time.time()
 
 

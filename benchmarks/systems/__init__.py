@@ -10,11 +10,12 @@ interface, so every system meets exactly the same workload.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 from ..common import Counter, Database, Handovers
 
-__all__ = ["Harness", "Slot", "open_harness"]
+__all__ = ["Harness", "Slot", "open_harness", "wait_ready"]
 
 #: ``(job name, time.time() instant of its first slot)``, for spread-out workloads.
 Slot = tuple[str, float]
@@ -84,3 +85,13 @@ def _needed(system: str, database: Database | None) -> Database:
     if database is None:
         raise ValueError(f"{system} needs a database")
     return database
+
+
+def wait_ready(harness: Harness, budget: float) -> bool:
+    """Wait until the scheduler has finished its first wake-up (False after ``budget`` s)."""
+    deadline = time.time() + budget
+    while harness.wakeups.read() < 1:
+        if time.time() > deadline:
+            return False
+        time.sleep(0.005)
+    return True

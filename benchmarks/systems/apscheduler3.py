@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .. import profiling
 from ..common import Counter, Database, Handovers, count_sqlalchemy_statements
 from . import Slot
 
@@ -71,6 +72,9 @@ class CountingScheduler(BackgroundScheduler):
         wait: float | None = super()._process_jobs()
         self.wakeups.add()
         return wait
+
+    def _main_loop(self) -> None:
+        profiling.profiled(super()._main_loop)()
 
 
 class APSchedulerHarness:
@@ -202,6 +206,7 @@ class APSchedulerHarness:
         store = scheduler._lookup_jobstore("default")
         if isinstance(store, SQLAlchemyJobStore):
             count_sqlalchemy_statements(store.engine, self.statements)
+            profiling.time_sqlalchemy(store.engine)
         self._scheduler = scheduler
         scheduler.start()
 

@@ -26,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .. import profiling
 from ..common import Counter, Database, Handovers
 from . import Slot
 
@@ -190,7 +191,9 @@ class CeleryBeatHarness:
         if "remote_control" in inspect.signature(Service).parameters:
             options["remote_control"] = False
         self._service = Service(self.app, **options)
-        self._thread = threading.Thread(target=self._beat, name="celery-beat", daemon=True)
+        self._thread = threading.Thread(
+            target=profiling.profiled(self._beat), name="celery-beat", daemon=True
+        )
         self._thread.start()
 
     def _beat(self) -> None:
@@ -198,7 +201,13 @@ class CeleryBeatHarness:
 
         def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
             self.statements.add()
-            return execute(sql, params, many, context)
+            if not profiling.active():
+                return execute(sql, params, many, context)
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                profiling.add_statement(sql, time.perf_counter() - started)
 
         with connection.execute_wrapper(count):
             started = time.perf_counter()
