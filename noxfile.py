@@ -44,7 +44,8 @@ LEGS = {
     "py311-django52": (PY311, "Django>=5.2,<5.3"),
     "py313-django6": (PY313, "Django>=6.0,<7"),
 }
-EXTRAS = ".[test,sqlalchemy,postgres]"
+# bench: the peers, for tests/benchmarks' smoke run of the benchmark scripts.
+EXTRAS = ".[test,sqlalchemy,postgres,bench]"
 
 
 def _tests(session: nox.Session, django: str) -> None:

@@ -4,7 +4,8 @@ Measured: the time from the due instant until the last of the N runs has been
 handed over (to Tickwork's executor, to Celery's in-memory broker, to
 APScheduler's thread pool), the rate that makes, and what the database shows
 afterwards.  A system that has not handed everything over within ``--budget``
-seconds is cut short and reported with the count it reached.
+seconds (or ``--budget-per-thousand`` seconds per 1,000 jobs, if that is more)
+is cut short and reported with the count it reached.
 
     python -m benchmarks.herd --jobs 1000,10000 --systems tickwork-postgresql
 """
@@ -34,6 +35,11 @@ from .systems import open_harness
 WORKLOAD = "herd"
 
 
+def budget_for(jobs: int, budget: float, per_thousand: float) -> float:
+    """Seconds a herd of ``jobs`` may take before it is cut short."""
+    return max(budget, per_thousand * jobs / 1000)
+
+
 def measure(system: str, jobs: int, budget: float, lead: float, workdir: Any) -> Result:
     kind = database_kind(system)
     databases = (
@@ -48,10 +54,12 @@ def measure(system: str, jobs: int, budget: float, lead: float, workdir: Any) ->
         complete = harness.handovers.wait_for(jobs, until=due + budget)
         items = harness.handovers.snapshot()
         statements, wakeups = harness.statements.read(), harness.wakeups.read()
+        recorded, details = harness.recorded(), harness.details()
         # A scheduler cut short is left running: stopping it could take minutes.
-        stopping = harness.stop() if complete else {}
-        recorded = harness.recorded()
-        details = harness.details()
+        stopping, after_stop = {}, None
+        if complete:
+            stopping = harness.stop()
+            after_stop, details = harness.recorded(), harness.details()
     handed = [item.at - due for item in items]
     last = max(handed, default=None)
     elapsed = last if complete and last is not None else budget
@@ -66,6 +74,7 @@ def measure(system: str, jobs: int, budget: float, lead: float, workdir: Any) ->
         first_handover_seconds=rounded(min(handed, default=None)),
         budget_seconds=budget,
         recorded=recorded,
+        recorded_after_stop=after_stop,
         statements=statements,
         wakeups=wakeups,
         fill_seconds=round(filled, 2),
@@ -78,7 +87,9 @@ def measure(system: str, jobs: int, budget: float, lead: float, workdir: Any) ->
 def _case(args: Any, workdir: Path) -> Result:
     if args.profile:
         profiling.enable()
-    result = measure(args.case, int(args.jobs), args.budget, args.lead, workdir)
+    jobs = int(args.jobs)
+    budget = budget_for(jobs, args.budget, args.budget_per_thousand)
+    result = measure(args.case, jobs, budget, args.lead, workdir)
     if args.profile:
         args.profile.write_text(profiling.report(), encoding="utf-8")
     return result
@@ -90,6 +101,12 @@ def main() -> None:
         "--lead", type=float, default=2.0, help="seconds from start-up to the due instant"
     )
     parser.add_argument(
+        "--budget-per-thousand",
+        type=float,
+        default=0.0,
+        help="raise the budget to this many seconds per 1,000 jobs (default: %(default)s)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="with --case: write where the scheduler's time went to this file (slows it down)",
@@ -97,7 +114,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.case:
         serve_case(args, WORKLOAD, lambda workdir: _case(args, workdir))
-    emit(run_cases(WORKLOAD, "benchmarks.herd", args, extra=["--lead", str(args.lead)]))
+    extra = ["--lead", str(args.lead), "--budget-per-thousand", str(args.budget_per_thousand)]
+    emit(run_cases(WORKLOAD, "benchmarks.herd", args, extra=extra))
 
 
 if __name__ == "__main__":

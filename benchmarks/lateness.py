@@ -34,12 +34,10 @@ from .common import (
 from .systems import open_harness
 
 WORKLOAD = "lateness"
-#: Seconds a run may be late and still be counted (later ones are reported as not handed over).
-TAIL = 3.0
 
 
 def measure(
-    system: str, jobs: int, period: int, window: float, lead: float, workdir: Any
+    system: str, jobs: int, period: int, window: float, lead: float, tail: float, workdir: Any
 ) -> Result:
     kind = database_kind(system)
     databases = (
@@ -56,7 +54,7 @@ def measure(
             raise RuntimeError(
                 f"storing the jobs and starting took more than {lead} s; raise --lead"
             )
-        wait_until(first + window + TAIL)
+        wait_until(first + window + tail)
         items = harness.handovers.snapshot()
         harness.stop()
         details = harness.details()
@@ -96,16 +94,29 @@ def main() -> None:
     parser.add_argument(
         "--lead", type=float, default=2.0, help="seconds from start-up to the first slot"
     )
+    parser.add_argument(
+        "--tail",
+        type=float,
+        default=3.0,
+        help="seconds a run may be late and still be counted (default: %(default)s)",
+    )
     args = parser.parse_args()
     if args.case:
         serve_case(
             args,
             WORKLOAD,
             lambda workdir: measure(
-                args.case, int(args.jobs), args.period, args.window, args.lead, workdir
+                args.case,
+                int(args.jobs),
+                args.period,
+                args.window,
+                args.lead,
+                args.tail,
+                workdir,
             ),
         )
-    extra = ["--period", str(args.period), "--window", str(args.window), "--lead", str(args.lead)]
+    extra = ["--period", str(args.period), "--window", str(args.window)]
+    extra += ["--lead", str(args.lead), "--tail", str(args.tail)]
     emit(run_cases(WORKLOAD, "benchmarks.lateness", args, extra=extra))
 
 

@@ -22,6 +22,10 @@ def _n(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _rate(value: float | None) -> str:
+    return _n(value, 1 if value is not None and value < 10 else 0)
+
+
 def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
@@ -69,7 +73,7 @@ def _herd_cell(case: Case) -> str:
     problem = _problem(case)
     if problem:
         return problem
-    rate = _n(case.get("runs_per_second"))
+    rate = _rate(case.get("runs_per_second"))
     if case["status"] == "complete":
         text = f"{_seconds(case['seconds'])} ({rate}/s)"
     else:
@@ -78,7 +82,7 @@ def _herd_cell(case: Case) -> str:
         )
     missed = case.get("runs_missed")
     if missed:
-        text += f"; {_n(missed)} then dropped as missed"
+        text += f"; {_n(missed)} of them then dropped as missed"
     return text
 
 
@@ -92,8 +96,28 @@ def herd(document: dict[str, Any]) -> list[str]:
         "Time from the due instant until the last run was handed over (runs per second).",
         "",
         *_grid(cases, _herd_cell),
+        *_herd_notes(cases),
     ]
     return lines + floor_ratios(document)
+
+
+def _herd_notes(cases: list[Case]) -> list[str]:
+    """What the database held when the last run was handed over, where that lagged."""
+    notes = []
+    for case in cases:
+        recorded, handed = case.get("recorded"), case.get("handed_over")
+        if recorded is None or handed is None or recorded >= handed:
+            continue
+        text = (
+            f"- {LABELS[case['system']]}, {case['jobs']:,} jobs: when the last run was "
+            f"handed over, the database showed {recorded:,} of {handed:,}"
+        )
+        after = case.get("recorded_after_stop")
+        if after is not None:
+            sync = _seconds(case.get("last_sync_seconds"))
+            text += f"; stopping the scheduler wrote the rest ({sync})"
+        notes.append(text + ".")
+    return [*notes, ""] if notes else []
 
 
 def floor_ratios(document: dict[str, Any]) -> list[str]:
