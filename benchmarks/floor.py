@@ -108,7 +108,7 @@ def _rows(database: Database, jobs: int) -> list[tuple[Any, ...]]:
     return [(job_id, *row) for job_id in ids[:jobs]]
 
 
-def _timed(work: Callable[[], None]) -> float:
+def _timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started

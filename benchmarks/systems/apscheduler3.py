@@ -53,7 +53,7 @@ def noop() -> None:
     """The task every benchmark job runs."""
 
 
-class CountingExecutor(ThreadPoolExecutor):
+class CountingExecutor(ThreadPoolExecutor):  # type: ignore[misc]
     """APScheduler's thread pool, noting each job it is handed."""
 
     handovers: Handovers
@@ -63,7 +63,7 @@ class CountingExecutor(ThreadPoolExecutor):
         self.handovers.add(job.id, run_times[-1].timestamp())
 
 
-class CountingScheduler(BackgroundScheduler):
+class CountingScheduler(BackgroundScheduler):  # type: ignore[misc]
     """APScheduler's background scheduler, counting its wake-ups."""
 
     wakeups: Counter

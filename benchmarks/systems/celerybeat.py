@@ -61,7 +61,7 @@ def _celery_app() -> Any:
     app = Celery("tickwork_bench", broker="memory://", set_as_current=True)
     app.conf.update(timezone="UTC", enable_utc=True, broker_connection_retry_on_startup=True)
 
-    @app.task(name=TASK)
+    @app.task(name=TASK)  # type: ignore[untyped-decorator]
     def noop() -> None:
         """The task every benchmark job runs (published, never executed here)."""
 
@@ -244,7 +244,7 @@ class CeleryBeatHarness:
         """Tasks whose saved ``total_run_count`` shows a run."""
         from django_celery_beat.models import PeriodicTask
 
-        return PeriodicTask.objects.filter(total_run_count__gt=0).count()
+        return int(PeriodicTask.objects.filter(total_run_count__gt=0).count())
 
     def details(self) -> dict[str, Any]:
         return {
