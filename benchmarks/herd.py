@@ -52,9 +52,9 @@ def measure(system: str, jobs: int, budget: float, lead: float, workdir: Any) ->
         filled = since(started)
         due = harness.start_herd(lead)
         complete = harness.handovers.wait_for(jobs, until=due + budget)
-        items = harness.handovers.snapshot()
+        items, details = harness.handovers.snapshot(), harness.details()
         statements, wakeups = harness.statements.read(), harness.wakeups.read()
-        recorded, details = harness.recorded(), harness.details()
+        recorded = harness.recorded()
         # A scheduler cut short is left running: stopping it could take minutes.
         stopping, after_stop = {}, None
         if complete:

@@ -82,7 +82,7 @@ def _herd_cell(case: Case) -> str:
         )
     missed = case.get("runs_missed")
     if missed:
-        text += f"; {_n(missed)} of them then dropped as missed"
+        text += f"; {_n(missed)} of them dropped as missed"
     return text
 
 
@@ -102,11 +102,11 @@ def herd(document: dict[str, Any]) -> list[str]:
 
 
 def _herd_notes(cases: list[Case]) -> list[str]:
-    """What the database held when the last run was handed over, where that lagged."""
+    """What a scheduler that saves at its next sync had saved when the last run was published."""
     notes = []
     for case in cases:
         recorded, handed = case.get("recorded"), case.get("handed_over")
-        if recorded is None or handed is None or recorded >= handed:
+        if "syncs" not in case or recorded is None or handed is None or recorded >= handed:
             continue
         text = (
             f"- {LABELS[case['system']]}, {case['jobs']:,} jobs: when the last run was "
