@@ -16,6 +16,7 @@ help:
 	@echo "make test   lint, type-check, docs and the full test matrix (nox)"
 	@echo "make lint   ruff + mypy only"
 	@echo "make docs   build the docs (warnings are errors)"
+	@echo "make bench  Tickwork beside django-celery-beat and APScheduler (about 12 min)"
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,9 @@ lint: $(BIN)/activate
 
 docs: $(BIN)/activate
 	$(BIN)/nox --sessions docs
+
+bench: $(BIN)/activate
+	$(BIN)/nox --sessions bench
 
 clean:
 	rm -rf $(VENV) .nox docs/_build .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -44,7 +44,9 @@ LEGS = {
     "py311-django52": (PY311, "Django>=5.2,<5.3"),
     "py313-django6": (PY313, "Django>=6.0,<7"),
 }
-EXTRAS = ".[test,sqlalchemy,postgres,celery]"  # celery: Redis and RabbitMQ clients too
+# celery: Redis and RabbitMQ clients too; bench: the peers, for tests/benchmarks'
+# smoke run of the benchmark scripts.
+EXTRAS = ".[test,sqlalchemy,postgres,celery,bench]"
 
 
 def _tests(session: nox.Session, django: str) -> None:
@@ -84,3 +86,10 @@ def docs(session: nox.Session) -> None:
     """Build the documentation with warnings as errors."""
     session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=PY313, default=False)
+def bench(session: nox.Session) -> None:
+    """Tickwork beside django-celery-beat and APScheduler 3 (``make bench``, not ``make test``)."""
+    session.install("-e", ".[sqlalchemy,postgres,bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
