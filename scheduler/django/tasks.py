@@ -107,12 +107,18 @@ def wrapper_task() -> Any:
     global _template
     with _template_lock:
         if _template is None:
-            task_class = framework_module("base").Task
-            template = object.__new__(task_class)
-            for field in dataclasses.fields(task_class):
-                if field.default is not dataclasses.MISSING:
-                    object.__setattr__(template, field.name, field.default)
-            object.__setattr__(template, "func", _execute_run)
+            base = framework_module("base")
+            values = {
+                "func": _execute_run,
+                "priority": base.DEFAULT_TASK_PRIORITY,
+                "backend": base.DEFAULT_TASK_BACKEND_ALIAS,
+                "queue_name": base.DEFAULT_TASK_QUEUE_NAME,
+                "run_after": None,
+                "takes_context": False,
+            }
+            template = object.__new__(base.Task)
+            for field in dataclasses.fields(base.Task):  # a new field fails here, loudly
+                object.__setattr__(template, field.name, values[field.name])
             _template = template
         return _template
 
