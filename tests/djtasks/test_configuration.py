@@ -184,3 +184,23 @@ def test_the_immediate_backend_runs_the_wrapper_in_the_scheduler(immediate: str)
     assert (run.status, run.result) == (RunStatus.SUCCEEDED, {"sum": 3})
     assert run.worker.endswith(f":{os.getpid()}")
     assert run.external_id  # the immediate backend's result id
+
+
+def test_a_job_queue_the_backend_refuses_fails_its_run_at_hand_over(
+    django_sqlite: str, tmp_path: Path
+) -> None:
+    # A job saved in the admin is not seen by manage.py check: its runs fail, by policy.
+    from tests.djtasks.harness import close_world, new_world
+
+    world = new_world(django_sqlite, tmp_path, SystemClock(), worker=False)
+    try:
+        world.add("misrouted", "tests.djtasks.tasks.add", kwargs={"a": 1, "b": 1}, queue="nowhere")
+        [run] = world.dispatch()
+        assert world.task_results() == []
+    finally:
+        close_world(world)
+    assert run.status is RunStatus.FAILED
+    assert run.error.startswith(
+        "could not hand the run to executor 'default': django.tasks backend 'default' did not "
+        f"enqueue run {run.id}: ExecutorConfigError: job 'misrouted': queue: "
+    )
