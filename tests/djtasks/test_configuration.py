@@ -156,14 +156,25 @@ def test_a_bad_executor_entry_is_e003(schedules: Path, settings: Any) -> None:
 
 
 @pytest.fixture
-def immediate(settings: Any, django_sqlite: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def immediate(settings: Any, django_sqlite: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import scheduler.django.tasks as wrapper
+    from scheduler import worker_stores
 
     immediate = f"{_framework()}.backends.immediate.ImmediateBackend"
     settings.TASKS = {"default": {"BACKEND": immediate}}
-    settings.SCHEDULER = {"DATABASE": django_sqlite}
     monkeypatch.setattr(wrapper, "_side", None)  # a fresh worker side, on this database
-    return django_sqlite
+    # What the Django app registers when it is ready, on this test's database.
+    before = worker_stores.default_store_factory()
+    worker_stores.set_default_store_factory(
+        lambda: DjangoStore(using=django_sqlite), origin="the Django app"
+    )
+    try:
+        yield django_sqlite
+    finally:
+        if before is None:
+            worker_stores.set_default_store_factory(None, origin="")
+        else:
+            worker_stores.set_default_store_factory(before.factory, origin=before.origin)
 
 
 def test_the_immediate_backend_runs_the_wrapper_in_the_scheduler(immediate: str) -> None:
