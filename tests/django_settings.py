@@ -11,6 +11,7 @@ SQLAlchemy store's tests.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from urllib.parse import unquote, urlsplit
 
@@ -64,6 +65,15 @@ except ImportError:  # pragma: no cover - the test extras install it
     pass
 else:
     INSTALLED_APPS.append("django_celery_beat")
+
+if importlib.util.find_spec("django_tasks_db"):
+    # The django.tasks executor's tests (tests/djtasks/): django-tasks-db as the
+    # backend, its table in the database of the test at hand.
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "reports"]}
+    }
+    DATABASE_ROUTERS = ["tests.djtasks.routing.TasksRouter"]
 
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},

@@ -4,7 +4,30 @@ workers record runs there."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from ..registry import TaskRegistry
+
+
+def allow_task_patterns(registry: TaskRegistry | None = None) -> None:
+    """Allow-list ``SCHEDULER["TASKS"]`` in ``registry`` (default: the one every
+    process shares, which Celery and django.tasks workers resolve tasks in).
+
+    A pattern the registry refuses is skipped here: the system checks report
+    it (``scheduler.E004``), and a process should not fail to start for it.
+    """
+    from ..registry import TaskRegistrationError
+    from ..registry import registry as default_registry
+    from .settings import read_settings
+
+    found, _ = read_settings()
+    for pattern in found.tasks:
+        with suppress(TaskRegistrationError):
+            (registry or default_registry).allow(pattern)
 
 
 class SchedulerConfig(AppConfig):
@@ -23,7 +46,9 @@ class SchedulerConfig(AppConfig):
 
         # defer() writes through the Django store, on transaction commit.
         set_default_deferrer(django_deferrer)
-        # Workers outside the scheduler (Celery) record runs in the site's database.
+        # Workers outside the scheduler (Celery) record runs in the site's database,
+        # and may run what SCHEDULER["TASKS"] allows, as the scheduler does.
         set_default_store_factory(
             lambda: DjangoStore(using=scheduler_settings().database), origin="the Django app"
         )
+        allow_task_patterns()

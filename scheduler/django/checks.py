@@ -10,6 +10,8 @@ Ids (the settings reference lists them with examples):
 * ``scheduler.E006`` a job in the schedules file names a task nobody registered;
 * ``scheduler.E007`` a job in the schedules file names an executor that is not configured;
 * ``scheduler.E008`` ``USE_TZ`` is off (the scheduler works in aware instants only);
+* ``scheduler.E009`` a job in the schedules file asks for something its executor refuses
+  outright (a queue its django.tasks backend does not list);
 * ``scheduler.W001`` a job asks for something its executor cannot do (a queue, a timeout);
 * ``scheduler.W002`` ``HISTORY`` keeps every run for ever.
 """
@@ -27,7 +29,13 @@ from django.core import checks
 from ..clock import SystemClock
 from ..config import read_schedules
 from ..errors import ConfigError
-from ..executors.base import Executor, ExecutorConfigError, build_executor, capability_problems
+from ..executors.base import (
+    Executor,
+    ExecutorConfigError,
+    JobChecker,
+    build_executor,
+    capability_problems,
+)
 from ..jobs import JobSpec
 from ..reconcile import unregistered_tasks
 from ..registry import TaskRegistrationError, TaskRegistry
@@ -159,14 +167,28 @@ def _executor_fit(
     executor = executors.get(spec.executor)
     if executor is None:  # already reported as E003
         return []
-    return [
+    messages: list[checks.CheckMessage] = []
+    if isinstance(executor, JobChecker):
+        messages += [
+            checks.Error(
+                f"{found.schedules}: jobs.{spec.name}: {problem}",
+                hint="Every run of this job would fail when it is handed over: use a queue "
+                "the backend accepts, or add it to the backend's QUEUES in Django's TASKS.",
+                id="scheduler.E009",
+            )
+            for problem in executor.job_problems(spec)
+        ]
+    messages += [
         checks.Warning(
             problem,
-            hint="Use an executor that can, or drop the setting from the job.",
+            hint="Use an executor that can, or drop the setting from the job. Queues: Celery "
+            "and django.tasks. Timeouts: Celery stops the run, the thread executor records "
+            "it timed_out; django.tasks backends cannot do either.",
             id="scheduler.W001",
         )
         for problem in capability_problems(spec, spec.executor, executor)
     ]
+    return messages
 
 
 class _KnownTasks(TaskRegistry):

@@ -43,6 +43,7 @@ __all__ = [
     "ExecutorCapabilities",
     "ExecutorClosed",
     "ExecutorConfigError",
+    "JobChecker",
     "NamedTaskSender",
     "RunReporter",
     "TimeoutObserver",
@@ -180,6 +181,20 @@ class NamedTaskSender(Protocol):
         Its ``func`` is never called in the scheduler: :meth:`Executor.submit`
         recognises the stand-in and sends the name.
         """
+        ...
+
+
+@runtime_checkable
+class JobChecker(Protocol):
+    """An executor whose own system refuses some job settings outright: a
+    django.tasks backend accepts only the queues its ``QUEUES`` lists.
+
+    Checked when the configuration is loaded, beside :func:`capability_problems`;
+    unlike those, these problems would fail every run of the job at hand-over.
+    """
+
+    def job_problems(self, spec: JobSpec) -> list[str]:
+        """What in ``spec`` the executor would refuse; each message names the job and field."""
         ...
 
 

@@ -20,6 +20,7 @@ from scheduler.worker_stores import (
     DATABASE_ENV,
     ProcessStore,
     choose_store,
+    default_store_factory,
     set_default_store_factory,
 )
 
@@ -28,10 +29,16 @@ T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def no_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No registered default while a test runs; the one found (the Django app's,
+    once Django is set up) is put back afterwards, for the tests that follow."""
     monkeypatch.delenv(DATABASE_ENV, raising=False)
+    found = default_store_factory()
     set_default_store_factory(None, origin="")
     yield
-    set_default_store_factory(None, origin="")
+    if found is None:
+        set_default_store_factory(None, origin="")
+    else:
+        set_default_store_factory(found.factory, origin=found.origin)
 
 
 def test_code_wins_then_the_registered_default_then_the_environment(

@@ -1,0 +1,1 @@
+"""A Celery worker inside a Django project records runs through the Django store."""
