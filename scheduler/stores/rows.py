@@ -14,8 +14,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..clock import ensure_aware_utc
 from ..errors import InvalidJob
-from ..jobs import JobSpec, ScheduleType
+from ..jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
 from ..policies import CatchupPolicy, JobSource, OverlapPolicy
 from ..runs import TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
 from ..schedules import Cron, Every, Once
@@ -110,17 +111,22 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
 
 
 def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
-    """The :class:`JobSpec` a ``scheduler_job`` row holds; a cron's ``H`` is hashed by name."""
-    return JobSpec(
+    """The :class:`JobSpec` a ``scheduler_job`` row holds; a cron's ``H`` is hashed by name.
+
+    The row was written from a validated spec (:func:`job_columns`), so its
+    values are turned back into the spec's types without checking each field
+    again (:func:`~scheduler.jobs.trusted_spec`): a claim reads thousands of rows.
+    """
+    return trusted_spec(
         name=row["name"],
         task=row["task"],
         schedule=_schedule_from_columns(row),
-        args=tuple(json.loads(row["args"])),
-        kwargs=json.loads(row["kwargs"]),
+        args=_json_args(row["args"]),
+        kwargs=_json_kwargs(row["kwargs"]),
         timezone=row["timezone"],
         enabled=bool(row["enabled"]),
-        start=row["start_at"],
-        end=row["end_at"],
+        start=_instant(row["start_at"]),
+        end=_instant(row["end_at"]),
         catchup=CatchupPolicy(row["catchup"]),
         max_catchup=row["max_catchup"],
         catchup_window=_duration(row["catchup_window_seconds"]),
@@ -135,6 +141,19 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         description=row["description"],
         source=JobSource(row["source"]),
     )
+
+
+def _json_args(text: str) -> tuple[JSONValue, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def _json_kwargs(text: str) -> dict[str, JSONValue]:
+    kwargs: dict[str, JSONValue] = {} if text == "{}" else json.loads(text)
+    return kwargs
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    return None if value is None else ensure_aware_utc(value)
 
 
 def _schedule_from_columns(row: Mapping[Any, Any]) -> ScheduleType:
