@@ -9,10 +9,11 @@ can share one database.
 One wake-up (:meth:`Engine.tick`):
 
 1. heartbeat, and now and then recover the runs of replicas that stopped;
-2. claim due jobs (the store creates their runs with the planner's decisions
-   and advances ``next_run_at`` atomically), then claim pending runs that came
-   due (retries, jittered runs, manual runs);
-3. hand each claimed run to its executor;
+2. claim due jobs (the store creates their runs with the planner's decisions,
+   already ``queued`` to their executors, and advances ``next_run_at``, in one
+   transaction), then claim pending runs that came due (retries, jittered
+   runs, manual runs);
+3. hand each claimed run to its executor, as soon as its claim committed;
 4. let executors that can observe timeouts record them; prune history now and then.
 
 Between wake-ups it sleeps until the next due instant or the poll interval,
@@ -401,7 +402,8 @@ class Engine:
         return count
 
     def _dispatch_all(self, claimed: list[ClaimedRun]) -> int:
-        """Hand every claimed run to its executor; one queued-marking per executor."""
+        """Hand every claimed run to its executor.  The claim stored them
+        ``queued`` already, in its own transaction: nothing to write first."""
         now = self.clock.now()
         batches: dict[str, list[tuple[ClaimedRun, RegisteredTask]]] = defaultdict(list)
         for item in claimed:
@@ -410,7 +412,6 @@ class Engine:
                 batches[item.job.executor].append((item, task))
         handed = 0
         for name, batch in batches.items():
-            self.store.mark_queued_many([item.run.id for item, _ in batch], executor=name, now=now)
             with self._lock:
                 self._inflight.update((item.run.id, item) for item, _ in batch)
             external_ids: dict[int, str] = {}

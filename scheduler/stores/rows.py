@@ -23,6 +23,7 @@ from ..schedules import Cron, Every, Once
 from .base import StoredJob
 
 __all__ = [
+    "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "as_stored",
     "job_columns",
@@ -174,11 +175,28 @@ def _duration(seconds: float | None) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
 
 
-def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> dict[str, Any]:
+#: The columns of a new run that only its later life fills in, with their value
+#: when it is created (a claim's bulk insert sends them once, not per run).
+NEW_RUN_BLANKS: dict[str, Any] = {
+    "started_at": None,
+    "duration_seconds": None,
+    "result": None,
+    "error": "",
+    "traceback": "",
+    "external_id": "",
+    "worker": "",
+    "heartbeat_at": None,
+}
+
+
+def run_columns(
+    job_id: int, new: NewRun, *, now: datetime, replica_id: str, executor: str = ""
+) -> dict[str, Any]:
     """The ``scheduler_run`` row of a new run (all but ``id``).
 
-    It is claimed for ``replica_id`` when it is pending and due at ``now``; a
-    run created in a terminal status (missed, skipped) ends at ``now``.
+    It is claimed for ``replica_id`` when it is pending and due at ``now``:
+    stored ``queued`` to ``executor``, ready to be handed over when the claim
+    commits.  A run created in a terminal status (missed, skipped) ends at ``now``.
     """
     claim = bool(replica_id) and new.status is RunStatus.PENDING and new.due_at <= now
     return {
@@ -187,20 +205,16 @@ def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> 
         "due_at": new.due_at,
         "attempt": new.attempt,
         "trigger": Trigger(new.trigger).value,
-        "status": RunStatus(new.status).value,
+        "status": _QUEUED if claim else RunStatus(new.status).value,
         "claimed_at": now if claim else None,
-        "started_at": None,
         "finished_at": now if new.status in TERMINAL_STATUSES else None,
-        "duration_seconds": None,
-        "result": None,
-        "error": "",
-        "traceback": "",
-        "executor": "",
-        "external_id": "",
+        "executor": executor if claim else "",
         "replica_id": replica_id if claim else "",
-        "worker": "",
-        "heartbeat_at": None,
+        **NEW_RUN_BLANKS,
     }
+
+
+_QUEUED = RunStatus.QUEUED.value
 
 
 def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:

@@ -64,6 +64,7 @@ __all__ = [
     "run_from_columns",
     "run_table",
     "spec_from_columns",
+    "sqlite_text",
 ]
 
 
@@ -109,7 +110,7 @@ class _SQLiteUTCText(sqlite.DATETIME):
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
         def process(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat(sep=" ", timespec="microseconds")
+            return None if value is None else _sqlite_wall(value)
 
         return process
 
@@ -118,6 +119,17 @@ class _SQLiteUTCText(sqlite.DATETIME):
             return None if value is None else datetime.fromisoformat(value)
 
         return process
+
+
+def sqlite_text(instant: datetime | None) -> str | None:
+    """The text SQLite keeps for an aware instant (what :class:`UTCDateTime` binds)."""
+    if instant is None:
+        return None
+    return _sqlite_wall(instant if instant.tzinfo is UTC else ensure_aware_utc(instant))
+
+
+def _sqlite_wall(utc: datetime) -> str:
+    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 # A BIGINT primary key is not SQLite's rowid and would not count up by itself.

@@ -9,6 +9,7 @@ transaction holds the write lock from its start.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from django.db import IntegrityError
 from django.db.models import Exists, Min, OuterRef, Q
 
 from ...policies import OverlapPolicy
-from ...runs import ClaimedRun, NewRun, Run
+from ...runs import ClaimedRun, NewRun, Run, RunStatus
 from ...stores.base import Planner, SlotPlan
 from ...stores.rows import SLOT_CONSTRAINT, run_columns, run_from_columns, spec_from_columns
 from ..models import Job
@@ -42,6 +43,10 @@ from .runs import run_from_row
 __all__ = ["CONFLICT", "add_run", "claim_due", "claim_pending", "is_slot_conflict", "next_wake"]
 
 CONFLICT = "a run for the same job, slot and attempt already exists"
+QUEUED = RunStatus.QUEUED.value
+# Up to this many distinct next run times, a claim advances its jobs with one
+# UPDATE per instant; beyond it, with one CASE-per-row bulk update.
+_FEW_INSTANTS = 4
 
 
 def next_wake(using: str) -> datetime | None:
@@ -57,17 +62,19 @@ def claim_due(
 ) -> tuple[list[ClaimedRun], int]:
     """:meth:`~scheduler.stores.base.Store.claim_due` inside a transaction: the
     claimed runs, unsorted, and how many jobs were due."""
+    active = runs(using).filter(job_id=OuterRef("id"), status__in=ACTIVE)
     due = list(
         jobs(using)
         .filter(ENABLED, next_run_at__lte=now)
+        .annotate(busy=Exists(active))  # the overlap rule's question, asked in the same select
         .order_by("next_run_at", "name")
         .select_for_update(skip_locked=True, no_key=True)
-        .values(*JOB_FIELDS)[:limit]
+        .values(*JOB_FIELDS, "busy")[:limit]
     )
     if not due:
         return [], 0
     due_jobs = {row["id"]: stored(row) for row in due}
-    busy = _busy_job_ids(using, list(due_jobs))
+    busy = {row["id"] for row in due if row["busy"]}
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in due_jobs.items()}
     rows = [
         # A busy job's new runs wait for claim_pending and its overlap rule.
@@ -76,6 +83,7 @@ def claim_due(
             new.checked(due_jobs[job_id].spec.name),
             now=now,
             replica_id="" if job_id in busy else replica_id,
+            executor=due_jobs[job_id].spec.executor,
         )
         for job_id, chosen in plans.items()
         for new in chosen.runs
@@ -106,16 +114,30 @@ def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> 
     )
     if not rows:
         return []
-    for chunk in chunks(using, [row["id"] for row in rows]):
-        runs(using).filter(id__in=chunk).update(replica_id=replica_id, claimed_at=now)
     specs = {
         row["id"]: spec_from_columns(row)
         for chunk in chunks(using, sorted({row["job_id"] for row in rows}))
         for row in jobs(using).filter(id__in=chunk).values(*JOB_FIELDS)
     }
+    handed_to: defaultdict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        handed_to[specs[row["job_id"]].executor].append(row["id"])
+    for executor, run_ids in handed_to.items():  # one update per executor, not per run
+        for chunk in chunks(using, run_ids):
+            runs(using).filter(id__in=chunk).update(
+                status=QUEUED, executor=executor, replica_id=replica_id, claimed_at=now
+            )
     return [
         ClaimedRun(
-            run=run_from_row({**row, "replica_id": replica_id, "claimed_at": now}),
+            run=run_from_row(
+                {
+                    **row,
+                    "status": QUEUED,
+                    "executor": specs[row["job_id"]].executor,
+                    "replica_id": replica_id,
+                    "claimed_at": now,
+                }
+            ),
             job=specs[row["job_id"]],
         )
         for row in rows
@@ -142,15 +164,6 @@ def is_slot_conflict(error: IntegrityError) -> bool:
         return bool(constraint == SLOT_CONSTRAINT)
     # sqlite3 names the columns instead
     return "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt" in str(cause)
-
-
-def _busy_job_ids(using: str, job_ids: Sequence[int]) -> set[int]:
-    """Which of ``job_ids`` have a pending, queued or running run."""
-    busy: set[int] = set()
-    for chunk in chunks(using, job_ids):
-        query = runs(using).filter(job_id__in=chunk, status__in=ACTIVE)
-        busy.update(query.values_list("job_id", flat=True).distinct())
-    return busy
 
 
 def _insert_runs(
@@ -180,9 +193,15 @@ def _ids_by_slot(
 
 
 def _advance(using: str, plans: Mapping[int, SlotPlan]) -> None:
-    """Every planned job's ``next_run_at``, in one batch."""
-    rows = [
-        Job(id=job_id, next_run_at=utc_or_none(chosen.next_run_at, "next_run_at"))
-        for job_id, chosen in plans.items()
-    ]
-    jobs(using).bulk_update(rows, ["next_run_at"])
+    """Every planned job's ``next_run_at``: one update per distinct instant
+    (jobs sharing a schedule move together), or one batch when they are many."""
+    movers: defaultdict[datetime | None, list[int]] = defaultdict(list)
+    for job_id, chosen in plans.items():
+        movers[utc_or_none(chosen.next_run_at, "next_run_at")].append(job_id)
+    if len(movers) > _FEW_INSTANTS:
+        rows = [Job(id=job_id, next_run_at=at) for at, ids in movers.items() for job_id in ids]
+        jobs(using).bulk_update(rows, ["next_run_at"])
+        return
+    for at, job_ids in movers.items():
+        for chunk in chunks(using, job_ids):
+            jobs(using).filter(id__in=chunk).update(next_run_at=at)
