@@ -201,10 +201,11 @@ class Store(Protocol):
         ``claimed_at = now``, for the caller to hand over as soon as this
         returns.  The new runs of a job that had an active run are not
         claimed: they stay ``pending`` and unclaimed for :meth:`claim_pending`,
-        which applies the ``queue`` overlap rule.  Returns the claimed runs,
-        oldest slot first.  Jobs locked by another replica are skipped, not
-        waited for.  The statements sent are a fixed number, whatever the
-        number of due jobs.
+        which applies the ``queue`` overlap rule.  Jobs are taken earliest
+        ``next_run_at`` first (jobs due at the same instant in no particular
+        order); jobs locked by another replica are skipped, not waited for.
+        Returns the claimed runs, oldest slot first.  The statements sent are
+        a fixed number, whatever the number of due jobs.
         """
         ...
 

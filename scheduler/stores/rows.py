@@ -18,11 +18,13 @@ from ..clock import ensure_aware_utc
 from ..errors import InvalidJob
 from ..jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
 from ..policies import CatchupPolicy, JobSource, OverlapPolicy
-from ..runs import TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
+from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
 from ..schedules import Cron, Every, Once
 from .base import StoredJob
 
 __all__ = [
+    "ACTIVE_RUN_CONDITION",
+    "ACTIVE_RUN_INDEX",
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "as_stored",
@@ -36,6 +38,15 @@ __all__ = [
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+#: Name of the partial index of the runs that have not ended, by job.
+ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
+#: That index's condition, and the one a query repeats, word for word and as
+#: literals (never bound parameters), for the database to choose the index:
+#: "has this job a run going" is then one probe of a small index, whatever
+#: the size of the job's history or the number of runs in flight.
+ACTIVE_RUN_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
+)
 
 
 def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:

@@ -215,3 +215,30 @@ def test_a_postgresql_connection_killed_under_the_store_is_replaced(
         store.list_jobs()
     assert [job.spec.name for job in store.list_jobs()] == ["report"]  # reconnected
     store.dispose()
+
+
+def test_the_due_jobs_select_sorts_nothing_and_probes_the_active_runs_index(
+    alias: str, django_store: DjangoStore
+) -> None:
+    """As on the SQLAlchemy store (tests/stores/test_claim_statements.py): the
+    select stops at the limit without sorting every due job, and asks whether
+    each job is busy in the partial index of active runs."""
+    add_jobs(alias, 400, saved_at=NOW - HOUR)
+    assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=200, plan=fire)) == 200
+    with CaptureQueriesContext(connections[alias]) as captured:
+        django_store.claim_due(now=NOW, replica_id="r1", limit=100, plan=fire)
+    [select] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # small tables: ask whether a sort is needed
+            cursor.execute("SET enable_sort = off")
+            cursor.execute("SET enable_incremental_sort = off")
+            cursor.execute("EXPLAIN " + select)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + select)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_sort")
+            cursor.execute("RESET enable_incremental_sort")
+    assert "scheduler_run_active_idx" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

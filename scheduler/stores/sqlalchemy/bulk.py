@@ -9,8 +9,8 @@ compilation, type processors) costs more than the database's.
   back in the same round trip.  The arrays travel in PostgreSQL's binary
   format, which psycopg writes ten times faster than text for instants.
 * SQLite inserts with the driver's ``executemany``, instants as the text the
-  schema keeps, then reads the claimed runs' ids back by their slot (the
-  unique key) in one indexed select.
+  schema keeps, then reads the new runs' ids back, newest first, in one walk
+  down the primary key.
 * Next run times: PostgreSQL sets each distinct instant once, for every job
   moving to it (``WHERE id = ANY(ids)``, one ``executemany`` over the
   instants), so a herd of jobs sharing a schedule is one update; SQLite, where
@@ -31,7 +31,6 @@ from sqlalchemy import BigInteger, Column, Connection, Float, Integer, String, T
 
 from ..rows import NEW_RUN_BLANKS
 from ..schema import UTCDateTime, run_table, sqlite_text
-from .queries import among
 
 __all__ = ["SlotKey", "advance_jobs", "insert_runs", "slot_key"]
 
@@ -53,7 +52,7 @@ def slot_key(row: Mapping[Any, Any]) -> SlotKey:
 
 
 def insert_runs(
-    conn: Connection, rows: Sequence[Mapping[str, Any]], *, now: datetime, replica_id: str
+    conn: Connection, rows: Sequence[Mapping[str, Any]], *, replica_id: str
 ) -> dict[SlotKey, int]:
     """Insert the rows of :func:`~scheduler.stores.rows.run_columns`; the ids
     of those claimed for ``replica_id``, by slot."""
@@ -62,7 +61,9 @@ def insert_runs(
     if conn.dialect.name == "postgresql":
         return _insert_postgresql(conn, rows, replica_id)
     conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
-    return _claimed_ids(conn, rows, now=now, replica_id=replica_id)
+    inserted = _newest_ids(conn, rows)
+    claimed = (slot_key(row) for row in rows if row["replica_id"])
+    return {key: inserted[key] for key in claimed}
 
 
 def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> None:
@@ -148,16 +149,18 @@ def _sqlite_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(sqlite_text(row[c.name]) if c.name in _INSTANTS else row[c.name] for c in _PER_RUN)
 
 
-def _claimed_ids(
-    conn: Connection, rows: Sequence[Mapping[str, Any]], *, now: datetime, replica_id: str
-) -> dict[SlotKey, int]:
-    """The ids of the rows claimed for ``replica_id``, found by slot in one indexed select."""
-    claimed = {slot_key(row) for row in rows if row["replica_id"]}
-    ids: dict[SlotKey, int] = {}
-    for clause in among(conn, _run.job_id, sorted({key[0] for key in claimed})):
-        query = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt).where(
-            clause, _run.replica_id == replica_id, _run.claimed_at == now
-        )
-        found = conn.execute(query).mappings()
-        ids.update((key, row["id"]) for row in found if (key := slot_key(row)) in claimed)
-    return ids
+def _newest_ids(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[SlotKey, int]:
+    """The ids of ``rows``, just inserted, by slot.
+
+    The claim holds SQLite's write lock, and a new run's id is larger than
+    any before it (the table is ``AUTOINCREMENT``), so the ``len(rows)``
+    newest runs are these: one walk down the primary key, however many runs
+    the table holds.  (Selecting them by job and replica would read every
+    run the replica ever claimed.)
+    """
+    newest = (
+        select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt)
+        .order_by(_run.id.desc())
+        .limit(len(rows))
+    )
+    return {slot_key(row): row["id"] for row in conn.execute(newest).mappings()}
