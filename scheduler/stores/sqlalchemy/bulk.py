@@ -7,7 +7,8 @@ compilation, type processors) costs more than the database's.
 * PostgreSQL inserts every run in one statement that takes each column as one
   array, ``INSERT ... SELECT ... FROM unnest(...) RETURNING``, so the ids come
   back in the same round trip.  The arrays travel in PostgreSQL's binary
-  format, which psycopg writes ten times faster than text for instants.
+  format (psycopg 3's ``%b``), which psycopg writes ten times faster than text
+  for instants.
 * SQLite inserts with the driver's ``executemany``, instants as the text the
   schema keeps, then reads the new runs' ids back, newest first, in one walk
   down the primary key.
