@@ -129,6 +129,7 @@ def parse_cron(text: str, hash_key: str = "") -> CronExpression:
     return _parse_cron(text, hash_key)
 
 
+@lru_cache(maxsize=4096)  # every job read back from a store asks again
 def _uses_hash(text: str) -> bool:
     return any(_HASH_PART.match(part) for part in text.lower().replace(",", " ").split())
 

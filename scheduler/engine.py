@@ -9,10 +9,11 @@ can share one database.
 One wake-up (:meth:`Engine.tick`):
 
 1. heartbeat, and now and then recover the runs of replicas that stopped;
-2. claim due jobs (the store creates their runs with the planner's decisions
-   and advances ``next_run_at`` atomically), then claim pending runs that came
-   due (retries, jittered runs, manual runs);
-3. hand each claimed run to its executor;
+2. claim due jobs (the store creates their runs with the planner's decisions,
+   already ``queued`` to their executors, and advances ``next_run_at``, in one
+   transaction), then claim pending runs that came due (retries, jittered
+   runs, manual runs);
+3. hand each claimed run to its executor, as soon as its claim committed;
 4. let executors that can observe timeouts record them; prune history now and then.
 
 Between wake-ups it sleeps until the next due instant or the poll interval,
@@ -94,7 +95,7 @@ class TickReport:
     recovered: int = 0
     pruned: int = 0  # runs
     pruned_replicas: int = 0
-    next_wake: datetime | None = None
+    next_wake: datetime | None = None  # not asked after a full batch
     full_batch: bool = False
     retry_in: float | None = None  # set when the store was unavailable
 
@@ -227,6 +228,7 @@ class Engine:
         dispatched = self._dispatch_all(claimed)
         self._watch_timeouts(now)
         pruned, pruned_replicas = self._maybe_prune(now)
+        full_batch = len(claimed) >= self.config.batch_size
         return TickReport(
             now=now,
             claimed=len(claimed),
@@ -234,8 +236,9 @@ class Engine:
             recovered=recovered,
             pruned=pruned,
             pruned_replicas=pruned_replicas,
-            next_wake=self.store.next_wake(),
-            full_batch=len(claimed) >= self.config.batch_size,
+            # After a full batch the next wake-up is now, whatever is due next.
+            next_wake=None if full_batch else self.store.next_wake(),
+            full_batch=full_batch,
         )
 
     def close(self) -> None:
@@ -401,7 +404,8 @@ class Engine:
         return count
 
     def _dispatch_all(self, claimed: list[ClaimedRun]) -> int:
-        """Hand every claimed run to its executor; one queued-marking per executor."""
+        """Hand every claimed run to its executor.  The claim stored them
+        ``queued`` already, in its own transaction: nothing to write first."""
         now = self.clock.now()
         batches: dict[str, list[tuple[ClaimedRun, RegisteredTask]]] = defaultdict(list)
         for item in claimed:
@@ -410,7 +414,6 @@ class Engine:
                 batches[item.job.executor].append((item, task))
         handed = 0
         for name, batch in batches.items():
-            self.store.mark_queued_many([item.run.id for item, _ in batch], executor=name, now=now)
             with self._lock:
                 self._inflight.update((item.run.id, item) for item, _ in batch)
             external_ids: dict[int, str] = {}
@@ -452,21 +455,8 @@ class Engine:
     ) -> str | None:
         """Hand the run over; its external id, or None after recording that it failed."""
         run, job = claimed.run, claimed.job
-        logger.info(
-            "handing run %d of %s (slot %s) to %s",
-            run.id,
-            job.name,
-            run.scheduled_for.isoformat(),
-            job.executor,
-            extra={
-                "event": "dispatched",
-                "job": job.name,
-                "run_id": run.id,
-                "scheduled_for": run.scheduled_for.isoformat(),
-                "executor": job.executor,
-                "lateness": (now - run.scheduled_for).total_seconds(),
-            },
-        )
+        if logger.isEnabledFor(logging.INFO):  # a herd hands over thousands at once
+            _log_handover(claimed, now)
         try:
             return executor.submit(claimed, task, self)
         except Exception as error:  # a broker that is down must not stop the scheduler
@@ -509,6 +499,26 @@ class Engine:
         if retention.replica_max_age is not None:
             replicas = self.store.prune_replicas(now=now, older_than=retention.replica_max_age)
         return runs, replicas
+
+
+def _log_handover(claimed: ClaimedRun, now: datetime) -> None:
+    run, job = claimed.run, claimed.job
+    slot = run.scheduled_for.isoformat()
+    logger.info(
+        "handing run %d of %s (slot %s) to %s",
+        run.id,
+        job.name,
+        slot,
+        job.executor,
+        extra={
+            "event": "dispatched",
+            "job": job.name,
+            "run_id": run.id,
+            "scheduled_for": slot,
+            "executor": job.executor,
+            "lateness": (now - run.scheduled_for).total_seconds(),
+        },
+    )
 
 
 def _due(last: datetime | None, interval: timedelta, now: datetime) -> bool:

@@ -29,7 +29,7 @@ from .errors import InvalidJob, InvalidSchedule, SchedulerError
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 from .schedules import Cron, Every, Once, get_zone
 
-__all__ = ["JSONValue", "JobSpec", "ScheduleType", "validate_field"]
+__all__ = ["JSONValue", "JobSpec", "ScheduleType", "trusted_spec", "validate_field"]
 
 #: A value that survives a trip through JSON unchanged.
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
@@ -187,6 +187,49 @@ class JobSpec:
 
 
 _FIELDS = tuple(spec_field.name for spec_field in fields(JobSpec))
+# The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
+_SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in _FIELDS)
+
+
+def trusted_spec(
+    *,
+    name: str,
+    task: str,
+    schedule: ScheduleType,
+    args: tuple[JSONValue, ...],
+    kwargs: dict[str, JSONValue],
+    timezone: str,
+    enabled: bool,
+    start: datetime | None,
+    end: datetime | None,
+    catchup: CatchupPolicy,
+    max_catchup: int,
+    catchup_window: timedelta | None,
+    overlap: OverlapPolicy,
+    jitter: timedelta,
+    timeout: timedelta | None,
+    retries: int,
+    retry_backoff: timedelta,
+    retry_backoff_max: timedelta,
+    executor: str,
+    queue: str | None,
+    description: str,
+    source: JobSource,
+) -> JobSpec:
+    """A :class:`JobSpec` of values that are already valid and normal, not checked again.
+
+    For a store reading back a row it wrote from a validated spec, and for
+    nothing else: checking all 22 fields again costs more than the rest of
+    reading the row, and a wake-up may read 10,000 of them.  Every value must
+    be what ``JobSpec(...)`` would have kept (an args tuple, instants in UTC,
+    policies as enum members, a :class:`~scheduler.schedules.Cron` read in
+    ``timezone``); the spec is then equal to the validated one.
+    """
+    values = locals()
+    spec = object.__new__(JobSpec)
+    for field_name, assign in _SETTERS:
+        assign(spec, values[field_name])
+    return spec
 
 
 def _schedule(

@@ -115,7 +115,7 @@ def _require_current_schema(store: SQLAlchemyStore) -> None:
     if not changes:
         return
     where = store.engine.url.render_as_string(hide_password=True)
-    if all(change.description.startswith("create ") for change in changes):
+    if any(change.description == "create table scheduler_job" for change in changes):
         raise SchedulerError(
             f"the database {where} has no Tickwork tables: check --database, or create "
             "them with `tickwork migrate` (or by starting `tickwork run` on it)"

@@ -18,9 +18,13 @@ from django.db import models
 
 from ..enums import DocumentedEnum
 from ..policies import CatchupPolicy, JobSource, OverlapPolicy
-from ..runs import RunStatus, Trigger
-from ..stores.rows import SLOT_CONSTRAINT
+from ..runs import ACTIVE_STATUSES, RunStatus, Trigger
+from ..stores.rows import ACTIVE_RUN_INDEX, SLOT_CONSTRAINT
 from .fields import UTCDateTimeField
+
+#: The condition of the partial index of active runs (the SQLAlchemy schema's
+#: ``ACTIVE_RUN_CONDITION``, in the same order).
+ACTIVE_RUNS = models.Q(status__in=sorted(status.value for status in ACTIVE_STATUSES))
 
 __all__ = ["Job", "Replica", "Run"]
 
@@ -116,6 +120,7 @@ class Run(models.Model):
             models.Index(fields=["status", "due_at"], name="scheduler_run_pending_idx"),
             models.Index(fields=["job", "scheduled_for"], name="scheduler_run_history_idx"),
             models.Index(fields=["replica_id", "status"], name="scheduler_run_replica_idx"),
+            models.Index(fields=["job", "status"], condition=ACTIVE_RUNS, name=ACTIVE_RUN_INDEX),
         )
 
     def __str__(self) -> str:

@@ -14,6 +14,11 @@ Promises every store keeps:
 * :meth:`Store.claim_due` is atomic: the runs it creates and the jobs'
   advanced ``next_run_at`` are committed together, or not at all, and two
   replicas calling it at once never claim the same job;
+* a claimed run leaves its claim already ``queued`` to its job's executor, in
+  the claim's own transaction: the replica hands it over as soon as the claim
+  returns, so a wake-up commits once, and a run whose replica dies after the
+  claim is recovered as ``lost`` (and retried), never handed to a second
+  replica while the first might still start it;
 * a wake-up with nothing due costs a constant number of cheap queries,
   whatever the number of jobs.
 
@@ -190,20 +195,27 @@ class Store(Protocol):
         """Claim up to ``limit`` active jobs whose ``next_run_at <= now``.
 
         In one transaction: call ``plan`` for each, insert the runs it asks
-        for, set each job's ``next_run_at`` to the plan's, and claim (replica,
-        ``claimed_at``) the new pending runs whose ``due_at <= now`` — except
-        those of a job that had an active run: they stay unclaimed for
-        :meth:`claim_pending`, which applies the ``queue`` overlap rule.
-        Returns the claimed runs, oldest slot first.  Jobs locked by another
-        replica are skipped, not waited for.
+        for, set each job's ``next_run_at`` to the plan's, and claim the new
+        pending runs whose ``due_at <= now``: they are inserted ``queued`` to
+        their job's executor (``executor``), claimed by ``replica_id`` at
+        ``claimed_at = now``, for the caller to hand over as soon as this
+        returns.  The new runs of a job that had an active run are not
+        claimed: they stay ``pending`` and unclaimed for :meth:`claim_pending`,
+        which applies the ``queue`` overlap rule.  Jobs are taken earliest
+        ``next_run_at`` first (jobs due at the same instant in no particular
+        order); jobs locked by another replica are skipped, not waited for.
+        Returns the claimed runs, oldest slot first.  The statements sent are
+        a fixed number, whatever the number of due jobs.
         """
         ...
 
     def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
         """Claim unclaimed pending runs whose ``due_at <= now`` (retries,
-        jittered and manual runs, runs released by recovery).  A run of a job
-        whose overlap policy is ``queue`` waits while that job has a queued or
-        running run."""
+        jittered and manual runs, runs released by recovery), oldest due
+        first, as :meth:`claim_due` claims: each becomes ``queued`` to its
+        job's executor, claimed by ``replica_id`` at ``claimed_at = now``.  A
+        run of a job whose overlap policy is ``queue`` waits while that job
+        has a queued or running run."""
         ...
 
     def add_run(self, job_name: str, new: NewRun) -> Run:
@@ -217,14 +229,16 @@ class Store(Protocol):
         ...
 
     def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
-        """:meth:`mark_queued` for many runs handed to one in-process executor
-        (no external ids), in one statement: the hand-over of a busy wake-up
-        must not cost a transaction per run.  Unknown ids are ignored."""
+        """:meth:`mark_queued` for many pending runs handed to one executor (no
+        external ids), in one statement.  Unknown ids, and runs that are not
+        pending, are left as they are.  The engine does not need it for the
+        runs it claims, which :meth:`claim_due` and :meth:`claim_pending`
+        queue themselves."""
         ...
 
     def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
         """Record, in one statement, the id each run got from the executor it was
-        handed to (a Celery task id), after :meth:`mark_queued_many`.
+        handed to (a Celery task id), once it is ``queued``.
 
         A run with an external id is executed outside the scheduler: recovery
         leaves it alone when its replica stops, and watches its worker's

@@ -205,7 +205,9 @@ class MemoryStore:
                 # A busy job's new runs wait for claim_pending and its overlap rule.
                 claim_for = "" if job.spec.name in active else replica_id
                 for new in chosen.runs:
-                    run = self._insert(job.spec.name, new, now=now, claim_for=claim_for)
+                    run = self._insert(
+                        job.spec.name, new, now=now, claim_for=claim_for, executor=job.spec.executor
+                    )
                     if run.replica_id:
                         claimed.append(ClaimedRun(run=run, job=job.spec))
             return sorted(claimed, key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id))
@@ -239,9 +241,12 @@ class MemoryStore:
                 )
             seen.add(slot)
 
-    def _insert(self, job_name: str, new: NewRun, *, now: datetime, claim_for: str) -> Run:
+    def _insert(
+        self, job_name: str, new: NewRun, *, now: datetime, claim_for: str, executor: str = ""
+    ) -> Run:
         """Insert a checked run: one created terminal ends at ``now``; a pending
-        one due by ``now`` is claimed for ``claim_for`` unless that is empty."""
+        one due by ``now`` is claimed for ``claim_for`` unless that is empty,
+        and queued to ``executor``."""
         claim = bool(claim_for) and new.status is RunStatus.PENDING and new.due_at <= now
         run = Run(
             id=next(self._ids),
@@ -250,9 +255,10 @@ class MemoryStore:
             due_at=new.due_at,
             attempt=new.attempt,
             trigger=new.trigger,
-            status=new.status,
+            status=RunStatus.QUEUED if claim else new.status,
             claimed_at=now if claim else None,
             finished_at=now if new.status in TERMINAL_STATUSES else None,
+            executor=executor if claim else "",
             replica_id=claim_for if claim else "",
         )
         self._runs[run.id] = run
@@ -268,8 +274,15 @@ class MemoryStore:
             chosen = [run for run in ready if run.job_name not in waiting][: max(limit, 0)]
             claimed = []
             for run in chosen:
-                run = self._update(run, replica_id=replica_id, claimed_at=now)
-                claimed.append(ClaimedRun(run=run, job=self._jobs[run.job_name].spec))
+                job = self._jobs[run.job_name].spec
+                run = self._update(
+                    run,
+                    status=RunStatus.QUEUED,
+                    executor=job.executor,
+                    replica_id=replica_id,
+                    claimed_at=now,
+                )
+                claimed.append(ClaimedRun(run=run, job=job))
             return claimed
 
     def _jobs_waiting_in_queue(self) -> set[str]:

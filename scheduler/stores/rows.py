@@ -14,14 +14,18 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..clock import ensure_aware_utc
 from ..errors import InvalidJob
-from ..jobs import JobSpec, ScheduleType
+from ..jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
 from ..policies import CatchupPolicy, JobSource, OverlapPolicy
-from ..runs import TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
+from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
 from ..schedules import Cron, Every, Once
 from .base import StoredJob
 
 __all__ = [
+    "ACTIVE_RUN_CONDITION",
+    "ACTIVE_RUN_INDEX",
+    "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "as_stored",
     "job_columns",
@@ -34,6 +38,15 @@ __all__ = [
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+#: Name of the partial index of the runs that have not ended, by job.
+ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
+#: That index's condition, and the one a query repeats, word for word and as
+#: literals (never bound parameters), for the database to choose the index:
+#: "has this job a run going" is then one probe of a small index, whatever
+#: the size of the job's history or the number of runs in flight.
+ACTIVE_RUN_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
+)
 
 
 def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
@@ -110,17 +123,22 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
 
 
 def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
-    """The :class:`JobSpec` a ``scheduler_job`` row holds; a cron's ``H`` is hashed by name."""
-    return JobSpec(
+    """The :class:`JobSpec` a ``scheduler_job`` row holds; a cron's ``H`` is hashed by name.
+
+    The row was written from a validated spec (:func:`job_columns`), so its
+    values are turned back into the spec's types without checking each field
+    again (:func:`~scheduler.jobs.trusted_spec`): a claim reads thousands of rows.
+    """
+    return trusted_spec(
         name=row["name"],
         task=row["task"],
         schedule=_schedule_from_columns(row),
-        args=tuple(json.loads(row["args"])),
-        kwargs=json.loads(row["kwargs"]),
+        args=_json_args(row["args"]),
+        kwargs=_json_kwargs(row["kwargs"]),
         timezone=row["timezone"],
         enabled=bool(row["enabled"]),
-        start=row["start_at"],
-        end=row["end_at"],
+        start=_instant(row["start_at"]),
+        end=_instant(row["end_at"]),
         catchup=CatchupPolicy(row["catchup"]),
         max_catchup=row["max_catchup"],
         catchup_window=_duration(row["catchup_window_seconds"]),
@@ -135,6 +153,19 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         description=row["description"],
         source=JobSource(row["source"]),
     )
+
+
+def _json_args(text: str) -> tuple[JSONValue, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def _json_kwargs(text: str) -> dict[str, JSONValue]:
+    kwargs: dict[str, JSONValue] = {} if text == "{}" else json.loads(text)
+    return kwargs
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    return None if value is None else ensure_aware_utc(value)
 
 
 def _schedule_from_columns(row: Mapping[Any, Any]) -> ScheduleType:
@@ -155,11 +186,28 @@ def _duration(seconds: float | None) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
 
 
-def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> dict[str, Any]:
+#: The columns of a new run that only its later life fills in, with their value
+#: when it is created (a claim's bulk insert sends them once, not per run).
+NEW_RUN_BLANKS: dict[str, Any] = {
+    "started_at": None,
+    "duration_seconds": None,
+    "result": None,
+    "error": "",
+    "traceback": "",
+    "external_id": "",
+    "worker": "",
+    "heartbeat_at": None,
+}
+
+
+def run_columns(
+    job_id: int, new: NewRun, *, now: datetime, replica_id: str, executor: str = ""
+) -> dict[str, Any]:
     """The ``scheduler_run`` row of a new run (all but ``id``).
 
-    It is claimed for ``replica_id`` when it is pending and due at ``now``; a
-    run created in a terminal status (missed, skipped) ends at ``now``.
+    It is claimed for ``replica_id`` when it is pending and due at ``now``:
+    stored ``queued`` to ``executor``, ready to be handed over when the claim
+    commits.  A run created in a terminal status (missed, skipped) ends at ``now``.
     """
     claim = bool(replica_id) and new.status is RunStatus.PENDING and new.due_at <= now
     return {
@@ -168,20 +216,16 @@ def run_columns(job_id: int, new: NewRun, *, now: datetime, replica_id: str) -> 
         "due_at": new.due_at,
         "attempt": new.attempt,
         "trigger": Trigger(new.trigger).value,
-        "status": RunStatus(new.status).value,
+        "status": _QUEUED if claim else RunStatus(new.status).value,
         "claimed_at": now if claim else None,
-        "started_at": None,
         "finished_at": now if new.status in TERMINAL_STATUSES else None,
-        "duration_seconds": None,
-        "result": None,
-        "error": "",
-        "traceback": "",
-        "executor": "",
-        "external_id": "",
+        "executor": executor if claim else "",
         "replica_id": replica_id if claim else "",
-        "worker": "",
-        "heartbeat_at": None,
+        **NEW_RUN_BLANKS,
     }
+
+
+_QUEUED = RunStatus.QUEUED.value
 
 
 def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:

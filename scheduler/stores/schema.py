@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeEngine
@@ -44,6 +45,8 @@ from ..clock import ensure_aware_utc
 # The row <-> value mapping lives in .rows, free of SQLAlchemy, for the Django
 # store too; it is re-exported here for the SQLAlchemy store's callers.
 from .rows import (
+    ACTIVE_RUN_CONDITION,
+    ACTIVE_RUN_INDEX,
     SLOT_CONSTRAINT,
     job_columns,
     result_column,
@@ -64,6 +67,7 @@ __all__ = [
     "run_from_columns",
     "run_table",
     "spec_from_columns",
+    "sqlite_text",
 ]
 
 
@@ -109,7 +113,7 @@ class _SQLiteUTCText(sqlite.DATETIME):
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
         def process(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat(sep=" ", timespec="microseconds")
+            return None if value is None else _sqlite_wall(value)
 
         return process
 
@@ -118,6 +122,17 @@ class _SQLiteUTCText(sqlite.DATETIME):
             return None if value is None else datetime.fromisoformat(value)
 
         return process
+
+
+def sqlite_text(instant: datetime | None) -> str | None:
+    """The text SQLite keeps for an aware instant (what :class:`UTCDateTime` binds)."""
+    if instant is None:
+        return None
+    return _sqlite_wall(instant if instant.tzinfo is UTC else ensure_aware_utc(instant))
+
+
+def _sqlite_wall(utc: datetime) -> str:
+    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 # A BIGINT primary key is not SQLite's rowid and would not count up by itself.
@@ -199,6 +214,14 @@ run_table = Table(
     Index("scheduler_run_pending_idx", "status", "due_at"),
     Index("scheduler_run_history_idx", "job_id", "scheduled_for"),
     Index("scheduler_run_replica_idx", "replica_id", "status"),
+    # Whether a job has a run going, answered by one probe (see ACTIVE_RUN_CONDITION).
+    Index(
+        ACTIVE_RUN_INDEX,
+        "job_id",
+        "status",  # covers the probe, so SQLite prefers it to the history index
+        postgresql_where=text(ACTIVE_RUN_CONDITION),
+        sqlite_where=text(ACTIVE_RUN_CONDITION),
+    ),
     # Pruned run ids are not handed out again to a new run.
     sqlite_autoincrement=True,
 )

@@ -72,6 +72,24 @@ def row(run_id: int, job_name: str, slot: datetime, **fields: Any) -> Run:
     return Run(id=run_id, job_name=job_name, scheduled_for=slot, **fields)
 
 
+def claimed_row(
+    run_id: int,
+    job_name: str,
+    slot: datetime,
+    *,
+    at: datetime = NOW,
+    replica_id: str = "r1",
+    executor: str = "default",
+    **fields: Any,
+) -> Run:
+    """The :class:`Run` a claim leaves: queued to its job's ``executor``,
+    claimed by ``replica_id`` at ``at``."""
+    fields.setdefault("status", RunStatus.QUEUED)
+    return row(
+        run_id, job_name, slot, claimed_at=at, replica_id=replica_id, executor=executor, **fields
+    )
+
+
 def new_run(slot: datetime, **fields: Any) -> NewRun:
     fields.setdefault("due_at", slot)
     return NewRun(scheduled_for=slot, **fields)
@@ -89,7 +107,7 @@ def finish(
 
 
 def move_to(store: Store, run_id: int, status: RunStatus, *, at: datetime) -> None:
-    """Take a pending run to ``status`` the way an engine would."""
+    """Take a pending or just claimed (queued) run to ``status`` the way an engine would."""
     if status is RunStatus.PENDING:
         return
     if status is RunStatus.CANCELLED:

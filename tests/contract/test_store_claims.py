@@ -18,6 +18,7 @@ from .helpers import (
     RecordingPlanner,
     add_runs,
     assert_all_utc,
+    claimed_row,
     due_now,
     finish,
     hourly,
@@ -37,11 +38,24 @@ def test_claim_due_plans_each_due_job_and_claims_its_run(store: Store) -> None:
     assert sorted(planner.calls) == [("a", False, NOW), ("b", False, NOW)]
     ids = [c.run.id for c in claimed]
     assert claimed == [
-        ClaimedRun(run=row(ids[0], "a", NOW, claimed_at=NOW, replica_id="r1"), job=a.spec),
-        ClaimedRun(run=row(ids[1], "b", NOW, claimed_at=NOW, replica_id="r1"), job=b.spec),
+        ClaimedRun(run=claimed_row(ids[0], "a", NOW), job=a.spec),
+        ClaimedRun(run=claimed_row(ids[1], "b", NOW), job=b.spec),
     ]
     assert store.list_runs(job_name="a") == [claimed[0].run]
     assert [job.next_run_at for job in store.list_jobs()] == [NOW + HOUR] * 3
+
+
+def test_a_claimed_run_is_stored_queued_to_its_jobs_executor(store: Store) -> None:
+    # The claim's own transaction queues it: handing it over needs no second write.
+    due_now(store, "mail", executor="celery")
+    due_now(store, "report")
+    claimed = store.claim_due(now=NOW, replica_id="r1", limit=10, plan=RecordingPlanner())
+    runs = {run.job_name: run for run in store.list_runs()}
+    assert runs == {c.run.job_name: c.run for c in claimed}
+    assert runs["mail"] == claimed_row(runs["mail"].id, "mail", NOW, executor="celery")
+    assert runs["report"] == claimed_row(runs["report"].id, "report", NOW)
+    assert store.list_runs(status=RunStatus.PENDING) == []
+    assert store.next_wake() == NOW + HOUR
 
 
 def test_claim_due_with_nothing_due_plans_nothing(store: Store) -> None:
@@ -90,7 +104,7 @@ def test_claim_due_leaves_the_new_run_of_a_busy_job_to_claim_pending(
     assert waiting == {name: row(waiting[name].id, name, NOW) for name in ("queue", "allow")}
     assert store.next_wake() == NOW
     [allowed] = store.claim_pending(now=NOW, replica_id="r1", limit=10)
-    assert allowed.run == row(waiting["allow"].id, "allow", NOW, claimed_at=NOW, replica_id="r1")
+    assert allowed.run == claimed_row(waiting["allow"].id, "allow", NOW)
     finish(store, previous["queue"].id, NOW + MINUTE)
     [queued] = store.claim_pending(now=NOW + MINUTE, replica_id="r1", limit=10)
     assert queued.run.id == waiting["queue"].id
@@ -187,8 +201,8 @@ def test_claim_due_leaves_a_run_that_is_not_due_yet_unclaimed(store: Store) -> N
     assert store.next_wake() == NOW + 30 * SECOND
     assert store.claim_pending(now=NOW + 29 * SECOND, replica_id="r1", limit=10) == []
     [later] = store.claim_pending(now=NOW + 30 * SECOND, replica_id="r2", limit=10)
-    assert later.run == row(
-        run.id, "a", NOW, due_at=NOW + 30 * SECOND, claimed_at=NOW + 30 * SECOND, replica_id="r2"
+    assert later.run == claimed_row(
+        run.id, "a", NOW, due_at=NOW + 30 * SECOND, at=NOW + 30 * SECOND, replica_id="r2"
     )
 
 
@@ -281,10 +295,11 @@ def test_claim_pending_claims_due_unclaimed_runs_oldest_due_first(store: Store) 
     [future] = add_runs(store, "a", NOW - HOUR, due_at=NOW + MINUTE)
     claimed = store.claim_pending(now=NOW, replica_id="r1", limit=10)
     assert [c.run for c in claimed] == [
-        row(early.id, "b", NOW - HOUR, due_at=NOW - 5 * MINUTE, claimed_at=NOW, replica_id="r1"),
-        row(late.id, "a", NOW - 2 * HOUR, due_at=NOW - MINUTE, claimed_at=NOW, replica_id="r1"),
+        claimed_row(early.id, "b", NOW - HOUR, due_at=NOW - 5 * MINUTE),
+        claimed_row(late.id, "a", NOW - 2 * HOUR, due_at=NOW - MINUTE),
     ]
     assert [c.job.name for c in claimed] == ["b", "a"]
+    assert store.list_runs(status=RunStatus.QUEUED) == [c.run for c in claimed]  # newest slot first
     assert store.claim_pending(now=NOW, replica_id="r2", limit=10) == []
     assert store.get_run(future.id) == future
 
@@ -309,9 +324,8 @@ def test_a_queue_job_waits_while_its_previous_run_is_busy(store: Store, busy: Ru
     store.save_job(hourly("free", overlap=OverlapPolicy.ALLOW), now=NOW)
     [q1] = add_runs(store, "q", NOW - 2 * HOUR)
     [f1] = add_runs(store, "free", NOW - 2 * HOUR)
-    store.claim_pending(now=NOW - 2 * HOUR, replica_id="r1", limit=10)
+    store.claim_pending(now=NOW - 2 * HOUR, replica_id="r1", limit=10)  # queues them
     for run in (q1, f1):
-        store.mark_queued(run.id, executor="default", external_id="", now=NOW - 2 * HOUR)
         if busy is RunStatus.RUNNING:
             store.mark_running(run.id, worker="host:1", now=NOW - 2 * HOUR)
     [q2] = add_runs(store, "q", NOW - HOUR)

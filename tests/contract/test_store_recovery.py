@@ -1,8 +1,9 @@
 """Store contract, replicas: heartbeats, clean stops, and recovering the runs of dead ones.
 
-Each test claims runs for a replica and takes them to a status; recovery at
-``NOW`` with ``STALE = 1 minute`` then treats a replica as dead when its last
-heartbeat is before ``NOW - STALE``, when it stopped, or when it never beat.
+Each test claims runs for a replica (a claim leaves them queued to their
+job's executor) and takes them to a status; recovery at ``NOW`` with
+``STALE = 1 minute`` then treats a replica as dead when its last heartbeat is
+before ``NOW - STALE``, when it stopped, or when it never beat.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .helpers import (
     SECOND,
     PlannerError,
     add_runs,
+    claimed_row,
     finish,
     hourly,
     move_to,
@@ -33,16 +35,17 @@ STALE = MINUTE
 
 
 def run_of(store: Store, replica: str, status: RunStatus, *, external_id: str = "") -> Run:
-    """A run claimed by ``replica`` an hour ago and taken to ``status``."""
+    """A run claimed by ``replica`` an hour ago and taken to ``status``;
+    ``external_id`` when it was handed to an executor outside the scheduler."""
     if not store.list_jobs():
         store.save_job(hourly("a"), now=NOW - 2 * HOUR)
     slot = NOW - HOUR - len(store.list_runs()) * SECOND  # a slot of its own
     add_runs(store, "a", slot)
     [claimed] = store.claim_pending(now=slot, replica_id=replica, limit=1)
     run_id = claimed.run.id
-    if status is not RunStatus.PENDING:
-        store.mark_queued(run_id, executor="celery", external_id=external_id, now=slot)
-        move_to(store, run_id, status, at=slot)
+    if external_id:
+        store.set_external_ids({run_id: external_id})
+    move_to(store, run_id, status, at=slot)
     return store.get_run(run_id)
 
 
@@ -53,26 +56,27 @@ def lost(run: Run, replica: str) -> Run:
 
 def test_runs_of_a_replica_that_stopped_heartbeating_are_recovered(store: Store) -> None:
     store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
-    pending = run_of(store, "dead", RunStatus.PENDING)
     queued = run_of(store, "dead", RunStatus.QUEUED)
     running = run_of(store, "dead", RunStatus.RUNNING)
     report = store.recover(now=NOW, stale_after=STALE)
-    assert report == RecoveryReport(released=(pending.id,), lost=(queued.id, running.id))
-    released = row(pending.id, "a", pending.scheduled_for)
-    assert store.get_run(pending.id) == released
+    assert report == RecoveryReport(lost=(queued.id, running.id))
     assert store.get_run(queued.id) == lost(queued, "dead")
     assert store.get_run(running.id) == lost(running, "dead")
 
 
-def test_a_released_run_can_be_claimed_again(store: Store) -> None:
+def test_a_run_claimed_by_a_replica_that_died_before_handing_it_over_is_lost(
+    store: Store,
+) -> None:
+    # Claimed means queued: nobody can tell whether the dead replica handed it
+    # to its executor, so it is never given to a second replica to run again.
     store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
-    pending = run_of(store, "dead", RunStatus.PENDING)
-    store.recover(now=NOW, stale_after=STALE)
-    assert store.next_wake() == pending.due_at
-    [again] = store.claim_pending(now=NOW, replica_id="live", limit=10)
-    assert again.run == row(
-        pending.id, "a", pending.scheduled_for, claimed_at=NOW, replica_id="live"
-    )
+    store.save_job(hourly("a"), now=NOW - 2 * HOUR)
+    [added] = add_runs(store, "a", NOW - HOUR)
+    [claimed] = store.claim_pending(now=NOW - HOUR, replica_id="dead", limit=1)
+    assert claimed.run == claimed_row(added.id, "a", NOW - HOUR, at=NOW - HOUR, replica_id="dead")
+    assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport(lost=(added.id,))
+    assert store.get_run(added.id) == lost(claimed.run, "dead")
+    assert store.claim_pending(now=NOW, replica_id="live", limit=10) == []
 
 
 def test_runs_handed_to_an_outside_executor_are_left_alone(store: Store) -> None:
@@ -93,7 +97,7 @@ def test_ended_runs_of_a_dead_replica_are_left_alone(store: Store) -> None:
 
 def test_runs_of_a_live_replica_are_left_alone(store: Store) -> None:
     store.heartbeat("live", hostname="h2", pid=2, now=NOW - HOUR)
-    runs = [run_of(store, "live", s) for s in (RunStatus.PENDING, RunStatus.RUNNING)]
+    runs = [run_of(store, "live", s) for s in (RunStatus.QUEUED, RunStatus.RUNNING)]
     store.heartbeat("live", hostname="h2", pid=2, now=NOW - 10 * SECOND)
     assert store.recover(now=NOW, stale_after=STALE) == RecoveryReport()
     assert store.list_runs() == runs
@@ -107,20 +111,20 @@ def test_a_heartbeat_exactly_stale_after_ago_is_still_alive(store: Store) -> Non
 
 
 def test_runs_of_a_replica_that_never_heartbeat_are_recovered(store: Store) -> None:
-    pending = run_of(store, "ghost", RunStatus.PENDING)
+    queued = run_of(store, "ghost", RunStatus.QUEUED)
     running = run_of(store, "ghost", RunStatus.RUNNING)
     report = store.recover(now=NOW, stale_after=STALE)
-    assert report == RecoveryReport(released=(pending.id,), lost=(running.id,))
+    assert report == RecoveryReport(lost=(queued.id, running.id))
     assert store.get_run(running.id) == lost(running, "ghost")
 
 
 def test_runs_of_a_cleanly_stopped_stale_replica_are_recovered(store: Store) -> None:
     store.heartbeat("gone", hostname="h3", pid=3, now=NOW - 10 * MINUTE)
-    pending = run_of(store, "gone", RunStatus.PENDING)
+    queued = run_of(store, "gone", RunStatus.QUEUED)
     running = run_of(store, "gone", RunStatus.RUNNING)
     store.stop_replica("gone", now=NOW - 9 * MINUTE)
     report = store.recover(now=NOW, stale_after=STALE)
-    assert report == RecoveryReport(released=(pending.id,), lost=(running.id,))
+    assert report == RecoveryReport(lost=(queued.id, running.id))
 
 
 def test_a_stopped_replica_is_dead_at_once(store: Store) -> None:
@@ -143,7 +147,7 @@ def test_a_replica_that_heartbeats_after_a_stop_is_alive_again(store: Store) -> 
 
 def test_recover_twice_finds_nothing_the_second_time(store: Store) -> None:
     store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
-    run_of(store, "dead", RunStatus.PENDING)
+    run_of(store, "dead", RunStatus.QUEUED)
     run_of(store, "dead", RunStatus.RUNNING)
     store.recover(now=NOW, stale_after=STALE)
     before = store.list_runs()
@@ -185,17 +189,21 @@ class RecordingRetrier:
 def test_each_lost_run_gets_the_next_attempt_its_retrier_asks_for(store: Store) -> None:
     spec = store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR).spec
     store.heartbeat("dead", hostname="h1", pid=1, now=NOW - 10 * MINUTE)
-    pending = run_of(store, "dead", RunStatus.PENDING)
+    queued = run_of(store, "dead", RunStatus.QUEUED)
     running = run_of(store, "dead", RunStatus.RUNNING)
     retrier = RecordingRetrier()
     report = store.recover(now=NOW, stale_after=STALE, retry=retrier)
-    assert retrier.calls == [(lost(running, "dead"), spec)]  # the run as marked, and its job
-    (retry_id,) = report.retries
-    assert report == RecoveryReport(released=(pending.id,), lost=(running.id,), retries=(retry_id,))
-    assert retry_id not in (pending.id, running.id)
-    assert store.get_run(retry_id) == row(
-        retry_id, "a", running.scheduled_for, due_at=NOW + MINUTE, attempt=2, trigger=Trigger.RETRY
-    )
+    # the runs as marked, and their job
+    assert retrier.calls == [(lost(queued, "dead"), spec), (lost(running, "dead"), spec)]
+    assert report.lost == (queued.id, running.id)
+    assert len(report.retries) == 2
+    assert not {queued.id, running.id} & set(report.retries)
+    retries = {store.get_run(retry_id).scheduled_for: retry_id for retry_id in report.retries}
+    for run in (queued, running):
+        retry_id = retries[run.scheduled_for]
+        assert store.get_run(retry_id) == row(
+            retry_id, "a", run.scheduled_for, due_at=NOW + MINUTE, attempt=2, trigger=Trigger.RETRY
+        )
 
 
 def test_a_retry_of_a_lost_run_is_claimed_when_due(store: Store) -> None:
@@ -228,12 +236,12 @@ def test_a_next_attempt_that_exists_already_is_not_created_again(store: Store) -
 
 def test_a_retrier_that_raises_leaves_every_run_as_it_was(store: Store) -> None:
     store.save_job(hourly("a", retries=1), now=NOW - 2 * HOUR)
-    pending = run_of(store, "dead", RunStatus.PENDING)
+    queued = run_of(store, "dead", RunStatus.QUEUED)
     running = run_of(store, "dead", RunStatus.RUNNING)
     with pytest.raises(PlannerError):
         store.recover(now=NOW, stale_after=STALE, retry=RecordingRetrier(fail=True))
-    assert store.list_runs() == [pending, running]
-    assert store.recover(now=NOW, stale_after=STALE).lost == (running.id,)
+    assert store.list_runs() == [queued, running]
+    assert store.recover(now=NOW, stale_after=STALE).lost == (queued.id, running.id)
 
 
 def test_without_a_retrier_a_lost_run_is_not_retried(store: Store) -> None:

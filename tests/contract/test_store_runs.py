@@ -28,22 +28,21 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def run(store: Store) -> Run:
-    """A pending run of job ``a`` for the slot at ``NOW``, claimed by ``r1``."""
+    """A pending run of job ``a`` for the slot at ``NOW`` (a claim would queue it)."""
     store.save_job(hourly("a"), now=NOW - HOUR)
-    add_runs(store, "a", NOW)
-    [claimed] = store.claim_pending(now=NOW, replica_id="r1", limit=1)
-    return claimed.run
+    [added] = add_runs(store, "a", NOW)
+    return added
 
 
-def claimed(run_id: int, **fields: Any) -> Run:
+def the_run(run_id: int, **fields: Any) -> Run:
     """The row of the ``run`` fixture, with ``fields`` changed."""
-    return row(run_id, "a", NOW, claimed_at=NOW, replica_id="r1", **fields)
+    return row(run_id, "a", NOW, **fields)
 
 
 # -- mark_queued, mark_running, mark_finished, cancel_run ------------------------
 def test_mark_queued_records_the_executor_and_external_id(store: Store, run: Run) -> None:
     store.mark_queued(run.id, executor="celery", external_id="task-1", now=NOW + SECOND)
-    assert store.get_run(run.id) == claimed(
+    assert store.get_run(run.id) == the_run(
         run.id, status=RunStatus.QUEUED, executor="celery", external_id="task-1"
     )
 
@@ -56,25 +55,24 @@ def test_mark_queued_only_moves_a_pending_run(store: Store, run: Run) -> None:
 
 
 def test_mark_queued_many_moves_pending_runs_in_one_call(store: Store, run: Run) -> None:
-    add_runs(store, "a", NOW + HOUR, NOW + 2 * HOUR)
-    later = store.claim_pending(now=NOW + 2 * HOUR, replica_id="r1", limit=5)
-    ids = [run.id, *(item.run.id for item in later)]
+    later = add_runs(store, "a", NOW + HOUR, NOW + 2 * HOUR)
+    ids = [run.id, *(item.id for item in later)]
     store.mark_running(ids[-1], worker="host:7", now=NOW + 2 * HOUR)  # already started
-    store.mark_queued_many([*ids, 999_999], executor="default", now=NOW + 2 * HOUR)
+    store.mark_queued_many([*ids, 999_999], executor="celery", now=NOW + 2 * HOUR)
     statuses = {i: store.get_run(i) for i in ids}
     assert [statuses[i].status for i in ids] == [
         RunStatus.QUEUED,
         RunStatus.QUEUED,
         RunStatus.RUNNING,
     ]
-    assert {statuses[i].executor for i in ids[:2]} == {"default"}
+    assert [statuses[i].executor for i in ids] == ["celery", "celery", ""]
     store.mark_queued_many([], executor="default", now=NOW)  # nothing to do, no error
 
 
 def test_mark_running_starts_a_queued_run_once(store: Store, run: Run) -> None:
     store.mark_queued(run.id, executor="celery", external_id="task-1", now=NOW + SECOND)
     assert store.mark_running(run.id, worker="host:7", now=NOW + 2 * SECOND)
-    started = claimed(
+    started = the_run(
         run.id,
         status=RunStatus.RUNNING,
         executor="celery",
@@ -90,7 +88,7 @@ def test_mark_running_starts_a_queued_run_once(store: Store, run: Run) -> None:
 
 def test_mark_running_starts_a_pending_run(store: Store, run: Run) -> None:
     assert store.mark_running(run.id, worker="host:7", now=NOW + SECOND)
-    assert store.get_run(run.id) == claimed(
+    assert store.get_run(run.id) == the_run(
         run.id, status=RunStatus.RUNNING, started_at=NOW + SECOND, worker="host:7"
     )
 
@@ -114,7 +112,7 @@ def test_mark_finished_records_the_outcome(store: Store, run: Run) -> None:
     )
     store.mark_finished(run.id, outcome)
     finished = store.get_run(run.id)
-    assert finished == claimed(
+    assert finished == the_run(
         run.id,
         status=RunStatus.FAILED,
         started_at=NOW + SECOND,
@@ -177,7 +175,7 @@ def test_an_unknown_run_is_a_lookup_error(store: Store) -> None:
 def test_a_run_cannot_finish_in_an_active_status(store: Store, run: Run) -> None:
     with pytest.raises(ValueError, match="terminal"):
         store.mark_finished(run.id, Outcome(status=RunStatus.RUNNING, finished_at=NOW))
-    assert store.get_run(run.id) == claimed(run.id)
+    assert store.get_run(run.id) == the_run(run.id)
 
 
 def test_recorded_runs_come_back_with_aware_utc_instants(store: Store, run: Run) -> None:

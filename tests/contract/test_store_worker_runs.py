@@ -23,13 +23,12 @@ LIVE = "live-replica"
 def handed_over(store: Store, *, external_id: str = "celery-1", status: RunStatus) -> Run:
     """A run of a live replica handed to an outside executor and taken to ``status``."""
     if not store.list_jobs():
-        store.save_job(hourly("a"), now=NOW - 2 * HOUR)
+        store.save_job(hourly("a", executor="celery"), now=NOW - 2 * HOUR)
     store.heartbeat(LIVE, hostname="h", pid=1, now=NOW)
     slot = NOW - HOUR - len(store.list_runs()) * SECOND
     add_runs(store, "a", slot)
-    [claimed] = store.claim_pending(now=slot, replica_id=LIVE, limit=1)
+    [claimed] = store.claim_pending(now=slot, replica_id=LIVE, limit=1)  # queued to "celery"
     run_id = claimed.run.id
-    store.mark_queued_many([run_id], executor="celery", now=slot)
     if external_id:
         store.set_external_ids({run_id: external_id})
     if status is RunStatus.RUNNING:

@@ -18,8 +18,8 @@ from scheduler.engine import Engine
 from scheduler.errors import StoreUnavailable
 from scheduler.jobs import JobSpec
 from scheduler.registry import TaskRegistry
-from scheduler.runs import NewRun
-from scheduler.stores.base import SlotPlan, StoredJob
+from scheduler.runs import NewRun, RunStatus
+from scheduler.stores.base import RecoveryReport, SlotPlan, StoredJob
 from scheduler.stores.rows import job_columns, new_definition
 from scheduler.testing import FakeClock, RecordingExecutor
 
@@ -46,6 +46,14 @@ def fire(job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
     assert job.next_run_at is not None
     slot = job.next_run_at
     return SlotPlan(runs=(NewRun(scheduled_for=slot, due_at=slot),), next_run_at=slot + HOUR)
+
+
+def apart(job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
+    """Like :func:`fire`, but job-NNNNN moves NNNNN seconds further than the others."""
+    plan = fire(job, has_active_run, now)
+    assert plan.next_run_at is not None
+    number = int(job.spec.name.removeprefix("job-"))
+    return SlotPlan(runs=plan.runs, next_run_at=plan.next_run_at + timedelta(seconds=number))
 
 
 def add_jobs(alias: str, total: int, *, saved_at: datetime) -> None:
@@ -106,15 +114,44 @@ def test_an_idle_wake_up_costs_the_same_few_indexed_queries_at_100_and_10000_job
 def test_a_claim_costs_a_few_batched_statements_not_one_per_job(
     alias: str, django_store: DjangoStore
 ) -> None:
-    add_jobs(alias, 600, saved_at=NOW - HOUR)
+    add_jobs(alias, 700, saved_at=NOW - HOUR)
     with CaptureQueriesContext(connections[alias]) as few:
         assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=20, plan=fire)) == 20
     with CaptureQueriesContext(connections[alias]) as many:
         assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=580, plan=fire)) == 580
+    with CaptureQueriesContext(connections[alias]) as spread:  # 100 different next run times
+        assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=100, plan=apart)) == 100
     if alias == "postgres":
-        assert len(many) == len(few)
+        assert len(many) == len(few) == len(spread)
     else:  # SQLite caps a statement's parameters, so Django splits big batches
         assert len(many) <= len(few) + 580 // 20, [q["sql"][:60] for q in many.captured_queries]
+    assert len(django_store.list_runs(status=RunStatus.QUEUED, limit=1000)) == 700
+    assert django_store.list_runs(status=RunStatus.PENDING) == []
+    moved = {job.spec.name: job.next_run_at for job in django_store.list_jobs()}
+    assert moved == {
+        name: NOW + HOUR + (timedelta(seconds=index) if index >= 600 else timedelta(0))
+        for index, name in enumerate(sorted(moved))
+    }
+
+
+def test_a_pending_run_a_dead_replica_had_claimed_is_released(
+    alias: str, django_store: DjangoStore
+) -> None:
+    """Claims queue their runs, but a database may hold a run claimed and left
+    ``pending`` (by an earlier version): it was never handed over, so recovery
+    gives it back to the due-queue."""
+    django_store.save_job(hourly("report"), now=NOW - HOUR)
+    run = django_store.add_run("report", NewRun(scheduled_for=NOW - HOUR, due_at=NOW - HOUR))
+    Run.objects.using(alias).filter(id=run.id).update(replica_id="dead", claimed_at=NOW - HOUR)
+    report = django_store.recover(now=NOW, stale_after=timedelta(minutes=1))
+    assert report == RecoveryReport(released=(run.id,))
+    assert django_store.get_run(run.id) == run
+    [again] = django_store.claim_pending(now=NOW, replica_id="live", limit=10)
+    assert (again.run.id, again.run.status, again.run.replica_id) == (
+        run.id,
+        RunStatus.QUEUED,
+        "live",
+    )
 
 
 def test_an_edit_committed_elsewhere_is_used_by_the_next_wake_up(
@@ -178,3 +215,30 @@ def test_a_postgresql_connection_killed_under_the_store_is_replaced(
         store.list_jobs()
     assert [job.spec.name for job in store.list_jobs()] == ["report"]  # reconnected
     store.dispose()
+
+
+def test_the_due_jobs_select_sorts_nothing_and_probes_the_active_runs_index(
+    alias: str, django_store: DjangoStore
+) -> None:
+    """As on the SQLAlchemy store (tests/stores/test_claim_statements.py): the
+    select stops at the limit without sorting every due job, and asks whether
+    each job is busy in the partial index of active runs."""
+    add_jobs(alias, 400, saved_at=NOW - HOUR)
+    assert len(django_store.claim_due(now=NOW, replica_id="r1", limit=200, plan=fire)) == 200
+    with CaptureQueriesContext(connections[alias]) as captured:
+        django_store.claim_due(now=NOW, replica_id="r1", limit=100, plan=fire)
+    [select] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # small tables: ask whether a sort is needed
+            cursor.execute("SET enable_sort = off")
+            cursor.execute("SET enable_incremental_sort = off")
+            cursor.execute("EXPLAIN " + select)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + select)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_sort")
+            cursor.execute("RESET enable_incremental_sort")
+    assert "scheduler_run_active_idx" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

@@ -30,6 +30,12 @@ NEW_COLUMNS = [
     "add column scheduler_job.removed_at",
     "add column scheduler_run.heartbeat_at",
 ]
+#: Everything the earlier version's database lacks, in the order it is added.
+NEW_SINCE_V0 = [*NEW_COLUMNS, "create index scheduler_run_active_idx"]
+ACTIVE_INDEX_SQL = (
+    "CREATE INDEX scheduler_run_active_idx ON scheduler_run (job_id, status) "
+    "WHERE status IN ('pending', 'queued', 'running')"
+)
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
@@ -72,14 +78,14 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_the_old_database_lacks_the_new_columns(old_store: SQLAlchemyStore) -> None:
-    assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
+    assert descriptions(old_store.schema_changes()) == NEW_SINCE_V0
     # What `tickwork jobs` hit before; an error of the schema, not an outage to wait out.
     with pytest.raises(SQLAlchemyError, match="paused_at"):
         old_store.list_jobs()
 
 
 def test_create_schema_adds_the_columns_and_keeps_every_row(old_store: SQLAlchemyStore) -> None:
-    assert descriptions(old_store.create_schema()) == NEW_COLUMNS
+    assert descriptions(old_store.create_schema()) == NEW_SINCE_V0
     assert old_store.schema_changes() == []
     assert old_store.create_schema() == []  # a second time: nothing left to do
     (job,) = old_store.list_jobs()
@@ -103,6 +109,7 @@ def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:
         f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind}",
         f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind}",
         f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind}",
+        ACTIVE_INDEX_SQL,
     ]
     with old_store.engine.begin() as conn:  # run exactly that, as a DBA would
         for statement in sql:
@@ -115,7 +122,7 @@ def test_missing_indexes_and_tables_are_created(old_store: SQLAlchemyStore) -> N
         conn.execute(text("DROP INDEX scheduler_run_replica_idx"))
         conn.execute(text("DROP TABLE scheduler_replica"))
     expected = [
-        *NEW_COLUMNS,
+        *NEW_SINCE_V0,
         "create table scheduler_replica",
         "create index scheduler_run_replica_idx",
     ]
@@ -160,7 +167,7 @@ def test_replicas_starting_together_upgrade_once(postgres_url: str) -> None:
     for store in stores:
         store.dispose()
     assert errors == []
-    assert sorted(results) == [[], NEW_COLUMNS]
+    assert sorted(results) == [[], NEW_SINCE_V0]
 
 
 # -- the command line -------------------------------------------------------------------
@@ -175,7 +182,7 @@ def test_commands_on_an_outdated_database_say_to_migrate_and_change_nothing(
     lacks = "lacks column scheduler_job.paused_at, column scheduler_job.removed_at"
     assert f"was made by an earlier version of Tickwork and {lacks}" in err
     assert "`tickwork migrate`" in err
-    assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
+    assert descriptions(old_store.schema_changes()) == NEW_SINCE_V0
 
 
 def test_migrate_sql_prints_the_ddl_and_changes_nothing(
@@ -191,8 +198,10 @@ def test_migrate_sql_prints_the_ddl_and_changes_nothing(
         f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind};\n\n"
         "-- add column scheduler_run.heartbeat_at\n"
         f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind};\n\n"
+        "-- create index scheduler_run_active_idx\n"
+        f"{ACTIVE_INDEX_SQL};\n\n"
     )
-    assert descriptions(old_store.schema_changes()) == NEW_COLUMNS
+    assert descriptions(old_store.schema_changes()) == NEW_SINCE_V0
 
 
 def test_migrate_applies_the_changes_then_finds_nothing_to_do(
@@ -201,7 +210,7 @@ def test_migrate_applies_the_changes_then_finds_nothing_to_do(
     code, out, _ = cli(capsys, "migrate", "--database", old_url)
     assert (code, out) == (
         0,
-        "\n".join([*NEW_COLUMNS, "3 changes applied; the database is up to date\n"]),
+        "\n".join([*NEW_SINCE_V0, "4 changes applied; the database is up to date\n"]),
     )
     assert cli(capsys, "migrate", "--database", old_url)[:2] == (0, "the database is up to date\n")
     assert cli(capsys, "migrate", "--database", old_url, "--sql")[:2] == (
@@ -239,3 +248,20 @@ def test_migrate_sql_never_creates_a_sqlite_file(
     assert (code, out) == (1, "")
     assert f"no database at {missing}" in err
     assert not missing.exists()
+
+
+def test_a_database_that_lacks_only_an_index_says_so(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    store = SQLAlchemyStore(database_url)
+    store.create_schema()
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX scheduler_run_active_idx"))
+    code, _, err = cli(capsys, "jobs", "--database", database_url)
+    assert code == 1
+    assert (
+        "was made by an earlier version of Tickwork and lacks index scheduler_run_active_idx" in err
+    )
+    assert descriptions(store.create_schema()) == ["create index scheduler_run_active_idx"]
+    assert cli(capsys, "jobs", "--database", database_url)[0] == 0
+    store.dispose()

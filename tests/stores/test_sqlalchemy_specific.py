@@ -18,8 +18,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, St
 from scheduler.errors import DuplicateRun, StoreUnavailable
 from scheduler.jobs import JobSpec
 from scheduler.runs import NewRun, RunStatus
-from scheduler.stores.base import ChangeListener, NotifiesChanges, SlotPlan, StoredJob
-from scheduler.stores.schema import job_table
+from scheduler.stores.base import (
+    ChangeListener,
+    NotifiesChanges,
+    RecoveryReport,
+    SlotPlan,
+    StoredJob,
+)
+from scheduler.stores.schema import job_table, run_table
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -205,6 +211,7 @@ def test_schema_has_exactly_the_names_the_django_app_reproduces(
         "scheduler_run_pending_idx": ["status", "due_at"],
         "scheduler_run_history_idx": ["job_id", "scheduled_for"],
         "scheduler_run_replica_idx": ["replica_id", "status"],
+        "scheduler_run_active_idx": ["job_id", "status"],  # partial: runs that have not ended
     }
     [foreign_key] = inspector.get_foreign_keys("scheduler_run")
     assert foreign_key["constrained_columns"] == ["job_id"]
@@ -471,3 +478,26 @@ def test_marking_a_run_finished_records_its_duration(sql_store: SQLAlchemyStore)
         duration = conn.execute(text("SELECT duration_seconds FROM scheduler_run")).scalar()
     assert duration == 2.5
     assert sql_store.get_run(claimed.run.id).duration == 2.5
+
+
+def test_a_pending_run_a_dead_replica_had_claimed_is_released(sql_store: SQLAlchemyStore) -> None:
+    """Claims queue their runs, but a database may hold a run claimed and left
+    ``pending`` (by an earlier version): it was never handed over, so recovery
+    gives it back to the due-queue."""
+    sql_store.save_job(hourly("report"), now=NOW - HOUR)
+    run = sql_store.add_run("report", NewRun(scheduled_for=NOW - HOUR, due_at=NOW - HOUR))
+    with sql_store.engine.begin() as conn:
+        conn.execute(
+            update(run_table)
+            .where(run_table.c.id == run.id)
+            .values(replica_id="dead", claimed_at=NOW - HOUR)
+        )
+    report = sql_store.recover(now=NOW, stale_after=timedelta(minutes=1))
+    assert report == RecoveryReport(released=(run.id,))
+    assert sql_store.get_run(run.id) == run
+    [again] = sql_store.claim_pending(now=NOW, replica_id="live", limit=10)
+    assert (again.run.id, again.run.status, again.run.replica_id) == (
+        run.id,
+        RunStatus.QUEUED,
+        "live",
+    )

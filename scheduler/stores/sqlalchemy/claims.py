@@ -9,13 +9,15 @@ job are not blocked), and a replica skips the jobs another one holds; on
 SQLite the transaction holds the write lock from its first read.
 
 Every claim is batched: a fixed number of statements whatever the number of
-due jobs, never one per job.  An idle wake-up is one indexed ``MIN`` query plus
-one indexed select per claim call.
+due jobs, never one per job (see :mod:`.bulk`), and its runs are claimed
+``queued``, so the wake-up that hands them over commits once.  An idle
+wake-up is one indexed ``MIN`` query plus one indexed select per claim call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
@@ -27,8 +29,10 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -40,8 +44,9 @@ from sqlalchemy.sql import Executable
 from ...clock import ensure_aware_utc
 from ...jobs import JobSpec
 from ...policies import OverlapPolicy
-from ...runs import ClaimedRun, NewRun, Run
+from ...runs import ClaimedRun, NewRun, Run, RunStatus
 from ..base import Planner, SlotPlan, StoredJob
+from ..rows import ACTIVE_RUN_CONDITION
 from ..schema import (
     SLOT_CONSTRAINT,
     UTCDateTime,
@@ -50,10 +55,11 @@ from ..schema import (
     run_from_columns,
     run_table,
 )
+from . import bulk
 from .changes import notify
 from .jobs import SpecCache, job_not_found, rows_by_id
 from .queries import among
-from .runs import ACTIVE, BUSY, PENDING, run_from_row
+from .runs import BUSY, PENDING, QUEUED, run_from_row
 
 __all__ = [
     "NEXT_WAKE",
@@ -80,11 +86,29 @@ NEXT_WAKE: Final = select(
     .scalar_subquery(),
 )
 
-# Due jobs, locked; on PostgreSQL those another replica holds are skipped.
+# Whether the job of the enclosing row has a run that has not ended: a probe of
+# the partial index of active runs per job.  A scalar subquery rather than
+# EXISTS, which PostgreSQL may turn into a hash of every active run, costly
+# when thousands are in flight; the condition is literal SQL, as the index's.
+_HAS_ACTIVE_RUN: Final = (
+    select(literal_column("1"))
+    .select_from(run_table)
+    .where(_run.job_id == _job.id, text(f"scheduler_run.{ACTIVE_RUN_CONDITION}"))
+    .limit(1)
+    .scalar_subquery()
+    .is_not(None)
+)
+
+# Due jobs, locked, and whether each has a run that has not ended (the
+# overlap rule's question); on PostgreSQL those another replica holds are skipped.
+# Ordered by next_run_at alone, the order of the (enabled, next_run_at) index,
+# so the database stops after ``limit`` rows: a tie-breaker such as the name
+# would make it sort every due job at every claim, and a herd of 100,000 jobs
+# due at one instant costs quadratic time.
 _DUE_JOBS: Final = (
-    select(job_table)
+    select(job_table, _HAS_ACTIVE_RUN.label("busy"))
     .where(_job.enabled == true(), _job.next_run_at <= _NOW)
-    .order_by(_job.next_run_at, _job.name)
+    .order_by(_job.next_run_at)
     .limit(_LIMIT)
     .with_for_update(skip_locked=True, key_share=True)
 )
@@ -106,13 +130,6 @@ _CLAIMABLE_RUNS: Final = (
     .with_for_update(skip_locked=True, key_share=True, of=run_table)
 )
 
-# next_run_at of many jobs in one executemany.
-_ADVANCE: Final = (
-    update(job_table)
-    .where(_job.id == bindparam("job"))
-    .values(next_run_at=bindparam("next", type_=UTCDateTime()))
-)
-
 
 def claim_due(
     conn: Connection,
@@ -129,7 +146,7 @@ def claim_due(
     if not due:
         return [], 0
     jobs: dict[int, StoredJob] = {row["id"]: cache.stored(row) for row in due}
-    busy = _busy_job_ids(conn, list(jobs))
+    busy = {row["id"] for row in due if row["busy"]}
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in jobs.items()}
     rows = [
         # A busy job's new runs wait for claim_pending and its overlap rule.
@@ -138,14 +155,15 @@ def claim_due(
             new.checked(jobs[job_id].spec.name),
             now=now,
             replica_id="" if job_id in busy else replica_id,
+            executor=jobs[job_id].spec.executor,
         )
         for job_id, chosen in plans.items()
         for new in chosen.runs
     ]
-    ids = _insert_runs(conn, rows, now=now, replica_id=replica_id)
-    conn.execute(_ADVANCE, [_advance(job_id, chosen) for job_id, chosen in plans.items()])
+    ids = bulk.insert_runs(conn, rows, replica_id=replica_id)
+    bulk.advance_jobs(conn, {job_id: _following(chosen) for job_id, chosen in plans.items()})
     claimed = [
-        _claimed(ids[_slot_key(row)], jobs[row["job_id"]].spec, row)
+        _claimed(ids[bulk.slot_key(row)], jobs[row["job_id"]].spec, row)
         for row in rows
         if row["replica_id"]
     ]
@@ -159,12 +177,23 @@ def claim_pending(
     rows = conn.execute(_CLAIMABLE_RUNS, {"now": now, "limit": limit}).mappings().all()
     if not rows:
         return []
-    for clause in among(conn, _run.id, [row["id"] for row in rows]):
-        conn.execute(update(run_table).where(clause).values(replica_id=replica_id, claimed_at=now))
     jobs = {row["id"]: cache.get(row) for row in rows_by_id(conn, {row["job_id"] for row in rows})}
+    handed_to: defaultdict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        handed_to[jobs[row["job_id"]].executor].append(row["id"])
+    for executor, run_ids in handed_to.items():  # one update per executor, not per run
+        changes = {"status": QUEUED, "executor": executor, "replica_id": replica_id}
+        for clause in among(conn, _run.id, run_ids):
+            conn.execute(update(run_table).where(clause).values(**changes, claimed_at=now))
     return [
         ClaimedRun(
-            run=replace(run_from_row(row), replica_id=replica_id, claimed_at=now),
+            run=replace(
+                run_from_row(row),
+                status=RunStatus.QUEUED,
+                executor=jobs[row["job_id"]].executor,
+                replica_id=replica_id,
+                claimed_at=now,
+            ),
             job=jobs[row["job_id"]],
         )
         for row in rows
@@ -212,53 +241,9 @@ def conflict(error: IntegrityError) -> str:
     return f"a run for the same job, slot and attempt already exists{found}"
 
 
-def _busy_job_ids(conn: Connection, job_ids: Sequence[int]) -> set[int]:
-    """Which of ``job_ids`` have a pending, queued or running run."""
-    busy: set[int] = set()
-    for clause in among(conn, _run.job_id, job_ids):
-        query = select(_run.job_id).where(clause, _run.status.in_(ACTIVE)).distinct()
-        busy.update(conn.scalars(query))
-    return busy
-
-
-_SlotKey = tuple[int, datetime, int]
-
-
-def _slot_key(row: Mapping[Any, Any]) -> _SlotKey:
-    return (row["job_id"], row["scheduled_for"], row["attempt"])
-
-
-def _insert_runs(
-    conn: Connection, rows: Sequence[dict[str, Any]], *, now: datetime, replica_id: str
-) -> dict[_SlotKey, int]:
-    """Insert runs in one executemany; the ids of those claimed, by slot.
-
-    The driver's own executemany (pipelined by psycopg) parses the statement
-    once; ``RETURNING`` would need SQLAlchemy's multi-row VALUES instead, whose
-    thousands of placeholders psycopg parses in Python.  So the claimed runs'
-    ids come from one indexed select, matched by slot: the unique key.
-    """
-    if not rows:
-        return {}
-    conn.execute(insert(run_table), list(rows))
-    claimed = {_slot_key(row) for row in rows if row["replica_id"]}
-    job_ids = sorted({key[0] for key in claimed})
-    ids: dict[_SlotKey, int] = {}
-    for clause in among(conn, _run.job_id, job_ids):
-        query = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt).where(
-            clause, _run.replica_id == replica_id, _run.claimed_at == now
-        )
-        found = conn.execute(query).mappings()
-        ids.update((key, row["id"]) for row in found if (key := _slot_key(row)) in claimed)
-    return ids
-
-
-def _advance(job_id: int, chosen: SlotPlan) -> dict[str, Any]:
+def _following(chosen: SlotPlan) -> datetime | None:
     following = chosen.next_run_at
-    return {
-        "job": job_id,
-        "next": None if following is None else ensure_aware_utc(following, "next_run_at"),
-    }
+    return None if following is None else ensure_aware_utc(following, "next_run_at")
 
 
 def _claimed(run_id: int, spec: JobSpec, row: Mapping[str, Any]) -> ClaimedRun:

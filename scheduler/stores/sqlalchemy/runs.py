@@ -33,6 +33,7 @@ __all__ = [
     "BUSY",
     "NOT_STARTED",
     "PENDING",
+    "QUEUED",
     "TERMINAL",
     "finish",
     "list_runs",
@@ -52,6 +53,7 @@ BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
 #: ``scheduler_run.status`` of runs that may still start.
 NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
 PENDING = RunStatus.PENDING.value
+QUEUED = RunStatus.QUEUED.value
 
 _job = job_table.c
 _run = run_table.c

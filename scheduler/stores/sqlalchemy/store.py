@@ -42,11 +42,14 @@ class SQLAlchemyStore:
     """A :class:`~scheduler.stores.base.Store` in a PostgreSQL or SQLite database.
 
     ``url`` is a SQLAlchemy URL; ``postgresql://`` (and ``postgres://``) mean
-    psycopg 3.  Pass ``engine`` to share one you built (it is then yours to
-    dispose, and on SQLite it should not have connected yet, so the store's
-    connection hooks see every connection).  An in-memory SQLite database
-    (``sqlite://``) lives on a single shared connection: fine for tests, not
-    for concurrent use.  Safe to share between threads.
+    psycopg 3, the one PostgreSQL driver the store speaks (its claims send
+    psycopg's binary parameters, and it listens with psycopg's notifications).
+    Pass ``engine`` to share one you built (it is then yours to dispose, on
+    PostgreSQL it must use psycopg 3, and on SQLite it should not have
+    connected yet, so the store's connection hooks see every connection).
+    An in-memory SQLite database (``sqlite://``) lives on a single shared
+    connection: fine for tests, not for concurrent use.  Safe to share
+    between threads.
     """
 
     def __init__(

@@ -1,0 +1,222 @@
+"""The due-queue: what is due next, claiming due jobs and pending runs, inserting runs.
+
+A claim is one transaction the store opened and a fixed number of statements
+whatever the number of due jobs (``bulk_create`` for the runs, ``bulk_update``
+for the jobs' next slots).  On PostgreSQL due rows are selected ``FOR NO KEY
+UPDATE SKIP LOCKED``, so replicas split the due set; on SQLite the
+transaction holds the write lock from its start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError
+from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models.expressions import RawSQL
+
+from ...policies import OverlapPolicy
+from ...runs import ClaimedRun, NewRun, Run, RunStatus
+from ...stores.base import Planner, SlotPlan
+from ...stores.rows import (
+    ACTIVE_RUN_CONDITION,
+    SLOT_CONSTRAINT,
+    run_columns,
+    run_from_columns,
+    spec_from_columns,
+)
+from ..models import Job
+from ..models import Run as RunRow
+from .changes import notify
+from .jobs import stored
+from .queries import (
+    BUSY,
+    ENABLED,
+    JOB_FIELDS,
+    PENDING,
+    RUN_FIELDS,
+    chunks,
+    job_not_found,
+    jobs,
+    runs,
+    utc_or_none,
+)
+from .runs import run_from_row
+
+__all__ = ["CONFLICT", "add_run", "claim_due", "claim_pending", "is_slot_conflict", "next_wake"]
+
+CONFLICT = "a run for the same job, slot and attempt already exists"
+QUEUED = RunStatus.QUEUED.value
+# Whether the job of the row has a run that has not ended: one probe of the
+# partial index of active runs, whose condition must be written out as
+# literals for the database to use it (Django would bind the IN list).  A
+# scalar subquery, not EXISTS, which PostgreSQL may turn into a hash of every
+# active run.
+_HAS_ACTIVE_RUN = RawSQL(  # noqa: S611 - constant text, no value from outside
+    "SELECT 1 FROM scheduler_run WHERE scheduler_run.job_id = scheduler_job.id "  # noqa: S608
+    f"AND scheduler_run.{ACTIVE_RUN_CONDITION} LIMIT 1",
+    (),
+)
+# Up to this many distinct next run times, a claim advances its jobs with one
+# UPDATE per instant; beyond it, with one CASE-per-row bulk update.
+_FEW_INSTANTS = 4
+
+
+def next_wake(using: str) -> datetime | None:
+    """:meth:`~scheduler.stores.base.Store.next_wake`: two indexed ``MIN`` queries."""
+    job = jobs(using).filter(ENABLED).aggregate(at=Min("next_run_at"))["at"]
+    run = runs(using).filter(status=PENDING, replica_id="").aggregate(at=Min("due_at"))
+    instants = [instant for instant in (job, run["at"]) if instant is not None]
+    return min(instants, default=None)
+
+
+def claim_due(
+    using: str, *, now: datetime, replica_id: str, limit: int, plan: Planner
+) -> tuple[list[ClaimedRun], int]:
+    """:meth:`~scheduler.stores.base.Store.claim_due` inside a transaction: the
+    claimed runs, unsorted, and how many jobs were due."""
+    due = list(
+        jobs(using)
+        .filter(ENABLED, next_run_at__lte=now)
+        .annotate(busy=_HAS_ACTIVE_RUN)  # the overlap rule's question, in the same select
+        .order_by("next_run_at")  # the index's order: no sort of every due job
+        .select_for_update(skip_locked=True, no_key=True)
+        .values(*JOB_FIELDS, "busy")[:limit]
+    )
+    if not due:
+        return [], 0
+    due_jobs = {row["id"]: stored(row) for row in due}
+    busy = {row["id"] for row in due if row["busy"] is not None}
+    plans = {job_id: plan(job, job_id in busy, now) for job_id, job in due_jobs.items()}
+    rows = [
+        # A busy job's new runs wait for claim_pending and its overlap rule.
+        run_columns(
+            job_id,
+            new.checked(due_jobs[job_id].spec.name),
+            now=now,
+            replica_id="" if job_id in busy else replica_id,
+            executor=due_jobs[job_id].spec.executor,
+        )
+        for job_id, chosen in plans.items()
+        for new in chosen.runs
+    ]
+    ids = _insert_runs(using, rows, now=now, replica_id=replica_id)
+    _advance(using, plans)
+    claimed = [
+        ClaimedRun(
+            run=run_from_columns(run_id, due_jobs[row["job_id"]].spec.name, row),
+            job=due_jobs[row["job_id"]].spec,
+        )
+        for run_id, row in zip(ids, rows, strict=True)
+        if row["replica_id"]
+    ]
+    return claimed, len(due_jobs)
+
+
+def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
+    """:meth:`~scheduler.stores.base.Store.claim_pending` inside a transaction."""
+    busy = runs(using).filter(job_id=OuterRef("job_id"), status__in=BUSY)
+    rows = list(
+        runs(using)
+        .filter(status=PENDING, replica_id="", due_at__lte=now)
+        .filter(~Q(job__overlap=OverlapPolicy.QUEUE.value) | ~Exists(busy))
+        .order_by("due_at", "id")
+        .select_for_update(skip_locked=True, no_key=True, of=("self",))
+        .values(*RUN_FIELDS, "job__name")[:limit]
+    )
+    if not rows:
+        return []
+    specs = {
+        row["id"]: spec_from_columns(row)
+        for chunk in chunks(using, sorted({row["job_id"] for row in rows}))
+        for row in jobs(using).filter(id__in=chunk).values(*JOB_FIELDS)
+    }
+    handed_to: defaultdict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        handed_to[specs[row["job_id"]].executor].append(row["id"])
+    for executor, run_ids in handed_to.items():  # one update per executor, not per run
+        for chunk in chunks(using, run_ids):
+            runs(using).filter(id__in=chunk).update(
+                status=QUEUED, executor=executor, replica_id=replica_id, claimed_at=now
+            )
+    return [
+        ClaimedRun(
+            run=run_from_row(
+                {
+                    **row,
+                    "status": QUEUED,
+                    "executor": specs[row["job_id"]].executor,
+                    "replica_id": replica_id,
+                    "claimed_at": now,
+                }
+            ),
+            job=specs[row["job_id"]],
+        )
+        for row in rows
+    ]
+
+
+def add_run(using: str, job_name: str, new: NewRun) -> Run:
+    """Insert one unclaimed run of ``job_name``; :class:`IntegrityError` if its
+    slot and attempt exist, :class:`~scheduler.errors.JobNotFound` if the job does not."""
+    job_id = jobs(using).filter(name=job_name).values_list("id", flat=True).first()
+    if job_id is None:
+        raise job_not_found(job_name)
+    values = run_columns(job_id, new, now=new.due_at, replica_id="")
+    created = RunRow.objects.using(using).create(**values)
+    notify(using)
+    return run_from_columns(created.pk, job_name, values)
+
+
+def is_slot_conflict(error: IntegrityError) -> bool:
+    """Whether ``error`` is the slot constraint refusing a second run of one slot and attempt."""
+    cause = error.__cause__
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    if constraint is not None:  # psycopg names it
+        return bool(constraint == SLOT_CONSTRAINT)
+    # sqlite3 names the columns instead
+    return "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt" in str(cause)
+
+
+def _insert_runs(
+    using: str, rows: Sequence[dict[str, Any]], *, now: datetime, replica_id: str
+) -> list[int]:
+    """Insert runs in batches; their ids, in the order of ``rows``."""
+    created = runs(using).bulk_create([RunRow(**row) for row in rows])
+    ids = [run.pk for run in created]
+    if all(run_id is not None for run_id in ids):
+        return ids
+    # A SQLite older than 3.35 cannot return the ids of a batch insert;
+    # find the claimed ones by their slot, which is unique.
+    return _ids_by_slot(using, rows, now=now, replica_id=replica_id)
+
+
+def _ids_by_slot(
+    using: str, rows: Sequence[Mapping[str, Any]], *, now: datetime, replica_id: str
+) -> list[int]:
+    found: dict[tuple[int, datetime, int], int] = {}
+    job_ids = sorted({row["job_id"] for row in rows if row["replica_id"]})
+    for chunk in chunks(using, job_ids):
+        query = runs(using).filter(job_id__in=chunk, replica_id=replica_id, claimed_at=now)
+        for run in query.values("id", "job_id", "scheduled_for", "attempt"):
+            found[(run["job_id"], run["scheduled_for"], run["attempt"])] = run["id"]
+    slots = [(row["job_id"], row["scheduled_for"], row["attempt"]) for row in rows]
+    return [found.get(slot, 0) for slot in slots]
+
+
+def _advance(using: str, plans: Mapping[int, SlotPlan]) -> None:
+    """Every planned job's ``next_run_at``: one update per distinct instant
+    (jobs sharing a schedule move together), or one batch when they are many."""
+    movers: defaultdict[datetime | None, list[int]] = defaultdict(list)
+    for job_id, chosen in plans.items():
+        movers[utc_or_none(chosen.next_run_at, "next_run_at")].append(job_id)
+    if len(movers) > _FEW_INSTANTS:
+        rows = [Job(id=job_id, next_run_at=at) for at, ids in movers.items() for job_id in ids]
+        jobs(using).bulk_update(rows, ["next_run_at"])
+        return
+    for at, job_ids in movers.items():
+        for chunk in chunks(using, job_ids):
+            jobs(using).filter(id__in=chunk).update(next_run_at=at)

@@ -1,0 +1,196 @@
+"""Job rows: reconciling, saving and pausing them, and turning them back into jobs.
+
+Every function that writes runs inside a transaction the store opened, and
+changes nothing until it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from ...errors import InvalidJob
+from ...jobs import JobSpec
+from ...policies import JobSource
+from ...stores.base import StoredJob, SyncReport
+from ...stores.rows import as_stored, job_columns, new_definition, spec_from_columns
+from ..models import Job
+from .changes import notify
+from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, job_not_found, jobs
+
+__all__ = [
+    "job_row",
+    "refuse_repeated_names",
+    "save_job",
+    "set_paused",
+    "stored",
+    "sync_jobs",
+]
+
+
+def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
+    """:meth:`~scheduler.stores.base.Store.sync_jobs` inside a transaction, for
+    ``specs`` already stored as ``source`` and checked by :func:`refuse_repeated_names`."""
+    mine = {
+        row["name"]: row
+        for row in jobs(using)
+        .filter(source=source.value)
+        .select_for_update(no_key=True)
+        .values(*JOB_FIELDS)
+    }
+    _refuse_foreign_names(using, [s.name for s in specs if s.name not in mine], source)
+    added, changed, unchanged = _compare(specs, mine)
+    keep = {spec.name for spec in specs}
+    disabled = [
+        (row, replace(spec_from_columns(row), enabled=False))
+        for name, row in mine.items()
+        if name not in keep and row["removed_at"] is None
+    ]
+    _insert_jobs(using, added, now)
+    _update_jobs(using, changed, now)
+    _update_jobs(using, disabled, now, removed=True)
+    if added or changed or disabled:
+        notify(using)
+    return SyncReport(
+        added=tuple(sorted(spec.name for spec in added)),
+        updated=tuple(sorted(spec.name for _, spec in changed)),
+        disabled=tuple(sorted(spec.name for _, spec in disabled)),
+        unchanged=tuple(sorted(unchanged)),
+    )
+
+
+def save_job(using: str, spec: JobSpec, now: datetime) -> StoredJob:
+    """:meth:`~scheduler.stores.base.Store.save_job` inside a transaction."""
+    spec = as_stored(spec)
+    old = job_row(using, spec.name, lock=True)
+    if old is None:
+        notify(using)
+        return _insert_jobs(using, [spec], now)[0]
+    if old["source"] != spec.source.value:
+        raise InvalidJob(
+            f"job {spec.name!r} already exists from source {old['source']!r}; "
+            f"a {spec.source.value!r} job may not replace it"
+        )
+    if _unchanged(old, spec):
+        return stored(old)
+    notify(using)
+    return _update_jobs(using, [(old, spec)], now)[0]
+
+
+def set_paused(using: str, name: str, paused: bool, now: datetime) -> StoredJob:
+    """:meth:`~scheduler.stores.base.Store.set_paused` inside a transaction."""
+    row = job_row(using, name, lock=True)
+    if row is None:
+        raise job_not_found(name)
+    job = stored(row)
+    if job.paused is paused:
+        return job
+    resumed = job.spec.enabled and not paused
+    changes = {
+        "paused_at": now if paused else None,
+        "next_run_at": job.spec.next_after(now) if resumed else None,
+        "updated_at": now,
+    }
+    jobs(using).filter(id=row["id"]).update(**changes)
+    notify(using)
+    return stored({**row, **changes})
+
+
+def job_row(using: str, name: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """The row of the job called ``name`` (locked until commit if ``lock``), or None."""
+    query = jobs(using).filter(name=name)
+    if lock:
+        query = query.select_for_update(no_key=True)
+    rows = list(query.values(*JOB_FIELDS))
+    return rows[0] if rows else None
+
+
+def stored(row: Row) -> StoredJob:
+    """The :class:`StoredJob` a full ``scheduler_job`` row holds."""
+    return StoredJob(
+        spec=spec_from_columns(row),
+        next_run_at=row["next_run_at"],
+        version=row["version"],
+        definition_hash=row["definition_hash"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        paused_at=row["paused_at"],
+        removed_at=row["removed_at"],
+    )
+
+
+def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise InvalidJob(f"job {spec.name!r} is declared twice in one {source.value} sync")
+        seen.add(spec.name)
+
+
+def _refuse_foreign_names(using: str, names: Sequence[str], source: JobSource) -> None:
+    for chunk in chunks(using, sorted(names)):
+        owners = jobs(using).filter(name__in=chunk).order_by("name")
+        owner = owners.values("name", "source").first()
+        if owner is not None:
+            raise InvalidJob(
+                f"job {owner['name']!r} already exists from source {owner['source']!r}; "
+                f"a {source.value!r} job may not replace it"
+            )
+
+
+def _compare(
+    specs: Sequence[JobSpec], stored: Mapping[str, Row]
+) -> tuple[list[JobSpec], list[tuple[Row, JobSpec]], list[str]]:
+    """Sort ``specs`` into new ones, changed ones (with their row), and unchanged names."""
+    added: list[JobSpec] = []
+    changed: list[tuple[Row, JobSpec]] = []
+    unchanged: list[str] = []
+    for spec in specs:
+        old = stored.get(spec.name)
+        if old is None:
+            added.append(spec)
+        elif _unchanged(old, spec):
+            unchanged.append(spec.name)
+        else:
+            changed.append((old, spec))
+    return added, changed, unchanged
+
+
+def _unchanged(row: Row, spec: JobSpec) -> bool:
+    """Whether storing ``spec`` over ``row`` would change nothing."""
+    return row["definition_hash"] == spec.definition_hash() and row["removed_at"] is None
+
+
+def _insert_jobs(using: str, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:
+    """Insert new jobs, in one batch; their first slot is the first after ``now``."""
+    added = [new_definition(spec, now, version=1, created_at=now) for spec in specs]
+    if added:
+        jobs(using).bulk_create([Job(**job_columns(job)) for job in added])
+    return added
+
+
+def _update_jobs(
+    using: str, changes: Sequence[tuple[Row, JobSpec]], now: datetime, *, removed: bool = False
+) -> list[StoredJob]:
+    """Store new definitions of existing jobs, in one batch: version + 1, next
+    slot from ``now`` unless paused; ``removed_at`` is ``now`` if ``removed``."""
+    updated = [
+        new_definition(
+            spec,
+            now,
+            version=row["version"] + 1,
+            created_at=row["created_at"],
+            paused_at=row["paused_at"],
+            removed_at=now if removed else None,
+        )
+        for row, spec in changes
+    ]
+    if updated:
+        rows = [
+            Job(id=row["id"], **job_columns(job))
+            for (row, _), job in zip(changes, updated, strict=True)
+        ]
+        jobs(using).bulk_update(rows, JOB_DEFINITION)
+    return updated

@@ -1,0 +1,106 @@
+"""What every query of the Django store uses: querysets, columns, statuses, IN-list chunks.
+
+``column IN values`` with thousands of values is one bound parameter per
+value, which SQLite caps: :func:`chunks` splits such lists to fit the
+database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Q, QuerySet, Value
+
+from ...clock import ensure_aware_utc
+from ...errors import JobNotFound
+from ...runs import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
+from ..models import Job, Replica
+from ..models import Run as RunRow
+
+__all__ = [
+    "ACTIVE",
+    "BUSY",
+    "ENABLED",
+    "JOB_DEFINITION",
+    "JOB_FIELDS",
+    "NOT_STARTED",
+    "PENDING",
+    "RUNNING",
+    "RUN_FIELDS",
+    "TERMINAL",
+    "Row",
+    "chunks",
+    "job_not_found",
+    "jobs",
+    "replicas",
+    "run_not_found",
+    "runs",
+    "utc",
+    "utc_or_none",
+]
+
+_T = TypeVar("_T")
+Row = Mapping[str, Any]
+
+#: Every column of ``scheduler_job``, and all but its id.
+JOB_FIELDS = tuple(field.attname for field in Job._meta.concrete_fields)
+JOB_DEFINITION = tuple(name for name in JOB_FIELDS if name != "id")
+#: Every column of ``scheduler_run``.
+RUN_FIELDS = tuple(field.attname for field in RunRow._meta.concrete_fields)
+
+PENDING = RunStatus.PENDING.value
+ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
+TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
+BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+RUNNING = RunStatus.RUNNING.value
+NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
+
+# "enabled = true", not Django's bare "WHERE enabled", which SQLite cannot
+# answer from the (enabled, next_run_at) index: it would scan every job.
+ENABLED = Q(enabled=Value(True))
+# PostgreSQL takes an array as one parameter; elsewhere IN lists are chunked.
+_CHUNK = 5_000
+
+
+def jobs(using: str) -> QuerySet[Job]:
+    return Job.objects.using(using)
+
+
+def runs(using: str) -> QuerySet[RunRow]:
+    return RunRow.objects.using(using)
+
+
+def replicas(using: str) -> QuerySet[Replica]:
+    return Replica.objects.using(using)
+
+
+def chunks(using: str, values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``values`` in slices small enough for one IN list on the database ``using``."""
+    size = _chunk_size(connections[using])
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _chunk_size(connection: BaseDatabaseWrapper) -> int:
+    limit = connection.features.max_query_params
+    return _CHUNK if limit is None else min(_CHUNK, int(limit) - 10)
+
+
+def job_not_found(name: str) -> JobNotFound:
+    return JobNotFound(f"no job is called {name!r}")
+
+
+def run_not_found(run_id: int) -> LookupError:
+    return LookupError(f"no run has id {run_id}")
+
+
+def utc(instant: datetime, what: str) -> datetime:
+    return ensure_aware_utc(instant, what)
+
+
+def utc_or_none(instant: datetime | None, what: str) -> datetime | None:
+    return None if instant is None else utc(instant, what)

@@ -1,0 +1,161 @@
+"""Replicas: heartbeats, recovering the runs of dead ones, forgetting old ones.
+
+Every function runs inside a transaction the store opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Concat
+
+from ...runs import RunStatus
+from ...stores.base import RecoveryReport, Retrier
+from ...stores.rows import run_columns, spec_from_columns
+from ..fields import UTCDateTimeField
+from ..models import Run as RunRow
+from .changes import notify
+from .claims import is_slot_conflict
+from .queries import (
+    ACTIVE,
+    BUSY,
+    JOB_FIELDS,
+    PENDING,
+    RUN_FIELDS,
+    RUNNING,
+    chunks,
+    jobs,
+    replicas,
+    runs,
+)
+from .runs import run_from_row
+
+__all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
+
+
+def heartbeat(using: str, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
+    restarted = Case(
+        When(stopped_at__isnull=True, then=F("started_at")),
+        default=Value(now, output_field=UTCDateTimeField()),
+    )
+    updated = (
+        replicas(using)
+        .filter(id=replica_id)
+        .update(
+            hostname=hostname,
+            pid=pid,
+            heartbeat_at=now,
+            stopped_at=None,
+            started_at=restarted,
+        )
+    )
+    if not updated:
+        replicas(using).create(
+            id=replica_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now
+        )
+
+
+def stop_replica(using: str, replica_id: str, *, now: datetime) -> None:
+    if not replicas(using).filter(id=replica_id).update(stopped_at=now):
+        replicas(using).create(
+            id=replica_id,
+            hostname="",
+            pid=0,
+            started_at=now,
+            heartbeat_at=now,
+            stopped_at=now,
+        )
+
+
+def recover(
+    using: str, *, now: datetime, stale_after: timedelta, retry: Retrier | None
+) -> RecoveryReport:
+    """:meth:`~scheduler.stores.base.Store.recover` inside a transaction."""
+    alive = replicas(using).filter(
+        id=OuterRef("replica_id"), stopped_at__isnull=True, heartbeat_at__gte=now - stale_after
+    )
+    orphans = runs(using).exclude(replica_id="").exclude(Exists(alive))
+    message = Concat(Value("replica "), F("replica_id"), Value(" stopped heartbeating"))
+    retries: list[int] = []
+    released = _locked_ids(orphans.filter(status=PENDING))
+    lost = _locked_ids(orphans.filter(status__in=BUSY, external_id=""))
+    for chunk in chunks(using, released):
+        runs(using).filter(id__in=chunk).update(replica_id="", claimed_at=None)
+    for chunk in chunks(using, lost):
+        runs(using).filter(id__in=chunk).update(
+            status=RunStatus.LOST.value, finished_at=now, error=message
+        )
+    silent = _lose_silent_workers(using, now=now, stale_before=now - stale_after)
+    lost = sorted({*lost, *silent})
+    if retry is not None and lost:
+        retries = _retry_lost(using, lost, retry)
+    return RecoveryReport(
+        released=tuple(released), lost=tuple(lost), retries=tuple(sorted(retries))
+    )
+
+
+def prune_replicas(using: str, *, cutoff: datetime) -> int:
+    holds_a_run = runs(using).filter(replica_id=OuterRef("id"), status__in=ACTIVE)
+    deleted, _ = (
+        replicas(using)
+        .filter(heartbeat_at__lt=cutoff)
+        .filter(Q(stopped_at__isnull=True) | Q(stopped_at__lt=cutoff))
+        .exclude(Exists(holds_a_run))
+        .delete()
+    )
+    return deleted
+
+
+def _lose_silent_workers(using: str, *, now: datetime, stale_before: datetime) -> list[int]:
+    """Mark ``lost`` the running runs whose worker outside the scheduler went
+    quiet before ``stale_before`` (no beat since; or, with an external id
+    and no beat at all, started before it); return their ids."""
+    silent = Q(heartbeat_at__lt=stale_before) | Q(
+        heartbeat_at__isnull=True, started_at__lt=stale_before, external_id__gt=""
+    )
+    ids = _locked_ids(runs(using).filter(silent, status=RUNNING))
+    message = Concat(Value("worker "), F("worker"), Value(" stopped heartbeating"))
+    for chunk in chunks(using, ids):
+        runs(using).filter(id__in=chunk).update(
+            status=RunStatus.LOST.value, finished_at=now, error=message
+        )
+    return ids
+
+
+def _retry_lost(using: str, lost: Sequence[int], retry: Retrier) -> list[int]:
+    """Insert the next attempt ``retry`` asks for of each lost run, unless it exists."""
+    rows = [
+        row
+        for chunk in chunks(using, list(lost))
+        for row in runs(using).filter(id__in=chunk).values(*RUN_FIELDS, "job__name")
+    ]
+    job_ids = sorted({row["job_id"] for row in rows})
+    specs = {
+        row["id"]: spec_from_columns(row)
+        for chunk in chunks(using, job_ids)
+        for row in jobs(using).filter(id__in=chunk).values(*JOB_FIELDS)
+    }
+    created: list[int] = []
+    for row in sorted(rows, key=lambda row: row["id"]):
+        new = retry(run_from_row(row), specs[row["job_id"]])
+        if new is None:
+            continue
+        new = new.checked(row["job__name"])
+        values = run_columns(row["job_id"], new, now=new.due_at, replica_id="")
+        try:
+            with transaction.atomic(using=using):  # a savepoint: a clash undoes one
+                created.append(RunRow.objects.using(using).create(**values).pk)
+        except IntegrityError as error:
+            if not is_slot_conflict(error):
+                raise
+    if created:
+        notify(using)
+    return created
+
+
+def _locked_ids(query: QuerySet[RunRow]) -> list[int]:
+    locked = query.order_by("id").select_for_update(no_key=True)
+    return list(locked.values_list("id", flat=True))
