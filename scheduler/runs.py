@@ -60,7 +60,7 @@ class Trigger(DocumentedEnum):
         "Its slot was missed (downtime, overload) and the catch-up policy fired it.",
     )
     RETRY = "retry", "An earlier attempt of the same slot failed and the job allows retries."
-    MANUAL = "manual", "Somebody asked for it (run now, or a deferred one-off job)."
+    MANUAL = "manual", "Somebody asked for it: run now (admin, scheduler_run, add_run)."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
