@@ -10,11 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from . import __version__
-from .errors import ConfigError, SchedulerError
+from .durations import parse_duration
+from .errors import ConfigError, InvalidDuration, SchedulerError
 from .schedules import Cron, Every, Schedule, get_zone, upcoming
 
 __all__ = ["main"]
@@ -152,6 +153,19 @@ def non_negative_float(text: str) -> float:
     value = _float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds of 0 or more, got {text}")
+    return value
+
+
+def optional_duration(text: str) -> timedelta | None:
+    """argparse type: a duration above zero (``90s``, ``1h``, seconds), or ``none``."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = parse_duration(text)
+    except InvalidDuration as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"expected a duration above 0, got {text!r}")
     return value
 
 

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from .cli import add_task_options, non_negative_float, positive_float, positive_int
+from .cli import (
+    add_task_options,
+    non_negative_float,
+    optional_duration,
+    positive_float,
+    positive_int,
+)
 from .clock import SystemClock
 from .config import read_schedules
 from .engine import Engine, EngineConfig
@@ -98,6 +104,12 @@ def _add_run(commands: Subparsers) -> None:
     sub.add_argument(
         "--shutdown-grace", type=non_negative_float, default=30.0, metavar="SECONDS",
         help="on SIGTERM, how long running work may take to finish (default 30)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--start-timeout", type=optional_duration, default=EngineConfig().start_timeout,
+        metavar="DURATION",
+        help="how long a run handed to Celery may wait for a worker to start it before it "
+        "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
     sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
@@ -228,7 +240,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             clock=clock,
             replica_id=args.replica_id,
             config=EngineConfig(
-                poll_interval=args.poll_interval, shutdown_grace=args.shutdown_grace
+                poll_interval=args.poll_interval,
+                shutdown_grace=args.shutdown_grace,
+                start_timeout=args.start_timeout,
             ),
             before_tick=hooks,
         )

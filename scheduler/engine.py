@@ -70,6 +70,10 @@ class EngineConfig:
     grace: timedelta = DEFAULT_GRACE
     heartbeat_interval: timedelta = timedelta(seconds=10)
     stale_after: timedelta = timedelta(seconds=60)
+    #: How long a run handed to workers outside the scheduler (Celery,
+    #: django.tasks) may wait for one to start it before it is recorded
+    #: ``lost`` (and retried by its job's policy); ``None`` waits for ever.
+    start_timeout: timedelta | None = timedelta(hours=1)
     shutdown_grace: float = 30.0
     retention: Retention = field(default_factory=Retention)
     prune_interval: timedelta = timedelta(hours=1)
@@ -78,6 +82,8 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.poll_interval <= 0 or self.batch_size < 1:
             raise ValueError("poll_interval must be positive and batch_size at least 1")
+        if self.start_timeout is not None and self.start_timeout <= timedelta(0):
+            raise ValueError(f"start_timeout must be positive or None, got {self.start_timeout}")
         if self.stale_after <= 2 * self.heartbeat_interval:
             raise ValueError(
                 f"stale_after ({self.stale_after}) must exceed twice the heartbeat "
@@ -169,9 +175,7 @@ class Engine:
         now = self.clock.now()
         try:
             self.store.stop_replica(self.replica_id, now=now)
-            self._log_recovery(
-                self.store.recover(now=now, stale_after=self.config.stale_after, retry=retry_for)
-            )
+            self._log_recovery(self._recover(now))
         except StoreUnavailable:
             logger.warning("store unavailable at start; recovery will run once it is back")
 
@@ -382,14 +386,22 @@ class Engine:
         if not _due(self._last_recover, config.heartbeat_interval, now):
             return 0
         self._last_recover = now
-        report = self.store.recover(now=now, stale_after=config.stale_after, retry=retry_for)
-        return self._log_recovery(report)
+        return self._log_recovery(self._recover(now))
+
+    def _recover(self, now: datetime) -> RecoveryReport:
+        return self.store.recover(
+            now=now,
+            stale_after=self.config.stale_after,
+            retry=retry_for,
+            start_timeout=self.config.start_timeout,
+        )
 
     def _log_recovery(self, report: RecoveryReport) -> int:
         count = len(report.released) + len(report.lost)
         if count:
             logger.warning(
-                "recovered %d runs of stopped replicas (%d released, %d lost, %d retried)",
+                "recovered %d runs of stopped replicas, silent workers or no worker at all "
+                "(%d released, %d lost, %d retried)",
                 count,
                 len(report.released),
                 len(report.lost),

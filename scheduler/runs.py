@@ -8,15 +8,17 @@ that constraint, not a lock, is what makes a second firing impossible.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .clock import ensure_aware_utc
+from .durations import format_duration
 from .enums import DocumentedEnum
 from .jobs import JobSpec, JSONValue
 
 __all__ = [
     "ACTIVE_STATUSES",
     "NEW_RUN_STATUSES",
+    "NOT_STARTED_PREFIX",
     "TERMINAL_STATUSES",
     "ClaimedRun",
     "NewRun",
@@ -25,6 +27,8 @@ __all__ = [
     "RunContext",
     "RunStatus",
     "Trigger",
+    "not_started_error",
+    "not_started_suffix",
 ]
 
 
@@ -49,6 +53,21 @@ ACTIVE_STATUSES = frozenset({RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNN
 TERMINAL_STATUSES = frozenset(set(RunStatus) - ACTIVE_STATUSES)
 #: Statuses a run may be created with.
 NEW_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.MISSED, RunStatus.SKIPPED})
+
+
+#: The error of a run no worker started in time: this, the executor's name,
+#: then :func:`not_started_suffix`.  SQL stores build it in the database.
+NOT_STARTED_PREFIX = "not started by a worker of executor "
+
+
+def not_started_suffix(start_timeout: timedelta) -> str:
+    """The end of the error of a run no worker started within ``start_timeout``."""
+    return f" within {format_duration(start_timeout)} of being handed over"
+
+
+def not_started_error(executor: str, start_timeout: timedelta) -> str:
+    """The whole error of a run handed to ``executor`` that no worker started in time."""
+    return f"{NOT_STARTED_PREFIX}{executor}{not_started_suffix(start_timeout)}"
 
 
 class Trigger(DocumentedEnum):

@@ -66,6 +66,7 @@ KEYS = (
     "BATCH_SIZE",
     "HEARTBEAT_INTERVAL",
     "STALE_AFTER",
+    "START_TIMEOUT",
     "SHUTDOWN_GRACE",
     "HISTORY",
 )
@@ -95,6 +96,7 @@ class SchedulerSettings:
     batch_size: int = _DEFAULT_ENGINE.batch_size
     heartbeat_interval: timedelta = _DEFAULT_ENGINE.heartbeat_interval
     stale_after: timedelta = _DEFAULT_ENGINE.stale_after
+    start_timeout: timedelta | None = _DEFAULT_ENGINE.start_timeout
     shutdown_grace: float = _DEFAULT_ENGINE.shutdown_grace
     keep_last: int | None = _DEFAULT_RETENTION.keep_last
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
@@ -108,6 +110,7 @@ class SchedulerSettings:
             "batch_size": self.batch_size,
             "heartbeat_interval": self.heartbeat_interval,
             "stale_after": self.stale_after,
+            "start_timeout": self.start_timeout,
             "shutdown_grace": self.shutdown_grace,
             "retention": Retention(keep_last=self.keep_last, max_age=self.max_age),
         }
@@ -158,6 +161,9 @@ class _Reader:
                 raw, "SHUTDOWN_GRACE", _DEFAULT_ENGINE.shutdown_grace, zero=True
             ),
             **self.replicas(raw),
+            "start_timeout": self.optional_duration(
+                raw, "START_TIMEOUT", _DEFAULT_ENGINE.start_timeout
+            ),
             **self.history(raw.get("HISTORY", {})),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
         }
@@ -271,6 +277,16 @@ class _Reader:
     ) -> float:
         found = self.duration(raw, key, timedelta(seconds=default), zero=zero)
         return default if found is None else found.total_seconds()
+
+    def optional_duration(
+        self, raw: Mapping[str, Any], key: str, default: timedelta | None
+    ) -> timedelta | None:
+        """A duration above 0, or ``None`` to switch the limit off."""
+        if key not in raw:
+            return default
+        if raw[key] is None:
+            return None
+        return self.duration(raw, key, default or timedelta(hours=1))
 
     def duration(
         self,

@@ -286,7 +286,12 @@ class Store(Protocol):
         ...
 
     def recover(
-        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+        self,
+        *,
+        now: datetime,
+        stale_after: timedelta,
+        retry: Retrier | None = None,
+        start_timeout: timedelta | None = None,
     ) -> RecoveryReport:
         """Handle the active runs of replicas that stopped, or whose last
         heartbeat is older than ``stale_after``, in one transaction: pending
@@ -299,7 +304,12 @@ class Store(Protocol):
         heartbeat instead: a ``running`` run whose ``heartbeat_at`` is older
         than ``stale_after`` (or, with an ``external_id`` and no heartbeat
         yet, whose ``started_at`` is) becomes ``lost`` too, whatever its
-        replica's state.  Both kinds are in :attr:`RecoveryReport.lost`.
+        replica's state.  With ``start_timeout``, a ``queued`` run handed to
+        such a worker (it has an ``external_id``) that no worker started within
+        ``start_timeout`` of its ``claimed_at`` becomes ``lost`` as well (error
+        "not started by a worker of executor NAME within ..."): a queue nobody
+        consumes must not keep a run, and the job's overlap policy, waiting for
+        ever.  All three kinds are in :attr:`RecoveryReport.lost`.
 
         For each lost run, ``retry`` (when given) is asked for its next
         attempt, which is inserted as an unclaimed pending run in the same

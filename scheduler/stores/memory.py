@@ -22,7 +22,16 @@ from ..clock import ensure_aware_utc
 from ..errors import DuplicateRun, InvalidJob, JobNotFound
 from ..jobs import JobSpec, JSONValue
 from ..policies import JobSource, OverlapPolicy
-from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ..runs import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    ClaimedRun,
+    NewRun,
+    Outcome,
+    Run,
+    RunStatus,
+    not_started_error,
+)
 from ..schedules import Once
 from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
 
@@ -406,7 +415,12 @@ class MemoryStore:
             return len(gone)
 
     def recover(
-        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+        self,
+        *,
+        now: datetime,
+        stale_after: timedelta,
+        retry: Retrier | None = None,
+        start_timeout: timedelta | None = None,
     ) -> RecoveryReport:
         now = _utc(now, "now")
         with self._lock:
@@ -433,6 +447,18 @@ class MemoryStore:
                 for run in self._silent_workers(now - stale_after)
                 if run.id not in seen
             ]
+            if start_timeout is not None:
+                seen = {run.id for run in lost}
+                lost += [
+                    replace(
+                        run,
+                        status=RunStatus.LOST,
+                        finished_at=now,
+                        error=not_started_error(run.executor, start_timeout),
+                    )
+                    for run in self._not_started(now - start_timeout)
+                    if run.id not in seen
+                ]
             lost.sort(key=lambda run: run.id)
             retries = self._next_attempts(lost, retry) if retry is not None else []
             # Everything above only read: a retrier that raises changes nothing.
@@ -459,6 +485,17 @@ class MemoryStore:
                 if _slot(run.job_name, new) not in self._slots:
                     wanted.append((run.job_name, new))
         return wanted
+
+    def _not_started(self, claimed_before: datetime) -> list[Run]:
+        """Queued runs handed to workers outside the scheduler before ``claimed_before``."""
+        return [
+            run
+            for run in self._runs.values()
+            if run.status is RunStatus.QUEUED
+            and run.external_id
+            and run.claimed_at is not None
+            and run.claimed_at < claimed_before
+        ]
 
     def _silent_workers(self, stale_before: datetime) -> list[Run]:
         """Running runs of workers outside the scheduler that went quiet before ``stale_before``."""

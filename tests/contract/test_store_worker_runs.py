@@ -3,7 +3,8 @@
 A Celery worker executing a run refreshes the run's ``heartbeat_at``; the
 scheduler's recovery marks ``lost`` a running run whose worker went quiet for
 longer than ``stale_after``, whatever the state of the replica that handed it
-over.  Runs executed inside a replica (no heartbeat, no external id) are left
+over, and (with ``start_timeout``) a queued one that no worker started in
+time.  Runs executed inside a replica (no heartbeat, no external id) are left
 to the replica's own recovery.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.runs import Run, RunStatus
+from scheduler.runs import NewRun, Run, RunStatus, Trigger
 from scheduler.stores.base import RecoveryReport, Store
 
 from .helpers import HOUR, MINUTE, NOW, SECOND, add_runs, hourly
 
 STALE = MINUTE
 LIVE = "live-replica"
+RETRY = Trigger.RETRY
 
 
 def handed_over(store: Store, *, external_id: str = "celery-1", status: RunStatus) -> Run:
@@ -103,3 +105,45 @@ def test_a_beat_after_the_run_ended_changes_nothing(store: Store) -> None:
     ended = store.get_run(run.id)
     store.beat_runs([run.id], now=NOW)
     assert store.get_run(run.id) == ended
+
+
+# -- a run no worker starts ---------------------------------------------------------
+def test_a_queued_run_no_worker_started_in_time_is_lost(store: Store) -> None:
+    run = handed_over(store, status=RunStatus.QUEUED)  # handed over an hour ago
+    assert run.claimed_at == NOW - HOUR
+    report = store.recover(now=NOW, stale_after=STALE, start_timeout=30 * MINUTE)
+    assert report == RecoveryReport(lost=(run.id,))
+    error = "not started by a worker of executor celery within 30m of being handed over"
+    assert store.get_run(run.id) == replace(
+        run, status=RunStatus.LOST, finished_at=NOW, error=error
+    )
+    assert store.mark_running(run.id, worker="w1:42", now=NOW) is False  # a late delivery
+
+
+def test_a_queued_run_within_its_start_timeout_keeps_waiting(store: Store) -> None:
+    run = handed_over(store, status=RunStatus.QUEUED)
+    assert store.recover(now=NOW, stale_after=STALE, start_timeout=HOUR) == RecoveryReport()
+    assert store.recover(now=NOW, stale_after=STALE, start_timeout=None) == RecoveryReport()
+    assert store.get_run(run.id) == run
+
+
+def test_the_start_timeout_leaves_started_and_in_process_runs_alone(store: Store) -> None:
+    running = handed_over(store, status=RunStatus.RUNNING)
+    store.beat_runs([running.id], now=NOW)
+    in_process = handed_over(store, external_id="", status=RunStatus.QUEUED)
+    assert store.recover(now=NOW, stale_after=STALE, start_timeout=MINUTE) == RecoveryReport()
+    assert store.get_run(in_process.id) == in_process
+    assert store.get_run(running.id).status is RunStatus.RUNNING
+
+
+def test_a_run_no_worker_started_is_retried_by_its_policy(store: Store) -> None:
+    run = handed_over(store, status=RunStatus.QUEUED)
+
+    def retry(lost: Run, spec: object) -> NewRun:
+        assert lost.status is RunStatus.LOST and lost.id == run.id
+        return NewRun(scheduled_for=lost.scheduled_for, due_at=NOW, attempt=2, trigger=RETRY)
+
+    report = store.recover(now=NOW, stale_after=STALE, retry=retry, start_timeout=MINUTE)
+    assert report.lost == (run.id,) and len(report.retries) == 1
+    again = store.get_run(report.retries[0])
+    assert (again.status, again.attempt, again.trigger) == (RunStatus.PENDING, 2, RETRY)

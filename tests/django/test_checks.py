@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,16 @@ def test_manage_py_check_fails_on_a_bad_schedules_file(
     with pytest.raises(SystemCheckError, match=r"\?: \(scheduler\.E005\)") as raised:
         call_command("check")
     assert str(schedules) in str(raised.value)
+
+
+def test_start_timeout_is_a_duration_or_none(scheduler: dict[str, Any]) -> None:
+    from scheduler.django.settings import read_settings
+
+    assert read_settings()[0].start_timeout == timedelta(hours=1)
+    scheduler["START_TIMEOUT"] = "15m"
+    assert read_settings()[0].engine_config().start_timeout == timedelta(minutes=15)
+    scheduler["START_TIMEOUT"] = None
+    assert read_settings()[0].engine_config().start_timeout is None
+    scheduler["START_TIMEOUT"] = "soon"
+    [message] = check_scheduler()
+    assert message.id == "scheduler.E002" and "START_TIMEOUT" in message.msg

@@ -108,3 +108,31 @@ def test_a_shutdown_leaves_handed_out_runs_to_their_workers() -> None:
     engine.tick()
     engine.close()
     assert [run.status for run in store.list_runs()] == [RunStatus.QUEUED]
+
+
+def test_a_run_no_worker_starts_is_lost_after_the_start_timeout_and_retried() -> None:
+    clock = FakeClock(T0)
+    store = MemoryStore()
+    registry = TaskRegistry()
+    registry.register(lambda: None, name="ours.registered")
+    spec = JobSpec.build(
+        name="j", task="ours.registered", cron="0 * * * *", retries=1, source=JobSource.CODE
+    )
+    store.save_job(spec, now=T0 - timedelta(minutes=1))  # due at 09:00
+    config = EngineConfig(start_timeout=timedelta(minutes=10))
+    engine = Engine(
+        store, {"default": OutsideExecutor()}, registry=registry, clock=clock, config=config
+    )
+    engine.tick()  # 09:00: handed to a queue no worker reads
+    clock.advance(timedelta(minutes=10))
+    engine.tick()
+    [run] = store.list_runs()
+    assert run.status is RunStatus.QUEUED  # not past the timeout yet
+    clock.advance(timedelta(seconds=10))
+    engine.tick()
+    first, retry = sorted(store.list_runs(), key=lambda run: run.attempt)
+    assert (first.status, first.error) == (
+        RunStatus.LOST,
+        "not started by a worker of executor default within 10m of being handed over",
+    )
+    assert (retry.attempt, retry.scheduled_for) == (2, T0)

@@ -186,3 +186,14 @@ def test_run_gives_back_the_signal_handlers_it_borrowed(
     code, _, _ = run(capsys, "run", "--once", "--executor", "immediate", "--database", database)
     assert code == 0
     assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("0", "expected a duration above 0"), ("soon", "soon"), ("-5m", "")],
+)
+def test_a_bad_start_timeout_is_refused(
+    capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    code, _, err = run(capsys, "run", "--start-timeout", value)
+    assert code == 2 and "--start-timeout" in err and message in err

@@ -29,6 +29,7 @@ __all__ = [
     "JOB_FIELDS",
     "NOT_STARTED",
     "PENDING",
+    "QUEUED",
     "RUNNING",
     "RUN_FIELDS",
     "TERMINAL",
@@ -57,6 +58,7 @@ ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
 RUNNING = RunStatus.RUNNING.value
+QUEUED = RunStatus.QUEUED.value
 NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
 
 # "enabled = true", not Django's bare "WHERE enabled", which SQLite cannot

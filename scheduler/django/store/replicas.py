@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
-from ...runs import RunStatus
+from ...runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
 from ...stores.base import RecoveryReport, Retrier
 from ...stores.rows import run_columns, spec_from_columns
 from ..fields import UTCDateTimeField
@@ -24,6 +24,7 @@ from .queries import (
     BUSY,
     JOB_FIELDS,
     PENDING,
+    QUEUED,
     RUN_FIELDS,
     RUNNING,
     chunks,
@@ -71,7 +72,12 @@ def stop_replica(using: str, replica_id: str, *, now: datetime) -> None:
 
 
 def recover(
-    using: str, *, now: datetime, stale_after: timedelta, retry: Retrier | None
+    using: str,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    retry: Retrier | None,
+    start_timeout: timedelta | None = None,
 ) -> RecoveryReport:
     """:meth:`~scheduler.stores.base.Store.recover` inside a transaction."""
     alive = replicas(using).filter(
@@ -89,7 +95,8 @@ def recover(
             status=RunStatus.LOST.value, finished_at=now, error=message
         )
     silent = _lose_silent_workers(using, now=now, stale_before=now - stale_after)
-    lost = sorted({*lost, *silent})
+    unstarted = [] if start_timeout is None else _lose_unstarted(using, now, start_timeout)
+    lost = sorted({*lost, *silent, *unstarted})
     if retry is not None and lost:
         retries = _retry_lost(using, lost, retry)
     return RecoveryReport(
@@ -118,6 +125,24 @@ def _lose_silent_workers(using: str, *, now: datetime, stale_before: datetime) -
     )
     ids = _locked_ids(runs(using).filter(silent, status=RUNNING))
     message = Concat(Value("worker "), F("worker"), Value(" stopped heartbeating"))
+    for chunk in chunks(using, ids):
+        runs(using).filter(id__in=chunk).update(
+            status=RunStatus.LOST.value, finished_at=now, error=message
+        )
+    return ids
+
+
+def _lose_unstarted(using: str, now: datetime, start_timeout: timedelta) -> list[int]:
+    """Mark ``lost`` the queued runs handed to workers outside the scheduler (they
+    have an external id) that no worker started within ``start_timeout`` of
+    their claim; return their ids."""
+    waiting = runs(using).filter(
+        status=QUEUED, external_id__gt="", claimed_at__lt=now - start_timeout
+    )
+    ids = _locked_ids(waiting)
+    message = Concat(
+        Value(NOT_STARTED_PREFIX), F("executor"), Value(not_started_suffix(start_timeout))
+    )
     for chunk in chunks(using, ids):
         runs(using).filter(id__in=chunk).update(
             status=RunStatus.LOST.value, finished_at=now, error=message

@@ -195,11 +195,22 @@ class DjangoStore:
             replicas.stop_replica(self.using, replica_id, now=now)
 
     def recover(
-        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+        self,
+        *,
+        now: datetime,
+        stale_after: timedelta,
+        retry: Retrier | None = None,
+        start_timeout: timedelta | None = None,
     ) -> RecoveryReport:
         now = utc(now, "now")
         with self._connections.write():
-            return replicas.recover(self.using, now=now, stale_after=stale_after, retry=retry)
+            return replicas.recover(
+                self.using,
+                now=now,
+                stale_after=stale_after,
+                retry=retry,
+                start_timeout=start_timeout,
+            )
 
     def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
         cutoff = utc(now, "now") - older_than

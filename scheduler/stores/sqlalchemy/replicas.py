@@ -28,7 +28,7 @@ from ..schema import UTCDateTime, replica_table, run_columns, run_from_columns, 
 from .claims import insert_unless_slot_exists
 from .jobs import SpecCache, rows_by_id
 from .runs import ACTIVE, BUSY, PENDING
-from .worker_runs import lose_silent_workers
+from .worker_runs import lose_silent_workers, lose_unstarted
 
 __all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
 
@@ -88,6 +88,7 @@ def recover(
     stale_after: timedelta,
     retry: Retrier | None,
     cache: SpecCache,
+    start_timeout: timedelta | None = None,
 ) -> RecoveryReport:
     """:meth:`~scheduler.stores.base.Store.recover` inside the transaction of ``conn``."""
     dead = _of_dead_replica(now - stale_after)
@@ -108,6 +109,8 @@ def recover(
         # Runs executed outside the scheduler (Celery) are judged by their worker's beat.
         *lose_silent_workers(conn, now=now, stale_before=now - stale_after),
     ]
+    if start_timeout is not None:
+        lost += lose_unstarted(conn, now=now, start_timeout=start_timeout)
     retries = _retry_lost(conn, lost, retry, cache) if retry is not None and lost else []
     return RecoveryReport(
         released=tuple(sorted(released)),

@@ -253,12 +253,22 @@ class SQLAlchemyStore:
             return replicas.prune_replicas(conn, cutoff=cutoff)
 
     def recover(
-        self, *, now: datetime, stale_after: timedelta, retry: Retrier | None = None
+        self,
+        *,
+        now: datetime,
+        stale_after: timedelta,
+        retry: Retrier | None = None,
+        start_timeout: timedelta | None = None,
     ) -> RecoveryReport:
         now = ensure_aware_utc(now, "now")
         with self._write() as conn:
             return replicas.recover(
-                conn, now=now, stale_after=stale_after, retry=retry, cache=self._specs
+                conn,
+                now=now,
+                stale_after=stale_after,
+                retry=retry,
+                cache=self._specs,
+                start_timeout=start_timeout,
             )
 
     # -- history --------------------------------------------------------------

@@ -12,17 +12,18 @@ inside its own transactions; each is one statement for any number of runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, literal, or_, update
 
-from ...runs import RunStatus
+from ...runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
 from ..schema import run_table
 
-__all__ = ["beat_runs", "lose_silent_workers", "set_external_ids"]
+__all__ = ["beat_runs", "lose_silent_workers", "lose_unstarted", "set_external_ids"]
 
 _run = run_table.c
 _RUNNING = RunStatus.RUNNING.value
+_QUEUED = RunStatus.QUEUED.value
 
 _SET_EXTERNAL_ID = (
     update(run_table).where(_run.id == bindparam("run")).values(external_id=bindparam("external"))
@@ -47,6 +48,28 @@ def beat_runs(
             .where(_run.id.in_(ids[start : start + chunk]), _run.status == _RUNNING)
             .values(heartbeat_at=now)
         )
+
+
+def lose_unstarted(
+    conn: Connection, *, now: datetime, start_timeout: timedelta
+) -> list[RowMapping]:
+    """Mark ``lost`` the queued runs handed to workers outside the scheduler
+    (they have an external id) that no worker started within ``start_timeout``
+    of their claim; return their rows as marked."""
+    message = (
+        literal(NOT_STARTED_PREFIX) + _run.executor + literal(not_started_suffix(start_timeout))
+    )
+    lost = conn.execute(
+        update(run_table)
+        .where(
+            _run.status == _QUEUED,
+            _run.external_id != "",
+            _run.claimed_at < now - start_timeout,
+        )
+        .values(status=RunStatus.LOST.value, finished_at=now, error=message)
+        .returning(*run_table.c)
+    ).mappings()
+    return sorted(lost, key=lambda row: row["id"])
 
 
 def lose_silent_workers(
