@@ -30,7 +30,7 @@ jobs; without it, engines poll.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -88,6 +88,18 @@ class StoredJob:
         if not self.spec.enabled:
             return "disabled"
         return "paused" if self.paused else "active"
+
+    def paused_as(self, paused: bool, now: datetime) -> StoredJob:
+        """This job paused (or resumed) at ``now``: a resumed job's next slot is
+        the first after ``now``, so time spent paused is never caught up."""
+        if self.paused is paused:
+            return self
+        return replace(
+            self,
+            paused_at=now if paused else None,
+            next_run_at=self.spec.next_after(now) if self.spec.enabled and not paused else None,
+            updated_at=now,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -176,16 +176,7 @@ class MemoryStore:
         now = _utc(now, "now")
         with self._lock:
             job = self._job(name)
-            if job.paused is paused:
-                return job
-            resumed = job.spec.enabled and not paused
-            changed = replace(
-                job,
-                paused_at=now if paused else None,
-                next_run_at=job.spec.next_after(now) if resumed else None,
-                updated_at=now,
-            )
-            self._jobs[name] = changed
+            changed = self._jobs[name] = job.paused_as(paused, now)
             return changed
 
     # -- the due-queue ------------------------------------------------------

@@ -9,10 +9,10 @@ so the two can share one database.  Nothing here imports a database library.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ..clock import ensure_aware_utc
 from ..errors import InvalidJob
@@ -28,13 +28,20 @@ __all__ = [
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "as_stored",
+    "compare_specs",
     "job_columns",
+    "job_from_columns",
     "new_definition",
+    "redefined",
+    "refuse_repeated_names",
     "result_column",
     "run_columns",
     "run_from_columns",
     "spec_from_columns",
+    "unchanged",
 ]
+
+_Row = TypeVar("_Row", bound=Mapping[Any, Any])
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
@@ -60,6 +67,54 @@ def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
     return spec
 
 
+def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:
+    """:class:`InvalidJob` if two of ``specs``, synced together as ``source``, share a name."""
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise InvalidJob(f"job {spec.name!r} is declared twice in one {source.value} sync")
+        seen.add(spec.name)
+
+
+def compare_specs(
+    specs: Sequence[JobSpec], stored: Mapping[str, _Row]
+) -> tuple[list[JobSpec], list[tuple[_Row, JobSpec]], list[str]]:
+    """Sort ``specs`` against the ``stored`` rows of their names into new ones,
+    changed ones (with their row), and the names of unchanged ones."""
+    added: list[JobSpec] = []
+    changed: list[tuple[_Row, JobSpec]] = []
+    same: list[str] = []
+    for spec in specs:
+        old = stored.get(spec.name)
+        if old is None:
+            added.append(spec)
+        elif unchanged(old, spec):
+            same.append(spec.name)
+        else:
+            changed.append((old, spec))
+    return added, changed, same
+
+
+def unchanged(row: Mapping[Any, Any], spec: JobSpec) -> bool:
+    """Whether storing ``spec`` over the job ``row`` would change nothing."""
+    return row["definition_hash"] == spec.definition_hash() and row["removed_at"] is None
+
+
+def job_from_columns(row: Mapping[Any, Any], spec: JobSpec) -> StoredJob:
+    """The :class:`StoredJob` a full ``scheduler_job`` row holds, its definition
+    already read as ``spec``."""
+    return StoredJob(
+        spec=spec,
+        next_run_at=row["next_run_at"],
+        version=row["version"],
+        definition_hash=row["definition_hash"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        paused_at=row["paused_at"],
+        removed_at=row["removed_at"],
+    )
+
+
 def new_definition(
     spec: JobSpec,
     now: datetime,
@@ -81,6 +136,25 @@ def new_definition(
         created_at=created_at,
         updated_at=now,
     )
+
+
+def redefined(
+    changes: Sequence[tuple[_Row, JobSpec]], now: datetime, *, removed: bool = False
+) -> list[StoredJob]:
+    """The new definitions of the jobs of ``changes`` (each a stored row and its
+    new spec) at ``now``: version + 1, next slot from ``now`` unless paused, and
+    ``removed_at`` set to ``now`` if ``removed``."""
+    return [
+        new_definition(
+            spec,
+            now,
+            version=row["version"] + 1,
+            created_at=row["created_at"],
+            paused_at=row["paused_at"],
+            removed_at=now if removed else None,
+        )
+        for row, spec in changes
+    ]
 
 
 def job_columns(job: StoredJob) -> dict[str, Any]:

@@ -6,7 +6,7 @@ changes nothing until it commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -15,14 +15,22 @@ from ...errors import InvalidJob
 from ...jobs import JobSpec
 from ...policies import JobSource
 from ...stores.base import StoredJob, SyncReport
-from ...stores.rows import as_stored, job_columns, new_definition, spec_from_columns
+from ...stores.rows import (
+    as_stored,
+    compare_specs,
+    job_columns,
+    job_from_columns,
+    new_definition,
+    redefined,
+    spec_from_columns,
+    unchanged,
+)
 from ..models import Job
 from .changes import notify
 from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, job_not_found, jobs
 
 __all__ = [
     "job_row",
-    "refuse_repeated_names",
     "save_job",
     "set_paused",
     "stored",
@@ -32,7 +40,8 @@ __all__ = [
 
 def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
     """:meth:`~scheduler.stores.base.Store.sync_jobs` inside a transaction, for
-    ``specs`` already stored as ``source`` and checked by :func:`refuse_repeated_names`."""
+    ``specs`` already stored as ``source`` and checked by
+    :func:`~scheduler.stores.rows.refuse_repeated_names`."""
     mine = {
         row["name"]: row
         for row in jobs(using)
@@ -41,7 +50,7 @@ def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: date
         .values(*JOB_FIELDS)
     }
     _refuse_foreign_names(using, [s.name for s in specs if s.name not in mine], source)
-    added, changed, unchanged = _compare(specs, mine)
+    added, changed, unchanged = compare_specs(specs, mine)
     keep = {spec.name for spec in specs}
     disabled = [
         (row, replace(spec_from_columns(row), enabled=False))
@@ -73,7 +82,7 @@ def save_job(using: str, spec: JobSpec, now: datetime) -> StoredJob:
             f"job {spec.name!r} already exists from source {old['source']!r}; "
             f"a {spec.source.value!r} job may not replace it"
         )
-    if _unchanged(old, spec):
+    if unchanged(old, spec):
         return stored(old)
     notify(using)
     return _update_jobs(using, [(old, spec)], now)[0]
@@ -87,15 +96,12 @@ def set_paused(using: str, name: str, paused: bool, now: datetime) -> StoredJob:
     job = stored(row)
     if job.paused is paused:
         return job
-    resumed = job.spec.enabled and not paused
-    changes = {
-        "paused_at": now if paused else None,
-        "next_run_at": job.spec.next_after(now) if resumed else None,
-        "updated_at": now,
-    }
-    jobs(using).filter(id=row["id"]).update(**changes)
+    changed = job.paused_as(paused, now)
+    jobs(using).filter(id=row["id"]).update(
+        paused_at=changed.paused_at, next_run_at=changed.next_run_at, updated_at=now
+    )
     notify(using)
-    return stored({**row, **changes})
+    return changed
 
 
 def job_row(using: str, name: str, *, lock: bool = False) -> dict[str, Any] | None:
@@ -109,24 +115,7 @@ def job_row(using: str, name: str, *, lock: bool = False) -> dict[str, Any] | No
 
 def stored(row: Row) -> StoredJob:
     """The :class:`StoredJob` a full ``scheduler_job`` row holds."""
-    return StoredJob(
-        spec=spec_from_columns(row),
-        next_run_at=row["next_run_at"],
-        version=row["version"],
-        definition_hash=row["definition_hash"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        paused_at=row["paused_at"],
-        removed_at=row["removed_at"],
-    )
-
-
-def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:
-    seen: set[str] = set()
-    for spec in specs:
-        if spec.name in seen:
-            raise InvalidJob(f"job {spec.name!r} is declared twice in one {source.value} sync")
-        seen.add(spec.name)
+    return job_from_columns(row, spec_from_columns(row))
 
 
 def _refuse_foreign_names(using: str, names: Sequence[str], source: JobSource) -> None:
@@ -138,29 +127,6 @@ def _refuse_foreign_names(using: str, names: Sequence[str], source: JobSource) -
                 f"job {owner['name']!r} already exists from source {owner['source']!r}; "
                 f"a {source.value!r} job may not replace it"
             )
-
-
-def _compare(
-    specs: Sequence[JobSpec], stored: Mapping[str, Row]
-) -> tuple[list[JobSpec], list[tuple[Row, JobSpec]], list[str]]:
-    """Sort ``specs`` into new ones, changed ones (with their row), and unchanged names."""
-    added: list[JobSpec] = []
-    changed: list[tuple[Row, JobSpec]] = []
-    unchanged: list[str] = []
-    for spec in specs:
-        old = stored.get(spec.name)
-        if old is None:
-            added.append(spec)
-        elif _unchanged(old, spec):
-            unchanged.append(spec.name)
-        else:
-            changed.append((old, spec))
-    return added, changed, unchanged
-
-
-def _unchanged(row: Row, spec: JobSpec) -> bool:
-    """Whether storing ``spec`` over ``row`` would change nothing."""
-    return row["definition_hash"] == spec.definition_hash() and row["removed_at"] is None
 
 
 def _insert_jobs(using: str, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:
@@ -176,17 +142,7 @@ def _update_jobs(
 ) -> list[StoredJob]:
     """Store new definitions of existing jobs, in one batch: version + 1, next
     slot from ``now`` unless paused; ``removed_at`` is ``now`` if ``removed``."""
-    updated = [
-        new_definition(
-            spec,
-            now,
-            version=row["version"] + 1,
-            created_at=row["created_at"],
-            paused_at=row["paused_at"],
-            removed_at=now if removed else None,
-        )
-        for row, spec in changes
-    ]
+    updated = redefined(changes, now, removed=removed)
     if updated:
         rows = [
             Job(id=row["id"], **job_columns(job))

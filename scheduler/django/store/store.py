@@ -19,7 +19,7 @@ from ...jobs import JobSpec
 from ...policies import JobSource
 from ...runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ...stores.base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
-from ...stores.rows import as_stored
+from ...stores.rows import as_stored, refuse_repeated_names
 from . import claims, jobs, replicas, runs
 from .changes import listener
 from .claims import CONFLICT, is_slot_conflict
@@ -57,7 +57,7 @@ class DjangoStore:
     ) -> SyncReport:
         now = utc(now, "now")
         specs = [as_stored(spec, source) for spec in specs]
-        jobs.refuse_repeated_names(specs, source)
+        refuse_repeated_names(specs, source)
         with self._connections.write():
             return jobs.sync_jobs(self.using, specs, source, now)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,8 +22,16 @@ from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select
 from ...errors import InvalidJob, JobNotFound
 from ...jobs import JobSpec
 from ...policies import JobSource
-from ...schedules import Cron
 from ..base import StoredJob, SyncReport
+from ..rows import (
+    as_stored,
+    compare_specs,
+    job_from_columns,
+    new_definition,
+    redefined,
+    refuse_repeated_names,
+    unchanged,
+)
 from ..schema import job_columns, job_table, spec_from_columns
 from .changes import notify
 from .queries import among, select_rows
@@ -74,16 +82,7 @@ class SpecCache:
 
     def stored(self, row: RowMapping) -> StoredJob:
         """The :class:`StoredJob` a full ``scheduler_job`` row holds."""
-        return StoredJob(
-            spec=self.get(row),
-            next_run_at=row["next_run_at"],
-            version=row["version"],
-            definition_hash=row["definition_hash"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            paused_at=row["paused_at"],
-            removed_at=row["removed_at"],
-        )
+        return job_from_columns(row, self.get(row))
 
 
 # -- the store's verbs ------------------------------------------------------------
@@ -91,8 +90,8 @@ class SpecCache:
 
 def sync_specs(specs: Sequence[JobSpec], source: JobSource) -> list[JobSpec]:
     """``specs`` as a sync of ``source`` stores them; :class:`InvalidJob` if a name repeats."""
-    specs = [normalised(spec, source) for spec in specs]
-    _refuse_repeated_names(specs, source)
+    specs = [as_stored(spec, source) for spec in specs]
+    refuse_repeated_names(specs, source)
     return specs
 
 
@@ -103,7 +102,7 @@ def sync_jobs(
     ``conn``, for ``specs`` checked by :func:`sync_specs`."""
     mine = {row["name"]: row for row in select_rows(conn, _job_keys(source))}
     _refuse_foreign_names(conn, [s.name for s in specs if s.name not in mine], source)
-    added, changed, unchanged = _compare(specs, mine)
+    added, changed, unchanged = compare_specs(specs, mine)
     keep = {spec.name for spec in specs}
     gone = [
         row["id"] for name, row in mine.items() if name not in keep and row["removed_at"] is None
@@ -124,14 +123,14 @@ def sync_jobs(
 
 def save_job(conn: Connection, spec: JobSpec, now: datetime, cache: SpecCache) -> StoredJob:
     """:meth:`~scheduler.stores.base.Store.save_job` inside the transaction of ``conn``."""
-    spec = normalised(spec)
+    spec = as_stored(spec)
     old = job_row(conn, spec.name, lock=True)
     if old is not None and old["source"] != spec.source.value:
         raise InvalidJob(
             f"job {spec.name!r} already exists from source {old['source']!r}; "
             f"a {spec.source.value!r} job may not replace it"
         )
-    if old is not None and _unchanged(old, spec):
+    if old is not None and unchanged(old, spec):
         return cache.stored(old)
     notify(conn)
     if old is None:
@@ -149,13 +148,7 @@ def set_paused(
     job = cache.stored(row)
     if job.paused is paused:
         return job
-    resumed = job.spec.enabled and not paused
-    changed = replace(
-        job,
-        paused_at=now if paused else None,
-        next_run_at=job.spec.next_after(now) if resumed else None,
-        updated_at=now,
-    )
+    changed = job.paused_as(paused, now)
     conn.execute(
         update(job_table)
         .where(_job.id == row["id"])
@@ -188,47 +181,6 @@ def job_not_found(name: str) -> JobNotFound:
     return JobNotFound(f"no job is called {name!r}")
 
 
-def normalised(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
-    """``spec`` as it will read back: of ``source``, its cron hashed by its name."""
-    if source is not None and spec.source is not source:
-        spec = replace(spec, source=source)
-    schedule = spec.schedule
-    if isinstance(schedule, Cron) and schedule.hash_key != spec.name:
-        spec = replace(spec, schedule=Cron(schedule.expr, tz=schedule.tz, hash_key=spec.name))
-    return spec
-
-
-def _compare(
-    specs: Sequence[JobSpec], stored: Mapping[str, RowMapping]
-) -> tuple[list[JobSpec], list[tuple[RowMapping, JobSpec]], list[str]]:
-    """Sort ``specs`` into new ones, changed ones (with their row), and unchanged names."""
-    added: list[JobSpec] = []
-    changed: list[tuple[RowMapping, JobSpec]] = []
-    unchanged: list[str] = []
-    for spec in specs:
-        old = stored.get(spec.name)
-        if old is None:
-            added.append(spec)
-        elif _unchanged(old, spec):
-            unchanged.append(spec.name)
-        else:
-            changed.append((old, spec))
-    return added, changed, unchanged
-
-
-def _unchanged(row: RowMapping, spec: JobSpec) -> bool:
-    """Whether storing ``spec`` over ``row`` would change nothing."""
-    return row["definition_hash"] == spec.definition_hash() and row["removed_at"] is None
-
-
-def _refuse_repeated_names(specs: Sequence[JobSpec], source: JobSource) -> None:
-    seen: set[str] = set()
-    for spec in specs:
-        if spec.name in seen:
-            raise InvalidJob(f"job {spec.name!r} is declared twice in one {source.value} sync")
-        seen.add(spec.name)
-
-
 def _refuse_foreign_names(conn: Connection, names: Sequence[str], source: JobSource) -> None:
     for clause in among(conn, _job.name, names):
         owner = conn.execute(
@@ -258,7 +210,7 @@ def _job_keys(source: JobSource) -> Select[Any]:
 
 def _insert_jobs(conn: Connection, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:
     """Insert new jobs, in one batch; their first slot is the first after ``now``."""
-    stored = [_put(spec, now, version=1, created_at=now) for spec in specs]
+    stored = [new_definition(spec, now, version=1, created_at=now) for spec in specs]
     if stored:
         conn.execute(insert(job_table), [job_columns(job) for job in stored])
     return stored
@@ -273,17 +225,7 @@ def _update_jobs(
 ) -> list[StoredJob]:
     """Store new definitions of existing jobs, in one batch: version + 1, next
     slot from ``now`` unless paused; ``removed_at`` is ``now`` if ``removed``."""
-    stored = [
-        _put(
-            spec,
-            now,
-            version=row["version"] + 1,
-            created_at=row["created_at"],
-            paused_at=row["paused_at"],
-            removed_at=now if removed else None,
-        )
-        for row, spec in changes
-    ]
+    stored = redefined(changes, now, removed=removed)
     if stored:
         params = [
             {**job_columns(job), "job": row["id"]}
@@ -291,24 +233,3 @@ def _update_jobs(
         ]
         conn.execute(update(job_table).where(_job.id == bindparam("job")), params)
     return stored
-
-
-def _put(
-    spec: JobSpec,
-    now: datetime,
-    *,
-    version: int,
-    created_at: datetime,
-    paused_at: datetime | None = None,
-    removed_at: datetime | None = None,
-) -> StoredJob:
-    return StoredJob(
-        spec=spec,
-        next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
-        paused_at=paused_at,
-        removed_at=removed_at,
-        version=version,
-        definition_hash=spec.definition_hash(),
-        created_at=created_at,
-        updated_at=now,
-    )
