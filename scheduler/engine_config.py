@@ -1,0 +1,56 @@
+"""The engine's settings: how often it wakes, how it claims, how long it
+trusts replicas and workers, and how much history it keeps.
+
+:class:`EngineConfig` is what ``tickwork run`` flags and the Django
+``SCHEDULER`` setting become; its defaults suit most installations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .planning import DEFAULT_GRACE
+
+__all__ = ["EngineConfig", "Retention"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retention:
+    """How much history to keep: the newest ``keep_last`` runs per job, and/or
+    no run older than ``max_age``; replicas gone for more than
+    ``replica_max_age`` are forgotten.  ``None`` switches a limit off."""
+
+    keep_last: int | None = 1000
+    max_age: timedelta | None = timedelta(days=30)
+    replica_max_age: timedelta | None = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfig:
+    """Tuning knobs; the defaults suit most installations."""
+
+    poll_interval: float = 1.0
+    batch_size: int = 1000
+    grace: timedelta = DEFAULT_GRACE
+    heartbeat_interval: timedelta = timedelta(seconds=10)
+    stale_after: timedelta = timedelta(seconds=60)
+    #: How long a run handed to workers outside the scheduler (Celery,
+    #: django.tasks) may wait for one to start it before it is recorded
+    #: ``lost`` (and retried by its job's policy); ``None`` waits for ever.
+    start_timeout: timedelta | None = timedelta(hours=1)
+    shutdown_grace: float = 30.0
+    retention: Retention = field(default_factory=Retention)
+    prune_interval: timedelta = timedelta(hours=1)
+    max_backoff: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.poll_interval <= 0 or self.batch_size < 1:
+            raise ValueError("poll_interval must be positive and batch_size at least 1")
+        if self.start_timeout is not None and self.start_timeout <= timedelta(0):
+            raise ValueError(f"start_timeout must be positive or None, got {self.start_timeout}")
+        if self.stale_after <= 2 * self.heartbeat_interval:
+            raise ValueError(
+                f"stale_after ({self.stale_after}) must exceed twice the heartbeat "
+                f"interval ({self.heartbeat_interval}), or live replicas look dead"
+            )
