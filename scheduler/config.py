@@ -142,8 +142,8 @@ def read_schedules(
 ) -> LoadedSchedules:
     """Read the schedules file at ``path``; see :func:`read_schedules_text`.
 
-    A file that cannot be read is reported as a :class:`ConfigError` too,
-    with one issue that has no line.
+    A file that cannot be read is reported as a
+    :class:`~scheduler.errors.ConfigError` too, with one issue that has no line.
     """
     filename = os.fspath(path)
     try:
@@ -164,8 +164,8 @@ def read_schedules_text(
     Jobs are read in the file's top-level ``timezone``, or in
     ``default_timezone`` when the file sets none (the Django app passes
     ``TIME_ZONE``).  An empty document declares no jobs.  Raises
-    :class:`ConfigError` listing every issue in the text, sorted by line and
-    column; an unknown ``default_timezone`` is an
+    :class:`~scheduler.errors.ConfigError` listing every issue in the text,
+    sorted by line and column; an unknown ``default_timezone`` is an
     :class:`~scheduler.errors.InvalidSchedule`.
     """
     get_zone(default_timezone)

@@ -173,10 +173,11 @@ class Engine:
 
     @property
     def stopping(self) -> bool:
+        """Whether :meth:`stop` has been called."""
         return self._stopping.is_set()
 
     def tick(self) -> TickReport:
-        """One wake-up; raises :class:`StoreUnavailable` if the store is down."""
+        """One wake-up; raises :class:`~scheduler.errors.StoreUnavailable` if the store is down."""
         now = self.clock.now()
         for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
             hook(now)

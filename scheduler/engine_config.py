@@ -30,18 +30,34 @@ class Retention:
 class EngineConfig:
     """Tuning knobs; the defaults suit most installations."""
 
+    #: The longest the engine sleeps between wake-ups, in seconds; it wakes
+    #: sooner when a run is due, or when the store notifies a change.
     poll_interval: float = 1.0
+    #: The most runs one wake-up claims; the next wake-up follows at once.
     batch_size: int = 1000
+    #: How late a slot may be claimed and still fire on time; a later one is
+    #: missed, and its job's catch-up policy decides whether it fires.
     grace: timedelta = DEFAULT_GRACE
+    #: How often the replica records that it is alive, and looks for the
+    #: runs of replicas and workers that are not.
     heartbeat_interval: timedelta = timedelta(seconds=10)
+    #: How long without a heartbeat before a replica, or a worker outside the
+    #: scheduler, counts as dead; more than twice ``heartbeat_interval``.
     stale_after: timedelta = timedelta(seconds=60)
     #: How long a run handed to workers outside the scheduler (Celery,
     #: django.tasks) may wait for one to start it before it is recorded
     #: ``lost`` (and retried by its job's policy); ``None`` waits for ever.
     start_timeout: timedelta | None = timedelta(hours=1)
+    #: When the engine closes, how many seconds running work gets to finish
+    #: before it is recorded ``lost``.
     shutdown_grace: float = 30.0
+    #: How much run history to keep.
     retention: Retention = field(default_factory=Retention)
+    #: How often old history is pruned.
     prune_interval: timedelta = timedelta(hours=1)
+    #: The longest wait, in seconds, before trying again to reach a store that
+    #: is unavailable; from ``poll_interval``, the wait doubles with each
+    #: failed attempt up to this.
     max_backoff: float = 30.0
 
     def __post_init__(self) -> None:

@@ -51,10 +51,12 @@ class JobSpec:
     """One job definition: what to run, when, and with which policies.
 
     Built directly, with :meth:`build`, or from :meth:`from_dict`; every field
-    is checked in ``__post_init__``, which raises :class:`InvalidJob` (or
-    :class:`InvalidSchedule` for a time zone) naming the field and the bad value.
+    is checked in ``__post_init__``, which raises
+    :class:`~scheduler.errors.InvalidJob` (or
+    :class:`~scheduler.errors.InvalidSchedule` for a time zone) naming the
+    field and the bad value.
     The ``end`` of the window is inclusive: a slot at exactly ``end`` is due.
-    A :class:`Cron` schedule must be read in the job's ``timezone``.
+    A :class:`~scheduler.schedules.Cron` schedule must be read in the job's ``timezone``.
     """
 
     name: str
@@ -172,7 +174,8 @@ class JobSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobSpec:
-        """The spec that :meth:`to_dict` wrote; raises :class:`InvalidJob` for anything else."""
+        """The spec that :meth:`to_dict` wrote; raises
+        :class:`~scheduler.errors.InvalidJob` for anything else."""
         unknown = sorted(set(data) - set(_FIELDS))
         missing = sorted({"name", "task", "schedule"} - set(data))
         if unknown:

@@ -36,14 +36,17 @@ class FakeClock:
         self.slept: list[float] = []
 
     def now(self) -> datetime:
+        """The clock's current instant, aware UTC."""
         with self._lock:
             return self._now
 
     def sleep(self, seconds: float) -> None:
+        """Advance by ``seconds`` (not at all if negative) and note them in ``slept``."""
         self.slept.append(seconds)
         self.advance(timedelta(seconds=max(0.0, seconds)))
 
     def advance(self, delta: timedelta | float) -> datetime:
+        """Move forward by ``delta`` (a timedelta or seconds); the new instant."""
         if not isinstance(delta, timedelta):
             delta = timedelta(seconds=delta)
         with self._lock:
@@ -51,6 +54,7 @@ class FakeClock:
             return self._now
 
     def set(self, instant: datetime | str) -> None:
+        """Jump to ``instant``: an aware datetime, or an ISO 8601 string with an offset."""
         if isinstance(instant, str):
             instant = datetime.fromisoformat(instant)
         with self._lock:
@@ -98,6 +102,7 @@ class RecordingExecutor:
 
     @property
     def run_ids(self) -> list[int]:
+        """The ids of every run submitted so far, in order."""
         return [s.claimed.run.id for s in self.submissions]
 
     def start(self, run_id: int) -> bool:
@@ -128,6 +133,7 @@ class RecordingExecutor:
         submission.reporter.finished(run_id, outcome)
 
     def run_pending(self) -> None:
+        """:meth:`run` every run that has not been completed yet."""
         for run_id in list(self._open):
             self.run(run_id)
 
