@@ -17,6 +17,7 @@ __all__ = [
     "InvalidDuration",
     "InvalidJob",
     "InvalidSchedule",
+    "JobChanged",
     "JobNotFound",
     "SchedulerError",
     "StoreNotConfigured",
@@ -39,6 +40,11 @@ class InvalidDuration(SchedulerError, ValueError):
 
 class InvalidJob(SchedulerError, ValueError):
     """A job definition whose fields contradict each other or are out of range."""
+
+
+class JobChanged(SchedulerError):
+    """A change to a job was based on a version of it that is no longer the
+    stored one: someone else saved (or created, or deleted) it meanwhile."""
 
 
 class JobNotFound(SchedulerError, LookupError):

@@ -167,12 +167,18 @@ class Store(Protocol):
         """
         ...
 
-    def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
+    def save_job(
+        self, spec: JobSpec, *, now: datetime, expected_version: int | None = None
+    ) -> StoredJob:
         """Create the job, or replace the definition of the one of that name.
 
         Pause state is kept and ``removed_at`` cleared.  A job of another
         source is not replaced: :class:`~scheduler.errors.InvalidJob`.
-        Returns the job as stored.
+        ``expected_version``, if given, is the version the change was based
+        on (``0``: the job must not exist yet); if the stored job is at
+        another version, :class:`~scheduler.errors.JobChanged` is raised and
+        nothing is written, so two editors cannot silently overwrite each
+        other.  Returns the job as stored.
         """
         ...
 

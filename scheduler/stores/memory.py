@@ -34,6 +34,7 @@ from ..runs import (
 )
 from ..schedules import Once
 from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
+from .rows import check_version
 
 __all__ = ["MemoryStore"]
 
@@ -118,7 +119,9 @@ class MemoryStore:
             self._put(replace(job.spec, enabled=False), now, removed_at=now)
         return [job.spec.name for job in gone]
 
-    def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
+    def save_job(
+        self, spec: JobSpec, *, now: datetime, expected_version: int | None = None
+    ) -> StoredJob:
         now = _utc(now, "now")
         with self._lock:
             old = self._jobs.get(spec.name)
@@ -127,6 +130,7 @@ class MemoryStore:
                     f"job {spec.name!r} already exists from source {old.spec.source.value!r}; "
                     f"a {spec.source.value!r} job may not replace it"
                 )
+            check_version(spec.name, None if old is None else old.version, expected_version)
             return self._save(spec, now)[1]
 
     def _save(self, spec: JobSpec, now: datetime) -> tuple[str, StoredJob]:

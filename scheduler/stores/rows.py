@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ..clock import ensure_aware_utc
-from ..errors import InvalidJob
+from ..errors import InvalidJob, JobChanged
 from ..jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
 from ..policies import CatchupPolicy, JobSource, OverlapPolicy
 from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
@@ -28,6 +28,7 @@ __all__ = [
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "as_stored",
+    "check_version",
     "compare_specs",
     "job_columns",
     "job_from_columns",
@@ -65,6 +66,25 @@ def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
     if isinstance(schedule, Cron) and schedule.hash_key != spec.name:
         spec = replace(spec, schedule=Cron(schedule.expr, tz=schedule.tz, hash_key=spec.name))
     return spec
+
+
+def check_version(name: str, stored: int | None, expected: int | None) -> None:
+    """:class:`JobChanged` unless the job ``name``, stored at version
+    ``stored`` (``None``: not stored), is at the ``expected`` one (``0``: not
+    stored yet; ``None``: any)."""
+    actual = stored or 0
+    if expected is None or actual == expected:
+        return
+    if expected == 0:
+        problem = f"was created by someone else meanwhile (it is at version {actual})"
+    elif actual == 0:
+        problem = "was deleted meanwhile"
+    else:
+        problem = (
+            f"was changed by someone else meanwhile: it is at version {actual}, "
+            f"this change was based on version {expected}"
+        )
+    raise JobChanged(f"job {name!r} {problem}; nothing was saved")
 
 
 def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.errors import InvalidJob, JobNotFound
+from scheduler.errors import InvalidJob, JobChanged, JobNotFound
 from scheduler.policies import JobSource
 from scheduler.stores.base import Store, SyncReport
 
@@ -196,6 +196,46 @@ def test_save_job_replaces_a_changed_definition_from_now(store: Store) -> None:
     assert store.save_job(changed, now=LATER) == expected
     assert store.get_job("a") == expected
 
+
+
+# -- expected_version: two editors never overwrite each other silently -------------
+def test_save_job_at_the_expected_version_saves(store: Store) -> None:
+    store.save_job(hourly("a"), now=NOW, expected_version=0)
+    saved = store.save_job(hourly("a", description="mine"), now=LATER, expected_version=1)
+    assert saved.version == 2
+    assert store.get_job("a") == saved
+
+
+def test_save_job_based_on_an_old_version_changes_nothing(store: Store) -> None:
+    store.save_job(hourly("a"), now=NOW)
+    store.save_job(hourly("a", description="theirs"), now=LATER)  # version 2
+    before = store.list_jobs()
+    with pytest.raises(JobChanged, match=r"at version 2, this change was based on version 1"):
+        store.save_job(hourly("a", description="mine"), now=LATER, expected_version=1)
+    assert store.list_jobs() == before
+    # Even a change that would leave the definition as it is: it was made blind.
+    with pytest.raises(JobChanged):
+        store.save_job(hourly("a", description="theirs"), now=LATER, expected_version=1)
+
+
+def test_save_job_expecting_a_new_job_refuses_an_existing_one(store: Store) -> None:
+    store.save_job(hourly("a", description="theirs"), now=NOW)
+    before = store.list_jobs()
+    with pytest.raises(JobChanged, match="was created by someone else meanwhile"):
+        store.save_job(hourly("a", description="mine"), now=LATER, expected_version=0)
+    assert store.list_jobs() == before
+
+
+def test_save_job_expecting_a_job_that_is_gone_creates_nothing(store: Store) -> None:
+    with pytest.raises(JobChanged, match="was deleted meanwhile"):
+        store.save_job(hourly("a"), now=NOW, expected_version=3)
+    assert store.list_jobs() == []
+
+
+def test_save_job_refuses_another_source_before_comparing_versions(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
+    with pytest.raises(InvalidJob, match="already exists from source 'yaml'"):
+        store.save_job(hourly("a", source=ADMIN), now=LATER, expected_version=7)
 
 def test_an_unknown_job_is_not_found(store: Store) -> None:
     with pytest.raises(JobNotFound, match="ghost"):

@@ -155,6 +155,9 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
     retry_backoff_max = forms.CharField(initial="1h", label="Longest retry backoff")
     executor = forms.ChoiceField(help_text="One of SCHEDULER['EXECUTORS'].")
     queue = forms.CharField(required=False, help_text="For executors with queues, such as Celery.")
+    #: The version of the job this form was opened on (0 for a new job): saving
+    #: is refused if someone else saved the job since, never silently overwritten.
+    base_version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     class Meta:
         model = Job
@@ -171,7 +174,15 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
         if self.instance.pk:
             self.fields["name"].disabled = True
             self.initial.update(_initial(spec_of(self.instance)))
+        self.initial["base_version"] = self.instance.version if self.instance.pk else 0
         self.spec: JobSpec | None = None
+
+    @property
+    def expected_version(self) -> int | None:
+        """The version the store must find when it saves this form (``0``: a new
+        job); ``None`` when the post did not say (a client without the field)."""
+        version = self.cleaned_data.get("base_version")
+        return None if version is None else int(version)
 
     def _task_choices(self, registry: TaskRegistry) -> list[tuple[str, Any]]:
         """The registry's tasks, and the job's own if it is no longer among them:
@@ -228,10 +239,30 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
             "kwargs": self._check(lambda: validate_field("kwargs", kwargs), "kwargs"),
             **{key: self._duration(key, data) for key in _DURATIONS},
         }
+        self._check_base_version(data.get("base_version"))
         if self.errors:
             return data
         self.spec = self._spec(data, schedule, zone.key, start, end, values)
         return data
+
+    def _check_base_version(self, base: int | None) -> None:
+        """Refuse a change made to a version of the job that is no longer stored."""
+        if not self.instance.pk or base is None or base == self.instance.version:
+            return
+        self.add_error(
+            None,
+            forms.ValidationError(
+                "Someone else saved this job while you were editing it (you opened version "
+                "%(base)s; it is now at version %(current)s, changed %(when)s). Your changes "
+                "were not saved: reload the page to see theirs, then make yours again.",
+                code="stale",
+                params={
+                    "base": base,
+                    "current": self.instance.version,
+                    "when": f"{self.instance.updated_at:%Y-%m-%d %H:%M:%S} UTC",
+                },
+            ),
+        )
 
     def _post_clean(self) -> None:
         """Skip the model's own validation: the spec was checked in :meth:`clean`,

@@ -31,7 +31,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ...errors import SchedulerError
+from ...errors import JobChanged, SchedulerError
 from ...policies import JobSource
 from ...runs import NewRun, Trigger
 from ..models import Job, Run
@@ -59,7 +59,7 @@ else:
 __all__ = ["JobAdmin"]
 
 _EDIT_FIELDSETS: _FieldsetSpec = [
-    (None, {"fields": ("name", "task", "description")}),
+    (None, {"fields": ("name", "task", "description", "base_version")}),
     ("Schedule", {"fields": ("schedule_type", "cron", "every", "at", "timezone", "enabled")}),
     ("Arguments", {"fields": ("args", "kwargs")}),
     ("Window", {"fields": ("start", "end"), "classes": ("collapse",)}),
@@ -159,8 +159,29 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: Job, form: JobForm, change: bool) -> None:
         """Store the form's definition through the store, then load the row it wrote."""
         assert form.spec is not None  # noqa: S101 - only a valid form is saved
-        store().save_job(form.spec, now=now())
+        store().save_job(form.spec, now=now(), expected_version=form.expected_version)
         obj.__dict__.update(Job.objects.using(database()).get(name=form.spec.name).__dict__)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The add and change pages; a save that lost a race with another
+        editor's (after the form checked the version) goes back to the page
+        with the reason, and changes nothing."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except JobChanged as error:
+            self.message_user(
+                request,
+                f"Not saved: {error}. The page now shows the job as stored; make your "
+                "changes again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request: HttpRequest, obj: Job) -> None:
         obj.delete(using=database())

@@ -17,6 +17,7 @@ from ...policies import JobSource
 from ...stores.base import StoredJob, SyncReport
 from ...stores.rows import (
     as_stored,
+    check_version,
     compare_specs,
     job_columns,
     job_from_columns,
@@ -70,18 +71,21 @@ def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: date
     )
 
 
-def save_job(using: str, spec: JobSpec, now: datetime) -> StoredJob:
+def save_job(
+    using: str, spec: JobSpec, now: datetime, expected_version: int | None = None
+) -> StoredJob:
     """:meth:`~scheduler.stores.base.Store.save_job` inside a transaction."""
     spec = as_stored(spec)
     old = job_row(using, spec.name, lock=True)
-    if old is None:
-        notify(using)
-        return _insert_jobs(using, [spec], now)[0]
-    if old["source"] != spec.source.value:
+    if old is not None and old["source"] != spec.source.value:
         raise InvalidJob(
             f"job {spec.name!r} already exists from source {old['source']!r}; "
             f"a {spec.source.value!r} job may not replace it"
         )
+    check_version(spec.name, None if old is None else old["version"], expected_version)
+    if old is None:
+        notify(using)
+        return _insert_jobs(using, [spec], now)[0]
     if unchanged(old, spec):
         return stored(old)
     notify(using)

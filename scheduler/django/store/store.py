@@ -61,10 +61,12 @@ class DjangoStore:
         with self._connections.write():
             return jobs.sync_jobs(self.using, specs, source, now)
 
-    def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
+    def save_job(
+        self, spec: JobSpec, *, now: datetime, expected_version: int | None = None
+    ) -> StoredJob:
         now = utc(now, "now")
         with self._connections.write():
-            return jobs.save_job(self.using, spec, now)
+            return jobs.save_job(self.using, spec, now, expected_version)
 
     def get_job(self, name: str) -> StoredJob:
         with self._connections.reachable():

@@ -25,6 +25,7 @@ from ...policies import JobSource
 from ..base import StoredJob, SyncReport
 from ..rows import (
     as_stored,
+    check_version,
     compare_specs,
     job_from_columns,
     new_definition,
@@ -121,7 +122,13 @@ def sync_jobs(
     )
 
 
-def save_job(conn: Connection, spec: JobSpec, now: datetime, cache: SpecCache) -> StoredJob:
+def save_job(
+    conn: Connection,
+    spec: JobSpec,
+    now: datetime,
+    cache: SpecCache,
+    expected_version: int | None = None,
+) -> StoredJob:
     """:meth:`~scheduler.stores.base.Store.save_job` inside the transaction of ``conn``."""
     spec = as_stored(spec)
     old = job_row(conn, spec.name, lock=True)
@@ -130,6 +137,7 @@ def save_job(conn: Connection, spec: JobSpec, now: datetime, cache: SpecCache) -
             f"job {spec.name!r} already exists from source {old['source']!r}; "
             f"a {spec.source.value!r} job may not replace it"
         )
+    check_version(spec.name, None if old is None else old["version"], expected_version)
     if old is not None and unchanged(old, spec):
         return cache.stored(old)
     notify(conn)

@@ -112,10 +112,12 @@ class SQLAlchemyStore:
         with self._write() as conn:
             return jobs.sync_jobs(conn, checked, source, now, self._specs)
 
-    def save_job(self, spec: JobSpec, *, now: datetime) -> StoredJob:
+    def save_job(
+        self, spec: JobSpec, *, now: datetime, expected_version: int | None = None
+    ) -> StoredJob:
         now = ensure_aware_utc(now, "now")
         with self._write() as conn:
-            return jobs.save_job(conn, spec, now, self._specs)
+            return jobs.save_job(conn, spec, now, self._specs, expected_version)
 
     def get_job(self, name: str) -> StoredJob:
         with self._read() as conn:

@@ -3,6 +3,7 @@ belongs, and jobs from a schedules file shown read-only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -335,3 +336,71 @@ def test_a_user_who_may_only_view_sees_the_job_spelled_out_not_a_form(
     assert "catch-up once (at most 100); overlap skip" in page
     assert "data-url=" not in page  # no live preview without a form
     assert "2026-03-02 02:30 CET" in page  # the next runs, from the stored schedule
+
+
+# -- two editors ----------------------------------------------------------------
+def test_the_form_carries_the_version_it_was_opened_on(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    save(store, name="nightly", cron="30 2 * * *")
+    store.save_job(replace(store.get_job("nightly").spec, description="v2"), now=NOW)
+    page = admin_client_.get(change_url(site, "nightly")).content.decode()
+    assert 'type="hidden" name="base_version" value="2"' in page
+    assert 'name="base_version" value="0"' in admin_client_.get(ADD).content.decode()
+
+
+def test_a_change_based_on_an_old_version_is_refused_and_changes_nothing(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    save(store, name="nightly", cron="30 2 * * *", timezone="Europe/Berlin")
+    url = change_url(site, "nightly")
+    # Both editors open version 1; the other one saves first.
+    store.save_job(replace(store.get_job("nightly").spec, description="theirs"), now=NOW)
+    theirs = store.get_job("nightly")
+
+    response = admin_client_.post(url, posted(cron="0 12 * * *", base_version="1"))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert len(errors) == 1
+    assert "Someone else saved this job while you were editing it" in errors[0]
+    assert "you opened version 1; it is now at version 2" in errors[0]
+    assert "Someone else saved this job" in response.content.decode()
+    assert store.get_job("nightly") == theirs
+
+
+def test_a_change_based_on_the_stored_version_is_saved(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    save(store, name="nightly", cron="30 2 * * *", timezone="Europe/Berlin")
+    response = admin_client_.post(
+        change_url(site, "nightly"), posted(cron="0 12 * * *", base_version="1")
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert store.get_job("nightly").version == 2
+
+
+def test_a_save_that_loses_the_race_after_the_form_check_changes_nothing(
+    admin_client_: Client, store: DjangoStore, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other editor commits between the form's check and the store's write:
+    the store refuses (it compares versions under the row lock) and the page
+    says so."""
+    from scheduler.django.admin.forms import JobForm
+
+    save(store, name="nightly", cron="30 2 * * *", timezone="Europe/Berlin")
+    store.save_job(replace(store.get_job("nightly").spec, description="theirs"), now=NOW)
+    theirs = store.get_job("nightly")
+    monkeypatch.setattr(JobForm, "_check_base_version", lambda self, base: None)
+    url = change_url(site, "nightly")
+
+    response = admin_client_.post(url, posted(cron="0 12 * * *", base_version="1"), follow=True)
+
+    assert response.redirect_chain == [(url, 302)]
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [
+        "Not saved: job 'nightly' was changed by someone else meanwhile: it is at version 2, "
+        "this change was based on version 1; nothing was saved. The page now shows the job "
+        "as stored; make your changes again."
+    ]
+    assert store.get_job("nightly") == theirs
