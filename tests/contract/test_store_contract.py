@@ -197,7 +197,6 @@ def test_save_job_replaces_a_changed_definition_from_now(store: Store) -> None:
     assert store.get_job("a") == expected
 
 
-
 # -- expected_version: two editors never overwrite each other silently -------------
 def test_save_job_at_the_expected_version_saves(store: Store) -> None:
     store.save_job(hourly("a"), now=NOW, expected_version=0)
@@ -236,6 +235,7 @@ def test_save_job_refuses_another_source_before_comparing_versions(store: Store)
     store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
     with pytest.raises(InvalidJob, match="already exists from source 'yaml'"):
         store.save_job(hourly("a", source=ADMIN), now=LATER, expected_version=7)
+
 
 def test_an_unknown_job_is_not_found(store: Store) -> None:
     with pytest.raises(JobNotFound, match="ghost"):
