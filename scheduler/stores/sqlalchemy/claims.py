@@ -223,11 +223,20 @@ def insert_unless_slot_exists(conn: Connection, values: Mapping[str, Any]) -> Ex
     )
 
 
+# How PostgreSQL's detail of a unique violation names the slot constraint's columns.
+_SLOT_KEY_DETAIL: Final = "(job_id, scheduled_for, attempt)="
+
+
 def is_slot_conflict(error: IntegrityError) -> bool:
     """Whether ``error`` is the slot constraint refusing a second run of one slot and attempt."""
-    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
     if constraint is not None:  # psycopg names it
-        return bool(constraint == SLOT_CONSTRAINT)
+        # On a run table partitioned by month (contrib/postgres/partition_runs.sql)
+        # the name is that of the partition's copy of the constraint; the detail
+        # names the columns, whatever the partition: "Key (job_id, ...)=(...) ...".
+        detail = getattr(diag, "message_detail", None) or ""
+        return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
     # sqlite3 names the columns instead: "UNIQUE constraint failed: scheduler_run.job_id, ..."
     return "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt" in str(
         error.orig
