@@ -46,6 +46,23 @@ def _django_store(alias: str) -> Store:
     return DjangoStore(using=alias)
 
 
+def _partitioned_store(request: pytest.FixtureRequest, kind: str) -> Store:
+    """``postgres-partitioned``, ``django-postgres-partitioned``: the same
+    stores on a run table partitioned by month (not among the default
+    parameters: ``test_store_on_partitioned_runs.py`` asks for them)."""
+    from tests.partitioned_runs import (
+        django_dsn,
+        partition_contract_database,
+        partitioned_sqlalchemy_store,
+    )
+
+    if kind == "postgres-partitioned":
+        return partitioned_sqlalchemy_store(request.getfixturevalue("postgres_url"))
+    alias: str = request.getfixturevalue("django_postgres")
+    partition_contract_database(django_dsn(alias))
+    return _django_store(alias)
+
+
 @pytest.fixture(
     params=[
         "memory",
@@ -64,6 +81,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
     elif kind == "postgres":
         made = _sqlalchemy_store(request.getfixturevalue("postgres_url"))
+    elif kind.endswith("-partitioned"):
+        made = _partitioned_store(request, kind)
     else:
         made = _django_store(request.getfixturevalue(kind.replace("-", "_")))
     assert isinstance(made, Store)
