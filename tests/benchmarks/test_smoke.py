@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from ..peers import need_celery_beat
+
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = {"celery-beat": "django_celery_beat", "apscheduler": "apscheduler"}
 ALL_SYSTEMS = [
@@ -43,7 +45,9 @@ def _needs(system: str, request: pytest.FixtureRequest) -> None:
     """Skip ``system`` if its scheduler is not installed; need PostgreSQL for its variant."""
     family = system.rsplit("-", 1)[0]
     module = PEERS.get(family)
-    if module is not None and importlib.util.find_spec(module) is None:
+    if family == "celery-beat":
+        need_celery_beat()
+    elif module is not None and importlib.util.find_spec(module) is None:
         pytest.skip(f"{family} is not installed here; nox installs it with tickwork[bench]")
     if system.endswith("postgresql"):
         request.getfixturevalue("postgres_url")  # skips, or fails in CI, without the server

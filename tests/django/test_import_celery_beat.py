@@ -3,6 +3,7 @@ the file it writes loads, means what beat meant, and flags what it cannot carry 
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -17,7 +18,10 @@ from scheduler.config import load_schedules, parse_schedules
 from scheduler.jobs import JobSpec
 from scheduler.schedules import Cron, Every, Once
 
-beat = pytest.importorskip("django_celery_beat.models")
+from ..peers import need_celery_beat
+
+need_celery_beat(module_level=True)
+beat = importlib.import_module("django_celery_beat.models")
 
 FUTURE = datetime(2030, 1, 15, 8, tzinfo=UTC)
 
