@@ -30,6 +30,7 @@ __all__ = [
     "as_stored",
     "check_version",
     "compare_specs",
+    "is_slot_violation",
     "job_columns",
     "job_from_columns",
     "new_definition",
@@ -55,6 +56,27 @@ ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
 ACTIVE_RUN_CONDITION = "status IN ({})".format(
     ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
 )
+
+# How PostgreSQL's detail of a unique violation names the slot constraint's columns.
+_SLOT_KEY_DETAIL = "(job_id, scheduled_for, attempt)="
+# How SQLite's message names them.
+_SLOT_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt"
+
+
+def is_slot_violation(driver_error: BaseException | None) -> bool:
+    """Whether the database driver's ``driver_error`` (psycopg's or sqlite3's,
+    under a library's IntegrityError) is the slot constraint refusing a second
+    run of one slot and attempt."""
+    diag = getattr(driver_error, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is not None:  # psycopg names it
+        # On a run table partitioned by month (contrib/postgres/partition_runs.sql)
+        # the name is that of the partition's copy of the constraint; the detail
+        # names the columns, whatever the partition: "Key (job_id, ...)=(...) ...".
+        detail = getattr(diag, "message_detail", None) or ""
+        return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
+    # sqlite3 names the columns instead: "UNIQUE constraint failed: scheduler_run.job_id, ..."
+    return _SLOT_COLUMNS_SQLITE in str(driver_error)
 
 
 def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:

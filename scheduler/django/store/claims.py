@@ -23,7 +23,7 @@ from ...runs import ClaimedRun, NewRun, Run, RunStatus
 from ...stores.base import Planner, SlotPlan
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,
-    SLOT_CONSTRAINT,
+    is_slot_violation,
     run_columns,
     run_from_columns,
     spec_from_columns,
@@ -60,8 +60,6 @@ _HAS_ACTIVE_RUN = RawSQL(  # noqa: S611 - constant text, no value from outside
     f"AND scheduler_run.{ACTIVE_RUN_CONDITION} LIMIT 1",
     (),
 )
-# How PostgreSQL's detail of a unique violation names the slot constraint's columns.
-_SLOT_KEY_DETAIL = "(job_id, scheduled_for, attempt)="
 # Up to this many distinct next run times, a claim advances its jobs with one
 # UPDATE per instant; beyond it, with one CASE-per-row bulk update.
 _FEW_INSTANTS = 4
@@ -175,16 +173,7 @@ def add_run(using: str, job_name: str, new: NewRun) -> Run:
 
 def is_slot_conflict(error: IntegrityError) -> bool:
     """Whether ``error`` is the slot constraint refusing a second run of one slot and attempt."""
-    cause = error.__cause__
-    diag = getattr(cause, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
-    if constraint is not None:  # psycopg names it
-        # On a partitioned run table, the partition's copy of the constraint:
-        # its detail names the slot columns (see the SQLAlchemy store's claims).
-        detail = getattr(diag, "message_detail", None) or ""
-        return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
-    # sqlite3 names the columns instead
-    return "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt" in str(cause)
+    return is_slot_violation(error.__cause__)
 
 
 def _insert_runs(

@@ -46,9 +46,8 @@ from ...jobs import JobSpec
 from ...policies import OverlapPolicy
 from ...runs import ClaimedRun, NewRun, Run, RunStatus
 from ..base import Planner, SlotPlan, StoredJob
-from ..rows import ACTIVE_RUN_CONDITION
+from ..rows import ACTIVE_RUN_CONDITION, is_slot_violation
 from ..schema import (
-    SLOT_CONSTRAINT,
     UTCDateTime,
     job_table,
     run_columns,
@@ -223,24 +222,9 @@ def insert_unless_slot_exists(conn: Connection, values: Mapping[str, Any]) -> Ex
     )
 
 
-# How PostgreSQL's detail of a unique violation names the slot constraint's columns.
-_SLOT_KEY_DETAIL: Final = "(job_id, scheduled_for, attempt)="
-
-
 def is_slot_conflict(error: IntegrityError) -> bool:
     """Whether ``error`` is the slot constraint refusing a second run of one slot and attempt."""
-    diag = getattr(error.orig, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
-    if constraint is not None:  # psycopg names it
-        # On a run table partitioned by month (contrib/postgres/partition_runs.sql)
-        # the name is that of the partition's copy of the constraint; the detail
-        # names the columns, whatever the partition: "Key (job_id, ...)=(...) ...".
-        detail = getattr(diag, "message_detail", None) or ""
-        return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
-    # sqlite3 names the columns instead: "UNIQUE constraint failed: scheduler_run.job_id, ..."
-    return "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt" in str(
-        error.orig
-    )
+    return is_slot_violation(error.orig)
 
 
 def conflict(error: IntegrityError) -> str:
