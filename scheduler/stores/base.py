@@ -246,14 +246,6 @@ class Store(Protocol):
         """The run was handed to ``executor`` (``external_id``: e.g. a Celery task id)."""
         ...
 
-    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
-        """:meth:`mark_queued` for many pending runs handed to one executor (no
-        external ids), in one statement.  Unknown ids, and runs that are not
-        pending, are left as they are.  The engine does not need it for the
-        runs it claims, which :meth:`claim_due` and :meth:`claim_pending`
-        queue themselves."""
-        ...
-
     def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
         """Record, in one statement, the id each run got from the executor it was
         handed to (a Celery task id), once it is ``queued``.

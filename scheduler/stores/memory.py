@@ -314,12 +314,6 @@ class MemoryStore:
                     run, status=RunStatus.QUEUED, executor=executor, external_id=external_id
                 )
 
-    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
-        with self._lock:
-            for run_id in run_ids:
-                if run_id in self._runs:
-                    self.mark_queued(run_id, executor=executor, external_id="", now=now)
-
     def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
         with self._lock:
             for run_id, external_id in external_ids.items():
@@ -421,39 +415,22 @@ class MemoryStore:
         with self._lock:
             orphans = self._orphans(now - stale_after)
             pending = [run for run in orphans if run.status is RunStatus.PENDING]
-            lost = [
-                replace(
-                    run,
-                    status=RunStatus.LOST,
-                    finished_at=now,
-                    error=f"replica {run.replica_id} stopped heartbeating",
-                )
-                for run in orphans
-                if run.status is not RunStatus.PENDING and not run.external_id
-            ]
-            seen = {run.id for run in lost}
-            lost += [
-                replace(
-                    run,
-                    status=RunStatus.LOST,
-                    finished_at=now,
-                    error=f"worker {run.worker} stopped heartbeating",
-                )
-                for run in self._silent_workers(now - stale_after)
-                if run.id not in seen
-            ]
+            # Why each active run is lost, the first reason found winning.
+            reasons: dict[int, tuple[Run, str]] = {}
+            for run in orphans:
+                if run.status is not RunStatus.PENDING and not run.external_id:
+                    reasons[run.id] = (run, f"replica {run.replica_id} stopped heartbeating")
+            for run in self._silent_workers(now - stale_after):
+                reasons.setdefault(run.id, (run, f"worker {run.worker} stopped heartbeating"))
             if start_timeout is not None:
-                seen = {run.id for run in lost}
-                lost += [
-                    replace(
-                        run,
-                        status=RunStatus.LOST,
-                        finished_at=now,
-                        error=not_started_error(run.executor, start_timeout),
+                for run in self._not_started(now - start_timeout):
+                    reasons.setdefault(
+                        run.id, (run, not_started_error(run.executor, start_timeout))
                     )
-                    for run in self._not_started(now - start_timeout)
-                    if run.id not in seen
-                ]
+            lost = [
+                replace(run, status=RunStatus.LOST, finished_at=now, error=error)
+                for run, error in reasons.values()
+            ]
             lost.sort(key=lambda run: run.id)
             retries = self._next_attempts(lost, retry) if retry is not None else []
             # Everything above only read: a retrier that raises changes nothing.

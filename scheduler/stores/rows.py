@@ -18,9 +18,17 @@ from ..clock import ensure_aware_utc
 from ..errors import InvalidJob, JobChanged
 from ..jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
 from ..policies import CatchupPolicy, JobSource, OverlapPolicy
-from ..runs import ACTIVE_STATUSES, TERMINAL_STATUSES, NewRun, Run, RunStatus, Trigger
+from ..runs import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    NewRun,
+    Outcome,
+    Run,
+    RunStatus,
+    Trigger,
+)
 from ..schedules import Cron, Every, Once
-from .base import StoredJob
+from .base import SlotPlan, StoredJob, SyncReport
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
@@ -29,17 +37,20 @@ __all__ = [
     "SLOT_CONSTRAINT",
     "as_stored",
     "check_version",
+    "claim_rows",
     "compare_specs",
     "is_slot_violation",
     "job_columns",
     "job_from_columns",
     "new_definition",
+    "outcome_columns",
     "redefined",
     "refuse_repeated_names",
     "result_column",
     "run_columns",
     "run_from_columns",
     "spec_from_columns",
+    "sync_report",
     "unchanged",
 ]
 
@@ -140,6 +151,22 @@ def compare_specs(
 def unchanged(row: Mapping[Any, Any], spec: JobSpec) -> bool:
     """Whether storing ``spec`` over the job ``row`` would change nothing."""
     return row["definition_hash"] == spec.definition_hash() and row["removed_at"] is None
+
+
+def sync_report(
+    added: Sequence[JobSpec],
+    changed: Sequence[tuple[Any, JobSpec]],
+    disabled: Sequence[tuple[Any, JobSpec]],
+    unchanged: Sequence[str],
+) -> SyncReport:
+    """The :class:`SyncReport` of a sync that sorted its specs with
+    :func:`compare_specs` and disabled the jobs of ``disabled``."""
+    return SyncReport(
+        added=tuple(sorted(spec.name for spec in added)),
+        updated=tuple(sorted(spec.name for _, spec in changed)),
+        disabled=tuple(sorted(spec.name for _, spec in disabled)),
+        unchanged=tuple(sorted(unchanged)),
+    )
 
 
 def job_from_columns(row: Mapping[Any, Any], spec: JobSpec) -> StoredJob:
@@ -338,6 +365,46 @@ def run_columns(
         "executor": executor if claim else "",
         "replica_id": replica_id if claim else "",
         **NEW_RUN_BLANKS,
+    }
+
+
+def claim_rows(
+    plans: Mapping[int, SlotPlan],
+    jobs: Mapping[int, StoredJob],
+    busy: set[int],
+    *,
+    now: datetime,
+    replica_id: str,
+) -> list[dict[str, Any]]:
+    """The ``scheduler_run`` rows of the runs a claim's ``plans`` create, by job
+    id: claimed for ``replica_id``, except a busy job's, which wait unclaimed
+    for its overlap rule (``claim_pending``)."""
+    return [
+        run_columns(
+            job_id,
+            new.checked(jobs[job_id].spec.name),
+            now=now,
+            replica_id="" if job_id in busy else replica_id,
+            executor=jobs[job_id].spec.executor,
+        )
+        for job_id, chosen in plans.items()
+        for new in chosen.runs
+    ]
+
+
+def outcome_columns(
+    outcome: Outcome, *, started_at: datetime | None, finished_at: datetime
+) -> dict[str, Any]:
+    """What a run's row records of how it ended, at ``finished_at``."""
+    return {
+        "status": outcome.status.value,
+        "finished_at": finished_at,
+        "duration_seconds": (
+            None if started_at is None else (finished_at - started_at).total_seconds()
+        ),
+        "result": result_column(outcome.result),
+        "error": outcome.error,
+        "traceback": outcome.traceback,
     }
 
 

@@ -54,21 +54,6 @@ def test_mark_queued_only_moves_a_pending_run(store: Store, run: Run) -> None:
     assert store.get_run(run.id) == before
 
 
-def test_mark_queued_many_moves_pending_runs_in_one_call(store: Store, run: Run) -> None:
-    later = add_runs(store, "a", NOW + HOUR, NOW + 2 * HOUR)
-    ids = [run.id, *(item.id for item in later)]
-    store.mark_running(ids[-1], worker="host:7", now=NOW + 2 * HOUR)  # already started
-    store.mark_queued_many([*ids, 999_999], executor="celery", now=NOW + 2 * HOUR)
-    statuses = {i: store.get_run(i) for i in ids}
-    assert [statuses[i].status for i in ids] == [
-        RunStatus.QUEUED,
-        RunStatus.QUEUED,
-        RunStatus.RUNNING,
-    ]
-    assert [statuses[i].executor for i in ids] == ["celery", "celery", ""]
-    store.mark_queued_many([], executor="default", now=NOW)  # nothing to do, no error
-
-
 def test_mark_running_starts_a_queued_run_once(store: Store, run: Run) -> None:
     store.mark_queued(run.id, executor="celery", external_id="task-1", now=NOW + SECOND)
     assert store.mark_running(run.id, worker="host:7", now=NOW + 2 * SECOND)

@@ -23,6 +23,7 @@ from ...runs import ClaimedRun, NewRun, Run, RunStatus
 from ...stores.base import Planner, SlotPlan
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,
+    claim_rows,
     is_slot_violation,
     run_columns,
     run_from_columns,
@@ -91,18 +92,7 @@ def claim_due(
     due_jobs = {row["id"]: stored(row) for row in due}
     busy = {row["id"] for row in due if row["busy"] is not None}
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in due_jobs.items()}
-    rows = [
-        # A busy job's new runs wait for claim_pending and its overlap rule.
-        run_columns(
-            job_id,
-            new.checked(due_jobs[job_id].spec.name),
-            now=now,
-            replica_id="" if job_id in busy else replica_id,
-            executor=due_jobs[job_id].spec.executor,
-        )
-        for job_id, chosen in plans.items()
-        for new in chosen.runs
-    ]
+    rows = claim_rows(plans, due_jobs, busy, now=now, replica_id=replica_id)
     ids = _insert_runs(using, rows, now=now, replica_id=replica_id)
     _advance(using, plans)
     claimed = [

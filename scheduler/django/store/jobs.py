@@ -24,6 +24,7 @@ from ...stores.rows import (
     new_definition,
     redefined,
     spec_from_columns,
+    sync_report,
     unchanged,
 )
 from ..models import Job
@@ -63,12 +64,7 @@ def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: date
     _update_jobs(using, disabled, now, removed=True)
     if added or changed or disabled:
         notify(using)
-    return SyncReport(
-        added=tuple(sorted(spec.name for spec in added)),
-        updated=tuple(sorted(spec.name for _, spec in changed)),
-        disabled=tuple(sorted(spec.name for _, spec in disabled)),
-        unchanged=tuple(sorted(unchanged)),
-    )
+    return sync_report(added, changed, disabled, unchanged)
 
 
 def save_job(

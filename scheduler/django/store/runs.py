@@ -14,11 +14,10 @@ from django.db.models.functions import RowNumber
 
 from ...policies import JobSource
 from ...runs import Outcome, Run, RunStatus
-from ...stores.rows import result_column, run_from_columns
+from ...stores.rows import outcome_columns, run_from_columns
 from ..models import Job
 from ..models import Run as RunRow
 from .queries import (
-    PENDING,
     RUN_FIELDS,
     RUNNING,
     TERMINAL,
@@ -34,7 +33,6 @@ __all__ = [
     "finish",
     "get_run",
     "list_runs",
-    "mark_queued_many",
     "prune",
     "run_from_row",
     "set_external_ids",
@@ -45,11 +43,6 @@ __all__ = [
 def run_from_row(row: Row) -> Run:
     """The :class:`Run` of a run row read with its job's name as ``job__name``."""
     return run_from_columns(row["id"], row["job__name"], row)
-
-
-def mark_queued_many(using: str, run_ids: Sequence[int], changes: Mapping[str, object]) -> None:
-    for chunk in chunks(using, list(run_ids)):
-        runs(using).filter(id__in=chunk, status=PENDING).update(**changes)
 
 
 def set_external_ids(using: str, external_ids: Mapping[int, str]) -> None:
@@ -80,14 +73,8 @@ def finish(using: str, run_id: int, outcome: Outcome, finished_at: datetime) -> 
         raise run_not_found(run_id)
     if found[0]["status"] in TERMINAL:
         return
-    started: datetime | None = found[0]["started_at"]
     runs(using).filter(id=run_id).update(
-        status=outcome.status.value,
-        finished_at=finished_at,
-        duration_seconds=None if started is None else (finished_at - started).total_seconds(),
-        result=result_column(outcome.result),
-        error=outcome.error,
-        traceback=outcome.traceback,
+        **outcome_columns(outcome, started_at=found[0]["started_at"], finished_at=finished_at)
     )
 
 

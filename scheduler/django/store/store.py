@@ -146,13 +146,6 @@ class DjangoStore:
         }
         self._transition(run_id, [PENDING], changes)
 
-    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
-        if not run_ids:
-            return
-        changes = {"status": RunStatus.QUEUED.value, "executor": executor, "external_id": ""}
-        with self._connections.write():
-            runs.mark_queued_many(self.using, run_ids, changes)
-
     def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
         if not external_ids:
             return

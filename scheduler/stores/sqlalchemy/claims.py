@@ -46,7 +46,7 @@ from ...jobs import JobSpec
 from ...policies import OverlapPolicy
 from ...runs import ClaimedRun, NewRun, Run, RunStatus
 from ..base import Planner, SlotPlan, StoredJob
-from ..rows import ACTIVE_RUN_CONDITION, is_slot_violation
+from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
 from ..schema import (
     UTCDateTime,
     job_table,
@@ -147,18 +147,7 @@ def claim_due(
     jobs: dict[int, StoredJob] = {row["id"]: cache.stored(row) for row in due}
     busy = {row["id"] for row in due if row["busy"]}
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in jobs.items()}
-    rows = [
-        # A busy job's new runs wait for claim_pending and its overlap rule.
-        run_columns(
-            job_id,
-            new.checked(jobs[job_id].spec.name),
-            now=now,
-            replica_id="" if job_id in busy else replica_id,
-            executor=jobs[job_id].spec.executor,
-        )
-        for job_id, chosen in plans.items()
-        for new in chosen.runs
-    ]
+    rows = claim_rows(plans, jobs, busy, now=now, replica_id=replica_id)
     ids = bulk.insert_runs(conn, rows, replica_id=replica_id)
     bulk.advance_jobs(conn, {job_id: _following(chosen) for job_id, chosen in plans.items()})
     claimed = [

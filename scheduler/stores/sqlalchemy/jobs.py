@@ -31,6 +31,7 @@ from ..rows import (
     new_definition,
     redefined,
     refuse_repeated_names,
+    sync_report,
     unchanged,
 )
 from ..schema import job_columns, job_table, spec_from_columns
@@ -114,12 +115,7 @@ def sync_jobs(
     _update_jobs(conn, disabled, now, removed=True)
     if added or changed or disabled:
         notify(conn)
-    return SyncReport(
-        added=tuple(sorted(spec.name for spec in added)),
-        updated=tuple(sorted(spec.name for _, spec in changed)),
-        disabled=tuple(sorted(spec.name for _, spec in disabled)),
-        unchanged=tuple(sorted(unchanged)),
-    )
+    return sync_report(added, changed, disabled, unchanged)
 
 
 def save_job(

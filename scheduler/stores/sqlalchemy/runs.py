@@ -25,7 +25,8 @@ from sqlalchemy import (
 
 from ...policies import JobSource
 from ...runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
-from ..schema import job_table, result_column, run_from_columns, run_table
+from ..rows import outcome_columns
+from ..schema import job_table, run_from_columns, run_table
 
 __all__ = [
     "ACTIVE",
@@ -95,18 +96,10 @@ def finish(conn: Connection, run_id: int, outcome: Outcome, finished_at: datetim
         raise run_not_found(run_id)
     if row.status in TERMINAL:
         return
-    started: datetime | None = row.started_at
     conn.execute(
         update(run_table)
         .where(_run.id == run_id)
-        .values(
-            status=outcome.status.value,
-            finished_at=finished_at,
-            duration_seconds=None if started is None else (finished_at - started).total_seconds(),
-            result=result_column(outcome.result),
-            error=outcome.error,
-            traceback=outcome.traceback,
-        )
+        .values(outcome_columns(outcome, started_at=row.started_at, finished_at=finished_at))
     )
 
 

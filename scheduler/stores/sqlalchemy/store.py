@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from ...clock import ensure_aware_utc
@@ -27,7 +27,7 @@ from . import claims, jobs, replicas, runs, upgrade, worker_runs
 from .changes import listener
 from .connections import engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .jobs import DEFAULT_SPEC_CACHE_SIZE, SpecCache
-from .queries import among, select_rows
+from .queries import select_rows
 from .upgrade import SchemaChange
 
 __all__ = ["SQLAlchemyStore"]
@@ -198,16 +198,6 @@ class SQLAlchemyStore:
             "external_id": external_id,
         }
         self._transition(run_id, [runs.PENDING], changes)
-
-    def mark_queued_many(self, run_ids: Sequence[int], *, executor: str, now: datetime) -> None:
-        if not run_ids:
-            return
-        changes = {"status": RunStatus.QUEUED.value, "executor": executor, "external_id": ""}
-        with self._write() as conn:
-            for clause in among(conn, _run.id, list(run_ids)):
-                conn.execute(
-                    update(run_table).where(clause, _run.status == runs.PENDING).values(changes)
-                )
 
     def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
         with self._write() as conn:
