@@ -46,9 +46,9 @@ if str(REPO) not in sys.path:
 
 from celery import Celery  # noqa: E402
 
-import scheduler.celery  # noqa: E402
+import scheduler.workers.celery  # noqa: E402
 from scheduler.executors.celery import CeleryExecutor  # noqa: E402
-from scheduler.registry import job  # noqa: E402
+from scheduler.tasks.registry import job  # noqa: E402
 
 BROKER_ENV = "TICKWORK_BENCH_BROKER"
 
@@ -82,7 +82,7 @@ def make_app(broker: str) -> Celery:
 # The workers' app (celery -A benchmarks.celery_dispatch worker).
 app = make_app(os.environ.get(BROKER_ENV, "memory://"))
 if os.environ.get("TICKWORK_DATABASE") and __name__ != "__main__":
-    scheduler.celery.install(app)
+    scheduler.workers.celery.install(app)
 
 
 def main() -> None:
@@ -130,8 +130,8 @@ def _arguments() -> argparse.Namespace:
 
 
 def _save_jobs(store: Any, count: int) -> list[str]:
-    from scheduler.jobs import JobSpec
-    from scheduler.policies import JobSource
+    from scheduler.model.jobs import JobSpec
+    from scheduler.model.policies import JobSource
 
     now = datetime.now(UTC)
     prefix = f"bench-{uuid.uuid4().hex[:6]}"
@@ -210,7 +210,7 @@ def _measure(
 def _statuses(store: Any) -> Counter[str]:
     from sqlalchemy import func, select
 
-    from scheduler.stores.schema import run_table
+    from scheduler.stores.sqlalchemy.schema import run_table
 
     with store.engine.connect() as conn:
         rows = conn.execute(
@@ -223,7 +223,7 @@ def _cleanup(store: Any, names: list[str], broker: str, queue: str) -> None:
     from kombu import Exchange, Queue
     from sqlalchemy import delete
 
-    from scheduler.stores.schema import job_table
+    from scheduler.stores.sqlalchemy.schema import job_table
 
     with store.engine.begin() as conn:
         for start in range(0, len(names), 5000):

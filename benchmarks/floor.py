@@ -46,7 +46,7 @@ RUN_COLUMNS = (
 @contextlib.contextmanager
 def _tickwork_tables(kind: str, jobs: int, workdir: Path) -> Iterator[Database]:
     """A throwaway database with Tickwork's tables and ``jobs`` jobs to hang runs on."""
-    from scheduler.jobs import JobSpec
+    from scheduler.model.jobs import JobSpec
     from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
     with throwaway_database(kind, workdir) as database:

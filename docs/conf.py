@@ -80,8 +80,8 @@ python_maximum_signature_line_length = 90
 python_use_unqualified_type_names = True
 # Type aliases shown by name, linking to their entry, instead of expanded.
 autodoc_type_aliases = {
-    "JSONValue": "scheduler.jobs.JSONValue",
-    "TaskRef": "scheduler.deferred.TaskRef",
+    "JSONValue": "scheduler.model.jobs.JSONValue",
+    "TaskRef": "scheduler.tasks.defer.TaskRef",
     "Planner": "scheduler.stores.base.Planner",
     "Retrier": "scheduler.stores.base.Retrier",
 }
@@ -139,7 +139,7 @@ def _enum_members(app: Any, what: str, name: str, obj: Any, options: Any, lines:
     read for attributes; so each member is added to its class's docstring as
     an ``attribute`` entry.  Document these enums without ``:members:``.
     """
-    from scheduler.enums import DocumentedEnum
+    from scheduler.model.enums import DocumentedEnum
 
     if what != "class" or not (isinstance(obj, type) and issubclass(obj, DocumentedEnum)):
         return

@@ -5,14 +5,7 @@ Importing this package never imports Django, SQLAlchemy or Celery.
 
 from __future__ import annotations
 
-from .deferred import (
-    Cancellation,
-    DeferredCall,
-    Deferrer,
-    cancel_deferred,
-    defer,
-    set_default_store,
-)
+from .compat import install as install_moved_paths
 from .errors import (
     ConfigError,
     ConfigIssue,
@@ -25,12 +18,23 @@ from .errors import (
     StoreUnavailable,
     TaskNotRegistered,
 )
-from .jobs import JobSpec
-from .registry import JobFunction, TaskRegistry, job
-from .runs import RunContext, RunStatus
-from .schedules import Cron, Every, Once, Schedule, upcoming
+from .model.jobs import JobSpec
+from .model.runs import RunContext, RunStatus
+from .schedules.kinds import Cron, Every, Once, Schedule, upcoming
+from .tasks.defer import (
+    Cancellation,
+    DeferredCall,
+    Deferrer,
+    cancel_deferred,
+    defer,
+    set_default_store,
+)
+from .tasks.registry import JobFunction, TaskRegistry, job
 
 __version__ = "0.1.0.dev0"
+
+# Old flat import paths (scheduler.jobs, scheduler.celery, ...) keep working, with a warning.
+install_moved_paths()
 
 __all__ = [
     "Cancellation",

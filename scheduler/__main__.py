@@ -1,5 +1,5 @@
 """``python -m scheduler``: the same as the ``tickwork`` command."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

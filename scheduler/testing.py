@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .clock import ensure_aware_utc
-from .execution import execute, worker_id
 from .executors.base import ExecutorCapabilities, RunReporter
-from .jobs import JSONValue
-from .registry import RegisteredTask
-from .runs import ClaimedRun, Outcome, RunStatus
+from .executors.invoke import execute, worker_id
+from .model.jobs import JSONValue
+from .model.runs import ClaimedRun, Outcome, RunStatus
 from .stores.memory import MemoryStore
+from .tasks.registry import RegisteredTask
 
 __all__ = ["FakeClock", "MemoryStore", "RecordingExecutor", "Submission"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from scheduler.jobs import JobSpec
-from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 
 __all__ = ["job_specs"]
 

@@ -26,11 +26,11 @@ from sqlalchemy import Engine as SAEngine
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, TickReport
 from scheduler.executors.base import ExecutorCapabilities, RunReporter
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import RegisteredTask, TaskRegistry
-from scheduler.runs import ClaimedRun
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ClaimedRun
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.tasks.registry import RegisteredTask, TaskRegistry
 
 from .. import profiling
 from ..common import Counter, Database, Handovers, count_sqlalchemy_statements, utcnow

@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 import time
 
-from scheduler.registry import job
-from scheduler.runs import RunContext
+from scheduler import RunContext, job
 
 
 @job

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.apps import AppConfig
 
 if TYPE_CHECKING:
-    from ..registry import TaskRegistry
+    from ..tasks.registry import TaskRegistry
 
 
 def allow_task_patterns(registry: TaskRegistry | None = None) -> None:
@@ -20,8 +20,8 @@ def allow_task_patterns(registry: TaskRegistry | None = None) -> None:
     A pattern the registry refuses is skipped here: the system checks report
     it (``scheduler.E004``), and a process should not fail to start for it.
     """
-    from ..registry import TaskRegistrationError
-    from ..registry import registry as default_registry
+    from ..tasks.registry import TaskRegistrationError
+    from ..tasks.registry import registry as default_registry
     from .settings import read_settings
 
     found, _ = read_settings()
@@ -37,8 +37,8 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ..deferred import set_default_deferrer
-        from ..worker_stores import set_default_store_factory
+        from ..tasks.defer import set_default_deferrer
+        from ..workers.store import set_default_store_factory
         from . import checks  # noqa: F401  (registers the system checks)
         from .deferral import django_deferrer
         from .settings import scheduler_settings

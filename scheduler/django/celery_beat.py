@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ..config import parse_schedules
+from ..config.reader import parse_schedules
 from ..errors import ConfigError
 
 __all__ = ["Translation", "render", "translate"]

@@ -27,7 +27,8 @@ from django.conf import settings
 from django.core import checks
 
 from ..clock import SystemClock
-from ..config import read_schedules
+from ..config.reader import read_schedules
+from ..config.reconcile import unregistered_tasks
 from ..errors import ConfigError
 from ..executors.base import (
     Executor,
@@ -36,10 +37,9 @@ from ..executors.base import (
     build_executor,
     capability_problems,
 )
-from ..jobs import JobSpec
-from ..reconcile import unregistered_tasks
-from ..registry import TaskRegistrationError, TaskRegistry
-from ..registry import registry as default_registry
+from ..model.jobs import JobSpec
+from ..tasks.registry import TaskRegistrationError, TaskRegistry
+from ..tasks.registry import registry as default_registry
 from .discovery import UNREGISTERED_HINT, discover_tasks
 from .settings import SchedulerSettings, read_settings
 

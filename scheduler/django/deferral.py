@@ -24,8 +24,8 @@ from django.conf import settings
 from django.db import transaction
 
 from ..clock import Clock
-from ..deferred import Deferrer
 from ..errors import InvalidJob
+from ..tasks.defer import Deferrer
 from .discovery import task_registry
 from .settings import scheduler_settings
 from .store import DjangoStore
@@ -36,7 +36,7 @@ __all__ = ["django_deferrer"]
 def django_deferrer(
     *, on_commit: bool | None = None, using: str | None = None, clock: Clock | None = None
 ) -> Deferrer:
-    """The :class:`~scheduler.deferred.Deferrer` for one ``defer()`` or cancellation.
+    """The :class:`~scheduler.tasks.defer.Deferrer` for one ``defer()`` or cancellation.
 
     ``on_commit`` defaults to True.  ``using`` is a database alias (default
     ``SCHEDULER["DATABASE"]``); an unknown one raises

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from django.utils.module_loading import autodiscover_modules
 
-from ..registry import TaskRegistry
-from ..registry import registry as default_registry
+from ..tasks.registry import TaskRegistry
+from ..tasks.registry import registry as default_registry
 
 __all__ = ["UNREGISTERED_HINT", "discover_tasks", "task_registry"]
 
@@ -40,7 +40,7 @@ def discover_tasks() -> None:
 def task_registry(patterns: Iterable[str]) -> TaskRegistry:
     """The registry ``@job`` fills, after discovery, with ``patterns`` allow-listed.
 
-    Raises :class:`~scheduler.registry.TaskRegistrationError` for a bad pattern
+    Raises :class:`~scheduler.tasks.registry.TaskRegistrationError` for a bad pattern
     (the system checks report it first as ``scheduler.E004``).
     """
     discover_tasks()

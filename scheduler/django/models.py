@@ -1,7 +1,7 @@
 """Jobs, runs and replica heartbeats: the SQLAlchemy store's tables, on the Django ORM.
 
 Table names, column names, types, nullability, the unique constraints and the
-indexes are those of :mod:`scheduler.stores.schema`, name for name, so that a
+indexes are those of :mod:`scheduler.stores.sqlalchemy.schema`, name for name, so that a
 standalone ``tickwork run`` and a Django site can share one database
 (``tests/django/test_schema.py`` compares the two).  Hence a few things a
 Django model would not usually do: JSON is kept as text (``args``, ``kwargs``,
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from django.db import models
 
-from ..enums import DocumentedEnum
-from ..policies import CatchupPolicy, JobSource, OverlapPolicy
-from ..runs import ACTIVE_STATUSES, RunStatus, Trigger
+from ..model.enums import DocumentedEnum
+from ..model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from ..model.runs import ACTIVE_STATUSES, RunStatus, Trigger
 from ..stores.rows import ACTIVE_RUN_INDEX, SLOT_CONSTRAINT
 from .fields import UTCDateTimeField
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ..cli.standalone import SchedulesFile
 from ..clock import Clock, SystemClock
-from ..engine import Engine
+from ..engine.loop import Engine
 from ..executors.base import Executor, ExecutorConfigError, build_executor
-from ..registry import TaskRegistry
-from ..standalone import SchedulesFile
+from ..tasks.registry import TaskRegistry
 from .discovery import UNREGISTERED_HINT, task_registry
 from .settings import SchedulerSettings, scheduler_settings
 from .store import DjangoStore

@@ -36,9 +36,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS
 
-from ..durations import parse_duration
-from ..engine import EngineConfig, Retention
+from ..engine.loop import EngineConfig, Retention
 from ..errors import InvalidDuration
+from ..schedules.durations import parse_duration
 
 __all__ = [
     "DEFAULT_EXECUTORS",

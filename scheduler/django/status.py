@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..report import render_table
-from ..runs import Run
+from ..cli.tables import render_table
+from ..model.runs import Run
 from .models import Replica
 from .store import DjangoStore
 

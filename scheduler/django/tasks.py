@@ -3,13 +3,13 @@
 The executor enqueues ``scheduler.django.tasks.execute_run`` with one
 argument, the run id, on a Django tasks backend.  A worker of that backend
 (``manage.py db_worker`` for django-tasks-db) imports it from here and calls
-it; it then does what the Celery wrapper does (:mod:`scheduler.remote_runs`):
+it; it then does what the Celery wrapper does (:mod:`scheduler.workers.run`):
 loads the run, marks it running on this worker (``host:pid``; a second
 delivery of the same run is refused), resolves the job's task through the
 registry, executes it while beating the run's heartbeat, and records the
 outcome, which also schedules the retry the job's policy asks for.
 
-Where it records: the store of :mod:`scheduler.worker_stores`, which in a
+Where it records: the store of :mod:`scheduler.workers.store`, which in a
 Django project is the Django store on ``SCHEDULER["DATABASE"]`` (registered by
 the app when it is ready).  What it may run: the ``@job`` tasks of the
 project's apps and the patterns of ``SCHEDULER["TASKS"]``, as in the scheduler.
@@ -32,10 +32,10 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import SchedulerError
-from ..heartbeats import RunHeartbeat
-from ..registry import TaskRegistry
-from ..remote_runs import execute_remote_run
-from ..worker_stores import ProcessStore, choose_store
+from ..tasks.registry import TaskRegistry
+from ..workers.heartbeats import RunHeartbeat
+from ..workers.run import execute_remote_run
+from ..workers.store import ProcessStore, choose_store
 
 __all__ = [
     "WRAPPER_TASK",

@@ -1,6 +1,6 @@
 """The executor boundary: how a claimed run is carried out, and what each way can promise.
 
-An executor receives a :class:`~scheduler.runs.ClaimedRun` with its resolved
+An executor receives a :class:`~scheduler.model.runs.ClaimedRun` with its resolved
 task and a :class:`RunReporter`, and reports the run's start and end through
 the reporter, so the run history is complete whichever executor ran it.
 
@@ -34,9 +34,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..clock import Clock, SystemClock
 from ..errors import SchedulerError, TaskNotRegistered
-from ..jobs import JobSpec
-from ..registry import RegisteredTask, TaskRegistry
-from ..runs import ClaimedRun, Outcome
+from ..model.jobs import JobSpec
+from ..model.runs import ClaimedRun, Outcome
+from ..tasks.registry import RegisteredTask, TaskRegistry
 
 __all__ = [
     "Executor",

@@ -34,9 +34,9 @@ from typing import Any
 
 from ..clock import Clock
 from ..errors import SchedulerError
-from ..jobs import JobSpec
-from ..registry import RegisteredTask
-from ..runs import ClaimedRun
+from ..model.jobs import JobSpec
+from ..model.runs import ClaimedRun
+from ..tasks.registry import RegisteredTask
 from .base import (
     ExecutorCapabilities,
     ExecutorClosed,

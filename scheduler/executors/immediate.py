@@ -10,10 +10,10 @@ from __future__ import annotations
 import threading
 
 from ..clock import Clock
-from ..execution import execute, worker_id
-from ..registry import RegisteredTask
-from ..runs import ClaimedRun
+from ..model.runs import ClaimedRun
+from ..tasks.registry import RegisteredTask
 from .base import ExecutorCapabilities, ExecutorClosed, RunReporter, clock_option
+from .invoke import execute, worker_id
 
 __all__ = ["ImmediateExecutor"]
 

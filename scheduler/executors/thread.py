@@ -26,9 +26,8 @@ from enum import Enum, auto
 
 from ..clock import Clock
 from ..errors import DuplicateRun
-from ..execution import execute, failure, worker_id
-from ..registry import RegisteredTask
-from ..runs import ClaimedRun, Outcome, RunStatus
+from ..model.runs import ClaimedRun, Outcome, RunStatus
+from ..tasks.registry import RegisteredTask
 from .base import (
     ExecutorCapabilities,
     ExecutorClosed,
@@ -37,6 +36,7 @@ from .base import (
     clock_option,
     positive_int_option,
 )
+from .invoke import execute, failure, worker_id
 
 __all__ = ["ThreadExecutor"]
 

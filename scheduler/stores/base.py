@@ -34,9 +34,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from ..jobs import JobSpec
-from ..policies import JobSource
-from ..runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ..model.jobs import JobSpec
+from ..model.policies import JobSource
+from ..model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
 
 __all__ = [
     "CHANGE_CHANNEL",

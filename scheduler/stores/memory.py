@@ -20,9 +20,9 @@ from typing import Any
 
 from ..clock import ensure_aware_utc
 from ..errors import DuplicateRun, InvalidJob, JobNotFound
-from ..jobs import JobSpec, JSONValue
-from ..policies import JobSource, OverlapPolicy
-from ..runs import (
+from ..model.jobs import JobSpec, JSONValue
+from ..model.policies import JobSource, OverlapPolicy
+from ..model.runs import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
     ClaimedRun,
@@ -32,7 +32,7 @@ from ..runs import (
     RunStatus,
     not_started_error,
 )
-from ..schedules import Once
+from ..schedules.kinds import Once
 from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
 from .rows import check_version
 

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from ..clock import ensure_aware_utc
 from ..errors import InvalidJob, JobChanged
-from ..jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
-from ..policies import CatchupPolicy, JobSource, OverlapPolicy
-from ..runs import (
+from ..model.jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
+from ..model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from ..model.runs import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
     NewRun,
@@ -27,7 +27,7 @@ from ..runs import (
     RunStatus,
     Trigger,
 )
-from ..schedules import Cron, Every, Once
+from ..schedules.kinds import Cron, Every, Once
 from .base import SlotPlan, StoredJob, SyncReport
 
 __all__ = [
@@ -270,7 +270,7 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
 
     The row was written from a validated spec (:func:`job_columns`), so its
     values are turned back into the spec's types without checking each field
-    again (:func:`~scheduler.jobs.trusted_spec`): a claim reads thousands of rows.
+    again (:func:`~scheduler.model.jobs.trusted_spec`): a claim reads thousands of rows.
     """
     return trusted_spec(
         name=row["name"],

@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 from scheduler.clock import Clock, SystemClock
 from scheduler.engine import Engine, EngineConfig
 from scheduler.executors.celery import CeleryExecutor
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import ACTIVE_STATUSES, Run, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ACTIVE_STATUSES, Run, RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from tests.conftest import _service_missing
 

@@ -24,9 +24,9 @@ import pytest
 
 from scheduler.engine import Engine
 from scheduler.executors.celery import CeleryExecutor
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import RunStatus, Trigger
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.testing import FakeClock
 from tests.conftest import _service_missing

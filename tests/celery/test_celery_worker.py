@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.runs import ClaimedRun, RunStatus, Trigger
+from scheduler.model.runs import ClaimedRun, RunStatus, Trigger
 
 from .harness import HEARTBEAT, STALE_AFTER, World, new_world, wait_until
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.cli import main
-from scheduler.runs import RunStatus
+from scheduler.model.runs import RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
 APP = "tests.celery.worker_app.app"

@@ -30,9 +30,9 @@ from scheduler.clock import SystemClock
 from scheduler.django.store import DjangoStore
 from scheduler.engine import Engine
 from scheduler.executors.celery import CeleryExecutor
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import ACTIVE_STATUSES, Run, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ACTIVE_STATUSES, Run, RunStatus
 from tests.celery.harness import BROKERS, REPO, WAIT, Worker, reachable, wait_until
 from tests.djtasks.harness import database_settings
 

@@ -25,10 +25,10 @@ from scheduler.executors.base import (
     resolve_task,
 )
 from scheduler.executors.celery import CeleryExecutor
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import RegisteredTask, TaskRegistry
-from scheduler.runs import ClaimedRun, Outcome, Run, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ClaimedRun, Outcome, Run, RunStatus, Trigger
+from scheduler.tasks.registry import RegisteredTask, TaskRegistry
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 import pytest
 from celery import Celery
 
-import scheduler.celery
+import scheduler.workers.celery
 from scheduler.errors import StoreUnavailable
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.runs import NewRun, Run, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun, Run, RunStatus
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import MemoryStore
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -51,8 +51,8 @@ def test_a_store_outage_before_the_start_is_retried_by_celery(outages: int) -> N
     )
     run = store.add_run("j", NewRun(scheduled_for=T0, due_at=T0))
     app = Celery("outage", broker="memory://", set_as_current=False)
-    scheduler.celery.install(app, store_factory=lambda: store, registry=registry)
-    result = app.tasks[scheduler.celery.WRAPPER_TASK].apply(args=[run.id])
+    scheduler.workers.celery.install(app, store_factory=lambda: store, registry=registry)
+    result = app.tasks[scheduler.workers.celery.WRAPPER_TASK].apply(args=[run.id])
     assert result.successful()
     done = store.get_run(run.id)
     assert (done.status, done.result) == (RunStatus.SUCCEEDED, "done")

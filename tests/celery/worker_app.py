@@ -17,9 +17,9 @@ from typing import Any
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 
-import scheduler.celery
-from scheduler.registry import job
-from scheduler.runs import RunContext
+import scheduler.workers.celery
+from scheduler.model.runs import RunContext
+from scheduler.tasks.registry import job
 
 
 @job
@@ -97,6 +97,6 @@ def make_app(broker: str) -> Celery:
 app = make_app(os.environ.get("TICKWORK_TEST_BROKER", "memory://"))
 
 if os.environ.get("TICKWORK_DATABASE"):
-    scheduler.celery.install(
+    scheduler.workers.celery.install(
         app, heartbeat_interval=float(os.environ.get("TICKWORK_TEST_HEARTBEAT", "10"))
     )

@@ -15,10 +15,10 @@ import psycopg
 import pytest
 
 from scheduler.engine import Engine, EngineConfig
-from scheduler.jobs import JobSpec
-from scheduler.registry import TaskRegistry
-from scheduler.runs import RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, RecordingExecutor
 from tests.conftest import POSTGRES_ADMIN_URL
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import NewRun, Outcome, Run, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun, Outcome, Run, RunStatus, Trigger
 from scheduler.stores.base import SlotPlan, Store, StoredJob
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from scheduler.errors import DuplicateRun, JobNotFound
-from scheduler.policies import OverlapPolicy
-from scheduler.runs import ClaimedRun, RunStatus, Trigger
+from scheduler.model.policies import OverlapPolicy
+from scheduler.model.runs import ClaimedRun, RunStatus, Trigger
 from scheduler.stores.base import SlotPlan, Store, StoredJob
 
 from .helpers import (

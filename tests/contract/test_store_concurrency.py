@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from scheduler.runs import ClaimedRun
+from scheduler.model.runs import ClaimedRun
 from scheduler.stores.base import Store
 
 from .helpers import NOW, RecordingPlanner, due_now

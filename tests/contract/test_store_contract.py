@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler.errors import InvalidJob, JobChanged, JobNotFound
-from scheduler.policies import JobSource
+from scheduler.model.policies import JobSource
 from scheduler.stores.base import Store, SyncReport
 
 from .helpers import (

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scheduler.policies import JobSource
-from scheduler.runs import RunStatus
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import RunStatus
 from scheduler.stores.base import Store
 
 from .helpers import HOUR, MINUTE, NOW, RecordingPlanner, finish, hourly, once

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.jobs import JobSpec
-from scheduler.runs import NewRun, Run, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import NewRun, Run, RunStatus, Trigger
 from scheduler.stores.base import RecoveryReport, Store
 
 from .helpers import (

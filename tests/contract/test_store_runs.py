@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.runs import Outcome, Run, RunStatus, Trigger
+from scheduler.model.runs import Outcome, Run, RunStatus, Trigger
 from scheduler.stores.base import Store
 
 from .helpers import (

@@ -14,7 +14,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.jobs import JobSpec
+from scheduler.model.jobs import JobSpec
 from scheduler.stores.base import Store
 from tests.specs import job_specs
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.runs import NewRun, Run, RunStatus, Trigger
+from scheduler.model.runs import NewRun, Run, RunStatus, Trigger
 from scheduler.stores.base import RecoveryReport, Store
 
 from .helpers import HOUR, MINUTE, NOW, SECOND, add_runs, hourly

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.django.apps import allow_task_patterns
-from scheduler.registry import TaskRegistry
-from scheduler.worker_stores import default_store_factory
+from scheduler.tasks.registry import TaskRegistry
+from scheduler.workers.store import default_store_factory
 
 
 def test_workers_find_the_django_store_by_default() -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from scheduler.django.store import DjangoStore
-from scheduler.jobs import JobSpec
+from scheduler.model.jobs import JobSpec
 from scheduler.stores.base import ChangeListener
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from tests.django.conftest import sqlalchemy_url

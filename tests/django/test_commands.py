@@ -16,9 +16,9 @@ from django.core.management.base import CommandError
 from scheduler.django.models import Replica
 from scheduler.django.runner import RunOptions, run
 from scheduler.django.store import DjangoStore
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import Outcome, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import Outcome, RunStatus, Trigger
 from scheduler.testing import FakeClock
 from tests.django.testapp import tasks
 

@@ -15,15 +15,15 @@ from django.db import transaction
 
 import scheduler
 from scheduler.cli import main as tickwork
-from scheduler.deferred import DeferredCall
 from scheduler.django.deferral import django_deferrer
 from scheduler.django.runner import RunOptions, run
 from scheduler.django.store import DjangoStore
 from scheduler.errors import InvalidJob, TaskNotRegistered
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import RunStatus, Trigger
 from scheduler.schedules import Once
+from scheduler.tasks.defer import DeferredCall
 from scheduler.testing import FakeClock
 from tests.django.conftest import sqlalchemy_url
 from tests.django.testapp import tasks

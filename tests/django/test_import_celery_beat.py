@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from scheduler.config import load_schedules, parse_schedules
-from scheduler.jobs import JobSpec
+from scheduler.model.jobs import JobSpec
 from scheduler.schedules import Cron, Every, Once
 
 from ..peers import need_celery_beat

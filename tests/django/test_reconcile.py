@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from scheduler.cli.standalone import SchedulesFile
 from scheduler.django.discovery import task_registry
 from scheduler.django.runner import schedules_file
 from scheduler.django.settings import scheduler_settings
 from scheduler.django.store import DjangoStore
 from scheduler.errors import ConfigError
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.standalone import SchedulesFile
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
 from scheduler.stores.base import SyncReport
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -117,7 +117,7 @@ def test_a_bad_file_changes_nothing_and_the_last_good_set_keeps_running(
     )
     before = django_store.list_jobs()
     write(watched.path, bad, tick=1)
-    with caplog.at_level(logging.ERROR, logger="scheduler.standalone"):
+    with caplog.at_level(logging.ERROR, logger="scheduler.cli.standalone"):
         watched(NOW + HOUR)
     assert django_store.list_jobs() == before
     [record] = caplog.records

@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from scheduler.django.store import DjangoStore
 from scheduler.errors import DuplicateRun
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import NewRun, Outcome, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.base import SlotPlan, StoredJob
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from tests.django_databases import pointed_at

@@ -16,11 +16,11 @@ from scheduler.django.models import Job, Run
 from scheduler.django.store import DjangoStore
 from scheduler.engine import Engine
 from scheduler.errors import StoreUnavailable
-from scheduler.jobs import JobSpec
-from scheduler.registry import TaskRegistry
-from scheduler.runs import NewRun, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import NewRun, RunStatus
 from scheduler.stores.base import RecoveryReport, SlotPlan, StoredJob
 from scheduler.stores.rows import job_columns, new_definition
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, RecordingExecutor
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

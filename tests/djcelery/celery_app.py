@@ -12,11 +12,11 @@ import os
 
 from celery import Celery
 
-import scheduler.celery
+import scheduler.workers.celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.djcelery.settings")
 
 app = Celery("tickwork_django_tests")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # imports each installed app's tasks module, so @job runs
-scheduler.celery.install(app, heartbeat_interval=0.5)
+scheduler.workers.celery.install(app, heartbeat_interval=0.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from scheduler.registry import job
+from scheduler.tasks.registry import job
 
 
 @job

@@ -28,9 +28,9 @@ from scheduler.clock import Clock
 from scheduler.django.store import DjangoStore
 from scheduler.engine import Engine, EngineConfig
 from scheduler.executors.django_tasks import DjangoTasksExecutor
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import ACTIVE_STATUSES, Run
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ACTIVE_STATUSES, Run
 
 REPO = Path(__file__).resolve().parents[2]
 #: Seconds between a running run's heartbeats in the worker.

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from scheduler.registry import job
+from scheduler.tasks.registry import job
 
 
 @job

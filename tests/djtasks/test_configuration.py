@@ -17,8 +17,8 @@ from scheduler.django.store import DjangoStore
 from scheduler.engine import Engine
 from scheduler.executors.base import ExecutorConfigError, build_executor
 from scheduler.executors.django_tasks import DjangoTasksExecutor
-from scheduler.jobs import JobSpec
-from scheduler.runs import RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import RunStatus
 from tests.djtasks.conftest import require_backend
 
 require_backend()

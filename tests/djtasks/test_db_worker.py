@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.db import connections
 
-from scheduler.runs import ClaimedRun, RunStatus, Trigger
+from scheduler.model.runs import ClaimedRun, RunStatus, Trigger
 from scheduler.testing import FakeClock
 from tests.djtasks.conftest import require_backend
 

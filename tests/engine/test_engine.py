@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from scheduler.engine import Engine, EngineConfig, Retention
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.runs import Run, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import Run, RunStatus
 from scheduler.stores.base import Store
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

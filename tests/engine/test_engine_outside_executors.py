@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from scheduler.engine import Engine, EngineConfig
 from scheduler.executors.base import ExecutorCapabilities, RunReporter
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import RegisteredTask, TaskRegistry
-from scheduler.runs import ClaimedRun, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ClaimedRun, RunStatus
+from scheduler.tasks.registry import RegisteredTask, TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from typing import Any
 from scheduler.engine import Engine, EngineConfig
 from scheduler.errors import StoreUnavailable
 from scheduler.executors.thread import ThreadExecutor
-from scheduler.jobs import JobSpec
-from scheduler.registry import TaskRegistry
-from scheduler.runs import Outcome, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import Outcome, RunStatus
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 
 T0 = datetime(2026, 4, 1, 6, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scheduler.jobs import JobSpec, JSONValue
-from scheduler.registry import RegisteredTask
-from scheduler.runs import ClaimedRun, Outcome, Run, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec, JSONValue
+from scheduler.model.runs import ClaimedRun, Outcome, Run, RunStatus, Trigger
+from scheduler.tasks.registry import RegisteredTask
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WAIT = 10.0  # seconds: only ever reached when a test is about to fail

@@ -17,7 +17,7 @@ from scheduler.executors.base import (
 )
 from scheduler.executors.immediate import ImmediateExecutor
 from scheduler.executors.thread import ThreadExecutor
-from scheduler.jobs import JobSpec
+from scheduler.model.jobs import JobSpec
 
 from .support import SetClock
 

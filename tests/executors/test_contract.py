@@ -11,7 +11,7 @@ import pytest
 from scheduler.executors.base import Executor, ExecutorCapabilities, ExecutorClosed
 from scheduler.executors.immediate import ImmediateExecutor
 from scheduler.executors.thread import ThreadExecutor
-from scheduler.runs import RunStatus
+from scheduler.model.runs import RunStatus
 
 from .support import T0, RecordingReporter, SetClock, claimed, task
 

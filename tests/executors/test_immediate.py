@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from scheduler.executors.base import ExecutorCapabilities
 from scheduler.executors.immediate import ImmediateExecutor
-from scheduler.runs import RunContext, RunStatus, Trigger
+from scheduler.model.runs import RunContext, RunStatus, Trigger
 
 from .support import T0, RecordingReporter, SetClock, claimed, task
 

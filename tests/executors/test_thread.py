@@ -15,7 +15,7 @@ import pytest
 from scheduler.errors import DuplicateRun
 from scheduler.executors.base import ExecutorCapabilities, ExecutorConfigError, TimeoutObserver
 from scheduler.executors.thread import ThreadExecutor
-from scheduler.runs import Outcome, RunStatus
+from scheduler.model.runs import Outcome, RunStatus
 
 from .support import T0, WAIT, RecordingReporter, SetClock, blocking, claimed, task
 

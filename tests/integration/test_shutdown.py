@@ -22,7 +22,7 @@ import pytest
 TASKS = """
 import os, time
 from pathlib import Path
-from scheduler.registry import job
+from scheduler.tasks.registry import job
 
 @job
 def hold(seconds: float) -> str:

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from scheduler.engine import Engine, EngineConfig
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, RecordingExecutor
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

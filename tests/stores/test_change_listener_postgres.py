@@ -18,14 +18,14 @@ from sqlalchemy import text
 from scheduler.engine import Engine, EngineConfig
 from scheduler.errors import InvalidJob
 from scheduler.executors.immediate import ImmediateExecutor
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.runs import NewRun
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun
 from scheduler.stores.base import ChangeListener
 from scheduler.stores.pglisten import PostgresChangeListener
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.changes import listener as sqlalchemy_listener
+from scheduler.tasks.registry import TaskRegistry
 
 pytestmark = pytest.mark.postgres
 

@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, event
 
 from scheduler.engine import Engine
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.runs import NewRun, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun, RunStatus
 from scheduler.stores.base import SlotPlan, StoredJob
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, RecordingExecutor
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, event, func, insert, literal, select
 
-from scheduler.jobs import JobSpec
+from scheduler.model.jobs import JobSpec
 from scheduler.stores.base import SlotPlan, StoredJob
-from scheduler.stores.schema import UTCDateTime, job_table, run_table
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.stores.sqlalchemy.schema import UTCDateTime, job_table, run_table
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)

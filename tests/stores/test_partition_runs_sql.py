@@ -25,11 +25,11 @@ import pytest
 from scheduler.cli import main
 from scheduler.engine import Engine, EngineConfig
 from scheduler.errors import DuplicateRun
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.runs import Outcome, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import Outcome, RunStatus
 from scheduler.stores.base import Store
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, RecordingExecutor
 from tests.contract.helpers import HOUR, NOW, add_runs, finish, hourly, new_run
 from tests.partitioned_runs import (

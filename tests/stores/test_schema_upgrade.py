@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.cli import main
-from scheduler.runs import RunStatus
+from scheduler.model.runs import RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.upgrade import SchemaChange, SchemaNotUpgradable
 

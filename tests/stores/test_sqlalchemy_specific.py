@@ -16,8 +16,8 @@ from sqlalchemy import Connection, DateTime, create_engine, event, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 
 from scheduler.errors import DuplicateRun, StoreUnavailable
-from scheduler.jobs import JobSpec
-from scheduler.runs import NewRun, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import NewRun, RunStatus
 from scheduler.stores.base import (
     ChangeListener,
     NotifiesChanges,
@@ -25,8 +25,8 @@ from scheduler.stores.base import (
     SlotPlan,
     StoredJob,
 )
-from scheduler.stores.schema import job_table, run_table
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.stores.sqlalchemy.schema import job_table, run_table
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -467,7 +467,7 @@ def test_specs_are_rebuilt_when_another_replica_changes_the_job(database_url: st
 
 
 def test_marking_a_run_finished_records_its_duration(sql_store: SQLAlchemyStore) -> None:
-    from scheduler.runs import Outcome
+    from scheduler.model.runs import Outcome
 
     sql_store.save_job(hourly("report"), now=NOW - HOUR)
     [claimed] = sql_store.claim_due(now=NOW, replica_id="r1", limit=10, plan=fire_once)

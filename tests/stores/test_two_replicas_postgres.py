@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import ClaimedRun, NewRun
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import ClaimedRun, NewRun
 from scheduler.stores.base import SlotPlan, StoredJob
-from scheduler.stores.schema import run_table
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.stores.sqlalchemy.schema import run_table
 
 pytestmark = pytest.mark.postgres
 

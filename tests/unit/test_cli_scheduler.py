@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scheduler.cli import main
-from scheduler.jobs import JobSpec
-from scheduler.runs import NewRun, Outcome, RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
 T0 = datetime(2026, 2, 1, 12, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 
 from scheduler.config import DEFAULT_KEYS, JOB_KEYS, load_schedules, parse_schedules
 from scheduler.errors import ConfigError, ConfigIssue, InvalidJob, InvalidSchedule, SchedulerError
-from scheduler.jobs import JobSpec
-from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.schedules import Cron, Every, Once
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -7,9 +7,9 @@ from textwrap import dedent
 import pytest
 
 from scheduler.config import Location, read_schedules_text
+from scheduler.config.reconcile import check_tasks
 from scheduler.errors import ConfigError, ConfigIssue
-from scheduler.reconcile import check_tasks
-from scheduler.registry import TaskRegistry
+from scheduler.tasks.registry import TaskRegistry
 
 TEXT = dedent(
     """\

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import scheduler
-from scheduler.deferred import DeferredCall, Deferrer, set_default_deferrer
 from scheduler.engine import Engine
 from scheduler.errors import (
     InvalidJob,
@@ -21,12 +20,13 @@ from scheduler.errors import (
     StoreNotConfigured,
     TaskNotRegistered,
 )
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry, job
-from scheduler.runs import RunContext, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import RunContext, RunStatus, Trigger
 from scheduler.schedules import Once
 from scheduler.stores.base import StoredJob
+from scheduler.tasks.defer import DeferredCall, Deferrer, set_default_deferrer
+from scheduler.tasks.registry import TaskRegistry, job
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.clock import Clock, SystemClock, ensure_aware_utc
-from scheduler.durations import format_duration, parse_duration
 from scheduler.errors import InvalidDuration, SchedulerError
+from scheduler.schedules.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

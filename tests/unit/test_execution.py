@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from scheduler.execution import execute, worker_id
-from scheduler.jobs import JobSpec, JSONValue
-from scheduler.registry import RegisteredTask
-from scheduler.runs import ClaimedRun, Outcome, Run, RunContext, RunStatus, Trigger
+from scheduler.executors.invoke import execute, worker_id
+from scheduler.model.jobs import JobSpec, JSONValue
+from scheduler.model.runs import ClaimedRun, Outcome, Run, RunContext, RunStatus, Trigger
+from scheduler.tasks.registry import RegisteredTask
 
 SLOT = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
 NOW = SLOT + timedelta(hours=5)  # run late, after an outage

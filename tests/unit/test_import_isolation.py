@@ -16,14 +16,16 @@ class Block(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Block())
-import scheduler, scheduler.schedules, scheduler.config, scheduler.jobs, scheduler.policies
-import scheduler.cli, scheduler.clock, scheduler.errors, scheduler.durations
-import scheduler.registry, scheduler.execution, scheduler.engine, scheduler.planning
+import scheduler, scheduler.schedules, scheduler.config, scheduler.model.jobs
+import scheduler.model.policies, scheduler.cli, scheduler.clock, scheduler.errors
+import scheduler.schedules.durations, scheduler.tasks.registry, scheduler.executors.invoke
+import scheduler.engine, scheduler.engine.planning, scheduler.engine.recording
 import scheduler.executors.base, scheduler.executors.immediate, scheduler.executors.thread
 import scheduler.stores.base, scheduler.stores.memory, scheduler.stores.rows
-import scheduler.testing, scheduler.standalone, scheduler.reconcile
-import scheduler.cli_scheduler, scheduler.recording, scheduler.runs, scheduler.deferred
-import scheduler.worker_stores, scheduler.heartbeats, scheduler.remote_runs
+import scheduler.testing, scheduler.cli.standalone, scheduler.config.reconcile
+import scheduler.cli.commands, scheduler.model.runs, scheduler.tasks.defer
+import scheduler.workers, scheduler.workers.store, scheduler.workers.heartbeats
+import scheduler.workers.run, scheduler.compat
 print(sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """
 

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.errors import InvalidJob, InvalidSchedule, SchedulerError
-from scheduler.jobs import JobSpec, validate_field
-from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.model.jobs import JobSpec, validate_field
+from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.schedules import Cron, Every, Once
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -479,7 +479,7 @@ def test_definition_hash_is_sha256_of_canonical_json() -> None:
 
 def test_definition_hash_is_the_same_in_every_process() -> None:
     code = (
-        "from scheduler.jobs import JobSpec\n"
+        "from scheduler.model.jobs import JobSpec\n"
         "print(JobSpec.build(name='nightly-report', task='reports.tasks.nightly',"
         " cron='30 2 * * *', timezone='Europe/Berlin', args=[1, 'x'],"
         " kwargs={'full': True}).definition_hash())"

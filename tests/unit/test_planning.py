@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from scheduler.jobs import JobSpec
-from scheduler.planning import SlotPlanner
-from scheduler.policies import jitter_offset
-from scheduler.runs import NewRun, RunStatus, Trigger
+from scheduler.engine.planning import SlotPlanner
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import jitter_offset
+from scheduler.model.runs import NewRun, RunStatus, Trigger
 from scheduler.stores.base import StoredJob
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.policies import (
+from scheduler.model.policies import (
     CatchupPlan,
     CatchupPolicy,
     JobSource,
@@ -154,7 +154,7 @@ def test_jitter_differs_between_jobs_and_slots() -> None:
 def test_jitter_does_not_depend_on_the_hash_seed() -> None:
     code = (
         "from datetime import datetime, timedelta, UTC\n"
-        "from scheduler.policies import jitter_offset\n"
+        "from scheduler.model.policies import jitter_offset\n"
         "print(jitter_offset('nightly-report', datetime(2026, 1, 1, 2, 30, tzinfo=UTC),"
         " timedelta(seconds=30)))"
     )

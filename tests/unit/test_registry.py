@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from scheduler.errors import InvalidJob, TaskNotRegistered
-from scheduler.jobs import JobSpec
-from scheduler.registry import RegisteredTask, TaskRegistrationError, TaskRegistry, job, registry
+from scheduler.model.jobs import JobSpec
+from scheduler.tasks.registry import (
+    RegisteredTask,
+    TaskRegistrationError,
+    TaskRegistry,
+    job,
+    registry,
+)
 
 
 @job
@@ -129,7 +135,7 @@ def test_an_unknown_name_says_how_to_register_it(tasks: TaskRegistry) -> None:
         tasks.resolve("billing.tasks.close_month")
     assert str(caught.value) == (
         "task 'billing.tasks.close_month' is not registered: decorate the function with "
-        "@job (from scheduler.registry import job), or allow-list its module in "
+        "@job (from scheduler import job), or allow-list its module in "
         "SCHEDULER['TASKS'] (for example 'billing.tasks.*')"
     )
     assert isinstance(caught.value, LookupError)
@@ -170,13 +176,13 @@ def test_an_allow_listed_function_is_imported_and_cached(
 
 def test_importing_an_allowed_module_picks_up_its_job_decorators(make_module: MakeModule) -> None:
     make_module(
-        "tw_shared", "from scheduler.registry import TaskRegistry\nTASKS = TaskRegistry()\n"
+        "tw_shared", "from scheduler.tasks.registry import TaskRegistry\nTASKS = TaskRegistry()\n"
     )
     make_module(
         "tw_reports",
         """
         import tw_shared
-        from scheduler.registry import job
+        from scheduler.tasks.registry import job
 
         @job(takes_context=True, registry=tw_shared.TASKS)
         def daily(context):

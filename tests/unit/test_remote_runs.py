@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from scheduler.heartbeats import RunHeartbeat
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.remote_runs import execute_remote_run
-from scheduler.runs import NewRun, Run, RunStatus, Trigger
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun, Run, RunStatus, Trigger
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore
+from scheduler.workers.heartbeats import RunHeartbeat
+from scheduler.workers.run import execute_remote_run
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.cli.standalone import SchedulesFile
 from scheduler.errors import StoreUnavailable
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.registry import TaskRegistry
-from scheduler.standalone import SchedulesFile
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
 from scheduler.stores.base import SyncReport
+from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import MemoryStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Rows and back: a spec read from the row it was stored as is the spec that was stored.
 
 The SQL stores rebuild specs from their rows without validating every field
-again (:func:`~scheduler.jobs.trusted_spec`).  These properties pin that the
+again (:func:`~scheduler.model.jobs.trusted_spec`).  These properties pin that the
 shortcut changes nothing: for every kind of schedule, window and policy, the
 spec read back equals, field by field and type by type, the one validation
 makes of the same values.  ``tests/contract/test_store_spec_round_trip.py``
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 
 from scheduler.errors import InvalidJob
-from scheduler.jobs import JobSpec, trusted_spec
+from scheduler.model.jobs import JobSpec, trusted_spec
 from scheduler.stores.rows import as_stored, job_columns, new_definition, spec_from_columns
 from tests.specs import job_specs
 

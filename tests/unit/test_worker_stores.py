@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from scheduler.errors import SchedulerError
-from scheduler.heartbeats import RunHeartbeat
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
-from scheduler.runs import NewRun
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun
 from scheduler.stores.base import Store
 from scheduler.testing import MemoryStore
-from scheduler.worker_stores import (
+from scheduler.workers.heartbeats import RunHeartbeat
+from scheduler.workers.store import (
     DATABASE_ENV,
     ProcessStore,
     choose_store,

@@ -10,7 +10,7 @@ import os
 
 from celery import Celery
 
-import scheduler.celery
+import scheduler.workers.celery
 
 app = Celery("proj", broker=os.environ.get("TICKWORK_BROKER", "redis://127.0.0.1:6379/0"))
 app.conf.update(
@@ -22,4 +22,4 @@ app.conf.update(
 import proj.jobs  # noqa: E402, F401  registers the @job functions the schedules name
 
 # The database: $TICKWORK_DATABASE, which the scheduler reads too.
-scheduler.celery.install(app)
+scheduler.workers.celery.install(app)

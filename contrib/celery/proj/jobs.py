@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 
-from scheduler.registry import job
-from scheduler.runs import RunContext
+from scheduler import RunContext, job
 
 logger = logging.getLogger(__name__)
 

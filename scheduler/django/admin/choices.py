@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from types import ModuleType
 
-from ...enums import DocumentedEnum
-from ...registry import TaskRegistrationError, TaskRegistry
+from ...model.enums import DocumentedEnum
+from ...tasks.registry import TaskRegistrationError, TaskRegistry
 from ..discovery import task_registry
 from ..settings import read_settings
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ...jobs import JobSpec
-from ...runs import RunStatus
-from ...schedules import Cron, Every, get_zone
+from ...model.jobs import JobSpec
+from ...model.runs import RunStatus
+from ...schedules.kinds import Cron, Every, get_zone
 
 __all__ = [
     "first_line",

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from ...runs import RunStatus
+from ...model.runs import RunStatus
 from ..models import Job
 from .common import database
 

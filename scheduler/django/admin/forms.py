@@ -1,7 +1,7 @@
 """The job form: what a person types, checked by the core, turned into a :class:`JobSpec`.
 
 Every value goes through the same validation as a schedules file
-(:func:`~scheduler.jobs.validate_field`, the schedule classes, the task
+(:func:`~scheduler.model.jobs.validate_field`, the schedule classes, the task
 registry), and each problem is attached to the field it is about.  The form
 never saves a row itself: :class:`~scheduler.django.admin.jobs.JobAdmin`
 stores :attr:`JobForm.spec` through the store, which keeps the job's version,
@@ -19,13 +19,13 @@ from typing import Any, ClassVar, TypeVar
 from django import forms
 from django.conf import settings
 
-from ...durations import format_duration
 from ...errors import InvalidJob, SchedulerError, TaskNotRegistered
-from ...jobs import JobSpec, validate_field
-from ...policies import CatchupPolicy, JobSource, OverlapPolicy
-from ...registry import TaskRegistry
-from ...schedules import Cron, Every, Once, get_zone
+from ...model.jobs import JobSpec, validate_field
+from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from ...schedules.durations import format_duration
+from ...schedules.kinds import Cron, Every, Once, get_zone
 from ...stores.rows import spec_from_columns
+from ...tasks.registry import TaskRegistry
 from ..models import Job
 from .choices import executor_choices, policy_choices, task_choices
 from .inputs import (

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ...durations import parse_duration
 from ...errors import SchedulerError
-from ...jobs import ScheduleType
-from ...schedules import Cron, Every, Once, get_zone
+from ...model.jobs import ScheduleType
+from ...schedules.durations import parse_duration
+from ...schedules.kinds import Cron, Every, Once, get_zone
 
 __all__ = [
     "SCHEDULE_TYPES",

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ...durations import format_duration
 from ...errors import SchedulerError
-from ...policies import JobSource
+from ...model.policies import JobSource
+from ...schedules.durations import format_duration
 from ..models import Job, Run
 from ..settings import read_settings
 from .common import database

@@ -1,7 +1,7 @@
 """The job pages: the list, the form with its next-runs preview, and the actions.
 
 Jobs are written only through the store (:func:`~.common.store`): the form's
-:class:`~scheduler.jobs.JobSpec` is saved with ``save_job``, and the actions
+:class:`~scheduler.model.jobs.JobSpec` is saved with ``save_job``, and the actions
 call ``add_run`` and ``set_paused``.  Run now queues a pending manual run for
 the scheduler; nothing is executed inside the web request.
 
@@ -32,8 +32,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ...errors import JobChanged, SchedulerError
-from ...policies import JobSource
-from ...runs import NewRun, Trigger
+from ...model.policies import JobSource
+from ...model.runs import NewRun, Trigger
 from ..models import Job, Run
 from .choices import site_registry, time_zones
 from .common import database, now, store

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...errors import SchedulerError
-from ...jobs import JobSpec
-from ...schedules import upcoming
+from ...model.jobs import JobSpec
+from ...schedules.kinds import upcoming
 from .display import local_time, relative, schedule_expression, schedule_words
 from .inputs import FieldProblem, read_instant, read_schedule, read_zone
 

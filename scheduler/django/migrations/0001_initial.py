@@ -1,4 +1,4 @@
-"""The tables of scheduler.stores.schema, column for column (columns in the same order)."""
+"""The tables of scheduler.stores.sqlalchemy.schema, column for column (same order)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -18,8 +18,8 @@ from django.db import IntegrityError
 from django.db.models import Exists, Min, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
-from ...policies import OverlapPolicy
-from ...runs import ClaimedRun, NewRun, Run, RunStatus
+from ...model.policies import OverlapPolicy
+from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ...stores.base import Planner, SlotPlan
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from ...errors import InvalidJob
-from ...jobs import JobSpec
-from ...policies import JobSource
+from ...model.jobs import JobSpec
+from ...model.policies import JobSource
 from ...stores.base import StoredJob, SyncReport
 from ...stores.rows import (
     as_stored,

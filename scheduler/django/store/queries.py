@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet, Value
 
 from ...clock import ensure_aware_utc
 from ...errors import JobNotFound
-from ...runs import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
+from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..models import Job, Replica
 from ..models import Run as RunRow
 

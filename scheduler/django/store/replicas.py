@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
-from ...runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
+from ...model.runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
 from ...stores.base import RecoveryReport, Retrier
 from ...stores.rows import run_columns, spec_from_columns
 from ..fields import UTCDateTimeField

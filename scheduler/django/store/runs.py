@@ -12,8 +12,8 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from ...policies import JobSource
-from ...runs import Outcome, Run, RunStatus
+from ...model.policies import JobSource
+from ...model.runs import Outcome, Run, RunStatus
 from ...stores.rows import outcome_columns, run_from_columns
 from ..models import Job
 from ..models import Run as RunRow

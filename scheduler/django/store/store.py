@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, IntegrityError
 
 from ...errors import DuplicateRun
-from ...jobs import JobSpec
-from ...policies import JobSource
-from ...runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ...model.jobs import JobSpec
+from ...model.policies import JobSource
+from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ...stores.base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
 from ...stores.rows import as_stored, refuse_repeated_names
 from . import claims, jobs, replicas, runs

@@ -15,7 +15,7 @@ replicas from tripping over each other is the claim transaction (see
 * :mod:`.changes`: NOTIFY on writes and the listener that wakes an engine (PostgreSQL);
 * :mod:`.queries`: helpers every query uses.
 
-The tables themselves are in :mod:`scheduler.stores.schema`, shared with the
+The tables themselves are in :mod:`scheduler.stores.sqlalchemy.schema`, shared with the
 Django app's migrations.
 """
 

@@ -31,7 +31,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Column, Connection, Float, Integer, String, Text, select
 
 from ..rows import NEW_RUN_BLANKS
-from ..schema import UTCDateTime, run_table, sqlite_text
+from .schema import UTCDateTime, run_table, sqlite_text
 
 __all__ = ["SlotKey", "advance_jobs", "insert_runs", "slot_key"]
 

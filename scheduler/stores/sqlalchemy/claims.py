@@ -42,23 +42,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
 from ...clock import ensure_aware_utc
-from ...jobs import JobSpec
-from ...policies import OverlapPolicy
-from ...runs import ClaimedRun, NewRun, Run, RunStatus
+from ...model.jobs import JobSpec
+from ...model.policies import OverlapPolicy
+from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ..base import Planner, SlotPlan, StoredJob
 from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
-from ..schema import (
+from . import bulk
+from .changes import notify
+from .jobs import SpecCache, job_not_found, rows_by_id
+from .queries import among
+from .runs import BUSY, PENDING, QUEUED, run_from_row
+from .schema import (
     UTCDateTime,
     job_table,
     run_columns,
     run_from_columns,
     run_table,
 )
-from . import bulk
-from .changes import notify
-from .jobs import SpecCache, job_not_found, rows_by_id
-from .queries import among
-from .runs import BUSY, PENDING, QUEUED, run_from_row
 
 __all__ = [
     "NEXT_WAKE",

@@ -1,6 +1,6 @@
 """Job rows: reconciling, saving and pausing them, and turning them back into specs.
 
-Rows become :class:`~scheduler.jobs.JobSpec` values column by column (no
+Rows become :class:`~scheduler.model.jobs.JobSpec` values column by column (no
 ``from_dict``), and the specs are cached by ``(job id, version)``: building one
 costs tens of microseconds, which 10,000 due jobs a second would feel.
 
@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select, update
 
 from ...errors import InvalidJob, JobNotFound
-from ...jobs import JobSpec
-from ...policies import JobSource
+from ...model.jobs import JobSpec
+from ...model.policies import JobSource
 from ..base import StoredJob, SyncReport
 from ..rows import (
     as_stored,
@@ -34,9 +34,9 @@ from ..rows import (
     sync_report,
     unchanged,
 )
-from ..schema import job_columns, job_table, spec_from_columns
 from .changes import notify
 from .queries import among, select_rows
+from .schema import job_columns, job_table, spec_from_columns
 
 __all__ = [
     "DEFAULT_SPEC_CACHE_SIZE",

@@ -22,12 +22,12 @@ from sqlalchemy import (
     update,
 )
 
-from ...runs import RunStatus
+from ...model.runs import RunStatus
 from ..base import RecoveryReport, Retrier
-from ..schema import UTCDateTime, replica_table, run_columns, run_from_columns, run_table
 from .claims import insert_unless_slot_exists
 from .jobs import SpecCache, rows_by_id
 from .runs import ACTIVE, BUSY, PENDING
+from .schema import UTCDateTime, replica_table, run_columns, run_from_columns, run_table
 from .worker_runs import lose_silent_workers, lose_unstarted
 
 __all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]

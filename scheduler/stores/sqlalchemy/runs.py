@@ -23,10 +23,10 @@ from sqlalchemy import (
     update,
 )
 
-from ...policies import JobSource
-from ...runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
+from ...model.policies import JobSource
+from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
 from ..rows import outcome_columns
-from ..schema import job_table, run_from_columns, run_table
+from .schema import job_table, run_from_columns, run_table
 
 __all__ = [
     "ACTIVE",

@@ -18,16 +18,16 @@ from sqlalchemy.exc import IntegrityError
 
 from ...clock import ensure_aware_utc
 from ...errors import DuplicateRun
-from ...jobs import JobSpec
-from ...policies import JobSource
-from ...runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ...model.jobs import JobSpec
+from ...model.policies import JobSource
+from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
-from ..schema import job_table, metadata, run_table
 from . import claims, jobs, replicas, runs, upgrade, worker_runs
 from .changes import listener
 from .connections import engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .jobs import DEFAULT_SPEC_CACHE_SIZE, SpecCache
 from .queries import select_rows
+from .schema import job_table, metadata, run_table
 from .upgrade import SchemaChange
 
 __all__ = ["SQLAlchemyStore"]

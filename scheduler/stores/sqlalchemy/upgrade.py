@@ -2,7 +2,7 @@
 
 A database created by an earlier ``tickwork run`` may lack what a later
 version added.  This module compares the database with
-:mod:`scheduler.stores.schema` and lists what is missing: whole tables, nullable
+:mod:`scheduler.stores.sqlalchemy.schema` and lists what is missing: whole tables, nullable
 columns, indexes.  Each change is one DDL statement, which the store applies in
 one transaction (``tickwork run``, ``tickwork migrate``) or prints for a DBA to
 review (``tickwork migrate --sql``).
@@ -21,7 +21,7 @@ from sqlalchemy import DDL, Column, Connection, Dialect, Table, inspect, text
 from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable, ExecutableDDLElement
 
 from ...errors import SchedulerError
-from ..schema import metadata
+from .schema import metadata
 
 __all__ = ["SchemaChange", "SchemaNotUpgradable", "apply", "missing"]
 

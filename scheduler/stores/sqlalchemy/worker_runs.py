@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, literal, or_, update
 
-from ...runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
-from ..schema import run_table
+from ...model.runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
+from .schema import run_table
 
 __all__ = ["beat_runs", "lose_silent_workers", "lose_unstarted", "set_external_ids"]
 

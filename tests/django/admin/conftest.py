@@ -24,8 +24,8 @@ from django.test import Client
 
 from scheduler.django.admin import common
 from scheduler.django.store import DjangoStore
-from scheduler.jobs import JobSpec
-from scheduler.policies import JobSource
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
 from scheduler.testing import FakeClock
 
 PING = "tests.django.testapp.tasks.ping"

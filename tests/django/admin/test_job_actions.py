@@ -7,8 +7,8 @@ from django.test import Client
 
 from scheduler.django.models import Job, Run
 from scheduler.django.store import DjangoStore
-from scheduler.policies import JobSource
-from scheduler.runs import RunStatus, Trigger
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import RunStatus, Trigger
 from scheduler.testing import FakeClock
 
 from .conftest import NOW, client_for, save, user

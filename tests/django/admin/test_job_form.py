@@ -12,8 +12,8 @@ from django.test import Client
 
 from scheduler.django.models import Job
 from scheduler.django.store import DjangoStore
-from scheduler.jobs import JobSpec
-from scheduler.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.testing import FakeClock
 
 from .conftest import NOW, PING, REPORT, client_for, save, user

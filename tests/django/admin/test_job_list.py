@@ -9,8 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from scheduler.django.store import DjangoStore
-from scheduler.policies import JobSource
-from scheduler.runs import NewRun, Outcome, RunStatus, Trigger
+from scheduler.model.policies import JobSource
+from scheduler.model.runs import NewRun, Outcome, RunStatus, Trigger
 
 from .conftest import NOW, PING, REPORT, save
 

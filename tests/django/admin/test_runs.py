@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduler.django.models import Job, Run
 from scheduler.django.store import DjangoStore
-from scheduler.runs import NewRun, Outcome, RunStatus, Trigger
+from scheduler.model.runs import NewRun, Outcome, RunStatus, Trigger
 from scheduler.testing import FakeClock
 
 from .conftest import NOW, client_for, save, user

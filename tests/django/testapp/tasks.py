@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scheduler.registry import job
-from scheduler.runs import RunContext
+from scheduler.model.runs import RunContext
+from scheduler.tasks.registry import job
 
 #: The runs that executed, by task: (task, slot).
 CALLS: list[tuple[str, str]] = []

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scheduler.cli import positive_float
+from scheduler.cli.options import positive_float
 from scheduler.django.runner import RunOptions, run
 from scheduler.errors import ConfigError, SchedulerError
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scheduler.deferred import cancel_deferred
 from scheduler.errors import SchedulerError
+from scheduler.tasks.defer import cancel_deferred
 
 
 class Command(BaseCommand):

@@ -9,13 +9,13 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scheduler.cli import positive_int
-from scheduler.config import read_schedules
+from scheduler.cli.options import positive_int
+from scheduler.cli.tables import jobs_table
+from scheduler.config.reader import read_schedules
+from scheduler.config.reconcile import check_tasks
 from scheduler.django.discovery import UNREGISTERED_HINT, task_registry
 from scheduler.django.settings import scheduler_settings
 from scheduler.errors import ConfigError
-from scheduler.reconcile import check_tasks
-from scheduler.report import jobs_table
 
 
 class Command(BaseCommand):

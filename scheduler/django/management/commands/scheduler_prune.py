@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scheduler.django.settings import scheduler_settings
 from scheduler.django.store import DjangoStore
-from scheduler.durations import parse_duration
 from scheduler.errors import SchedulerError
+from scheduler.schedules.durations import parse_duration
 
 
 class Command(BaseCommand):

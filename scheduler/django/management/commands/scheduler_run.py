@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from scheduler.django.settings import scheduler_settings
 from scheduler.django.store import DjangoStore
 from scheduler.errors import SchedulerError
-from scheduler.runs import NewRun, Trigger
+from scheduler.model.runs import NewRun, Trigger
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scheduler.cli import positive_int
+from scheduler.cli.options import positive_int
 from scheduler.django.settings import scheduler_settings
 from scheduler.django.status import replicas, replicas_table, runs_table
 from scheduler.django.store import DjangoStore

@@ -1,0 +1,53 @@
+"""Plain-text tables for the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ..model.jobs import JobSpec
+
+__all__ = ["jobs_table", "render_table"]
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces; a rule under the header."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = [_line(header, widths), _line(["-" * w for w in widths], widths)]
+    lines += [_line(row, widths) for row in rows]
+    return "\n".join(lines)
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+
+def jobs_table(jobs: Sequence[JobSpec], after: datetime, count: int) -> str:
+    """One row per job (extra lines for further runs): name, task, schedule,
+    its description, and the next ``count`` runs in the job's own zone."""
+    rows: list[list[str]] = []
+    for job in sorted(jobs, key=lambda j: j.name):
+        runs = _next_runs(job, after, count)
+        first = [job.name, job.task, _schedule_text(job), job.schedule.describe(), runs[0]]
+        rows.append(first)
+        rows.extend(["", "", "", "", run] for run in runs[1:])
+    return render_table(["JOB", "TASK", "SCHEDULE", "DESCRIPTION", "NEXT RUNS"], rows)
+
+
+def _schedule_text(job: JobSpec) -> str:
+    expr = getattr(job.schedule, "expr", None)
+    return str(expr) if expr is not None else job.schedule.describe()
+
+
+def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
+    if not job.enabled:
+        return ["(disabled)"]
+    zone = ZoneInfo(job.timezone)
+    runs: list[str] = []
+    current: datetime | None = after
+    while current is not None and len(runs) < count:
+        current = job.next_after(current)
+        if current is not None:
+            runs.append(current.astimezone(zone).isoformat())
+    return runs or ["(no more runs)"]

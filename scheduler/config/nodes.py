@@ -1,0 +1,427 @@
+"""YAML read as a tree of nodes, so that every key and value keeps its position.
+
+:mod:`scheduler.config` needs ``file:line:column`` for every problem and must
+see duplicate keys, which ``yaml.safe_load`` silently collapses.  So the text is
+only *composed* here, with PyYAML's safe loader, and values are built one node
+at a time by its safe constructor, which refuses every Python-specific tag.
+
+The *readers* at the end turn one value node into one typed Python value, or
+raise :class:`NodeProblem` saying what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..schedules.durations import format_duration, parse_duration
+
+__all__ = [
+    "MERGE_TAG",
+    "MERGE_UNSUPPORTED",
+    "NULL_TAG",
+    "Document",
+    "Entry",
+    "Inner",
+    "NodeProblem",
+    "Reader",
+    "SyntaxProblem",
+    "boolean",
+    "child_path",
+    "choice",
+    "describe_value",
+    "duplicate_keys",
+    "duration",
+    "entries",
+    "instant",
+    "integer",
+    "json_list",
+    "json_mapping",
+    "key_problem",
+    "optional",
+    "position",
+    "text",
+]
+
+_CORE_PREFIX = "tag:yaml.org,2002:"
+STR_TAG = _CORE_PREFIX + "str"
+MERGE_TAG = _CORE_PREFIX + "merge"
+NULL_TAG = _CORE_PREFIX + "null"
+SEQ_TAG = _CORE_PREFIX + "seq"
+MAP_TAG = _CORE_PREFIX + "map"
+MERGE_UNSUPPORTED = "YAML merge keys ('<<') are not supported here; use 'defaults' instead"
+_SYNTAX_HINT = "; quote values that start with '*', such as cron: \"*/5 * * * *\""
+_INSTANT_EXAMPLE = "2026-01-01T09:00:00+01:00"
+_JSON_EXPECTED = "expected a JSON value (string, number, true/false, null, list or mapping)"
+# Composing with libyaml is several times faster; the resolver and constructor
+# stay PyYAML's safe ones either way.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What a scalar with a bad explicit tag (``!!int abc``, ``!!timestamp x``) raises
+# inside PyYAML's constructors.
+_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError)
+
+
+@dataclass(frozen=True, slots=True)
+class Inner:
+    """A problem inside a collection: the node, its path below the collection, the message."""
+
+    node: Node
+    suffix: str
+    message: str
+
+
+class SyntaxProblem(Exception):
+    """Text that is not YAML; ``args`` are the 1-based line and column, and the message."""
+
+
+class NodeProblem(Exception):
+    """A node that is not what was expected; the message says ``expected ..., got ...``.
+
+    For a collection, ``inner`` locates each bad item instead.
+    """
+
+    def __init__(self, message: str, inner: Sequence[Inner] = ()) -> None:
+        super().__init__(message)
+        self.inner = tuple(inner)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ``key: value`` pair of a mapping node; ``key`` is ``None`` unless a plain string."""
+
+    key: str | None
+    key_node: Node
+    value: Node
+
+
+def position(node: Node) -> tuple[int, int]:
+    """The 1-based (line, column) at which ``node`` starts."""
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def child_path(path: str, key: str | int) -> str:
+    """The key path of a child: ``jobs.nightly`` for a key, ``args[0]`` for an index."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def entries(node: MappingNode) -> list[Entry]:
+    """The pairs of a mapping node, in file order, duplicates included."""
+    return [Entry(_string_key(key), key, value) for key, value in node.value]
+
+
+def duplicate_keys(root: Node) -> Iterator[tuple[Node, Node, str]]:
+    """Every repeated key in the tree as (repeated key node, first key node, key path)."""
+    seen: set[int] = set()
+    pending: list[tuple[Node, str]] = [(root, "")]
+    while pending:
+        node, path = pending.pop()
+        if id(node) in seen:  # an alias: checked where its anchor is
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            pending.extend((item, child_path(path, i)) for i, item in enumerate(node.value))
+        elif isinstance(node, MappingNode):
+            yield from _repeats(node, path)
+            pending.extend((value, child_path(path, key.value)) for key, value in node.value)
+
+
+def _repeats(node: MappingNode, path: str) -> Iterator[tuple[Node, Node, str]]:
+    first: dict[tuple[str, str], Node] = {}
+    for key, _ in node.value:
+        if not isinstance(key, ScalarNode) or key.tag == MERGE_TAG:
+            continue
+        earlier = first.setdefault((key.tag, key.value), key)
+        if earlier is not key:
+            yield key, earlier, child_path(path, key.value)
+
+
+def _string_key(node: Node) -> str | None:
+    if isinstance(node, ScalarNode) and node.tag == STR_TAG:
+        return str(node.value)
+    return None
+
+
+class Document:
+    """One YAML document: its node tree and PyYAML's safe constructor for values."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        # Never used to read, only to build values of nodes already composed.
+        self._loader = yaml.SafeLoader("")
+
+    def root(self) -> Node | None:
+        """The root node, or ``None`` for an empty document; raises :class:`SyntaxProblem`."""
+        try:
+            return _compose(_FAST_LOADER, self._text)
+        except yaml.YAMLError:
+            pass
+        # libyaml words its errors differently; report PyYAML's, which are documented.
+        try:
+            return _compose(yaml.SafeLoader, self._text)
+        except yaml.YAMLError as error:
+            raise SyntaxProblem(*_syntax(error, self._text)) from None
+
+    def value(self, node: Node) -> Any:
+        """The Python value of ``node`` (safe tags only); raises :class:`NodeProblem`."""
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except _CONSTRUCT_ERRORS:
+            what = repr(node.value) if isinstance(node, ScalarNode) else "a value"
+            raise NodeProblem(f"cannot read {what} tagged {_short(node.tag)!r}") from None
+
+    def describe(self, node: Node) -> str:
+        """What ``node`` holds, in words for a message: ``the integer 3``, ``a list``."""
+        if isinstance(node, SequenceNode):
+            return "a list"
+        if isinstance(node, MappingNode):
+            return "a mapping"
+        try:
+            return describe_value(self.value(node))
+        except NodeProblem:
+            return f"a value tagged {_short(node.tag)!r}"
+
+
+def _compose(
+    loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader], text: str
+) -> Node | None:
+    loader = loader_class(text)  # the pure-Python reader checks the characters at once
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def key_problem(entry: Entry, allowed: Sequence[str], doc: Document) -> str | None:
+    """Why ``entry``'s key is not one of ``allowed`` (with a suggestion), or ``None``."""
+    if entry.key is None:
+        if entry.key_node.tag == MERGE_TAG:
+            return MERGE_UNSUPPORTED
+        return f"expected a string key, got {doc.describe(entry.key_node)}"
+    if entry.key in allowed:
+        return None
+    close = difflib.get_close_matches(entry.key, allowed, n=1)
+    if close:
+        return f"unknown key {entry.key!r}; did you mean {close[0]!r}?"
+    return f"unknown key {entry.key!r}; expected one of: {', '.join(allowed)}"
+
+
+def _syntax(error: yaml.YAMLError, text: str) -> tuple[int, int, str]:
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:  # a character the reader refuses: only its offset is known
+        offset = getattr(error, "position", 0)
+        line_start = text.rfind("\n", 0, offset) + 1
+        reason = getattr(error, "reason", str(error))
+        character = f"#x{getattr(error, 'character', 0):04x}"
+        message = f"invalid YAML: unacceptable character {character}: {reason}"
+        return text.count("\n", 0, offset) + 1, offset - line_start + 1, message
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None) or ""
+    if context.startswith("while"):
+        message = f"invalid YAML: {problem} ({context})"
+    else:  # the context states what was expected, the problem what was found
+        message = f"invalid YAML: {', '.join(filter(None, (context, problem)))}"
+    hint = _SYNTAX_HINT if "alias" in context else ""
+    return mark.line + 1, mark.column + 1, message + hint
+
+
+def describe_value(value: object) -> str:
+    """``value`` in words, spelled the way YAML writes it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        kind = "integer" if isinstance(value, int) else "number"
+        return f"the {kind} {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, datetime):
+        naive = "" if value.utcoffset() is not None else " with no UTC offset"
+        return f"the date and time {value.isoformat()}{naive}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()} with no time"
+    return f"a value of type {type(value).__name__}"
+
+
+Reader = Callable[[Document, Node], Any]
+
+
+def text(what: str) -> Reader:
+    """A reader of strings; ``what`` describes the string expected."""
+
+    def read(doc: Document, node: Node) -> str:
+        value = _scalar(doc, node)
+        if isinstance(value, str):
+            return value
+        raise _expected(doc, what, node)
+
+    return read
+
+
+def integer(doc: Document, node: Node) -> int:
+    """Read an integer (not a boolean)."""
+    value = _scalar(doc, node)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _expected(doc, "an integer", node)
+
+
+def boolean(doc: Document, node: Node) -> bool:
+    """Read ``true`` or ``false``."""
+    value = _scalar(doc, node)
+    if isinstance(value, bool):
+        return value
+    raise _expected(doc, "true or false", node)
+
+
+def choice(allowed: Sequence[str]) -> Reader:
+    """A reader of one of the ``allowed`` strings."""
+    what = "one of " + ", ".join(map(repr, allowed))
+
+    def read(doc: Document, node: Node) -> str:
+        value = _scalar(doc, node)
+        if isinstance(value, str) and value in allowed:
+            return value
+        raise _expected(doc, what, node)
+
+    return read
+
+
+def duration(*, positive: bool) -> Reader:
+    """A reader of durations (``90s``, ``1h30m`` or a number of seconds)."""
+    what = "a positive duration" if positive else "a duration"
+
+    def read(doc: Document, node: Node) -> timedelta:
+        value = _scalar(doc, node)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise _expected(doc, f"{what} such as '90s', '15m' or '1h30m'", node)
+        try:
+            parsed = parse_duration(value)
+        except ValueError as error:
+            raise NodeProblem(str(error)) from None
+        if positive and parsed <= timedelta(0):
+            raise NodeProblem(f"expected {what}, got {format_duration(parsed)}")
+        return parsed
+
+    return read
+
+
+def instant(doc: Document, node: Node) -> datetime:
+    """Read a date and time with a UTC offset, written as a YAML timestamp or a string."""
+    value = _scalar(doc, node)
+    what = f"a date and time with a UTC offset, such as {_INSTANT_EXAMPLE}"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise _expected(doc, what, node) from None
+        if value.utcoffset() is None:
+            found = f"the string {node.value!r}, which has no UTC offset"
+            raise NodeProblem(f"expected {what}, got {found}")
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value
+    raise _expected(doc, what, node)
+
+
+def json_list(doc: Document, node: Node) -> list[Any]:
+    """Read a list that holds JSON values only."""
+    if not isinstance(node, SequenceNode):
+        raise _expected(doc, "a list", node)
+    return list(_json(doc, node))
+
+
+def json_mapping(doc: Document, node: Node) -> dict[str, Any]:
+    """Read a mapping with string keys that holds JSON values only."""
+    if not isinstance(node, MappingNode):
+        raise _expected(doc, "a mapping", node)
+    return dict(_json(doc, node))
+
+
+def optional(read: Reader) -> Reader:
+    """``read``, but ``null`` (or nothing) reads as ``None``."""
+
+    def maybe(doc: Document, node: Node) -> Any:
+        return None if node.tag == NULL_TAG else read(doc, node)
+
+    return maybe
+
+
+def _scalar(doc: Document, node: Node) -> Any:
+    if not isinstance(node, ScalarNode):
+        return None  # matches no scalar type, so the caller describes the collection
+    return doc.value(node)
+
+
+def _expected(doc: Document, what: str, node: Node) -> NodeProblem:
+    return NodeProblem(f"expected {what}, got {doc.describe(node)}")
+
+
+def _json(doc: Document, node: Node) -> Any:
+    inner = list(_json_problems(doc, node, "", _Visits()))
+    if inner:
+        raise NodeProblem(inner[0].message, inner)
+    return doc.value(node)
+
+
+@dataclass(slots=True)
+class _Visits:
+    """Nodes being checked (to catch an alias inside itself) and nodes done (checked once)."""
+
+    open: set[int] = field(default_factory=set)
+    done: set[int] = field(default_factory=set)
+
+
+def _json_problems(doc: Document, node: Node, path: str, visits: _Visits) -> Iterator[Inner]:
+    """Every node at or below ``node`` that is not JSON."""
+    if id(node) in visits.open:
+        yield Inner(node, path, f"{_JSON_EXPECTED}, got an alias that contains itself")
+    elif id(node) not in visits.done:
+        visits.open.add(id(node))
+        yield from _json_node(doc, node, path, visits)
+        visits.open.discard(id(node))
+        visits.done.add(id(node))
+
+
+def _json_node(doc: Document, node: Node, path: str, visits: _Visits) -> Iterator[Inner]:
+    if isinstance(node, ScalarNode):
+        yield from _json_scalar(doc, node, path)
+    elif node.tag not in (SEQ_TAG, MAP_TAG):  # !!set, !!omap, !!pairs
+        yield Inner(node, path, f"{_JSON_EXPECTED}, got a value tagged {_short(node.tag)!r}")
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _json_problems(doc, item, f"{path}[{index}]", visits)
+    elif isinstance(node, MappingNode):
+        for entry in entries(node):
+            if entry.key is None and entry.key_node.tag != MERGE_TAG:
+                message = f"expected a string key, got {doc.describe(entry.key_node)}"
+                yield Inner(entry.key_node, path, message)
+            else:
+                suffix = f"{path}.{entry.key_node.value}"
+                yield from _json_problems(doc, entry.value, suffix, visits)
+
+
+def _short(tag: str) -> str:
+    return tag.replace(_CORE_PREFIX, "!!")
+
+
+def _json_scalar(doc: Document, node: Node, path: str) -> Iterator[Inner]:
+    try:
+        value = doc.value(node)
+    except NodeProblem as error:
+        yield Inner(node, path, str(error))
+        return
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if finite and (value is None or isinstance(value, bool | int | float | str)):
+        return
+    message = f"{_JSON_EXPECTED}, got {doc.describe(node)}"
+    yield Inner(node, path, f"{message}; quote it to pass a string")

@@ -1,0 +1,84 @@
+"""Recording how a run ended, and scheduling its retry.
+
+Shared by every place that learns an outcome: the engine's reporter for
+in-process executors, the engine's recovery of a dead replica's runs (through
+:func:`retry_for`, which the store calls inside its recovery transaction), and
+(later) the wrapper task that runs on a Celery or django.tasks worker.  The
+retry is a new run of the same slot with ``attempt + 1``, due after the job's
+capped exponential backoff counted from the end of the failed attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from ..errors import DuplicateRun
+from ..model.jobs import JobSpec
+from ..model.policies import retry_delay
+from ..model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus, Trigger
+from ..stores.base import Store
+
+__all__ = ["RETRYABLE", "record_outcome", "retry_for"]
+
+logger = logging.getLogger(__name__)
+
+#: Outcomes after which a job with ``retries`` left gets another attempt.
+RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
+
+
+def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run | None:
+    """Store ``outcome`` for ``claimed``; return the retry run it caused, if any."""
+    run, job = claimed.run, claimed.job
+    store.mark_finished(run.id, outcome)
+    extra = {
+        "event": "finished",
+        "job": job.name,
+        "run_id": run.id,
+        "status": outcome.status.value,
+        "attempt": run.attempt,
+        "scheduled_for": run.scheduled_for.isoformat(),
+    }
+    if outcome.status is RunStatus.SUCCEEDED:
+        logger.info("run %d of %s succeeded", run.id, job.name, extra=extra)
+    else:
+        reason = outcome.error.splitlines()[0] if outcome.error else "no error recorded"
+        logger.warning(
+            "run %d of %s %s: %s", run.id, job.name, outcome.status.value, reason, extra=extra
+        )
+    retry = retry_for(replace(run, status=outcome.status, finished_at=outcome.finished_at), job)
+    if retry is None:
+        return None
+    try:
+        created = store.add_run(job.name, retry)
+    except DuplicateRun:  # another reporter already scheduled this attempt
+        return None
+    logger.info(
+        "run %d of %s will be retried at %s (attempt %d of %d)",
+        run.id,
+        job.name,
+        retry.due_at.isoformat(),
+        retry.attempt,
+        job.retries + 1,
+        extra={**extra, "event": "retry_scheduled", "retry_run_id": created.id},
+    )
+    return created
+
+
+def retry_for(run: Run, job: JobSpec) -> NewRun | None:
+    """The next attempt of ``run``, which ended as recorded, or ``None``.
+
+    A run that ended ``failed``, ``timed_out`` or ``lost`` is retried while
+    its job has retries left (``job.retries`` counts retries, not attempts).
+    This is the :data:`~scheduler.stores.base.Retrier` the engine gives to
+    :meth:`~scheduler.stores.base.Store.recover`.
+    """
+    if run.status not in RETRYABLE or run.attempt > job.retries or run.finished_at is None:
+        return None
+    delay = retry_delay(run.attempt, job.retry_backoff, job.retry_backoff_max)
+    return NewRun(
+        scheduled_for=run.scheduled_for,
+        due_at=run.finished_at + delay,
+        attempt=run.attempt + 1,
+        trigger=Trigger.RETRY,
+    )

@@ -1,0 +1,182 @@
+"""Runs: one row per fired slot, and the vocabulary for its life.
+
+A run is created when the engine claims a due slot and ends in exactly one
+terminal status.  ``(job, scheduled_for, attempt)`` is unique, in every store:
+that constraint, not a lock, is what makes a second firing impossible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from ..clock import ensure_aware_utc
+from ..schedules.durations import format_duration
+from .enums import DocumentedEnum
+from .jobs import JobSpec, JSONValue
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "NEW_RUN_STATUSES",
+    "NOT_STARTED_PREFIX",
+    "TERMINAL_STATUSES",
+    "ClaimedRun",
+    "NewRun",
+    "Outcome",
+    "Run",
+    "RunContext",
+    "RunStatus",
+    "Trigger",
+    "not_started_error",
+    "not_started_suffix",
+]
+
+
+class RunStatus(DocumentedEnum):
+    """Where a run is in its life.  The last six are terminal."""
+
+    PENDING = "pending", "Created; waiting to be handed to an executor (maybe not yet due)."
+    QUEUED = "queued", "Handed to an executor; not started yet."
+    RUNNING = "running", "Started by a worker."
+    SUCCEEDED = "succeeded", "Finished without raising; its result is recorded."
+    FAILED = "failed", "Raised an exception; error and traceback are recorded."
+    TIMED_OUT = "timed_out", "Ran past the job's timeout."
+    SKIPPED = "skipped", "Not started because the previous run was still going (overlap: skip)."
+    MISSED = "missed", "A slot the catch-up policy chose not to fire."
+    LOST = "lost", "Its replica or worker stopped before it finished."
+    CANCELLED = "cancelled", "Withdrawn before it started."
+
+
+#: Statuses of a run that has not ended yet.
+ACTIVE_STATUSES = frozenset({RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING})
+#: Statuses a run ends in; a run never leaves one.
+TERMINAL_STATUSES = frozenset(set(RunStatus) - ACTIVE_STATUSES)
+#: Statuses a run may be created with.
+NEW_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.MISSED, RunStatus.SKIPPED})
+
+
+#: The error of a run no worker started in time: this, the executor's name,
+#: then :func:`not_started_suffix`.  SQL stores build it in the database.
+NOT_STARTED_PREFIX = "not started by a worker of executor "
+
+
+def not_started_suffix(start_timeout: timedelta) -> str:
+    """The end of the error of a run no worker started within ``start_timeout``."""
+    return f" within {format_duration(start_timeout)} of being handed over"
+
+
+def not_started_error(executor: str, start_timeout: timedelta) -> str:
+    """The whole error of a run handed to ``executor`` that no worker started in time."""
+    return f"{NOT_STARTED_PREFIX}{executor}{not_started_suffix(start_timeout)}"
+
+
+class Trigger(DocumentedEnum):
+    """Why a run exists."""
+
+    SCHEDULE = "schedule", "Its slot came due on time."
+    CATCHUP = (
+        "catchup",
+        "Its slot was missed (downtime, overload) and the catch-up policy fired it.",
+    )
+    RETRY = "retry", "An earlier attempt of the same slot failed and the job allows retries."
+    MANUAL = "manual", "Somebody asked for it: run now (admin, scheduler_run, add_run)."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewRun:
+    """A run the planner wants created for a job, before it has an id.
+
+    ``due_at`` is when it may be handed over: ``scheduled_for`` plus the job's
+    jitter, or later for a retry.  Only ``PENDING``, ``MISSED`` and ``SKIPPED``
+    are valid statuses here.
+    """
+
+    scheduled_for: datetime
+    due_at: datetime
+    attempt: int = 1
+    trigger: Trigger = Trigger.SCHEDULE
+    status: RunStatus = RunStatus.PENDING
+
+    def checked(self, job_name: str) -> NewRun:
+        """This run with its instants in UTC; :class:`ValueError` naming the
+        job if its status is not one a new run may have or its attempt is below 1."""
+        if self.status not in NEW_RUN_STATUSES:
+            allowed = ", ".join(sorted(status.value for status in NEW_RUN_STATUSES))
+            raise ValueError(f"job {job_name!r}: a new run must be {allowed}, got {self.status}")
+        if self.attempt < 1:
+            raise ValueError(f"job {job_name!r}: attempt must be 1 or more, got {self.attempt}")
+        if self.scheduled_for.tzinfo is UTC and self.due_at.tzinfo is UTC:
+            return self  # the planner's usual output: nothing to convert
+        return replace(
+            self,
+            scheduled_for=ensure_aware_utc(self.scheduled_for, "scheduled_for"),
+            due_at=ensure_aware_utc(self.due_at, "due_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """A stored run, as read back from a store."""
+
+    id: int
+    job_name: str
+    scheduled_for: datetime
+    due_at: datetime
+    attempt: int
+    trigger: Trigger
+    status: RunStatus
+    claimed_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: JSONValue = None
+    error: str = ""
+    traceback: str = ""
+    executor: str = ""
+    external_id: str = ""
+    replica_id: str = ""
+    worker: str = ""
+    #: When a worker outside the scheduler last said it is still executing the
+    #: run (see :meth:`~scheduler.stores.base.Store.beat_runs`); ``None`` for
+    #: runs executed inside a scheduler replica.
+    heartbeat_at: datetime | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, once both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedRun:
+    """A run this replica claimed and must hand over, with its job's definition."""
+
+    run: Run
+    job: JobSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunContext:
+    """What a task that asks for its context receives as ``context=``.
+
+    ``scheduled_for`` is the slot, not the moment it ran: a daily report run
+    late after an outage still knows which day it is for.
+    """
+
+    run_id: int
+    job_name: str
+    scheduled_for: datetime
+    attempt: int
+    trigger: Trigger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """How an execution ended, as an executor reports it."""
+
+    status: RunStatus
+    finished_at: datetime
+    result: JSONValue = None
+    error: str = ""
+    traceback: str = ""
