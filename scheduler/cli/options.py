@@ -8,18 +8,35 @@ that names itself.
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import timedelta
 
 from ..errors import InvalidDuration
 from ..schedules.durations import parse_duration
 
 __all__ = [
+    "DEFAULT_DATABASE",
     "add_task_options",
+    "database_option",
     "non_negative_float",
     "optional_duration",
     "positive_float",
     "positive_int",
 ]
+
+
+#: Where ``tickwork`` keeps its state when neither --database nor $TICKWORK_DATABASE is given.
+DEFAULT_DATABASE = "sqlite:///tickwork.sqlite3"
+
+
+def database_option(parser: argparse.ArgumentParser) -> None:
+    """``--database URL``, defaulting to ``$TICKWORK_DATABASE``, then :data:`DEFAULT_DATABASE`."""
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("TICKWORK_DATABASE", DEFAULT_DATABASE),
+        metavar="URL",
+        help=f"SQLAlchemy URL (default $TICKWORK_DATABASE or {DEFAULT_DATABASE})",
+    )
 
 
 def add_task_options(sub: argparse.ArgumentParser, prefix: str = "") -> None:

@@ -20,6 +20,7 @@ from ..config.reconcile import SchedulesFile
 from ..errors import SchedulerError
 from ..executors.base import Executor, ExecutorConfigError
 from ..stores.base import Store
+from .options import DEFAULT_DATABASE
 
 if TYPE_CHECKING:
     from ..stores.sqlalchemy import SQLAlchemyStore
@@ -36,9 +37,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Where ``tickwork run`` keeps its state when no --database is given.
-DEFAULT_DATABASE = "sqlite:///tickwork.sqlite3"
 
 
 @contextmanager

@@ -7,8 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..model.jobs import JobSpec
+from ..stores.base import StoredJob
 
-__all__ = ["jobs_table", "render_table"]
+__all__ = ["jobs_table", "next_run_text", "render_table"]
 
 
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -51,3 +52,10 @@ def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
         if current is not None:
             runs.append(current.astimezone(zone).isoformat())
     return runs or ["(no more runs)"]
+
+
+def next_run_text(job: StoredJob) -> str:
+    """The job's next run in its own zone, or ``-`` when it has none."""
+    if job.next_run_at is None:
+        return "-"
+    return job.next_run_at.astimezone(ZoneInfo(job.spec.timezone)).isoformat()

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..cli.standalone import SchedulesFile
 from ..clock import Clock, SystemClock
+from ..config.reconcile import SchedulesFile
 from ..engine.loop import Engine
 from ..executors.base import Executor, ExecutorConfigError, build_executor
 from ..tasks.registry import TaskRegistry

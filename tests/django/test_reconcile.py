@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.cli.standalone import SchedulesFile
+from scheduler.config.reconcile import SchedulesFile
 from scheduler.django.discovery import task_registry
 from scheduler.django.runner import schedules_file
 from scheduler.django.settings import scheduler_settings
@@ -117,7 +117,7 @@ def test_a_bad_file_changes_nothing_and_the_last_good_set_keeps_running(
     )
     before = django_store.list_jobs()
     write(watched.path, bad, tick=1)
-    with caplog.at_level(logging.ERROR, logger="scheduler.cli.standalone"):
+    with caplog.at_level(logging.ERROR, logger="scheduler.config.reconcile"):
         watched(NOW + HOUR)
     assert django_store.list_jobs() == before
     [record] = caplog.records

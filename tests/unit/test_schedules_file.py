@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli.standalone import SchedulesFile
+from scheduler.config.reconcile import SchedulesFile
 from scheduler.errors import StoreUnavailable
 from scheduler.model.jobs import JobSpec
 from scheduler.model.policies import JobSource

@@ -1,0 +1,137 @@
+"""``tickwork run``: the scheduler without Django, on a database URL and a schedules file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..clock import SystemClock
+from ..config.reader import read_schedules
+from ..config.reconcile import SchedulesFile, check_tasks
+from ..engine.loop import Engine, EngineConfig
+from ..tasks.registry import registry as default_registry
+from .options import (
+    add_task_options,
+    database_option,
+    non_negative_float,
+    optional_duration,
+    positive_float,
+    positive_int,
+)
+from .standalone import build_executors, import_task_modules, opened_store
+
+__all__ = ["add_run"]
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def add_run(commands: Subparsers) -> None:
+    """Register ``tickwork run``."""
+    sub = commands.add_parser(
+        "run",
+        help="run the scheduler",
+        description="Run the scheduler on a database: reconcile the schedules file, then claim "
+        "and run due jobs until stopped (SIGTERM or Ctrl-C stop it gracefully).",
+    )
+    database_option(sub)
+    sub.add_argument("--schedules", metavar="FILE", help="schedules YAML to reconcile and watch")
+    sub.add_argument(
+        "--executor", choices=("thread", "immediate", "celery"), default="thread",
+        help="where runs execute: a thread pool here (default), inline, or Celery workers",
+    )  # fmt: skip
+    sub.add_argument(
+        "--celery-app", default=os.environ.get("TICKWORK_CELERY_APP"), metavar="PATH",
+        help="with --executor celery: dotted path of the Celery app, e.g. 'proj.celery.app' "
+        "(default $TICKWORK_CELERY_APP)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--max-workers", type=positive_int, default=4, metavar="N", help="thread pool size"
+    )
+    sub.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    sub.add_argument(
+        "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
+    )
+    add_task_options(sub)
+    sub.add_argument(
+        "--replica-id", metavar="ID", help="name of this replica (default host-random)"
+    )
+    sub.add_argument(
+        "--poll-interval", type=positive_float, default=1.0, metavar="SECONDS",
+        help="longest sleep between wake-ups (default 1)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--shutdown-grace", type=non_negative_float, default=30.0, metavar="SECONDS",
+        help="on SIGTERM, how long running work may take to finish (default 30)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--start-timeout", type=optional_duration, default=EngineConfig().start_timeout,
+        metavar="DURATION",
+        help="how long a run handed to Celery may wait for a worker to start it before it "
+        "is recorded lost and retried (default 1h; 'none' waits for ever)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
+    )
+    sub.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(message)s"
+    )
+    import_task_modules(args.modules, args.pythonpath)
+    for pattern in args.allow:
+        default_registry.allow(pattern)
+    clock = SystemClock()
+    executors = build_executors(
+        args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
+    )
+    if args.schedules:  # a bad file is refused before the database is touched
+        check_tasks(read_schedules(args.schedules), default_registry, executors=executors)
+    with opened_store(args.database) as store:
+        hooks = []
+        if args.schedules:
+            schedules = SchedulesFile(
+                Path(args.schedules), store, default_registry, executors=executors
+            )
+            schedules.sync(clock.now())
+            hooks.append(schedules)
+        engine = Engine(
+            store,
+            executors,
+            clock=clock,
+            replica_id=args.replica_id,
+            config=EngineConfig(
+                poll_interval=args.poll_interval,
+                shutdown_grace=args.shutdown_grace,
+                start_timeout=args.start_timeout,
+            ),
+            before_tick=hooks,
+        )
+        until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
+        with _stopping_on_signals(engine):
+            engine.run(once=args.once, until=until)
+    return 0
+
+
+@contextmanager
+def _stopping_on_signals(engine: Engine) -> Iterator[None]:
+    """SIGTERM and SIGINT stop ``engine`` gracefully; the previous handlers come back after."""
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+    for signum in signals:
+        signal.signal(signum, lambda *_: engine.stop())
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
