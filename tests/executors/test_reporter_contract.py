@@ -1,4 +1,10 @@
-"""What every executor promises, run unchanged against each one."""
+"""What the in-process executors report to their RunReporter, run unchanged against each one.
+
+The half of the executor contract that only executors running tasks in this
+process have: the ``started``/``finished`` events the engine records for them.
+The contract every executor passes, in-process or not, is checked in the run
+table by ``test_contract.py``.
+"""
 
 from __future__ import annotations
 
