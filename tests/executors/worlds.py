@@ -395,7 +395,7 @@ def _django_tasks_immediate(setup: Setup) -> Iterator[World]:
     from django.test import override_settings
 
     import scheduler.django.tasks as wrapper
-    from scheduler import worker_stores
+    from scheduler.workers import store as worker_stores
     from scheduler.django.store import DjangoStore
     from scheduler.executors.django_tasks import DjangoTasksExecutor
 
