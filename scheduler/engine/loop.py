@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..clock import Clock, SystemClock
+from ..clock import Clock, SystemClock, is_real_time
 from ..errors import StoreUnavailable, TaskNotRegistered
 from ..executors.base import Executor, TimeoutObserver, resolve_task
 from ..model.runs import ClaimedRun, Outcome, RunStatus
@@ -125,7 +125,7 @@ class Engine:
     def _listen(self) -> None:
         """Let other processes' changes end a sleep early, where the store can
         tell (PostgreSQL) and time is real: a fake clock's sleep takes no time."""
-        if isinstance(self.clock, SystemClock) and isinstance(self.store, NotifiesChanges):
+        if is_real_time(self.clock) and isinstance(self.store, NotifiesChanges):
             self._listener = self.store.listen_for_changes()
 
     def _begin(self) -> None:
@@ -143,7 +143,7 @@ class Engine:
         """After a single wake-up (``--once``), wait for the work it handed over,
         instead of cancelling what a bounded pool has not started yet.
         SIGTERM still cuts it short.  Only real clocks have real work to wait for."""
-        if not isinstance(self.clock, SystemClock):
+        if not is_real_time(self.clock):
             return
         while not self._stopping.is_set() and any(
             executor.active_count() for executor in self.executors.values()
@@ -330,7 +330,10 @@ class Engine:
         return min(poll, until_due)
 
     def _wait(self, seconds: float) -> None:
-        if not isinstance(self.clock, SystemClock):
+        """Wait between wake-ups.  A clock in real time is waited on through
+        something :meth:`stop` (and, with a listener, a change) can cut short;
+        any other clock is asked to sleep, which a fake clock does at once."""
+        if not is_real_time(self.clock):
             self.clock.sleep(seconds)
         elif self._listener is not None:
             self._listener.wait(seconds)  # ends early on a change, or on stop()
