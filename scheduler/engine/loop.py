@@ -26,24 +26,24 @@ capped backoff; it never exits because the database blinked.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..clock import Clock, SystemClock, is_real_time
 from ..errors import StoreUnavailable, TaskNotRegistered
 from ..executors.base import Executor, TimeoutObserver, resolve_task
 from ..model.runs import ClaimedRun, Outcome, RunStatus
-from ..stores.base import ChangeListener, NotifiesChanges, RecoveryReport, Store
+from ..stores.base import ChangeListener, NotifiesChanges, Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
 from ..tasks.registry import registry as default_registry
+from .housekeeping import Housekeeping
 from .planning import SlotPlanner
-from .recording import record_outcome, retry_for
+from .recording import record_outcome
 from .settings import EngineConfig, Retention
 
 __all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
@@ -73,6 +73,10 @@ class Engine:
     current instant (the standalone runner reconciles a changed schedules file
     there).  The engine is itself the :class:`~scheduler.executors.base.RunReporter`
     its executors report to.
+
+    Its ``housekeeping`` (a :class:`~scheduler.engine.housekeeping.Housekeeping`,
+    built from the store, replica id and config given here) keeps the
+    replica's heartbeat, recovers what stopped replicas left, and prunes.
     """
 
     def __init__(
@@ -92,14 +96,12 @@ class Engine:
         self.clock = clock if clock is not None else SystemClock()
         self.replica_id = replica_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.config = config or EngineConfig()
+        self.housekeeping = Housekeeping(store, replica_id=self.replica_id, config=self.config)
         self._planner = SlotPlanner(grace=self.config.grace)
         self._before_tick = tuple(before_tick)
         self._inflight: dict[int, ClaimedRun] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._last_heartbeat: datetime | None = None
-        self._last_recover: datetime | None = None
-        self._last_prune: datetime | None = None
         self._failures = 0
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
         self._listener: ChangeListener | None = None
@@ -129,13 +131,11 @@ class Engine:
             self._listener = self.store.listen_for_changes()
 
     def _begin(self) -> None:
-        """A previous life of this replica id (a crash, then a restart with the
-        same ``--replica-id``) may have left runs behind; its fresh heartbeats
-        would hide them from recovery forever.  Close that life first."""
-        now = self.clock.now()
+        """Close a previous life of this replica id first (see
+        :meth:`Housekeeping.begin`); a store that is down at start leaves the
+        recovery to the first wake-up that reaches it."""
         try:
-            self.store.stop_replica(self.replica_id, now=now)
-            self._log_recovery(self._recover(now))
+            self.housekeeping.begin(self.clock.now())
         except StoreUnavailable:
             logger.warning("store unavailable at start; recovery will run once it is back")
 
@@ -182,7 +182,7 @@ class Engine:
         for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
             hook(now)
         self._flush_unrecorded()
-        recovered = self._housekeeping(now)
+        recovered = self.housekeeping.tend(now)
         self._planner.reset()
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
@@ -192,7 +192,7 @@ class Engine:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         dispatched = self._dispatch_all(claimed)
         self._watch_timeouts(now)
-        pruned, pruned_replicas = self._maybe_prune(now)
+        pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
         full_batch = len(claimed) >= self.config.batch_size
         return TickReport(
             now=now,
@@ -227,7 +227,7 @@ class Engine:
                 )
         try:
             self._flush_unrecorded()
-            self.store.stop_replica(self.replica_id, now=self.clock.now())
+            self.housekeeping.stop(self.clock.now())
         except StoreUnavailable:
             logger.warning(
                 "could not record the shutdown of replica %s (%d outcomes unrecorded); "
@@ -340,45 +340,6 @@ class Engine:
         else:
             self._stopping.wait(seconds)  # wakes at once on stop()
 
-    def _housekeeping(self, now: datetime) -> int:
-        config = self.config
-        if _due(self._last_heartbeat, config.heartbeat_interval, now):
-            self.store.heartbeat(
-                self.replica_id, hostname=socket.gethostname(), pid=os.getpid(), now=now
-            )
-            self._last_heartbeat = now
-        if not _due(self._last_recover, config.heartbeat_interval, now):
-            return 0
-        self._last_recover = now
-        return self._log_recovery(self._recover(now))
-
-    def _recover(self, now: datetime) -> RecoveryReport:
-        return self.store.recover(
-            now=now,
-            stale_after=self.config.stale_after,
-            retry=retry_for,
-            start_timeout=self.config.start_timeout,
-        )
-
-    def _log_recovery(self, report: RecoveryReport) -> int:
-        count = len(report.released) + len(report.lost)
-        if count:
-            logger.warning(
-                "recovered %d runs of stopped replicas, silent workers or no worker at all "
-                "(%d released, %d lost, %d retried)",
-                count,
-                len(report.released),
-                len(report.lost),
-                len(report.retries),
-                extra={
-                    "event": "recovered",
-                    "released": list(report.released),
-                    "lost": list(report.lost),
-                    "retries": list(report.retries),
-                },
-            )
-        return count
-
     def _dispatch_all(self, claimed: list[ClaimedRun]) -> int:
         """Hand every claimed run to its executor.  The claim stored them
         ``queued`` already, in its own transaction: nothing to write first."""
@@ -461,21 +422,6 @@ class Engine:
             if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
                 executor.check_timeouts(now)
 
-    def _maybe_prune(self, now: datetime) -> tuple[int, int]:
-        """Prune runs and replicas if the prune interval has passed: how many of each."""
-        retention = self.config.retention
-        if not _due(self._last_prune, self.config.prune_interval, now):
-            return 0, 0
-        self._last_prune = now
-        runs = replicas = 0
-        if retention.keep_last is not None or retention.max_age is not None:
-            runs = self.store.prune(
-                now=now, keep_last=retention.keep_last, max_age=retention.max_age
-            )
-        if retention.replica_max_age is not None:
-            replicas = self.store.prune_replicas(now=now, older_than=retention.replica_max_age)
-        return runs, replicas
-
 
 def _log_handover(claimed: ClaimedRun, now: datetime) -> None:
     run, job = claimed.run, claimed.job
@@ -495,7 +441,3 @@ def _log_handover(claimed: ClaimedRun, now: datetime) -> None:
             "lateness": (now - run.scheduled_for).total_seconds(),
         },
     )
-
-
-def _due(last: datetime | None, interval: timedelta, now: datetime) -> bool:
-    return last is None or now - last >= interval
