@@ -28,6 +28,9 @@ class FakeClock:
     """A clock that starts at ``start`` and moves only by :meth:`advance`,
     :meth:`set` or :meth:`sleep`.  Thread-safe."""
 
+    #: Its :meth:`sleep` moves the clock on at once: nothing waits in real time.
+    real_time = False
+
     def __init__(self, start: datetime | str = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
         if isinstance(start, str):
             start = datetime.fromisoformat(start)

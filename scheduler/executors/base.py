@@ -87,7 +87,8 @@ class ExecutorCapabilities:
 
 
 class RunReporter(Protocol):
-    """How an executor tells the engine what happened; the engine writes it to the store.
+    """How an executor tells the engine what happened; the engine's
+    :class:`~scheduler.engine.dispatch.Dispatcher` writes it to the store.
 
     Executors may call it from worker threads, so implementations must be
     thread-safe.

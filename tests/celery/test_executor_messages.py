@@ -182,6 +182,8 @@ def test_nothing_is_sent_after_shutdown(app: Celery) -> None:
 
 
 class _Clock:
+    real_time = False
+
     def now(self) -> datetime:
         return T0
 

@@ -71,7 +71,7 @@ def test_the_external_id_is_stored_and_the_run_not_kept_in_memory() -> None:
         "default",
         f"remote-{run.id}",
     )
-    assert engine._inflight == {}  # its worker reports to the store, never to this engine
+    assert engine.dispatcher.in_flight == frozenset()  # its worker reports to the store
 
 
 def test_a_dead_replica_leaves_its_handed_out_runs_to_their_workers() -> None:

@@ -1,0 +1,267 @@
+"""Handing claimed runs to executors, and recording how they end.
+
+The :class:`Dispatcher` is the engine's side of the executor boundary.  The
+loop gives it each batch of claimed runs; it resolves each run's task and
+executor, hands the run over, and is the
+:class:`~scheduler.executors.base.RunReporter` the executors report the run's
+start and end to.  It records those outcomes (and the retries they cause),
+and keeps the ones it could not record while the store was unavailable until
+the loop asks it to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from ..clock import Clock
+from ..errors import StoreUnavailable, TaskNotRegistered
+from ..executors.base import Executor, TimeoutObserver, resolve_task
+from ..model.runs import ClaimedRun, Outcome, RunStatus
+from ..stores.base import Store
+from ..tasks.registry import RegisteredTask, TaskRegistry
+from .recording import record_outcome
+
+__all__ = ["Dispatcher"]
+
+logger = logging.getLogger(__name__)
+
+#: Claimed runs with their resolved tasks, for one executor.
+_Batch = list[tuple[ClaimedRun, RegisteredTask]]
+
+
+class Dispatcher:
+    """Hands claimed runs to ``executors`` (by the names jobs give) and records
+    their outcomes in ``store``; tasks come from ``registry``, instants from ``clock``.
+
+    It is the :class:`~scheduler.executors.base.RunReporter` it passes to its
+    executors: :meth:`started` and :meth:`finished` are thread-safe, as
+    executors may call them from worker threads.  It remembers the runs
+    handed to executors in this process until they report their end; runs
+    handed to another process (those given an external id) are their
+    worker's to record.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        executors: Mapping[str, Executor],
+        *,
+        registry: TaskRegistry,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.executors = executors
+        self.registry = registry
+        self.clock = clock
+        self._inflight: dict[int, ClaimedRun] = {}
+        self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
+        self._lock = threading.Lock()
+
+    # -- the RunReporter (called by executors, possibly from worker threads) --
+    def started(self, run_id: int, *, worker: str) -> bool:
+        """A worker is about to run ``run_id``; False means it must not."""
+        try:
+            return self.store.mark_running(run_id, worker=worker, now=self.clock.now())
+        except StoreUnavailable:
+            # Not run: it could not be recorded as started, so nothing would
+            # stop a second start.  Recorded lost (and retried) once the store is back.
+            lost = Outcome(
+                status=RunStatus.LOST,
+                finished_at=self.clock.now(),
+                error="not started: the database was unavailable when it was due to start",
+            )
+            self.finished(run_id, lost)
+            return False
+
+    def finished(self, run_id: int, outcome: Outcome) -> None:
+        """Record how ``run_id`` ended (and schedule its retry, if any).
+
+        If the store is unavailable the outcome is kept, and recorded by the
+        next :meth:`flush_outcomes` that reaches the store, so no run stays
+        ``running`` for ever.
+        """
+        with self._lock:
+            claimed = self._inflight.pop(run_id, None)
+        try:
+            self._record(run_id, claimed, outcome)
+        except StoreUnavailable:
+            logger.warning(
+                "could not record the end of run %d (%s): store unavailable; will retry",
+                run_id,
+                outcome.status.value,
+                extra={"event": "outcome_deferred", "run_id": run_id},
+            )
+            with self._lock:
+                self._unrecorded.append((run_id, claimed, outcome))
+
+    # -- called by the loop ---------------------------------------------------
+    def dispatch(self, claimed: Sequence[ClaimedRun]) -> int:
+        """Hand every claimed run to its executor; how many were handed over.
+
+        The claim stored them ``queued`` already, in its own transaction:
+        nothing is written first.  A run whose task or executor is unknown,
+        or that its executor refuses, is recorded ``failed`` instead.
+        """
+        now = self.clock.now()
+        handed = 0
+        for name, batch in self._batches(claimed, now).items():
+            handed += self._hand_over(self.executors[name], batch, now)
+        return handed
+
+    def flush_outcomes(self) -> None:
+        """Record the outcomes kept while the store was unavailable, oldest first.
+
+        Raises :class:`~scheduler.errors.StoreUnavailable` if it still is;
+        the outcomes not recorded yet are kept for the next call.
+        """
+        with self._lock:
+            waiting, self._unrecorded = self._unrecorded, []
+        for index, (run_id, claimed, outcome) in enumerate(waiting):
+            try:
+                self._record(run_id, claimed, outcome)
+            except StoreUnavailable:
+                with self._lock:
+                    self._unrecorded[:0] = waiting[index:]
+                raise
+
+    @property
+    def unrecorded(self) -> int:
+        """How many outcomes wait for the store to be reachable again."""
+        with self._lock:
+            return len(self._unrecorded)
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        """The runs handed to executors in this process that have not reported their end."""
+        with self._lock:
+            return frozenset(self._inflight)
+
+    def watch_timeouts(self, now: datetime) -> None:
+        """Let each executor that observes timeouts record the runs past theirs at ``now``."""
+        for executor in self.executors.values():
+            if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
+                executor.check_timeouts(now)
+
+    def active_count(self) -> int:
+        """How many runs the executors have accepted and not reported finished."""
+        return sum(executor.active_count() for executor in self.executors.values())
+
+    def shutdown(self, grace: float) -> None:
+        """Shut every executor down, giving running work ``grace`` seconds to
+        finish; record the runs still going after it as ``lost``."""
+        for name, executor in self.executors.items():
+            for run_id in executor.shutdown(wait=True, timeout=grace):
+                self._lose(
+                    run_id,
+                    f"scheduler stopped; executor {name!r} did not finish it "
+                    f"within the {grace:g}s shutdown grace",
+                )
+
+    # -- internals --------------------------------------------------------------
+    def _record(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
+        if claimed is None:  # e.g. a late result after a timeout was recorded
+            self.store.mark_finished(run_id, outcome)
+        else:
+            record_outcome(self.store, claimed, outcome)
+
+    def _batches(self, claimed: Sequence[ClaimedRun], now: datetime) -> dict[str, _Batch]:
+        """The runs that can start, with their tasks, by executor; the others fail."""
+        batches: dict[str, _Batch] = defaultdict(list)
+        for item in claimed:
+            task = self._task_for(item, now)
+            if task is not None:
+                batches[item.job.executor].append((item, task))
+        return batches
+
+    def _hand_over(self, executor: Executor, batch: _Batch, now: datetime) -> int:
+        """Submit one executor's batch; how many it accepted."""
+        with self._lock:
+            self._inflight.update((item.run.id, item) for item, _ in batch)
+        external_ids: dict[int, str] = {}
+        handed = 0
+        for item, task in batch:
+            external_id = self._submit(executor, item, task, now)
+            if external_id is not None:
+                handed += 1
+                if external_id:
+                    external_ids[item.run.id] = external_id
+        self._handed_out(external_ids)
+        return handed
+
+    def _handed_out(self, external_ids: dict[int, str]) -> None:
+        """Runs now executed outside this process (a Celery worker records their
+        end): remember their external ids, and stop tracking them here."""
+        if not external_ids:
+            return
+        with self._lock:
+            for run_id in external_ids:
+                self._inflight.pop(run_id, None)
+        self.store.set_external_ids(external_ids)
+
+    def _task_for(self, claimed: ClaimedRun, now: datetime) -> RegisteredTask | None:
+        """The task to run, or None after failing a run that cannot start."""
+        job = claimed.job
+        try:
+            task = resolve_task(self.registry, job.task, self.executors.get(job.executor))
+        except TaskNotRegistered as error:
+            self._fail(claimed, str(error), now)
+            return None
+        if job.executor not in self.executors:
+            known = ", ".join(sorted(self.executors)) or "none"
+            self._fail(claimed, f"no executor named {job.executor!r} (configured: {known})", now)
+            return None
+        return task
+
+    def _submit(
+        self, executor: Executor, claimed: ClaimedRun, task: RegisteredTask, now: datetime
+    ) -> str | None:
+        """Hand the run over; its external id, or None after recording that it failed."""
+        run, job = claimed.run, claimed.job
+        if logger.isEnabledFor(logging.INFO):  # a herd hands over thousands at once
+            _log_handover(claimed, now)
+        try:
+            return executor.submit(claimed, task, self)
+        except Exception as error:  # a broker that is down must not stop the scheduler
+            logger.exception("executor %s refused run %d", job.executor, run.id)
+            failure = Outcome(
+                status=RunStatus.FAILED,
+                finished_at=self.clock.now(),
+                error=f"could not hand the run to executor {job.executor!r}: {error}",
+            )
+            self.finished(run.id, failure)
+            return None
+
+    def _fail(self, claimed: ClaimedRun, message: str, now: datetime) -> None:
+        logger.error("run %d of %s cannot start: %s", claimed.run.id, claimed.job.name, message)
+        record_outcome(
+            self.store, claimed, Outcome(status=RunStatus.FAILED, finished_at=now, error=message)
+        )
+
+    def _lose(self, run_id: int, message: str) -> None:
+        self.finished(
+            run_id, Outcome(status=RunStatus.LOST, finished_at=self.clock.now(), error=message)
+        )
+
+
+def _log_handover(claimed: ClaimedRun, now: datetime) -> None:
+    run, job = claimed.run, claimed.job
+    slot = run.scheduled_for.isoformat()
+    logger.info(
+        "handing run %d of %s (slot %s) to %s",
+        run.id,
+        job.name,
+        slot,
+        job.executor,
+        extra={
+            "event": "dispatched",
+            "job": job.name,
+            "run_id": run.id,
+            "scheduled_for": slot,
+            "executor": job.executor,
+            "lateness": (now - run.scheduled_for).total_seconds(),
+        },
+    )
