@@ -395,9 +395,9 @@ def _django_tasks_immediate(setup: Setup) -> Iterator[World]:
     from django.test import override_settings
 
     import scheduler.django.tasks as wrapper
-    from scheduler.workers import store as worker_stores
     from scheduler.django.store import DjangoStore
     from scheduler.executors.django_tasks import DjangoTasksExecutor
+    from scheduler.workers import store as worker_stores
 
     backend = f"{wrapper.tasks_framework().__name__}.backends.immediate.ImmediateBackend"
     tasks = {**settings.TASKS, "contract-immediate": {"BACKEND": backend}}
