@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypedDict, Unpack
+from typing import Any, Protocol, Unpack
 
 from ..clock import Clock, SystemClock
 from ..errors import InvalidJob, JobNotFound, SchedulerError, StoreNotConfigured
@@ -45,6 +45,17 @@ from ..model.runs import Run, RunStatus
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Once
 from ..stores.base import Store, StoredJob
+from .keywords import (
+    CALL_KEYS,
+    DEFERRER_KEYS,
+    OPTION_KEYS,
+    DeferKeywords,
+    DeferOptions,
+    DeferrerKeywords,
+    FactoryKeywords,
+    keyword_signature,
+    split_keywords,
+)
 from .registry import RegisteredTask, TaskRegistry, add_job_attributes
 from .registry import registry as default_registry
 
@@ -80,21 +91,6 @@ _NOT_STARTED = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
 
 #: A task as :func:`defer` accepts it: its name, its ``@job`` function, or its registration.
 TaskRef = str | RegisteredTask | Callable[..., Any]
-
-
-class DeferOptions(TypedDict, total=False):
-    """The job options a deferred call may set; the others keep their defaults."""
-
-    executor: str
-    queue: str | None
-    retries: int
-    retry_backoff: timedelta
-    retry_backoff_max: timedelta
-    timeout: timedelta | None
-    description: str
-
-
-_OPTIONS = frozenset(DeferOptions.__annotations__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,31 +203,25 @@ class Deferrer:
         waits = ", on commit" if self.after_commit is not None else ""
         return f"Deferrer({self.store!r}{waits})"
 
-    def defer(
-        self,
-        task: TaskRef,
-        *,
-        run_at: datetime | None = None,
-        delay: timedelta | float | str | None = None,
-        args: Sequence[Any] = (),
-        kwargs: Mapping[str, Any] | None = None,
-        **options: Unpack[DeferOptions],
-    ) -> DeferredCall:
+    @keyword_signature(DeferrerKeywords)
+    def defer(self, task: TaskRef, **keywords: Unpack[DeferrerKeywords]) -> DeferredCall:
         """Run ``task`` once at ``run_at`` (aware) or after ``delay``, with ``args`` and ``kwargs``.
 
-        Everything is checked before anything is written, and a problem raises
+        The keywords are those of
+        :class:`~scheduler.tasks.keywords.DeferrerKeywords`. Everything is
+        checked before anything is written, and a problem raises
         :class:`~scheduler.errors.InvalidJob` (or
         :class:`~scheduler.errors.TaskNotRegistered`) saying which argument
         and why: give exactly one of ``run_at`` and ``delay``; ``run_at`` is
         timezone-aware, at most :data:`MAX_BEHIND` in the past (a past
         ``run_at`` runs as soon as it is written) and :data:`MAX_AHEAD` in the
         future; ``delay`` is not negative; arguments are JSON and fit the
-        task's signature; ``options`` are those of :class:`DeferOptions`.
+        task's signature; any other keyword is one of the job options of
+        :class:`~scheduler.tasks.keywords.DeferOptions`.
         """
         registered = self._resolve(task)
-        when = _run_at(registered.name, run_at, delay, self.clock.now())
-        kwargs = {} if kwargs is None else kwargs
-        spec = _spec(registered, when, args, kwargs, options, timezone=self.timezone)
+        when = _run_at(registered.name, keywords, self.clock.now())
+        spec = _spec(registered, when, keywords, timezone=self.timezone)
         delivery = _Delivery()
 
         def write() -> None:
@@ -355,13 +345,9 @@ def _was_due(job: StoredJob) -> str:
 # -- checking what defer() was given -------------------------------------------
 
 
-def _run_at(
-    task: str,
-    run_at: datetime | None,
-    delay: timedelta | float | str | None,
-    now: datetime,
-) -> datetime:
+def _run_at(task: str, keywords: DeferrerKeywords, now: datetime) -> datetime:
     """The instant to run at, from exactly one of ``run_at`` and ``delay``; checked."""
+    run_at, delay = keywords.get("run_at"), keywords.get("delay")
     if (run_at is None) == (delay is None):
         given = "both" if run_at is not None else "neither"
         raise _refused(task, f"give exactly one of run_at=... and delay=..., got {given}")
@@ -405,21 +391,17 @@ def _delay(task: str, delay: timedelta | float | str) -> timedelta:
 
 
 def _spec(
-    task: RegisteredTask,
-    when: datetime,
-    args: Sequence[Any],
-    kwargs: Mapping[str, Any],
-    options: Mapping[str, Any],
-    *,
-    timezone: str,
+    task: RegisteredTask, when: datetime, keywords: DeferrerKeywords, *, timezone: str
 ) -> JobSpec:
-    unknown = sorted(set(options) - _OPTIONS)
+    unknown = sorted(set(keywords) - DEFERRER_KEYS)
     if unknown:
-        known = ", ".join(sorted(_OPTIONS))
+        known = ", ".join(sorted(OPTION_KEYS))
         raise _refused(task.name, f"unknown option {unknown[0]!r}; the options are {known}")
+    options = {key: value for key, value in keywords.items() if key not in CALL_KEYS}
     checked = {key: _checked(task.name, key, value) for key, value in options.items()}
-    checked_args = _checked(task.name, "args", args)
-    checked_kwargs = _checked(task.name, "kwargs", kwargs)
+    given = keywords.get("kwargs")
+    checked_args = _checked(task.name, "args", keywords.get("args", ()))
+    checked_kwargs = _checked(task.name, "kwargs", {} if given is None else given)
     _check_signature(task, checked_args, checked_kwargs)
     return JobSpec(
         name=_new_name(task.name),
@@ -476,12 +458,13 @@ def _refused(task: str, reason: str) -> InvalidJob:
 class DeferrerFactory(Protocol):
     """Builds the :class:`Deferrer` for one :func:`defer` or :func:`cancel_deferred`.
 
-    ``on_commit`` and ``using`` are passed through from the caller (``None``
-    when not given); a factory refuses those it cannot honour with
+    It is given every keyword of :class:`~scheduler.tasks.keywords.FactoryKeywords`
+    (``on_commit`` and ``using``) as the caller gave it, ``None`` when not
+    given; a factory refuses those it cannot honour with
     :class:`~scheduler.errors.InvalidJob`.
     """
 
-    def __call__(self, *, on_commit: bool | None, using: str | None) -> Deferrer: ...
+    def __call__(self, **given: Unpack[FactoryKeywords]) -> Deferrer: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +473,8 @@ class _StoreFactory:
     clock: Clock | None = None
     registry: TaskRegistry | None = None
 
-    def __call__(self, *, on_commit: bool | None, using: str | None) -> Deferrer:
+    def __call__(self, **given: Unpack[FactoryKeywords]) -> Deferrer:
+        on_commit, using = given.get("on_commit"), given.get("using")
         if on_commit:
             raise InvalidJob(
                 "on_commit=True waits for a Django transaction, but this store is written at "
@@ -531,9 +515,9 @@ def set_default_store(
     set_default_deferrer(None if store is None else _StoreFactory(store, clock, registry))
 
 
-def _deferrer(store: Store | None, on_commit: bool | None, using: str | None) -> Deferrer:
+def _deferrer(store: Store | None, given: FactoryKeywords) -> Deferrer:
     if store is not None:
-        return _StoreFactory(store)(on_commit=on_commit, using=using)
+        return _StoreFactory(store)(**given)
     with _lock:
         factory = _default
     if factory is None:
@@ -542,26 +526,17 @@ def _deferrer(store: Store | None, on_commit: bool | None, using: str | None) ->
             "scheduler.set_default_store(store) once at start-up, or add "
             "'scheduler.django' to INSTALLED_APPS to defer into the site's database"
         )
-    return factory(on_commit=on_commit, using=using)
+    return factory(**given)
 
 
-def defer(
-    task: TaskRef,
-    *,
-    run_at: datetime | None = None,
-    delay: timedelta | float | str | None = None,
-    args: Sequence[Any] = (),
-    kwargs: Mapping[str, Any] | None = None,
-    store: Store | None = None,
-    on_commit: bool | None = None,
-    using: str | None = None,
-    **options: Unpack[DeferOptions],
-) -> DeferredCall:
+@keyword_signature(DeferKeywords)
+def defer(task: TaskRef, **keywords: Unpack[DeferKeywords]) -> DeferredCall:
     """Run the registered ``task`` once, at ``run_at`` or after ``delay``; durably.
 
     ``task`` is a task name (``"app.tasks.send_reminder"``) or a ``@job``
-    function, which also has this as its ``.defer()``.  ``args`` and
-    ``kwargs`` are JSON.  ``options`` set the job's executor, queue,
+    function, which also has this as its ``.defer()``.  The keywords are
+    those of :class:`~scheduler.tasks.keywords.DeferKeywords`: ``args`` and
+    ``kwargs`` are JSON; the job options set the job's executor, queue,
     retries, retry backoff, timeout or description.
 
     Under Django (``scheduler.django`` installed) the call is written into
@@ -572,9 +547,8 @@ def defer(
     otherwise.  Bad input raises as :meth:`Deferrer.defer` says, before
     anything is written.
     """
-    return _deferrer(store, on_commit, using).defer(
-        task, run_at=run_at, delay=delay, args=args, kwargs=kwargs, **options
-    )
+    store, given, call = split_keywords(keywords)
+    return _deferrer(store, given).defer(task, **call)
 
 
 def cancel_deferred(
@@ -587,36 +561,18 @@ def cancel_deferred(
     such job.
     """
     try:
-        return _deferrer(store, None, using).cancel(name)
+        return _deferrer(store, {"on_commit": None, "using": using}).cancel(name)
     except JobNotFound:
         raise JobNotFound(f"no deferred call is called {name!r}") from None
 
 
 def bound_defer(task: RegisteredTask) -> Callable[..., DeferredCall]:
-    """The ``.defer()`` that :func:`~scheduler.tasks.registry.job` gives a function."""
+    """The ``.defer()`` that :func:`~scheduler.tasks.registry.job` gives a function:
+    :func:`defer` with ``task``, taking the same keywords."""
 
-    def defer_task(
-        *,
-        run_at: datetime | None = None,
-        delay: timedelta | float | str | None = None,
-        args: Sequence[Any] = (),
-        kwargs: Mapping[str, Any] | None = None,
-        store: Store | None = None,
-        on_commit: bool | None = None,
-        using: str | None = None,
-        **options: Unpack[DeferOptions],
-    ) -> DeferredCall:
-        return defer(
-            task,
-            run_at=run_at,
-            delay=delay,
-            args=args,
-            kwargs=kwargs,
-            store=store,
-            on_commit=on_commit,
-            using=using,
-            **options,
-        )
+    @keyword_signature(DeferKeywords)
+    def defer_task(**keywords: Unpack[DeferKeywords]) -> DeferredCall:
+        return defer(task, **keywords)
 
     defer_task.__doc__ = f"Run {task.name} once, later: see scheduler.defer()."
     defer_task.__qualname__ = f"{task.name}.defer"
