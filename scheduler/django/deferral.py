@@ -26,7 +26,7 @@ from django.db import transaction
 
 from ..clock import Clock
 from ..errors import InvalidJob
-from ..tasks.defer import Deferrer
+from ..tasks.deferrer import Deferrer
 from ..tasks.keywords import FactoryKeywords, keyword_signature
 from .discovery import task_registry
 from .settings import scheduler_settings
@@ -37,7 +37,7 @@ __all__ = ["django_deferrer"]
 
 @keyword_signature(FactoryKeywords)
 def django_deferrer(*, clock: Clock | None = None, **given: Unpack[FactoryKeywords]) -> Deferrer:
-    """The :class:`~scheduler.tasks.defer.Deferrer` for one ``defer()`` or cancellation:
+    """The :class:`~scheduler.tasks.deferrer.Deferrer` for one ``defer()`` or cancellation:
     a :class:`~scheduler.tasks.defer.DeferrerFactory`, given the keywords of
     :class:`~scheduler.tasks.keywords.FactoryKeywords`.
 

@@ -1,7 +1,7 @@
 """The keywords of a deferral, written once.
 
 :func:`~scheduler.tasks.defer.defer`, the ``.defer()`` of ``@job`` functions
-and :meth:`~scheduler.tasks.defer.Deferrer.defer` all take the keywords of
+and :meth:`~scheduler.tasks.deferrer.Deferrer.defer` all take the keywords of
 one of the :class:`~typing.TypedDict` classes below, as ``**keywords:
 Unpack[...]``.  So the list is written here only:
 
@@ -89,7 +89,7 @@ class FactoryKeywords(TypedDict, total=False):
 
 
 class DeferrerKeywords(CallKeywords, DeferOptions, total=False):
-    """What :meth:`~scheduler.tasks.defer.Deferrer.defer` takes after the task:
+    """What :meth:`~scheduler.tasks.deferrer.Deferrer.defer` takes after the task:
     :class:`CallKeywords` and :class:`DeferOptions`."""
 
 
@@ -107,7 +107,7 @@ def _keys(keywords: Any) -> frozenset[str]:
 OPTION_KEYS = _keys(DeferOptions)
 #: Those that say when and with what.
 CALL_KEYS = _keys(CallKeywords)
-#: The keywords of a :class:`~scheduler.tasks.defer.Deferrer`'s ``defer()``.
+#: The keywords of a :class:`~scheduler.tasks.deferrer.Deferrer`'s ``defer()``.
 DEFERRER_KEYS = _keys(DeferrerKeywords)
 #: Those a :class:`~scheduler.tasks.defer.DeferrerFactory` is given.
 FACTORY_KEYS = _keys(FactoryKeywords)

@@ -41,7 +41,7 @@ from ..model.jobs import JobSpec
 from .keywords import DeferKeywords, keyword_signature
 
 if TYPE_CHECKING:
-    from .defer import DeferredCall
+    from .deferrer import DeferredCall
 
 __all__ = [
     "JobFunction",
