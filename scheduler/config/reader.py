@@ -34,7 +34,7 @@ from ..errors import ConfigError, ConfigIssue, SchedulerError
 from ..model.jobs import JobSpec, ScheduleType, validate_field
 from ..model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ..schedules.kinds import Cron, Every, Once, get_zone
-from . import nodes
+from . import nodes, values
 from .nodes import Document, Entry, NodeProblem, child_path, entries, position
 
 __all__ = [
@@ -421,28 +421,28 @@ def _make_schedule(key: str, value: Any, draft: _Draft, start: _Setting | None) 
     return Once(value)
 
 
-def _readers() -> dict[str, nodes.Reader]:
-    table: dict[str, nodes.Reader] = {
-        "task": nodes.text("a task name string such as 'app.tasks.send'"),
-        "cron": nodes.text("a cron expression string such as '30 2 * * *'"),
-        "at": nodes.instant,
-        "args": nodes.json_list,
-        "kwargs": nodes.json_mapping,
-        "timezone": nodes.text("an IANA time zone name such as 'Europe/Berlin'"),
-        "enabled": nodes.boolean,
-        "start": nodes.instant,
-        "end": nodes.instant,
-        "catchup": nodes.choice([policy.value for policy in CatchupPolicy]),
-        "overlap": nodes.choice([policy.value for policy in OverlapPolicy]),
-        "max_catchup": nodes.integer,
-        "retries": nodes.integer,
-        "executor": nodes.text("an executor name string"),
-        "queue": nodes.text("a queue name string"),
-        "description": nodes.text("a string"),
+def _readers() -> dict[str, values.Reader]:
+    table: dict[str, values.Reader] = {
+        "task": values.text("a task name string such as 'app.tasks.send'"),
+        "cron": values.text("a cron expression string such as '30 2 * * *'"),
+        "at": values.instant,
+        "args": values.json_list,
+        "kwargs": values.json_mapping,
+        "timezone": values.text("an IANA time zone name such as 'Europe/Berlin'"),
+        "enabled": values.boolean,
+        "start": values.instant,
+        "end": values.instant,
+        "catchup": values.choice([policy.value for policy in CatchupPolicy]),
+        "overlap": values.choice([policy.value for policy in OverlapPolicy]),
+        "max_catchup": values.integer,
+        "retries": values.integer,
+        "executor": values.text("an executor name string"),
+        "queue": values.text("a queue name string"),
+        "description": values.text("a string"),
     }
     for key in _DURATIONS:
-        table[key] = nodes.duration(positive=key in _POSITIVE)
-    return {key: nodes.optional(read) if key in _OPTIONAL else read for key, read in table.items()}
+        table[key] = values.duration(positive=key in _POSITIVE)
+    return {key: values.optional(read) if key in _OPTIONAL else read for key, read in table.items()}
 
 
 _READERS = _readers()
