@@ -83,7 +83,9 @@ class DeferrerFactory(Protocol):
     :class:`~scheduler.errors.InvalidJob`.
     """
 
-    def __call__(self, **given: Unpack[FactoryKeywords]) -> Deferrer: ...
+    def __call__(self, **given: Unpack[FactoryKeywords]) -> Deferrer:
+        """The deferrer that writes the way ``given`` asks."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

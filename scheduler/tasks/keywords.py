@@ -47,14 +47,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DeferOptions(TypedDict, total=False):
-    """The job options a deferred call may set; the others keep their defaults."""
+    """The job options a deferred call may set; the others keep their defaults.
 
+    Each is the :class:`~scheduler.model.jobs.JobSpec` field of the same name,
+    checked the same way (see the schedules file reference for what each does).
+    """
+
+    #: Which executor runs the call.
     executor: str
+    #: The queue passed to the executor.
     queue: str | None
+    #: Extra attempts after a failure (0-100).
     retries: int
+    #: The wait before the first retry; it doubles for each next one.
     retry_backoff: timedelta
+    #: The longest wait between retries.
     retry_backoff_max: timedelta
+    #: The longest a run may take.
     timeout: timedelta | None
+    #: Free text for people.
     description: str
 
 
@@ -79,8 +90,9 @@ class DeferTarget(TypedDict, total=False):
 
 
 class FactoryKeywords(TypedDict, total=False):
-    """How the default deferrer writes (an integration's: see
-    :class:`~scheduler.tasks.defer.DeferrerFactory`); refused with a ``store``."""
+    """How an integration's default deferrer writes: what a
+    :class:`~scheduler.tasks.defer.DeferrerFactory` is given.  With a ``store``
+    neither applies, and only ``on_commit=False`` is accepted."""
 
     #: Under Django: wait for the transaction to commit (the default) or not.
     on_commit: bool | None
