@@ -173,4 +173,9 @@ def _default(name: str, hint: Any) -> Any:
     """``None`` if ``hint`` admits it, else the default of the job field ``name``."""
     if type(None) in get_args(hint):
         return None
+    if name not in _SPEC_DEFAULTS:
+        raise TypeError(
+            f"deferral keyword {name!r} neither admits None nor names a JobSpec field "
+            "with a default, so leaving it out means nothing: rename it or widen its type"
+        )
     return _SPEC_DEFAULTS[name]

@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, TypedDict, get_type_hints
 
 import pytest
 
@@ -35,6 +35,7 @@ from scheduler.tasks.keywords import (
     DeferOptions,
     DeferrerKeywords,
     FactoryKeywords,
+    keyword_signature,
     split_keywords,
 )
 from scheduler.tasks.registry import JobFunction, job
@@ -238,9 +239,18 @@ def test_a_type_checker_finds_a_misspelt_keyword_at_every_call_site(tmp_path: Pa
         if "# E: " in line
     }
     options = ["--strict", "--no-incremental", "--follow-imports=silent", "--config-file="]
+    options.append(f"--cache-dir={tmp_path / 'mypy-cache'}")
     out, _, _ = mypy.run([*options, str(snippet)])
     found = {
         (int(number), code)
         for number, code in re.findall(r"calls\.py:(\d+): error: .*\[([\w-]+)\]$", out, re.M)
     }
     assert found == expected, out
+
+
+def test_a_keyword_that_cannot_be_left_out_is_refused_when_the_signature_is_built() -> None:
+    class Broken(TypedDict, total=False):
+        priority: int
+
+    with pytest.raises(TypeError, match="deferral keyword 'priority' neither admits None"):
+        keyword_signature(Broken)
