@@ -158,7 +158,7 @@ def test_a_bad_executor_entry_is_e003(schedules: Path, settings: Any) -> None:
 @pytest.fixture
 def immediate(settings: Any, django_sqlite: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import scheduler.django.tasks as wrapper
-    from scheduler import worker_stores
+    from scheduler.workers import store as worker_stores
 
     immediate = f"{_framework()}.backends.immediate.ImmediateBackend"
     settings.TASKS = {"default": {"BACKEND": immediate}}
