@@ -81,7 +81,7 @@ python_use_unqualified_type_names = True
 # Type aliases shown by name, linking to their entry, instead of expanded.
 autodoc_type_aliases = {
     "JSONValue": "scheduler.model.jobs.JSONValue",
-    "TaskRef": "scheduler.tasks.defer.TaskRef",
+    "TaskRef": "scheduler.tasks.deferrer.TaskRef",
     "Planner": "scheduler.stores.base.Planner",
     "Retrier": "scheduler.stores.base.Retrier",
 }

@@ -5,49 +5,39 @@ see duplicate keys, which ``yaml.safe_load`` silently collapses.  So the text is
 only *composed* here, with PyYAML's safe loader, and values are built one node
 at a time by its safe constructor, which refuses every Python-specific tag.
 
-The *readers* at the end turn one value node into one typed Python value, or
-raise :class:`NodeProblem` saying what was expected and what was found.
+The *readers* of :mod:`.values` turn one value node into one typed Python
+value, or raise :class:`NodeProblem` saying what was expected and what was found.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..schedules.durations import format_duration, parse_duration
-
 __all__ = [
+    "MAP_TAG",
     "MERGE_TAG",
     "MERGE_UNSUPPORTED",
     "NULL_TAG",
+    "SEQ_TAG",
     "Document",
     "Entry",
     "Inner",
     "NodeProblem",
-    "Reader",
     "SyntaxProblem",
-    "boolean",
     "child_path",
-    "choice",
     "describe_value",
     "duplicate_keys",
-    "duration",
     "entries",
-    "instant",
-    "integer",
-    "json_list",
-    "json_mapping",
     "key_problem",
-    "optional",
     "position",
-    "text",
+    "short_tag",
 ]
 
 _CORE_PREFIX = "tag:yaml.org,2002:"
@@ -58,8 +48,6 @@ SEQ_TAG = _CORE_PREFIX + "seq"
 MAP_TAG = _CORE_PREFIX + "map"
 MERGE_UNSUPPORTED = "YAML merge keys ('<<') are not supported here; use 'defaults' instead"
 _SYNTAX_HINT = "; quote values that start with '*', such as cron: \"*/5 * * * *\""
-_INSTANT_EXAMPLE = "2026-01-01T09:00:00+01:00"
-_JSON_EXPECTED = "expected a JSON value (string, number, true/false, null, list or mapping)"
 # Composing with libyaml is several times faster; the resolver and constructor
 # stay PyYAML's safe ones either way.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -177,7 +165,7 @@ class Document:
             return self._loader.construct_object(node, deep=True)
         except _CONSTRUCT_ERRORS:
             what = repr(node.value) if isinstance(node, ScalarNode) else "a value"
-            raise NodeProblem(f"cannot read {what} tagged {_short(node.tag)!r}") from None
+            raise NodeProblem(f"cannot read {what} tagged {short_tag(node.tag)!r}") from None
 
     def describe(self, node: Node) -> str:
         """What ``node`` holds, in words for a message: ``the integer 3``, ``a list``."""
@@ -188,7 +176,12 @@ class Document:
         try:
             return describe_value(self.value(node))
         except NodeProblem:
-            return f"a value tagged {_short(node.tag)!r}"
+            return f"a value tagged {short_tag(node.tag)!r}"
+
+
+def short_tag(tag: str) -> str:
+    """``tag`` as YAML writes it: ``!!int`` for ``tag:yaml.org,2002:int``."""
+    return tag.replace(_CORE_PREFIX, "!!")
 
 
 def _compose(
@@ -251,177 +244,3 @@ def describe_value(value: object) -> str:
     if isinstance(value, date):
         return f"the date {value.isoformat()} with no time"
     return f"a value of type {type(value).__name__}"
-
-
-Reader = Callable[[Document, Node], Any]
-
-
-def text(what: str) -> Reader:
-    """A reader of strings; ``what`` describes the string expected."""
-
-    def read(doc: Document, node: Node) -> str:
-        value = _scalar(doc, node)
-        if isinstance(value, str):
-            return value
-        raise _expected(doc, what, node)
-
-    return read
-
-
-def integer(doc: Document, node: Node) -> int:
-    """Read an integer (not a boolean)."""
-    value = _scalar(doc, node)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise _expected(doc, "an integer", node)
-
-
-def boolean(doc: Document, node: Node) -> bool:
-    """Read ``true`` or ``false``."""
-    value = _scalar(doc, node)
-    if isinstance(value, bool):
-        return value
-    raise _expected(doc, "true or false", node)
-
-
-def choice(allowed: Sequence[str]) -> Reader:
-    """A reader of one of the ``allowed`` strings."""
-    what = "one of " + ", ".join(map(repr, allowed))
-
-    def read(doc: Document, node: Node) -> str:
-        value = _scalar(doc, node)
-        if isinstance(value, str) and value in allowed:
-            return value
-        raise _expected(doc, what, node)
-
-    return read
-
-
-def duration(*, positive: bool) -> Reader:
-    """A reader of durations (``90s``, ``1h30m`` or a number of seconds)."""
-    what = "a positive duration" if positive else "a duration"
-
-    def read(doc: Document, node: Node) -> timedelta:
-        value = _scalar(doc, node)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise _expected(doc, f"{what} such as '90s', '15m' or '1h30m'", node)
-        try:
-            parsed = parse_duration(value)
-        except ValueError as error:
-            raise NodeProblem(str(error)) from None
-        if positive and parsed <= timedelta(0):
-            raise NodeProblem(f"expected {what}, got {format_duration(parsed)}")
-        return parsed
-
-    return read
-
-
-def instant(doc: Document, node: Node) -> datetime:
-    """Read a date and time with a UTC offset, written as a YAML timestamp or a string."""
-    value = _scalar(doc, node)
-    what = f"a date and time with a UTC offset, such as {_INSTANT_EXAMPLE}"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise _expected(doc, what, node) from None
-        if value.utcoffset() is None:
-            found = f"the string {node.value!r}, which has no UTC offset"
-            raise NodeProblem(f"expected {what}, got {found}")
-    if isinstance(value, datetime) and value.utcoffset() is not None:
-        return value
-    raise _expected(doc, what, node)
-
-
-def json_list(doc: Document, node: Node) -> list[Any]:
-    """Read a list that holds JSON values only."""
-    if not isinstance(node, SequenceNode):
-        raise _expected(doc, "a list", node)
-    return list(_json(doc, node))
-
-
-def json_mapping(doc: Document, node: Node) -> dict[str, Any]:
-    """Read a mapping with string keys that holds JSON values only."""
-    if not isinstance(node, MappingNode):
-        raise _expected(doc, "a mapping", node)
-    return dict(_json(doc, node))
-
-
-def optional(read: Reader) -> Reader:
-    """``read``, but ``null`` (or nothing) reads as ``None``."""
-
-    def maybe(doc: Document, node: Node) -> Any:
-        return None if node.tag == NULL_TAG else read(doc, node)
-
-    return maybe
-
-
-def _scalar(doc: Document, node: Node) -> Any:
-    if not isinstance(node, ScalarNode):
-        return None  # matches no scalar type, so the caller describes the collection
-    return doc.value(node)
-
-
-def _expected(doc: Document, what: str, node: Node) -> NodeProblem:
-    return NodeProblem(f"expected {what}, got {doc.describe(node)}")
-
-
-def _json(doc: Document, node: Node) -> Any:
-    inner = list(_json_problems(doc, node, "", _Visits()))
-    if inner:
-        raise NodeProblem(inner[0].message, inner)
-    return doc.value(node)
-
-
-@dataclass(slots=True)
-class _Visits:
-    """Nodes being checked (to catch an alias inside itself) and nodes done (checked once)."""
-
-    open: set[int] = field(default_factory=set)
-    done: set[int] = field(default_factory=set)
-
-
-def _json_problems(doc: Document, node: Node, path: str, visits: _Visits) -> Iterator[Inner]:
-    """Every node at or below ``node`` that is not JSON."""
-    if id(node) in visits.open:
-        yield Inner(node, path, f"{_JSON_EXPECTED}, got an alias that contains itself")
-    elif id(node) not in visits.done:
-        visits.open.add(id(node))
-        yield from _json_node(doc, node, path, visits)
-        visits.open.discard(id(node))
-        visits.done.add(id(node))
-
-
-def _json_node(doc: Document, node: Node, path: str, visits: _Visits) -> Iterator[Inner]:
-    if isinstance(node, ScalarNode):
-        yield from _json_scalar(doc, node, path)
-    elif node.tag not in (SEQ_TAG, MAP_TAG):  # !!set, !!omap, !!pairs
-        yield Inner(node, path, f"{_JSON_EXPECTED}, got a value tagged {_short(node.tag)!r}")
-    elif isinstance(node, SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _json_problems(doc, item, f"{path}[{index}]", visits)
-    elif isinstance(node, MappingNode):
-        for entry in entries(node):
-            if entry.key is None and entry.key_node.tag != MERGE_TAG:
-                message = f"expected a string key, got {doc.describe(entry.key_node)}"
-                yield Inner(entry.key_node, path, message)
-            else:
-                suffix = f"{path}.{entry.key_node.value}"
-                yield from _json_problems(doc, entry.value, suffix, visits)
-
-
-def _short(tag: str) -> str:
-    return tag.replace(_CORE_PREFIX, "!!")
-
-
-def _json_scalar(doc: Document, node: Node, path: str) -> Iterator[Inner]:
-    try:
-        value = doc.value(node)
-    except NodeProblem as error:
-        yield Inner(node, path, str(error))
-        return
-    finite = not isinstance(value, float) or math.isfinite(value)
-    if finite and (value is None or isinstance(value, bool | int | float | str)):
-        return
-    message = f"{_JSON_EXPECTED}, got {doc.describe(node)}"
-    yield Inner(node, path, f"{message}; quote it to pass a string")

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Unpack
 
 from django.conf import settings
 from django.db import transaction
 
 from ..clock import Clock
 from ..errors import InvalidJob
-from ..tasks.defer import Deferrer
+from ..tasks.deferrer import Deferrer
+from ..tasks.keywords import FactoryKeywords, keyword_signature
 from .discovery import task_registry
 from .settings import scheduler_settings
 from .store import DjangoStore
@@ -33,10 +35,11 @@ from .store import DjangoStore
 __all__ = ["django_deferrer"]
 
 
-def django_deferrer(
-    *, on_commit: bool | None = None, using: str | None = None, clock: Clock | None = None
-) -> Deferrer:
-    """The :class:`~scheduler.tasks.defer.Deferrer` for one ``defer()`` or cancellation.
+@keyword_signature(FactoryKeywords)
+def django_deferrer(*, clock: Clock | None = None, **given: Unpack[FactoryKeywords]) -> Deferrer:
+    """The :class:`~scheduler.tasks.deferrer.Deferrer` for one ``defer()`` or cancellation:
+    a :class:`~scheduler.tasks.defer.DeferrerFactory`, given the keywords of
+    :class:`~scheduler.tasks.keywords.FactoryKeywords`.
 
     ``on_commit`` defaults to True.  ``using`` is a database alias (default
     ``SCHEDULER["DATABASE"]``); an unknown one raises
@@ -45,9 +48,10 @@ def django_deferrer(
     is broken (``manage.py check`` says how).
     """
     config = scheduler_settings()
+    using = given.get("using")
     alias = config.database if using is None else _known_alias(using)
     hook: Callable[[Callable[[], None]], object] | None = None
-    if on_commit is not False:
+    if given.get("on_commit") is not False:
         hook = partial(transaction.on_commit, using=alias)
     return Deferrer(
         DjangoStore(using=alias),

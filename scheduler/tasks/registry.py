@@ -32,17 +32,16 @@ import fnmatch
 import importlib
 import inspect
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, Unpack, cast, overload
 
 from ..errors import InvalidJob, SchedulerError, TaskNotRegistered
 from ..model.jobs import JobSpec
+from .keywords import DeferKeywords, keyword_signature
 
 if TYPE_CHECKING:
-    from ..stores.base import Store
-    from .defer import DeferOptions, DeferredCall
+    from .deferrer import DeferredCall
 
 __all__ = [
     "JobFunction",
@@ -293,19 +292,10 @@ class JobFunction(Protocol[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
 
-    def defer(
-        self,
-        *,
-        run_at: datetime | None = None,
-        delay: timedelta | float | str | None = None,
-        args: Sequence[Any] = (),
-        kwargs: Mapping[str, Any] | None = None,
-        store: Store | None = None,
-        on_commit: bool | None = None,
-        using: str | None = None,
-        **options: Unpack[DeferOptions],
-    ) -> DeferredCall:
-        """Run the task once, later: :func:`scheduler.tasks.defer.defer` with this task."""
+    @keyword_signature(DeferKeywords)
+    def defer(self, **keywords: Unpack[DeferKeywords]) -> DeferredCall:
+        """Run the task once, later: :func:`scheduler.tasks.defer.defer` with this task
+        and the same keywords (:class:`~scheduler.tasks.keywords.DeferKeywords`)."""
         ...
 
 

@@ -3,10 +3,11 @@ commits, run once by the real scheduler on a fake clock, cancellable, bad input 
 
 from __future__ import annotations
 
+import inspect
 import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 from django.core.management import call_command
@@ -24,6 +25,7 @@ from scheduler.model.policies import JobSource
 from scheduler.model.runs import RunStatus, Trigger
 from scheduler.schedules import Once
 from scheduler.tasks.defer import DeferredCall
+from scheduler.tasks.keywords import FactoryKeywords
 from scheduler.testing import FakeClock
 from tests.django.conftest import sqlalchemy_url
 from tests.django.testapp import tasks
@@ -238,6 +240,27 @@ def test_bad_input_is_refused_and_nothing_is_written(
         with pytest.raises(InvalidJob, match="using='elsewhere' is not a database in DATABASES"):
             tasks.remind.defer(delay=HOUR, args=[7], using="elsewhere")
     assert job_names(django_store) == []
+
+
+def test_an_unknown_keyword_is_refused_as_without_django(
+    configured: str, django_store: DjangoStore
+) -> None:
+    message = (
+        f"cannot defer {REMIND!r}: unknown option 'retires'; the options are description, "
+        "executor, queue, retries, retry_backoff, retry_backoff_max, timeout; nothing was deferred"
+    )
+    with transaction.atomic(using=configured):
+        with pytest.raises(InvalidJob) as by_method:
+            tasks.remind.defer(delay=HOUR, args=[7], retires=2)
+        with pytest.raises(InvalidJob) as by_name:
+            scheduler.defer(REMIND, delay=HOUR, args=[7], retires=2)
+    assert str(by_method.value) == str(by_name.value) == message
+    assert job_names(django_store) == []
+
+
+def test_the_django_deferrer_takes_the_keywords_every_deferrer_factory_takes() -> None:
+    shown = inspect.signature(django_deferrer).parameters
+    assert list(shown) == ["clock", *get_type_hints(FactoryKeywords)]
 
 
 # -- history ------------------------------------------------------------------------------

@@ -761,7 +761,7 @@ def test_a_rule_of_jobspec_not_mirrored_here_is_still_located(
     def refuse(**values: object) -> JobSpec:
         raise InvalidJob(f"job {values['name']!r}: a new rule")
 
-    monkeypatch.setattr("scheduler.config.reader.JobSpec", refuse)
+    monkeypatch.setattr("scheduler.config.jobs.JobSpec", refuse)
     assert one_issue(job("task: x.a\nevery: 1m")) == "2:3: jobs.j: job 'j': a new rule"
 
 

@@ -1,0 +1,156 @@
+"""Reading the jobs of a schedules file: one entry of ``jobs`` in, one JobSpec out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SchedulerError
+from ..model.jobs import JobSpec, ScheduleType, validate_field
+from ..model.policies import JobSource
+from ..schedules.kinds import Cron, Every, Once
+from .keys import JOB_KEYS, SCHEDULE_KEYS, SPEC_FIELDS
+from .loaded import Location
+from .nodes import MERGE_TAG, MERGE_UNSUPPORTED, Entry, child_path, position
+from .walker import Setting, Walker
+
+__all__ = ["JobReader"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Draft:
+    """One job while it is being read: where it is and what it says so far."""
+
+    entry: Entry
+    name: str
+    path: str
+    known: Mapping[str, Entry]
+    own: Mapping[str, Setting]
+    merged: Mapping[str, Setting]  # the defaults, overridden by the job's own settings
+    zone: str
+
+
+class JobReader:
+    """Reads the entries of ``jobs`` with ``walker``, which records their issues.
+
+    :attr:`locations` collects where each good job's name and settings are
+    written, for :class:`~scheduler.config.loaded.LoadedSchedules`.
+    """
+
+    def __init__(self, walker: Walker) -> None:
+        self.walker = walker
+        self.locations: dict[str, dict[str, Location]] = {}
+
+    def job(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> JobSpec | None:
+        """The job of ``entry``, read in ``zone`` over ``defaults``; ``None`` if it has
+        any issue."""
+        before = len(self.walker.issues)
+        draft = self._draft(entry, zone, defaults)
+        if draft is None:
+            return None
+        schedule = self._schedule(draft, draft.merged.get("start"))
+        self._require_task(draft)
+        self._check_window(draft.merged)
+        if len(self.walker.issues) > before or schedule is None:
+            return None
+        values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
+        values.update(name=draft.name, schedule=schedule, timezone=draft.zone)
+        spec = self._build(draft, values)
+        if spec is not None:
+            self._locate(draft)
+        return spec
+
+    def _locate(self, draft: _Draft) -> None:
+        """Remember where the job's name and each of its settings are written."""
+        found = {
+            key: Location(*position(item.node), item.path) for key, item in draft.merged.items()
+        }
+        found[""] = Location(*position(draft.entry.key_node), draft.path)
+        self.locations[draft.name] = found
+
+    def _draft(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> _Draft | None:
+        name = self._name(entry)
+        if name is None:
+            return None
+        path = child_path("jobs", name)
+        pairs = self.walker.mapping(entry.value, path, "a mapping of job settings")
+        if pairs is None:
+            return None
+        known = self.walker.known(pairs, JOB_KEYS, path)
+        own = self.walker.settings(known, path)
+        merged = {**defaults, **own}
+        zone = merged["timezone"].value if "timezone" in merged else zone
+        return _Draft(
+            entry=entry, name=name, path=path, known=known, own=own, merged=merged, zone=zone
+        )
+
+    def _name(self, entry: Entry) -> str | None:
+        """The job's name, even when it is not valid; ``None`` for a merge key."""
+        name = str(entry.key_node.value)
+        path = child_path("jobs", name)
+        if entry.key_node.tag == MERGE_TAG:
+            self.walker.issue(entry.key_node, path, MERGE_UNSUPPORTED)
+            return None
+        if entry.key is None:
+            found = self.walker.doc.describe(entry.key_node)
+            message = f"expected a job name string, got {found}; quote it"
+            self.walker.issue(entry.key_node, path, message)
+            return name
+        try:
+            validate_field("name", name)
+        except SchedulerError as error:
+            self.walker.issue(entry.key_node, path, f"invalid job name: {error}")
+        return name
+
+    def _schedule(self, draft: _Draft, start: Setting | None) -> ScheduleType | None:
+        given = [key for key in SCHEDULE_KEYS if key in draft.known]
+        expected = "expected exactly one of 'cron', 'every' or 'at'"
+        if not given:
+            self.walker.issue(draft.entry.key_node, draft.path, f"{expected}, got none")
+            return None
+        built = [self._one_schedule(key, draft, start) for key in given]
+        if len(given) > 1:
+            extra, found = given[1], " and ".join(map(repr, given))
+            where = child_path(draft.path, extra)
+            self.walker.issue(draft.known[extra].key_node, where, f"{expected}, got {found}")
+            return None
+        return built[0]
+
+    def _one_schedule(self, key: str, draft: _Draft, start: Setting | None) -> ScheduleType | None:
+        setting = draft.own.get(key)
+        if setting is None:  # its value was wrong, and reported
+            return None
+        try:
+            return _make_schedule(key, setting.value, draft, start)
+        except SchedulerError as error:
+            self.walker.issue(setting.node, setting.path, str(error))
+            return None
+
+    def _require_task(self, draft: _Draft) -> None:
+        if "task" not in draft.known:
+            self.walker.issue(draft.entry.key_node, draft.path, "missing required key 'task'")
+
+    def _check_window(self, merged: Mapping[str, Setting]) -> None:
+        start, end = merged.get("start"), merged.get("end")
+        if start is None or end is None or start.value is None or end.value is None:
+            return
+        if start.value >= end.value:
+            begin = start.value.isoformat()
+            message = f"expected an end after start ({begin}), got {end.value.isoformat()}"
+            self.walker.issue(end.node, end.path, message)
+
+    def _build(self, draft: _Draft, values: dict[str, Any]) -> JobSpec | None:
+        try:
+            return JobSpec(**values, source=JobSource.YAML)
+        except SchedulerError as error:  # every field was checked: a rule not mirrored here
+            self.walker.issue(draft.entry.key_node, draft.path, str(error))
+            return None
+
+
+def _make_schedule(key: str, value: Any, draft: _Draft, start: Setting | None) -> ScheduleType:
+    if key == "cron":
+        return Cron(value, tz=draft.zone, hash_key=draft.name)
+    if key == "every":
+        return Every(value, anchor=None if start is None else start.value)
+    return Once(value)

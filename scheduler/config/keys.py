@@ -1,0 +1,89 @@
+"""The keys of a schedules file, and how the value of each is read.
+
+The reference (``docs/reference/yaml.md``) documents these keys in this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from ..model.jobs import JobSpec
+from ..model.policies import CatchupPolicy, OverlapPolicy
+from . import values
+from .values import Reader
+
+__all__ = [
+    "DEFAULT_KEYS",
+    "JOB_KEYS",
+    "JOB_ONLY",
+    "READERS",
+    "SCHEDULE_KEYS",
+    "SPEC_FIELDS",
+    "TOP_KEYS",
+]
+
+#: The keys of the file itself.
+TOP_KEYS = ("timezone", "defaults", "jobs")
+#: A job has exactly one of these.
+SCHEDULE_KEYS = ("cron", "every", "at")
+#: Every key a job may have, in the order the reference documents them.
+JOB_KEYS = (
+    "task",
+    *SCHEDULE_KEYS,
+    "args",
+    "kwargs",
+    "timezone",
+    "enabled",
+    "start",
+    "end",
+    "catchup",
+    "max_catchup",
+    "catchup_window",
+    "overlap",
+    "jitter",
+    "timeout",
+    "retries",
+    "retry_backoff",
+    "retry_backoff_max",
+    "executor",
+    "queue",
+    "description",
+)
+#: What identifies one job makes no sense shared by all of them.
+JOB_ONLY = frozenset({"task", *SCHEDULE_KEYS, "description"})
+#: The keys ``defaults`` may set.
+DEFAULT_KEYS = tuple(key for key in JOB_KEYS if key not in JOB_ONLY)
+#: The keys that are fields of a :class:`~scheduler.model.jobs.JobSpec` as they are.
+SPEC_FIELDS = frozenset(spec_field.name for spec_field in fields(JobSpec))
+
+_DURATIONS = ("every", "catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
+_POSITIVE = frozenset({"every", "timeout", "catchup_window"})
+_OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "queue"})
+
+
+def _readers() -> dict[str, Reader]:
+    table: dict[str, Reader] = {
+        "task": values.text("a task name string such as 'app.tasks.send'"),
+        "cron": values.text("a cron expression string such as '30 2 * * *'"),
+        "at": values.instant,
+        "args": values.json_list,
+        "kwargs": values.json_mapping,
+        "timezone": values.text("an IANA time zone name such as 'Europe/Berlin'"),
+        "enabled": values.boolean,
+        "start": values.instant,
+        "end": values.instant,
+        "catchup": values.choice([policy.value for policy in CatchupPolicy]),
+        "overlap": values.choice([policy.value for policy in OverlapPolicy]),
+        "max_catchup": values.integer,
+        "retries": values.integer,
+        "executor": values.text("an executor name string"),
+        "queue": values.text("a queue name string"),
+        "description": values.text("a string"),
+    }
+    for key in _DURATIONS:
+        table[key] = values.duration(positive=key in _POSITIVE)
+    return {key: values.optional(read) if key in _OPTIONAL else read for key, read in table.items()}
+
+
+#: The reader of each key's value (``null`` reads as ``None`` where a key may be unset).
+READERS = _readers()

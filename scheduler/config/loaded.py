@@ -1,0 +1,51 @@
+"""A loaded schedules file: its jobs, and where each of their settings is written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ..errors import ConfigIssue
+from ..model.jobs import JobSpec
+from .nodes import child_path
+
+__all__ = ["LoadedSchedules", "Location"]
+
+
+class Location(NamedTuple):
+    """Where a value is written: 1-based line and column, and its key path."""
+
+    line: int
+    column: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSchedules:
+    """The jobs of a schedules file, and where each of their settings is written.
+
+    Checks made after loading, such as whether each job's task is registered,
+    use :meth:`issue` to report a problem at the right ``file:line:column``.
+    """
+
+    file: str
+    jobs: tuple[JobSpec, ...]
+    locations: Mapping[str, Mapping[str, Location]] = field(default_factory=dict)
+
+    def location(self, job: str, key: str = "") -> Location | None:
+        """Where ``key`` of job ``job`` is set (in the job, or in ``defaults``);
+        with no ``key``, where the job's name is.  ``None`` if it is not written."""
+        return self.locations.get(job, {}).get(key)
+
+    def issue(self, job: str, key: str, message: str) -> ConfigIssue:
+        """A problem with ``key`` of job ``job``, located at its value (or, for a
+        key the file does not set, at the job's name)."""
+        where = self.location(job, key) or self.location(job)
+        if where is None:  # a job this file does not declare
+            path = child_path(child_path("jobs", job), key)
+            return ConfigIssue(file=self.file, line=None, column=None, path=path, message=message)
+        path = where.path if key in self.locations[job] else child_path(where.path, key)
+        return ConfigIssue(
+            file=self.file, line=where.line, column=where.column, path=path, message=message
+        )

@@ -1,0 +1,217 @@
+"""Readers: one YAML value node in, one typed Python value out.
+
+Each reader takes the :class:`~scheduler.config.nodes.Document` and a value
+node, and returns the value (a string, an integer, a duration, an instant, a
+JSON list or mapping) or raises :class:`~scheduler.config.nodes.NodeProblem`
+saying what was expected and what was found; for a collection, ``inner``
+locates each bad item.  :mod:`.keys` says which reader reads each key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..schedules.durations import format_duration, parse_duration
+from .nodes import (
+    MAP_TAG,
+    MERGE_TAG,
+    NULL_TAG,
+    SEQ_TAG,
+    Document,
+    Inner,
+    NodeProblem,
+    entries,
+    short_tag,
+)
+
+__all__ = [
+    "Reader",
+    "boolean",
+    "choice",
+    "duration",
+    "instant",
+    "integer",
+    "json_list",
+    "json_mapping",
+    "optional",
+    "text",
+]
+
+_INSTANT_EXAMPLE = "2026-01-01T09:00:00+01:00"
+_JSON_EXPECTED = "expected a JSON value (string, number, true/false, null, list or mapping)"
+
+#: Reads one value node of a document, or raises :class:`~scheduler.config.nodes.NodeProblem`.
+Reader = Callable[[Document, Node], Any]
+
+
+def text(what: str) -> Reader:
+    """A reader of strings; ``what`` describes the string expected."""
+
+    def read(doc: Document, node: Node) -> str:
+        value = _scalar(doc, node)
+        if isinstance(value, str):
+            return value
+        raise _expected(doc, what, node)
+
+    return read
+
+
+def integer(doc: Document, node: Node) -> int:
+    """Read an integer (not a boolean)."""
+    value = _scalar(doc, node)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _expected(doc, "an integer", node)
+
+
+def boolean(doc: Document, node: Node) -> bool:
+    """Read ``true`` or ``false``."""
+    value = _scalar(doc, node)
+    if isinstance(value, bool):
+        return value
+    raise _expected(doc, "true or false", node)
+
+
+def choice(allowed: Sequence[str]) -> Reader:
+    """A reader of one of the ``allowed`` strings."""
+    what = "one of " + ", ".join(map(repr, allowed))
+
+    def read(doc: Document, node: Node) -> str:
+        value = _scalar(doc, node)
+        if isinstance(value, str) and value in allowed:
+            return value
+        raise _expected(doc, what, node)
+
+    return read
+
+
+def duration(*, positive: bool) -> Reader:
+    """A reader of durations (``90s``, ``1h30m`` or a number of seconds)."""
+    what = "a positive duration" if positive else "a duration"
+
+    def read(doc: Document, node: Node) -> timedelta:
+        value = _scalar(doc, node)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise _expected(doc, f"{what} such as '90s', '15m' or '1h30m'", node)
+        try:
+            parsed = parse_duration(value)
+        except ValueError as error:
+            raise NodeProblem(str(error)) from None
+        if positive and parsed <= timedelta(0):
+            raise NodeProblem(f"expected {what}, got {format_duration(parsed)}")
+        return parsed
+
+    return read
+
+
+def instant(doc: Document, node: Node) -> datetime:
+    """Read a date and time with a UTC offset, written as a YAML timestamp or a string."""
+    value = _scalar(doc, node)
+    what = f"a date and time with a UTC offset, such as {_INSTANT_EXAMPLE}"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise _expected(doc, what, node) from None
+        if value.utcoffset() is None:
+            found = f"the string {node.value!r}, which has no UTC offset"
+            raise NodeProblem(f"expected {what}, got {found}")
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value
+    raise _expected(doc, what, node)
+
+
+def json_list(doc: Document, node: Node) -> list[Any]:
+    """Read a list that holds JSON values only."""
+    if not isinstance(node, SequenceNode):
+        raise _expected(doc, "a list", node)
+    return list(_json(doc, node))
+
+
+def json_mapping(doc: Document, node: Node) -> dict[str, Any]:
+    """Read a mapping with string keys that holds JSON values only."""
+    if not isinstance(node, MappingNode):
+        raise _expected(doc, "a mapping", node)
+    return dict(_json(doc, node))
+
+
+def optional(read: Reader) -> Reader:
+    """``read``, but ``null`` (or nothing) reads as ``None``."""
+
+    def maybe(doc: Document, node: Node) -> Any:
+        return None if node.tag == NULL_TAG else read(doc, node)
+
+    return maybe
+
+
+def _scalar(doc: Document, node: Node) -> Any:
+    if not isinstance(node, ScalarNode):
+        return None  # matches no scalar type, so the caller describes the collection
+    return doc.value(node)
+
+
+def _expected(doc: Document, what: str, node: Node) -> NodeProblem:
+    return NodeProblem(f"expected {what}, got {doc.describe(node)}")
+
+
+def _json(doc: Document, node: Node) -> Any:
+    inner = list(_json_problems(doc, node, "", _Visits()))
+    if inner:
+        raise NodeProblem(inner[0].message, inner)
+    return doc.value(node)
+
+
+@dataclass(slots=True)
+class _Visits:
+    """Nodes being checked (to catch an alias inside itself) and nodes done (checked once)."""
+
+    open: set[int] = field(default_factory=set)
+    done: set[int] = field(default_factory=set)
+
+
+def _json_problems(doc: Document, node: Node, path: str, visits: _Visits) -> Iterator[Inner]:
+    """Every node at or below ``node`` that is not JSON."""
+    if id(node) in visits.open:
+        yield Inner(node, path, f"{_JSON_EXPECTED}, got an alias that contains itself")
+    elif id(node) not in visits.done:
+        visits.open.add(id(node))
+        yield from _json_node(doc, node, path, visits)
+        visits.open.discard(id(node))
+        visits.done.add(id(node))
+
+
+def _json_node(doc: Document, node: Node, path: str, visits: _Visits) -> Iterator[Inner]:
+    if isinstance(node, ScalarNode):
+        yield from _json_scalar(doc, node, path)
+    elif node.tag not in (SEQ_TAG, MAP_TAG):  # !!set, !!omap, !!pairs
+        yield Inner(node, path, f"{_JSON_EXPECTED}, got a value tagged {short_tag(node.tag)!r}")
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _json_problems(doc, item, f"{path}[{index}]", visits)
+    elif isinstance(node, MappingNode):
+        for entry in entries(node):
+            if entry.key is None and entry.key_node.tag != MERGE_TAG:
+                message = f"expected a string key, got {doc.describe(entry.key_node)}"
+                yield Inner(entry.key_node, path, message)
+            else:
+                suffix = f"{path}.{entry.key_node.value}"
+                yield from _json_problems(doc, entry.value, suffix, visits)
+
+
+def _json_scalar(doc: Document, node: Node, path: str) -> Iterator[Inner]:
+    try:
+        value = doc.value(node)
+    except NodeProblem as error:
+        yield Inner(node, path, str(error))
+        return
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if finite and (value is None or isinstance(value, bool | int | float | str)):
+        return
+    message = f"{_JSON_EXPECTED}, got {doc.describe(node)}"
+    yield Inner(node, path, f"{message}; quote it to pass a string")
