@@ -4,7 +4,7 @@
 ``tasks.keywords``, ``tasks.oneoff``, ``tasks.deferrer`` and
 ``tasks.cancellation``; ``scheduler.config.reader`` is the front of
 ``config.jobs``, ``config.keys``, ``config.walker`` and ``config.loaded``.
-Code, docs and the old ``scheduler.tasks.defer`` path import from the fronts.
+Code, docs and the old ``scheduler.deferred`` path import from the fronts.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import importlib
 import pytest
 
 import scheduler.config
-from scheduler.config.reader import loaded
+from scheduler.config import loaded
 from scheduler.tasks import cancellation, defer, deferrer, keywords, oneoff
 
 EXPORTS = {
