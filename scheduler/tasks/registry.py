@@ -12,24 +12,12 @@ and only when it is
 Anything else raises :class:`~scheduler.errors.TaskNotRegistered` *before*
 any import, so a user who can edit schedules cannot reach ``os.system``.
 
-Allow-listing is explicit trust: every public function defined in a module a
-pattern matches becomes schedulable by anyone who can edit a job.  Patterns are
-:mod:`fnmatch` style and ``*`` also matches dots, so ``"myapp.tasks.*"``
-allows ``myapp.tasks.send`` and ``myapp.tasks.billing.close``.  To keep that
-trust narrow, resolving an allow-listed name refuses:
-
-* a pattern without a fixed top-level package (``"*"``, ``"*.run"``);
-* an attribute whose name starts with ``_``;
-* a callable that was imported into the module rather than defined there
-  (``from subprocess import run`` does not make ``myapp.tasks.run`` a task).
-
+Allow-listing is explicit trust; :mod:`scheduler.tasks.allowlist` holds its rules.
 Register such callables explicitly with :func:`job` when they are meant to run.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import importlib
 import inspect
 import threading
 from collections.abc import Callable, Mapping
@@ -38,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, Unpack, cas
 
 from ..errors import InvalidJob, SchedulerError, TaskNotRegistered
 from ..model.jobs import JobSpec
+from . import allowlist
 from .keywords import DeferKeywords, keyword_signature
 
 if TYPE_CHECKING:
@@ -54,9 +43,6 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R", covariant=True)
-
-_PATTERN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.*?[]!")
-_WILDCARDS = frozenset("*?[")
 
 
 class TaskRegistrationError(SchedulerError, ValueError):
@@ -121,10 +107,12 @@ class TaskRegistry:
         ``"*.tasks.*"`` raise :class:`TaskRegistrationError`.  Nothing is
         imported until a matching name is resolved.
         """
-        checked = _checked_pattern(pattern)
+        problem = allowlist.pattern_problem(pattern)
+        if problem is not None:
+            raise TaskRegistrationError(problem)
         with self._lock:
-            if checked not in self._patterns:
-                self._patterns.append(checked)
+            if pattern not in self._patterns:
+                self._patterns.append(pattern)
 
     def patterns(self) -> list[str]:
         """The allow-listed patterns, in the order they were added."""
@@ -174,30 +162,16 @@ class TaskRegistry:
         return task
 
     def _allowed(self, name: str) -> bool:
-        if not _is_dotted(name) or name.rsplit(".", 1)[1].startswith("_"):
-            return False
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._patterns)
+        return allowlist.matches(name, self._patterns)
 
     def _import(self, name: str) -> RegisteredTask:
-        module_name, attribute = name.rsplit(".", 1)
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as error:  # anything the module raises while it runs
-            raise TaskNotRegistered(
-                f"task {name!r} is allow-listed but its module {module_name!r} "
-                f"failed to import: {type(error).__name__}: {error}"
-            ) from error
+        module = allowlist.import_module_of(name)
         with self._lock:
             if name in self._tasks:  # importing ran the module's @job decorators
                 return self._tasks[name]
-        func = _checked_attribute(name, module_name, getattr(module, attribute, None))
+        func = allowlist.defined_callable(name, module)
         with self._lock:
             return self._imported.setdefault(name, RegisteredTask(name=name, func=func))
-
-
-def _is_dotted(name: str) -> bool:
-    parts = name.split(".")
-    return len(parts) >= 2 and all(part.isidentifier() for part in parts)
 
 
 def _checked_name(func: Callable[..., Any], name: str | None) -> str:
@@ -205,7 +179,7 @@ def _checked_name(func: Callable[..., Any], name: str | None) -> str:
         module = getattr(func, "__module__", None)
         qualname = getattr(func, "__qualname__", None)
         name = f"{module}.{qualname}"
-        if module is None or qualname is None or not _is_dotted(name):
+        if module is None or qualname is None or not allowlist.is_dotted(name):
             raise TaskRegistrationError(
                 f"cannot derive a task name for {func!r} (got {name!r}): a nested "
                 "function, lambda or callable object needs an explicit name=..."
@@ -235,44 +209,6 @@ def _describe(func: Callable[..., Any]) -> str:
     module = getattr(func, "__module__", "?")
     qualname = getattr(func, "__qualname__", type(func).__qualname__)
     return f"{module}.{qualname}"
-
-
-def _checked_pattern(pattern: object) -> str:
-    if not isinstance(pattern, str) or not pattern or set(pattern) - _PATTERN_CHARS:
-        raise TaskRegistrationError(
-            f"allow pattern {pattern!r} is not valid: expected a dotted path "
-            "with fnmatch wildcards, such as 'myapp.tasks.*'"
-        )
-    head, dot, _ = pattern.partition(".")
-    if not dot or not head.isidentifier() or set(head) & _WILDCARDS:
-        raise TaskRegistrationError(
-            f"allow pattern {pattern!r} is too broad: it must start with a package "
-            "name and a dot, such as 'myapp.tasks.*'; allow-listing is explicit "
-            "trust, so name the modules you trust"
-        )
-    return pattern
-
-
-def _checked_attribute(name: str, module_name: str, func: object) -> Callable[..., Any]:
-    attribute = name.rsplit(".", 1)[1]
-    if func is None:
-        raise TaskNotRegistered(
-            f"task {name!r} is allow-listed but module {module_name!r} has no "
-            f"attribute {attribute!r}"
-        )
-    if not callable(func):
-        raise TaskNotRegistered(
-            f"task {name!r} is allow-listed but {attribute!r} in module "
-            f"{module_name!r} is of type {type(func).__name__}, not a callable"
-        )
-    defined_in = getattr(func, "__module__", None)
-    if defined_in != module_name:
-        raise TaskNotRegistered(
-            f"task {name!r} is allow-listed but {attribute!r} is defined in module "
-            f"{defined_in!r}, not in {module_name!r}; only callables defined in an "
-            "allow-listed module count: register it with @job if it is meant to run"
-        )
-    return func
 
 
 def _not_registered(name: str) -> str:
