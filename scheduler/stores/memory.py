@@ -19,7 +19,7 @@ from itertools import count
 from typing import Any
 
 from ..clock import ensure_aware_utc
-from ..errors import DuplicateRun, InvalidJob, JobNotFound
+from ..errors import DuplicateRun, InvalidJob
 from ..model.jobs import JobSpec, JSONValue
 from ..model.policies import JobSource, OverlapPolicy
 from ..model.runs import (
@@ -34,7 +34,14 @@ from ..model.runs import (
 )
 from ..schedules.kinds import Once
 from .base import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
-from .rows import check_version
+from .rules import (
+    check_replace,
+    foreign_source,
+    job_not_found,
+    new_definition,
+    run_not_found,
+    unchanged,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -104,10 +111,7 @@ class MemoryStore:
             seen.add(spec.name)
             old = self._jobs.get(spec.name)
             if old is not None and old.spec.source is not source:
-                raise InvalidJob(
-                    f"job {spec.name!r} already exists from source {old.spec.source.value!r}; "
-                    f"a {source.value!r} job may not replace it"
-                )
+                raise foreign_source(spec.name, old.spec.source.value, source)
 
     def _disable_missing(self, source: JobSource, keep: set[str], now: datetime) -> list[str]:
         gone = [
@@ -125,12 +129,8 @@ class MemoryStore:
         now = _utc(now, "now")
         with self._lock:
             old = self._jobs.get(spec.name)
-            if old is not None and old.spec.source is not spec.source:
-                raise InvalidJob(
-                    f"job {spec.name!r} already exists from source {old.spec.source.value!r}; "
-                    f"a {spec.source.value!r} job may not replace it"
-                )
-            check_version(spec.name, None if old is None else old.version, expected_version)
+            stored = None if old is None else (old.spec.source.value, old.version)
+            check_replace(spec, stored, expected_version)
             return self._save(spec, now)[1]
 
     def _save(self, spec: JobSpec, now: datetime) -> tuple[str, StoredJob]:
@@ -138,7 +138,7 @@ class MemoryStore:
         old = self._jobs.get(spec.name)
         if old is None:
             return "added", self._put(spec, now)
-        if old.definition_hash == spec.definition_hash() and old.removed_at is None:
+        if unchanged(old.definition_hash, old.removed_at, spec):
             return "unchanged", old
         return "updated", self._put(spec, now)
 
@@ -148,15 +148,12 @@ class MemoryStore:
         """Store ``spec`` as a new definition: next slot counted from ``now``;
         pause state carries over."""
         old = self._jobs.get(spec.name)
-        paused_at = None if old is None else old.paused_at
-        job = StoredJob(
-            spec=spec,
-            next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
+        job = new_definition(
+            spec,
+            now,
             version=1 if old is None else old.version + 1,
-            definition_hash=spec.definition_hash(),
             created_at=now if old is None else old.created_at,
-            updated_at=now,
-            paused_at=paused_at,
+            paused_at=None if old is None else old.paused_at,
             removed_at=removed_at,
         )
         self._jobs[spec.name] = job
@@ -170,7 +167,7 @@ class MemoryStore:
         try:
             return self._jobs[name]
         except KeyError:
-            raise JobNotFound(f"no job is called {name!r}") from None
+            raise job_not_found(name) from None
 
     def list_jobs(self) -> list[StoredJob]:
         with self._lock:
@@ -367,7 +364,7 @@ class MemoryStore:
         try:
             return self._runs[run_id]
         except KeyError:
-            raise LookupError(f"no run has id {run_id}") from None
+            raise run_not_found(run_id) from None
 
     def _update(self, run: Run, **changes: Any) -> Run:
         updated = replace(run, **changes)

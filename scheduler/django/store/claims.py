@@ -29,6 +29,7 @@ from ...stores.rows import (
     run_from_columns,
     spec_from_columns,
 )
+from ...stores.rules import DUPLICATE_SLOT, job_not_found
 from ..models import Job
 from ..models import Run as RunRow
 from .changes import notify
@@ -40,7 +41,6 @@ from .queries import (
     PENDING,
     RUN_FIELDS,
     chunks,
-    job_not_found,
     jobs,
     runs,
     utc_or_none,
@@ -49,7 +49,7 @@ from .runs import run_from_row
 
 __all__ = ["CONFLICT", "add_run", "claim_due", "claim_pending", "is_slot_conflict", "next_wake"]
 
-CONFLICT = "a run for the same job, slot and attempt already exists"
+CONFLICT = DUPLICATE_SLOT
 QUEUED = RunStatus.QUEUED.value
 # Whether the job of the row has a run that has not ended: one probe of the
 # partial index of active runs, whose condition must be written out as

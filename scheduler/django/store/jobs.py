@@ -11,25 +11,22 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ...errors import InvalidJob
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...stores.base import StoredJob, SyncReport
 from ...stores.rows import (
     as_stored,
-    check_version,
     compare_specs,
     job_columns,
     job_from_columns,
-    new_definition,
     redefined,
     spec_from_columns,
     sync_report,
-    unchanged,
 )
+from ...stores.rules import check_replace, foreign_source, job_not_found, new_definition, unchanged
 from ..models import Job
 from .changes import notify
-from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, job_not_found, jobs
+from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, jobs
 
 __all__ = [
     "job_row",
@@ -73,16 +70,11 @@ def save_job(
     """:meth:`~scheduler.stores.base.Store.save_job` inside a transaction."""
     spec = as_stored(spec)
     old = job_row(using, spec.name, lock=True)
-    if old is not None and old["source"] != spec.source.value:
-        raise InvalidJob(
-            f"job {spec.name!r} already exists from source {old['source']!r}; "
-            f"a {spec.source.value!r} job may not replace it"
-        )
-    check_version(spec.name, None if old is None else old["version"], expected_version)
+    check_replace(spec, None if old is None else (old["source"], old["version"]), expected_version)
     if old is None:
         notify(using)
         return _insert_jobs(using, [spec], now)[0]
-    if unchanged(old, spec):
+    if unchanged(old["definition_hash"], old["removed_at"], spec):
         return stored(old)
     notify(using)
     return _update_jobs(using, [(old, spec)], now)[0]
@@ -123,10 +115,7 @@ def _refuse_foreign_names(using: str, names: Sequence[str], source: JobSource) -
         owners = jobs(using).filter(name__in=chunk).order_by("name")
         owner = owners.values("name", "source").first()
         if owner is not None:
-            raise InvalidJob(
-                f"job {owner['name']!r} already exists from source {owner['source']!r}; "
-                f"a {source.value!r} job may not replace it"
-            )
+            raise foreign_source(owner["name"], owner["source"], source)
 
 
 def _insert_jobs(using: str, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:

@@ -16,7 +16,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet, Value
 
 from ...clock import ensure_aware_utc
-from ...errors import JobNotFound
 from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..models import Job, Replica
 from ..models import Run as RunRow
@@ -35,10 +34,8 @@ __all__ = [
     "TERMINAL",
     "Row",
     "chunks",
-    "job_not_found",
     "jobs",
     "replicas",
-    "run_not_found",
     "runs",
     "utc",
     "utc_or_none",
@@ -90,14 +87,6 @@ def chunks(using: str, values: Sequence[_T]) -> Iterator[Sequence[_T]]:
 def _chunk_size(connection: BaseDatabaseWrapper) -> int:
     limit = connection.features.max_query_params
     return _CHUNK if limit is None else min(_CHUNK, int(limit) - 10)
-
-
-def job_not_found(name: str) -> JobNotFound:
-    return JobNotFound(f"no job is called {name!r}")
-
-
-def run_not_found(run_id: int) -> LookupError:
-    return LookupError(f"no run has id {run_id}")
 
 
 def utc(instant: datetime, what: str) -> datetime:

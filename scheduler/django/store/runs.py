@@ -15,6 +15,7 @@ from django.db.models.functions import RowNumber
 from ...model.policies import JobSource
 from ...model.runs import Outcome, Run, RunStatus
 from ...stores.rows import outcome_columns, run_from_columns
+from ...stores.rules import run_not_found
 from ..models import Job
 from ..models import Run as RunRow
 from .queries import (
@@ -24,7 +25,6 @@ from .queries import (
     Row,
     chunks,
     jobs,
-    run_not_found,
     runs,
 )
 

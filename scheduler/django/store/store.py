@@ -20,11 +20,12 @@ from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ...stores.base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
 from ...stores.rows import as_stored, refuse_repeated_names
+from ...stores.rules import job_not_found
 from . import claims, jobs, replicas, runs
 from .changes import listener
 from .claims import CONFLICT, is_slot_conflict
 from .connections import Connections
-from .queries import JOB_FIELDS, NOT_STARTED, PENDING, job_not_found, utc
+from .queries import JOB_FIELDS, NOT_STARTED, PENDING, utc
 from .queries import jobs as job_rows
 
 __all__ = ["DjangoStore"]

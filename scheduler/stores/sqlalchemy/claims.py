@@ -47,9 +47,10 @@ from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ..base import Planner, SlotPlan, StoredJob
 from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
+from ..rules import DUPLICATE_SLOT, job_not_found
 from . import bulk
 from .changes import notify
-from .jobs import SpecCache, job_not_found, rows_by_id
+from .jobs import SpecCache, rows_by_id
 from .queries import among
 from .runs import BUSY, PENDING, QUEUED, run_from_row
 from .schema import (
@@ -220,7 +221,7 @@ def conflict(error: IntegrityError) -> str:
     """What a slot conflict says, with the database's detail when it gives one."""
     detail = getattr(getattr(error.orig, "diag", None), "message_detail", None)
     found = f" ({detail})" if detail else ""
-    return f"a run for the same job, slot and attempt already exists{found}"
+    return f"{DUPLICATE_SLOT}{found}"
 
 
 def _following(chosen: SlotPlan) -> datetime | None:

@@ -19,21 +19,18 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select, update
 
-from ...errors import InvalidJob, JobNotFound
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ..base import StoredJob, SyncReport
 from ..rows import (
     as_stored,
-    check_version,
     compare_specs,
     job_from_columns,
-    new_definition,
     redefined,
     refuse_repeated_names,
     sync_report,
-    unchanged,
 )
+from ..rules import check_replace, foreign_source, job_not_found, new_definition, unchanged
 from .changes import notify
 from .queries import among, select_rows
 from .schema import job_columns, job_table, spec_from_columns
@@ -41,7 +38,6 @@ from .schema import job_columns, job_table, spec_from_columns
 __all__ = [
     "DEFAULT_SPEC_CACHE_SIZE",
     "SpecCache",
-    "job_not_found",
     "job_row",
     "rows_by_id",
     "save_job",
@@ -128,13 +124,8 @@ def save_job(
     """:meth:`~scheduler.stores.base.Store.save_job` inside the transaction of ``conn``."""
     spec = as_stored(spec)
     old = job_row(conn, spec.name, lock=True)
-    if old is not None and old["source"] != spec.source.value:
-        raise InvalidJob(
-            f"job {spec.name!r} already exists from source {old['source']!r}; "
-            f"a {spec.source.value!r} job may not replace it"
-        )
-    check_version(spec.name, None if old is None else old["version"], expected_version)
-    if old is not None and unchanged(old, spec):
+    check_replace(spec, None if old is None else (old["source"], old["version"]), expected_version)
+    if old is not None and unchanged(old["definition_hash"], old["removed_at"], spec):
         return cache.stored(old)
     notify(conn)
     if old is None:
@@ -181,20 +172,13 @@ def rows_by_id(conn: Connection, ids: Iterable[int]) -> list[RowMapping]:
     return rows
 
 
-def job_not_found(name: str) -> JobNotFound:
-    return JobNotFound(f"no job is called {name!r}")
-
-
 def _refuse_foreign_names(conn: Connection, names: Sequence[str], source: JobSource) -> None:
     for clause in among(conn, _job.name, names):
         owner = conn.execute(
             select(_job.name, _job.source).where(clause).order_by(_job.name).limit(1)
         ).first()
         if owner is not None:
-            raise InvalidJob(
-                f"job {owner.name!r} already exists from source {owner.source!r}; "
-                f"a {source.value!r} job may not replace it"
-            )
+            raise foreign_source(owner.name, owner.source, source)
 
 
 def _job_keys(source: JobSource) -> Select[Any]:

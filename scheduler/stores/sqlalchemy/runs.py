@@ -26,6 +26,7 @@ from sqlalchemy import (
 from ...model.policies import JobSource
 from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
 from ..rows import outcome_columns
+from ..rules import run_not_found
 from .schema import job_table, run_from_columns, run_table
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "list_runs",
     "prune",
     "run_from_row",
-    "run_not_found",
     "runs_with_names",
     "transition",
 ]
@@ -67,10 +67,6 @@ def runs_with_names() -> Select[Any]:
 def run_from_row(row: RowMapping) -> Run:
     """The :class:`Run` of a row of :func:`runs_with_names`."""
     return run_from_columns(row["id"], row["job_name"], row)
-
-
-def run_not_found(run_id: int) -> LookupError:
-    return LookupError(f"no run has id {run_id}")
 
 
 def transition(

@@ -22,6 +22,7 @@ from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
+from ..rules import job_not_found, run_not_found
 from . import claims, jobs, replicas, runs, upgrade, worker_runs
 from .changes import listener
 from .connections import engine_for, install_sqlite_hooks, read_connection, write_transaction
@@ -123,7 +124,7 @@ class SQLAlchemyStore:
         with self._read() as conn:
             row = jobs.job_row(conn, name)
         if row is None:
-            raise jobs.job_not_found(name)
+            raise job_not_found(name)
         return self._specs.stored(row)
 
     def list_jobs(self) -> list[StoredJob]:
@@ -268,7 +269,7 @@ class SQLAlchemyStore:
         with self._read() as conn:
             rows = select_rows(conn, runs.runs_with_names().where(_run.id == run_id))
         if not rows:
-            raise runs.run_not_found(run_id)
+            raise run_not_found(run_id)
         return runs.run_from_row(rows[0])
 
     def list_runs(
