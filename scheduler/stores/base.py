@@ -29,6 +29,10 @@ Promises every store keeps:
 * a wake-up with nothing due costs a constant number of cheap queries,
   whatever the number of jobs.
 
+The stores that ship keep the argument rules in one place: they are built on
+:class:`~scheduler.stores.checked.CheckedStore`, whose public verbs check and
+normalise their arguments, then call the store's own implementation.
+
 A store may also implement :class:`NotifiesChanges`, so that an engine
 sleeping between wake-ups hears at once when another process changes its
 jobs; without it, engines poll.

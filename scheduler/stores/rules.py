@@ -2,7 +2,8 @@
 
 Each is written once and used by every store (memory, SQLAlchemy, Django):
 who may replace a job, when a save is stale, what a job's new definition
-is, and the errors for what is not there.
+is, and the errors for what is not there.  The rules for the arguments
+themselves are :mod:`scheduler.stores.checked.arguments`.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ __all__ = [
 def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
     """:meth:`~scheduler.stores.base.Store.sync_jobs` inside a transaction, for
     ``specs`` already stored as ``source`` and checked by
-    :func:`~scheduler.stores.rows.refuse_repeated_names`."""
+    :func:`~scheduler.stores.checked.arguments.refuse_repeated_names`."""
     mine = {
         row["name"]: row
         for row in jobs(using)

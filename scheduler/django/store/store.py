@@ -19,7 +19,8 @@ from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ...stores.base import ChangeListener, Planner, RecoveryReport, Retrier, StoredJob, SyncReport
-from ...stores.rows import as_stored, refuse_repeated_names
+from ...stores.checked.arguments import refuse_repeated_names
+from ...stores.rows import as_stored
 from ...stores.rules import job_not_found
 from . import claims, jobs, replicas, runs
 from .changes import listener

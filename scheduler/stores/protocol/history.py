@@ -24,7 +24,8 @@ class RunHistory(Protocol):
         """Up to ``limit`` runs, of ``job_name`` and in ``status`` when given,
         most recent first (by ``scheduled_for``, then attempt, then id).
 
-        A ``limit`` below 1 lists nothing.  An unknown job has no runs: no error.
+        ``status`` may be given as its value (``"failed"``).  A ``limit``
+        below 1 lists nothing.  An unknown job has no runs: no error.
         """
         ...
 

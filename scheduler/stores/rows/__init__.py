@@ -19,6 +19,7 @@ from .constraints import (
     ACTIVE_RUN_INDEX,
     SLOT_CONSTRAINT,
     is_slot_violation,
+    slot_conflict,
 )
 from .jobs import as_stored, job_columns, job_from_columns, spec_from_columns
 from .runs import (
@@ -29,7 +30,7 @@ from .runs import (
     run_columns,
     run_from_columns,
 )
-from .sync import compare_specs, redefined, refuse_repeated_names, sync_report
+from .sync import compare_specs, redefined, sync_report
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
@@ -44,10 +45,10 @@ __all__ = [
     "job_from_columns",
     "outcome_columns",
     "redefined",
-    "refuse_repeated_names",
     "result_column",
     "run_columns",
     "run_from_columns",
+    "slot_conflict",
     "spec_from_columns",
     "sync_report",
 ]

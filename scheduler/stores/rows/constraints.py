@@ -1,18 +1,20 @@
 """What the SQL schema guarantees, named once: the slot constraint and the active-run index.
 
-Both SQL stores and the Django migrations use these names, and both stores
-read a driver's unique violation through :func:`is_slot_violation`.
+Both SQL stores and the Django migrations use these names; the checking
+layer reads a driver's unique violation through :func:`slot_conflict`.
 """
 
 from __future__ import annotations
 
 from ...model.runs import ACTIVE_STATUSES
+from ..rules import DUPLICATE_SLOT
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
     "ACTIVE_RUN_INDEX",
     "SLOT_CONSTRAINT",
     "is_slot_violation",
+    "slot_conflict",
 ]
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
@@ -47,3 +49,12 @@ def is_slot_violation(driver_error: BaseException | None) -> bool:
         return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
     # sqlite3 names the columns instead: "UNIQUE constraint failed: scheduler_run.job_id, ..."
     return _SLOT_COLUMNS_SQLITE in str(driver_error)
+
+
+def slot_conflict(driver_error: BaseException | None) -> str | None:
+    """What to say of ``driver_error`` if it is the slot constraint's refusal
+    (with the database's detail when it gives one); ``None`` if it is not."""
+    if driver_error is None or not is_slot_violation(driver_error):
+        return None
+    detail = getattr(getattr(driver_error, "diag", None), "message_detail", None)
+    return f"{DUPLICATE_SLOT} ({detail})" if detail else DUPLICATE_SLOT

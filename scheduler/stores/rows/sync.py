@@ -7,17 +7,15 @@ and ``paused_at``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ...errors import InvalidJob
 from ...model.jobs import JobSpec
-from ...model.policies import JobSource
 from ..protocol.values import StoredJob, SyncReport
 from ..rules import new_definition, unchanged
 
-__all__ = ["compare_specs", "redefined", "refuse_repeated_names", "sync_report"]
+__all__ = ["compare_specs", "redefined", "sync_report"]
 
 _Row = TypeVar("_Row", bound=Mapping[Any, Any])
 
@@ -74,12 +72,3 @@ def redefined(
         )
         for row, spec in changes
     ]
-
-
-def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:
-    """:class:`InvalidJob` if two of ``specs``, synced together as ``source``, share a name."""
-    seen: set[str] = set()
-    for spec in specs:
-        if spec.name in seen:
-            raise InvalidJob(f"job {spec.name!r} is declared twice in one {source.value} sync")
-        seen.add(spec.name)

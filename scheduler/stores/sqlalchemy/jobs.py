@@ -22,12 +22,12 @@ from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ..base import StoredJob, SyncReport
+from ..checked.arguments import refuse_repeated_names
 from ..rows import (
     as_stored,
     compare_specs,
     job_from_columns,
     redefined,
-    refuse_repeated_names,
     sync_report,
 )
 from ..rules import check_replace, foreign_source, job_not_found, new_definition, unchanged
