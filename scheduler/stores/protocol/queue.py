@@ -86,7 +86,8 @@ class RunQueue(Protocol):
 
         A run with an external id is executed outside the scheduler: recovery
         leaves it alone when its replica stops, and watches its worker's
-        heartbeat instead (:meth:`beat_runs`).  Unknown ids are ignored.
+        heartbeat instead (:meth:`beat_runs`).  Unknown ids are ignored; no
+        ids is no statement.
         """
         ...
 

@@ -29,6 +29,7 @@ from .runs import (
     result_column,
     run_columns,
     run_from_columns,
+    status_values,
 )
 from .sync import compare_specs, redefined, sync_report
 
@@ -50,5 +51,6 @@ __all__ = [
     "run_from_columns",
     "slot_conflict",
     "spec_from_columns",
+    "status_values",
     "sync_report",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ __all__ = [
     "result_column",
     "run_columns",
     "run_from_columns",
+    "status_values",
 ]
 
 #: The columns of a new run that only its later life fills in, with their value
@@ -128,3 +129,8 @@ def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:
 def result_column(result: object) -> str | None:
     """A run's result as JSON text; no result is NULL."""
     return None if result is None else json.dumps(result, allow_nan=False)
+
+
+def status_values(statuses: Iterable[RunStatus]) -> list[str]:
+    """``scheduler_run.status`` of each of ``statuses``, in order of value."""
+    return sorted(status.value for status in statuses)
