@@ -67,13 +67,13 @@ def claim_rows(
     now: datetime,
     replica_id: str,
 ) -> list[dict[str, Any]]:
-    """The ``scheduler_run`` rows of the runs a claim's ``plans`` create, by job
-    id: claimed for ``replica_id``, except a busy job's, which wait unclaimed
-    for its overlap rule (``claim_pending``)."""
+    """The ``scheduler_run`` rows of the runs a claim's ``plans`` (checked by the
+    claim's planner) create, by job id: claimed for ``replica_id``, except a
+    busy job's, which wait unclaimed for its overlap rule (``claim_pending``)."""
     return [
         run_columns(
             job_id,
-            new.checked(jobs[job_id].spec.name),
+            new,
             now=now,
             replica_id="" if job_id in busy else replica_id,
             executor=jobs[job_id].spec.executor,
