@@ -71,7 +71,7 @@ def retry_for(run: Run, job: JobSpec) -> NewRun | None:
     A run that ended ``failed``, ``timed_out`` or ``lost`` is retried while
     its job has retries left (``job.retries`` counts retries, not attempts).
     This is the :data:`~scheduler.stores.base.Retrier` the engine gives to
-    :meth:`~scheduler.stores.base.Store.recover`.
+    :meth:`~scheduler.stores.base.ReplicaStore.recover`.
     """
     if run.status not in RETRYABLE or run.attempt > job.retries or run.finished_at is None:
         return None

@@ -96,7 +96,7 @@ class Run:
     replica_id: str = ""
     worker: str = ""
     #: When a worker outside the scheduler last said it is still executing the
-    #: run (see :meth:`~scheduler.stores.base.Store.beat_runs`); ``None`` for
+    #: run (see :meth:`~scheduler.stores.base.RunQueue.beat_runs`); ``None`` for
     #: runs executed inside a scheduler replica.
     heartbeat_at: datetime | None = None
 

@@ -19,7 +19,8 @@ from scheduler.errors import StoreUnavailable
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import NewRun, RunStatus
 from scheduler.stores.base import RecoveryReport, SlotPlan, StoredJob
-from scheduler.stores.rows import job_columns, new_definition
+from scheduler.stores.rows import job_columns
+from scheduler.stores.rules import new_definition
 from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, RecordingExecutor
 

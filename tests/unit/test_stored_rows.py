@@ -18,7 +18,8 @@ from hypothesis import given, settings
 
 from scheduler.errors import InvalidJob
 from scheduler.model.jobs import JobSpec, trusted_spec
-from scheduler.stores.rows import as_stored, job_columns, new_definition, spec_from_columns
+from scheduler.stores.rows import as_stored, job_columns, spec_from_columns
+from scheduler.stores.rules import new_definition
 from tests.specs import job_specs
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

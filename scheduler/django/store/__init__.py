@@ -25,12 +25,13 @@ is a different database in every thread.
 
 The modules:
 
-* :mod:`.store`: :class:`DjangoStore`, each verb in one transaction;
+* :mod:`.store`: :class:`DjangoStore`, the transaction each verb runs in;
 * :mod:`.connections`: transactions, unreachable databases, closing connections;
 * :mod:`.queries`: the querysets, columns and statuses every query uses;
 * :mod:`.jobs`: job rows, reconciling, saving and pausing them;
 * :mod:`.claims`: the due-queue, claiming and inserting runs in batches;
-* :mod:`.runs`: recording a run's life, history and pruning;
+* :mod:`.runs`: recording a run's life;
+* :mod:`.history`: reading runs back, pruning them;
 * :mod:`.replicas`: heartbeats, recovery of dead replicas' runs, forgetting replicas;
 * :mod:`.changes`: NOTIFY on writes and the listener that wakes an engine (PostgreSQL).
 """

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError
 from django.db.models import Exists, Min, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
@@ -24,11 +23,11 @@ from ...stores.base import Planner, SlotPlan
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,
     claim_rows,
-    is_slot_violation,
     run_columns,
     run_from_columns,
     spec_from_columns,
 )
+from ...stores.rules import job_not_found
 from ..models import Job
 from ..models import Run as RunRow
 from .changes import notify
@@ -40,16 +39,13 @@ from .queries import (
     PENDING,
     RUN_FIELDS,
     chunks,
-    job_not_found,
     jobs,
     runs,
-    utc_or_none,
 )
 from .runs import run_from_row
 
-__all__ = ["CONFLICT", "add_run", "claim_due", "claim_pending", "is_slot_conflict", "next_wake"]
+__all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
 
-CONFLICT = "a run for the same job, slot and attempt already exists"
 QUEUED = RunStatus.QUEUED.value
 # Whether the job of the row has a run that has not ended: one probe of the
 # partial index of active runs, whose condition must be written out as
@@ -67,7 +63,7 @@ _FEW_INSTANTS = 4
 
 
 def next_wake(using: str) -> datetime | None:
-    """:meth:`~scheduler.stores.base.Store.next_wake`: two indexed ``MIN`` queries."""
+    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: two indexed ``MIN`` queries."""
     job = jobs(using).filter(ENABLED).aggregate(at=Min("next_run_at"))["at"]
     run = runs(using).filter(status=PENDING, replica_id="").aggregate(at=Min("due_at"))
     instants = [instant for instant in (job, run["at"]) if instant is not None]
@@ -77,7 +73,7 @@ def next_wake(using: str) -> datetime | None:
 def claim_due(
     using: str, *, now: datetime, replica_id: str, limit: int, plan: Planner
 ) -> tuple[list[ClaimedRun], int]:
-    """:meth:`~scheduler.stores.base.Store.claim_due` inside a transaction: the
+    """:meth:`~scheduler.stores.base.RunQueue.claim_due` inside a transaction: the
     claimed runs, unsorted, and how many jobs were due."""
     due = list(
         jobs(using)
@@ -107,7 +103,7 @@ def claim_due(
 
 
 def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
-    """:meth:`~scheduler.stores.base.Store.claim_pending` inside a transaction."""
+    """:meth:`~scheduler.stores.base.RunQueue.claim_pending` inside a transaction."""
     busy = runs(using).filter(job_id=OuterRef("job_id"), status__in=BUSY)
     rows = list(
         runs(using)
@@ -150,7 +146,7 @@ def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> 
 
 
 def add_run(using: str, job_name: str, new: NewRun) -> Run:
-    """Insert one unclaimed run of ``job_name``; :class:`IntegrityError` if its
+    """Insert one unclaimed run of ``job_name``; Django's IntegrityError if its
     slot and attempt exist, :class:`~scheduler.errors.JobNotFound` if the job does not."""
     job_id = jobs(using).filter(name=job_name).values_list("id", flat=True).first()
     if job_id is None:
@@ -159,11 +155,6 @@ def add_run(using: str, job_name: str, new: NewRun) -> Run:
     created = RunRow.objects.using(using).create(**values)
     notify(using)
     return run_from_columns(created.pk, job_name, values)
-
-
-def is_slot_conflict(error: IntegrityError) -> bool:
-    """Whether ``error`` is the slot constraint refusing a second run of one slot and attempt."""
-    return is_slot_violation(error.__cause__)
 
 
 def _insert_runs(
@@ -197,7 +188,7 @@ def _advance(using: str, plans: Mapping[int, SlotPlan]) -> None:
     (jobs sharing a schedule move together), or one batch when they are many."""
     movers: defaultdict[datetime | None, list[int]] = defaultdict(list)
     for job_id, chosen in plans.items():
-        movers[utc_or_none(chosen.next_run_at, "next_run_at")].append(job_id)
+        movers[chosen.next_run_at].append(job_id)
     if len(movers) > _FEW_INSTANTS:
         rows = [Job(id=job_id, next_run_at=at) for at, ids in movers.items() for job_id in ids]
         jobs(using).bulk_update(rows, ["next_run_at"])

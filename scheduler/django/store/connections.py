@@ -44,26 +44,28 @@ class Connections:
                 connection.dec_thread_sharing()
 
     @contextmanager
-    def write(self) -> Iterator[None]:
-        """A transaction that writes: on SQLite it holds the write lock from its start."""
+    def write(self) -> Iterator[str]:
+        """A transaction that writes: on SQLite it holds the write lock from its
+        start.  Yields the database alias, which the store's verbs take."""
         with self.reachable(), transaction.atomic(using=self.using):
             connection = connections[self.using]
             if connection.vendor == "sqlite" and _defers_locks(connection):
                 with connection.cursor() as cursor:
                     cursor.execute(_SQLITE_WRITE_LOCK)
-            yield
+            yield self.using
 
     @contextmanager
-    def reachable(self) -> Iterator[None]:
+    def reachable(self) -> Iterator[str]:
         """Turn a database that cannot be reached (restarting, network blip,
         SQLite locked past its timeout) into StoreUnavailable, which the engine
         retries with backoff; the broken connection is closed, so the next call
-        connects afresh.  Other database errors stay what they are."""
+        connects afresh.  Other database errors stay what they are.  Yields
+        the database alias, which the store's verbs take."""
         connection = connections[self.using]
         with self._lock:
             self._used.setdefault(id(connection), connection)
         try:
-            yield
+            yield self.using
         except (OperationalError, InterfaceError) as error:
             if not connection.in_atomic_block:
                 connection.close()

@@ -1,4 +1,4 @@
-"""Job rows: reconciling, saving and pausing them, and turning them back into jobs.
+"""Job rows: reconciling, saving, reading and pausing them, and turning them back into jobs.
 
 Every function that writes runs inside a transaction the store opened, and
 changes nothing until it commits.
@@ -11,28 +11,33 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ...errors import InvalidJob
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...stores.base import StoredJob, SyncReport
 from ...stores.rows import (
     as_stored,
-    check_version,
     compare_specs,
     job_columns,
     job_from_columns,
-    new_definition,
     redefined,
     spec_from_columns,
     sync_report,
+)
+from ...stores.rules import (
+    check_replace,
+    foreign_source,
+    job_not_found,
+    new_definition,
     unchanged,
 )
 from ..models import Job
 from .changes import notify
-from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, job_not_found, jobs
+from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, jobs
 
 __all__ = [
+    "get_job",
     "job_row",
+    "list_jobs",
     "save_job",
     "set_paused",
     "stored",
@@ -41,9 +46,8 @@ __all__ = [
 
 
 def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
-    """:meth:`~scheduler.stores.base.Store.sync_jobs` inside a transaction, for
-    ``specs`` already stored as ``source`` and checked by
-    :func:`~scheduler.stores.rows.refuse_repeated_names`."""
+    """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside a transaction."""
+    specs = [as_stored(spec) for spec in specs]
     mine = {
         row["name"]: row
         for row in jobs(using)
@@ -67,29 +71,32 @@ def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: date
     return sync_report(added, changed, disabled, unchanged)
 
 
-def save_job(
-    using: str, spec: JobSpec, now: datetime, expected_version: int | None = None
-) -> StoredJob:
-    """:meth:`~scheduler.stores.base.Store.save_job` inside a transaction."""
+def save_job(using: str, spec: JobSpec, now: datetime, expected_version: int | None) -> StoredJob:
+    """:meth:`~scheduler.stores.base.JobStore.save_job` inside a transaction."""
     spec = as_stored(spec)
     old = job_row(using, spec.name, lock=True)
-    if old is not None and old["source"] != spec.source.value:
-        raise InvalidJob(
-            f"job {spec.name!r} already exists from source {old['source']!r}; "
-            f"a {spec.source.value!r} job may not replace it"
-        )
-    check_version(spec.name, None if old is None else old["version"], expected_version)
-    if old is None:
-        notify(using)
-        return _insert_jobs(using, [spec], now)[0]
-    if unchanged(old, spec):
+    check_replace(spec, None if old is None else (old["source"], old["version"]), expected_version)
+    if old is not None and unchanged(old["definition_hash"], old["removed_at"], spec):
         return stored(old)
     notify(using)
+    if old is None:
+        return _insert_jobs(using, [spec], now)[0]
     return _update_jobs(using, [(old, spec)], now)[0]
 
 
+def get_job(using: str, name: str) -> StoredJob:
+    row = job_row(using, name)
+    if row is None:
+        raise job_not_found(name)
+    return stored(row)
+
+
+def list_jobs(using: str) -> list[StoredJob]:
+    return [stored(row) for row in jobs(using).order_by("name").values(*JOB_FIELDS)]
+
+
 def set_paused(using: str, name: str, paused: bool, now: datetime) -> StoredJob:
-    """:meth:`~scheduler.stores.base.Store.set_paused` inside a transaction."""
+    """:meth:`~scheduler.stores.base.JobStore.set_paused` inside a transaction."""
     row = job_row(using, name, lock=True)
     if row is None:
         raise job_not_found(name)
@@ -123,10 +130,7 @@ def _refuse_foreign_names(using: str, names: Sequence[str], source: JobSource) -
         owners = jobs(using).filter(name__in=chunk).order_by("name")
         owner = owners.values("name", "source").first()
         if owner is not None:
-            raise InvalidJob(
-                f"job {owner['name']!r} already exists from source {owner['source']!r}; "
-                f"a {source.value!r} job may not replace it"
-            )
+            raise foreign_source(owner["name"], owner["source"], source)
 
 
 def _insert_jobs(using: str, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:

@@ -8,15 +8,12 @@ database.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet, Value
 
-from ...clock import ensure_aware_utc
-from ...errors import JobNotFound
 from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..models import Job, Replica
 from ..models import Run as RunRow
@@ -27,7 +24,6 @@ __all__ = [
     "ENABLED",
     "JOB_DEFINITION",
     "JOB_FIELDS",
-    "NOT_STARTED",
     "PENDING",
     "QUEUED",
     "RUNNING",
@@ -35,13 +31,9 @@ __all__ = [
     "TERMINAL",
     "Row",
     "chunks",
-    "job_not_found",
     "jobs",
     "replicas",
-    "run_not_found",
     "runs",
-    "utc",
-    "utc_or_none",
 ]
 
 _T = TypeVar("_T")
@@ -59,7 +51,6 @@ TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
 RUNNING = RunStatus.RUNNING.value
 QUEUED = RunStatus.QUEUED.value
-NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
 
 # "enabled = true", not Django's bare "WHERE enabled", which SQLite cannot
 # answer from the (enabled, next_run_at) index: it would scan every job.
@@ -90,19 +81,3 @@ def chunks(using: str, values: Sequence[_T]) -> Iterator[Sequence[_T]]:
 def _chunk_size(connection: BaseDatabaseWrapper) -> int:
     limit = connection.features.max_query_params
     return _CHUNK if limit is None else min(_CHUNK, int(limit) - 10)
-
-
-def job_not_found(name: str) -> JobNotFound:
-    return JobNotFound(f"no job is called {name!r}")
-
-
-def run_not_found(run_id: int) -> LookupError:
-    return LookupError(f"no run has id {run_id}")
-
-
-def utc(instant: datetime, what: str) -> datetime:
-    return ensure_aware_utc(instant, what)
-
-
-def utc_or_none(instant: datetime | None, what: str) -> datetime | None:
-    return None if instant is None else utc(instant, what)

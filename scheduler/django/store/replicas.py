@@ -14,11 +14,10 @@ from django.db.models.functions import Concat
 
 from ...model.runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
 from ...stores.base import RecoveryReport, Retrier
-from ...stores.rows import run_columns, spec_from_columns
+from ...stores.rows import is_slot_violation, run_columns, spec_from_columns
 from ..fields import UTCDateTimeField
 from ..models import Run as RunRow
 from .changes import notify
-from .claims import is_slot_conflict
 from .queries import (
     ACTIVE,
     BUSY,
@@ -77,9 +76,9 @@ def recover(
     now: datetime,
     stale_after: timedelta,
     retry: Retrier | None,
-    start_timeout: timedelta | None = None,
+    start_timeout: timedelta | None,
 ) -> RecoveryReport:
-    """:meth:`~scheduler.stores.base.Store.recover` inside a transaction."""
+    """:meth:`~scheduler.stores.base.ReplicaStore.recover` inside a transaction."""
     alive = replicas(using).filter(
         id=OuterRef("replica_id"), stopped_at__isnull=True, heartbeat_at__gte=now - stale_after
     )
@@ -168,13 +167,12 @@ def _retry_lost(using: str, lost: Sequence[int], retry: Retrier) -> list[int]:
         new = retry(run_from_row(row), specs[row["job_id"]])
         if new is None:
             continue
-        new = new.checked(row["job__name"])
         values = run_columns(row["job_id"], new, now=new.due_at, replica_id="")
         try:
             with transaction.atomic(using=using):  # a savepoint: a clash undoes one
                 created.append(RunRow.objects.using(using).create(**values).pk)
         except IntegrityError as error:
-            if not is_slot_conflict(error):
+            if not is_slot_violation(error.__cause__):
                 raise
     if created:
         notify(using)

@@ -38,18 +38,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
-from ...clock import ensure_aware_utc
 from ...model.jobs import JobSpec
 from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
-from ..base import Planner, SlotPlan, StoredJob
-from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
+from ..protocol.values import Planner, StoredJob
+from ..rows import ACTIVE_RUN_CONDITION, claim_rows
+from ..rules import job_not_found
 from . import bulk
 from .changes import notify
-from .jobs import SpecCache, job_not_found, rows_by_id
+from .connections import Db
+from .jobs import rows_by_id
 from .queries import among
 from .runs import BUSY, PENDING, QUEUED, run_from_row
 from .schema import (
@@ -65,9 +65,8 @@ __all__ = [
     "add_run",
     "claim_due",
     "claim_pending",
-    "conflict",
     "insert_unless_slot_exists",
-    "is_slot_conflict",
+    "next_wake",
 ]
 
 _job = job_table.c
@@ -130,17 +129,18 @@ _CLAIMABLE_RUNS: Final = (
 )
 
 
+def next_wake(db: Db) -> datetime | None:
+    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: two index lookups, in one statement."""
+    instants = db.conn.execute(NEXT_WAKE).one()
+    return min((instant for instant in instants if instant is not None), default=None)
+
+
 def claim_due(
-    conn: Connection,
-    *,
-    now: datetime,
-    replica_id: str,
-    limit: int,
-    plan: Planner,
-    cache: SpecCache,
+    db: Db, *, now: datetime, replica_id: str, limit: int, plan: Planner
 ) -> tuple[list[ClaimedRun], int]:
-    """:meth:`~scheduler.stores.base.Store.claim_due` inside the transaction of
-    ``conn``: the claimed runs, unsorted, and how many jobs were due."""
+    """:meth:`~scheduler.stores.base.RunQueue.claim_due` inside the transaction of
+    ``db``: the claimed runs, unsorted, and how many jobs were due."""
+    conn, cache = db.conn, db.specs
     due = conn.execute(_DUE_JOBS, {"now": now, "limit": limit}).mappings().all()
     if not due:
         return [], 0
@@ -149,7 +149,7 @@ def claim_due(
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in jobs.items()}
     rows = claim_rows(plans, jobs, busy, now=now, replica_id=replica_id)
     ids = bulk.insert_runs(conn, rows, replica_id=replica_id)
-    bulk.advance_jobs(conn, {job_id: _following(chosen) for job_id, chosen in plans.items()})
+    bulk.advance_jobs(conn, {job_id: chosen.next_run_at for job_id, chosen in plans.items()})
     claimed = [
         _claimed(ids[bulk.slot_key(row)], jobs[row["job_id"]].spec, row)
         for row in rows
@@ -158,10 +158,9 @@ def claim_due(
     return claimed, len(jobs)
 
 
-def claim_pending(
-    conn: Connection, *, now: datetime, replica_id: str, limit: int, cache: SpecCache
-) -> list[ClaimedRun]:
-    """:meth:`~scheduler.stores.base.Store.claim_pending` inside the transaction of ``conn``."""
+def claim_pending(db: Db, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
+    """:meth:`~scheduler.stores.base.RunQueue.claim_pending` inside the transaction of ``db``."""
+    conn, cache = db.conn, db.specs
     rows = conn.execute(_CLAIMABLE_RUNS, {"now": now, "limit": limit}).mappings().all()
     if not rows:
         return []
@@ -188,9 +187,10 @@ def claim_pending(
     ]
 
 
-def add_run(conn: Connection, job_name: str, new: NewRun) -> Run:
-    """Insert one unclaimed run of ``job_name``; :class:`IntegrityError` if its
+def add_run(db: Db, job_name: str, new: NewRun) -> Run:
+    """Insert one unclaimed run of ``job_name``; the database's IntegrityError if its
     slot and attempt exist, :class:`~scheduler.errors.JobNotFound` if the job does not."""
+    conn = db.conn
     job_id = conn.scalar(select(_job.id).where(_job.name == job_name))
     if job_id is None:
         raise job_not_found(job_name)
@@ -209,23 +209,6 @@ def insert_unless_slot_exists(conn: Connection, values: Mapping[str, Any]) -> Ex
         .on_conflict_do_nothing(index_elements=[_run.job_id, _run.scheduled_for, _run.attempt])
         .returning(_run.id)
     )
-
-
-def is_slot_conflict(error: IntegrityError) -> bool:
-    """Whether ``error`` is the slot constraint refusing a second run of one slot and attempt."""
-    return is_slot_violation(error.orig)
-
-
-def conflict(error: IntegrityError) -> str:
-    """What a slot conflict says, with the database's detail when it gives one."""
-    detail = getattr(getattr(error.orig, "diag", None), "message_detail", None)
-    found = f" ({detail})" if detail else ""
-    return f"a run for the same job, slot and attempt already exists{found}"
-
-
-def _following(chosen: SlotPlan) -> datetime | None:
-    following = chosen.next_run_at
-    return None if following is None else ensure_aware_utc(following, "next_run_at")
 
 
 def _claimed(run_id: int, spec: JobSpec, row: Mapping[str, Any]) -> ClaimedRun:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
@@ -22,9 +23,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from ...errors import StoreUnavailable
+from .specs import SpecCache
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT",
+    "Db",
     "engine_for",
     "install_sqlite_hooks",
     "normalised_url",
@@ -40,6 +43,15 @@ SQLITE_BUSY_TIMEOUT = 30.0
 _BEGIN = "tickwork_begin"
 # SQLite's result code for an error in the statement itself (no such table, column, ...).
 _SQLITE_ERROR = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Db:
+    """What the store's verbs work through: the connection of the transaction
+    (or the read) the store opened, and the store's cache of built specs."""
+
+    conn: Connection
+    specs: SpecCache
 
 
 def normalised_url(url: str) -> URL:

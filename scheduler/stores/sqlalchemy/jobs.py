@@ -1,17 +1,12 @@
-"""Job rows: reconciling, saving and pausing them, and turning them back into specs.
-
-Rows become :class:`~scheduler.model.jobs.JobSpec` values column by column (no
-``from_dict``), and the specs are cached by ``(job id, version)``: building one
-costs tens of microseconds, which 10,000 due jobs a second would feel.
+"""Job rows: reconciling, saving, reading and pausing them.
 
 Every function that writes takes the connection of a transaction the store
-opened, and changes nothing until it commits.
+opened (in ``db``), and changes nothing until it commits.  Specs are built
+from rows through the store's cache (:mod:`.specs`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -19,89 +14,36 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select, update
 
-from ...errors import InvalidJob, JobNotFound
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
-from ..base import StoredJob, SyncReport
-from ..rows import (
-    as_stored,
-    check_version,
-    compare_specs,
-    job_from_columns,
-    new_definition,
-    redefined,
-    refuse_repeated_names,
-    sync_report,
-    unchanged,
-)
+from ..protocol.values import StoredJob, SyncReport
+from ..rows import as_stored, compare_specs, redefined, sync_report
+from ..rules import check_replace, foreign_source, job_not_found, new_definition, unchanged
 from .changes import notify
+from .connections import Db
 from .queries import among, select_rows
-from .schema import job_columns, job_table, spec_from_columns
+from .schema import job_columns, job_table
 
 __all__ = [
-    "DEFAULT_SPEC_CACHE_SIZE",
-    "SpecCache",
-    "job_not_found",
+    "get_job",
     "job_row",
+    "list_jobs",
     "rows_by_id",
     "save_job",
     "set_paused",
     "sync_jobs",
-    "sync_specs",
 ]
 
-#: Specs kept built, by (job id, version); a miss costs one JobSpec construction.
-DEFAULT_SPEC_CACHE_SIZE = 20_000
-
 _job = job_table.c
-
-
-class SpecCache:
-    """Built specs by (job id, version), least recently used out first.
-
-    The stored definition hash is checked too, so a row rewritten without a
-    version bump (by hand, by another tool) is never served stale.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = max(size, 0)
-        self._lock = threading.Lock()
-        self._specs: OrderedDict[tuple[int, int], tuple[str, JobSpec]] = OrderedDict()
-
-    def get(self, row: RowMapping) -> JobSpec:
-        key = (row["id"], row["version"])
-        with self._lock:
-            cached = self._specs.get(key)
-            if cached is not None and cached[0] == row["definition_hash"]:
-                self._specs.move_to_end(key)
-                return cached[1]
-        spec = spec_from_columns(row)
-        with self._lock:
-            self._specs[key] = (row["definition_hash"], spec)
-            while len(self._specs) > self._size:
-                self._specs.popitem(last=False)
-        return spec
-
-    def stored(self, row: RowMapping) -> StoredJob:
-        """The :class:`StoredJob` a full ``scheduler_job`` row holds."""
-        return job_from_columns(row, self.get(row))
 
 
 # -- the store's verbs ------------------------------------------------------------
 
 
-def sync_specs(specs: Sequence[JobSpec], source: JobSource) -> list[JobSpec]:
-    """``specs`` as a sync of ``source`` stores them; :class:`InvalidJob` if a name repeats."""
-    specs = [as_stored(spec, source) for spec in specs]
-    refuse_repeated_names(specs, source)
-    return specs
-
-
-def sync_jobs(
-    conn: Connection, specs: Sequence[JobSpec], source: JobSource, now: datetime, cache: SpecCache
-) -> SyncReport:
-    """:meth:`~scheduler.stores.base.Store.sync_jobs` inside the transaction of
-    ``conn``, for ``specs`` checked by :func:`sync_specs`."""
+def sync_jobs(db: Db, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
+    """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside the transaction of ``db``."""
+    conn, cache = db.conn, db.specs
+    specs = [as_stored(spec) for spec in specs]
     mine = {row["name"]: row for row in select_rows(conn, _job_keys(source))}
     _refuse_foreign_names(conn, [s.name for s in specs if s.name not in mine], source)
     added, changed, unchanged = compare_specs(specs, mine)
@@ -118,38 +60,38 @@ def sync_jobs(
     return sync_report(added, changed, disabled, unchanged)
 
 
-def save_job(
-    conn: Connection,
-    spec: JobSpec,
-    now: datetime,
-    cache: SpecCache,
-    expected_version: int | None = None,
-) -> StoredJob:
-    """:meth:`~scheduler.stores.base.Store.save_job` inside the transaction of ``conn``."""
-    spec = as_stored(spec)
+def save_job(db: Db, spec: JobSpec, now: datetime, expected_version: int | None) -> StoredJob:
+    """:meth:`~scheduler.stores.base.JobStore.save_job` inside the transaction of ``db``."""
+    conn, spec = db.conn, as_stored(spec)
     old = job_row(conn, spec.name, lock=True)
-    if old is not None and old["source"] != spec.source.value:
-        raise InvalidJob(
-            f"job {spec.name!r} already exists from source {old['source']!r}; "
-            f"a {spec.source.value!r} job may not replace it"
-        )
-    check_version(spec.name, None if old is None else old["version"], expected_version)
-    if old is not None and unchanged(old, spec):
-        return cache.stored(old)
+    check_replace(spec, None if old is None else (old["source"], old["version"]), expected_version)
+    if old is not None and unchanged(old["definition_hash"], old["removed_at"], spec):
+        return db.specs.stored(old)
     notify(conn)
     if old is None:
         return _insert_jobs(conn, [spec], now)[0]
     return _update_jobs(conn, [(old, spec)], now)[0]
 
 
-def set_paused(
-    conn: Connection, name: str, paused: bool, now: datetime, cache: SpecCache
-) -> StoredJob:
-    """:meth:`~scheduler.stores.base.Store.set_paused` inside the transaction of ``conn``."""
-    row = job_row(conn, name, lock=True)
+def get_job(db: Db, name: str) -> StoredJob:
+    row = job_row(db.conn, name)
     if row is None:
         raise job_not_found(name)
-    job = cache.stored(row)
+    return db.specs.stored(row)
+
+
+def list_jobs(db: Db) -> list[StoredJob]:
+    return [
+        db.specs.stored(row) for row in select_rows(db.conn, select(job_table).order_by(_job.name))
+    ]
+
+
+def set_paused(db: Db, name: str, paused: bool, now: datetime) -> StoredJob:
+    """:meth:`~scheduler.stores.base.JobStore.set_paused` inside the transaction of ``db``."""
+    conn, row = db.conn, job_row(db.conn, name, lock=True)
+    if row is None:
+        raise job_not_found(name)
+    job = db.specs.stored(row)
     if job.paused is paused:
         return job
     changed = job.paused_as(paused, now)
@@ -181,20 +123,13 @@ def rows_by_id(conn: Connection, ids: Iterable[int]) -> list[RowMapping]:
     return rows
 
 
-def job_not_found(name: str) -> JobNotFound:
-    return JobNotFound(f"no job is called {name!r}")
-
-
 def _refuse_foreign_names(conn: Connection, names: Sequence[str], source: JobSource) -> None:
     for clause in among(conn, _job.name, names):
         owner = conn.execute(
             select(_job.name, _job.source).where(clause).order_by(_job.name).limit(1)
         ).first()
         if owner is not None:
-            raise InvalidJob(
-                f"job {owner.name!r} already exists from source {owner.source!r}; "
-                f"a {source.value!r} job may not replace it"
-            )
+            raise foreign_source(owner.name, owner.source, source)
 
 
 def _job_keys(source: JobSource) -> Select[Any]:

@@ -1,6 +1,6 @@
 """Replica rows: heartbeats, clean stops, recovering the runs of dead replicas, forgetting them.
 
-Every function takes the connection of a transaction the store opened.
+Every function takes the connection of a transaction the store opened, in ``db``.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from sqlalchemy import (
 )
 
 from ...model.runs import RunStatus
-from ..base import RecoveryReport, Retrier
+from ..protocol.values import RecoveryReport, Retrier
 from .claims import insert_unless_slot_exists
-from .jobs import SpecCache, rows_by_id
+from .connections import Db
+from .jobs import rows_by_id
 from .runs import ACTIVE, BUSY, PENDING
 from .schema import UTCDateTime, replica_table, run_columns, run_from_columns, run_table
+from .specs import SpecCache
 from .worker_runs import lose_silent_workers, lose_unstarted
 
 __all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
@@ -36,8 +38,9 @@ _run = run_table.c
 _replica = replica_table.c
 
 
-def heartbeat(conn: Connection, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
+def heartbeat(db: Db, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
     """Record that ``replica_id`` is alive; one that had stopped starts a new life."""
+    conn = db.conn
     restarted = case(
         (_replica.stopped_at.is_(None), _replica.started_at),
         else_=literal(now, UTCDateTime()),
@@ -55,8 +58,9 @@ def heartbeat(conn: Connection, replica_id: str, *, hostname: str, pid: int, now
         )
 
 
-def stop_replica(conn: Connection, replica_id: str, *, now: datetime) -> None:
+def stop_replica(db: Db, replica_id: str, *, now: datetime) -> None:
     """Record a clean shutdown of ``replica_id``, even one that never beat."""
+    conn = db.conn
     result = conn.execute(
         update(replica_table).where(_replica.id == replica_id).values(stopped_at=now)
     )
@@ -68,10 +72,10 @@ def stop_replica(conn: Connection, replica_id: str, *, now: datetime) -> None:
         )
 
 
-def prune_replicas(conn: Connection, *, cutoff: datetime) -> int:
+def prune_replicas(db: Db, *, cutoff: datetime) -> int:
     """Delete replicas not seen since before ``cutoff`` that hold no unfinished run."""
     holds_a_run = exists().where(_run.replica_id == _replica.id, _run.status.in_(ACTIVE))
-    result = conn.execute(
+    result = db.conn.execute(
         delete(replica_table).where(
             _replica.heartbeat_at < cutoff,
             or_(_replica.stopped_at.is_(None), _replica.stopped_at < cutoff),
@@ -82,15 +86,15 @@ def prune_replicas(conn: Connection, *, cutoff: datetime) -> int:
 
 
 def recover(
-    conn: Connection,
+    db: Db,
     *,
     now: datetime,
     stale_after: timedelta,
     retry: Retrier | None,
-    cache: SpecCache,
-    start_timeout: timedelta | None = None,
+    start_timeout: timedelta | None,
 ) -> RecoveryReport:
-    """:meth:`~scheduler.stores.base.Store.recover` inside the transaction of ``conn``."""
+    """:meth:`~scheduler.stores.base.ReplicaStore.recover` inside the transaction of ``db``."""
+    conn = db.conn
     dead = _of_dead_replica(now - stale_after)
     message = literal("replica ") + _run.replica_id + literal(" stopped heartbeating")
     released = conn.scalars(
@@ -111,7 +115,7 @@ def recover(
     ]
     if start_timeout is not None:
         lost += lose_unstarted(conn, now=now, start_timeout=start_timeout)
-    retries = _retry_lost(conn, lost, retry, cache) if retry is not None and lost else []
+    retries = _retry_lost(conn, lost, retry, db.specs) if retry is not None and lost else []
     return RecoveryReport(
         released=tuple(sorted(released)),
         lost=tuple(sorted(row["id"] for row in lost)),
@@ -130,7 +134,7 @@ def _retry_lost(
         new = retry(run_from_columns(row["id"], job["name"], row), cache.get(job))
         if new is None:
             continue
-        values = run_columns(job["id"], new.checked(job["name"]), now=new.due_at, replica_id="")
+        values = run_columns(job["id"], new, now=new.due_at, replica_id="")
         created += conn.scalars(insert_unless_slot_exists(conn, values)).all()
     return created
 

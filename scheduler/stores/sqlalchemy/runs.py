@@ -1,46 +1,34 @@
-"""Run rows: their statuses as stored, recording their life, reading and pruning history.
+"""Run rows: their statuses as stored, and recording a run's life.
 
 Every function takes the connection of a transaction (or a single read) the
-store opened.
+store opened, in ``db``; each is one statement or two, for any number of runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    RowMapping,
-    Select,
-    and_,
-    delete,
-    exists,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import RowMapping, Select, bindparam, select, update
 
-from ...model.policies import JobSource
 from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
-from ..rows import outcome_columns
+from ..rows import outcome_columns, status_values
+from ..rules import run_not_found
+from .connections import Db
 from .schema import job_table, run_from_columns, run_table
 
 __all__ = [
     "ACTIVE",
     "BUSY",
-    "NOT_STARTED",
     "PENDING",
     "QUEUED",
     "TERMINAL",
+    "beat_runs",
     "finish",
-    "list_runs",
-    "prune",
     "run_from_row",
-    "run_not_found",
     "runs_with_names",
+    "set_external_ids",
     "transition",
 ]
 
@@ -50,13 +38,15 @@ ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 #: ``scheduler_run.status`` of runs handed to an executor.
 BUSY = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
-#: ``scheduler_run.status`` of runs that may still start.
-NOT_STARTED = [RunStatus.PENDING.value, RunStatus.QUEUED.value]
 PENDING = RunStatus.PENDING.value
 QUEUED = RunStatus.QUEUED.value
 
 _job = job_table.c
 _run = run_table.c
+
+_SET_EXTERNAL_ID = (
+    update(run_table).where(_run.id == bindparam("run")).values(external_id=bindparam("external"))
+)
 
 
 def runs_with_names() -> Select[Any]:
@@ -69,16 +59,19 @@ def run_from_row(row: RowMapping) -> Run:
     return run_from_columns(row["id"], row["job_name"], row)
 
 
-def run_not_found(run_id: int) -> LookupError:
-    return LookupError(f"no run has id {run_id}")
-
-
 def transition(
-    conn: Connection, run_id: int, allowed: list[str], changes: Mapping[str, object]
+    db: Db,
+    run_id: int,
+    allowed: frozenset[RunStatus],
+    status: RunStatus,
+    changes: Mapping[str, object],
 ) -> bool:
-    """Apply ``changes`` if the run is in one of the ``allowed`` statuses."""
+    """Move the run to ``status`` with ``changes`` if it is in one of the ``allowed`` statuses."""
+    conn = db.conn
     result = conn.execute(
-        update(run_table).where(_run.id == run_id, _run.status.in_(allowed)).values(changes)
+        update(run_table)
+        .where(_run.id == run_id, _run.status.in_(status_values(allowed)))
+        .values({**changes, "status": status.value})
     )
     if result.rowcount == 1:
         return True
@@ -87,8 +80,9 @@ def transition(
     return False
 
 
-def finish(conn: Connection, run_id: int, outcome: Outcome, finished_at: datetime) -> None:
-    """:meth:`~scheduler.stores.base.Store.mark_finished` inside the transaction of ``conn``."""
+def finish(db: Db, run_id: int, outcome: Outcome) -> None:
+    """:meth:`~scheduler.stores.base.RunQueue.mark_finished` inside the transaction of ``db``."""
+    conn = db.conn
     row = conn.execute(
         select(_run.status, _run.started_at).where(_run.id == run_id).with_for_update()
     ).one_or_none()
@@ -99,62 +93,24 @@ def finish(conn: Connection, run_id: int, outcome: Outcome, finished_at: datetim
     conn.execute(
         update(run_table)
         .where(_run.id == run_id)
-        .values(outcome_columns(outcome, started_at=row.started_at, finished_at=finished_at))
-    )
-
-
-def list_runs(job_name: str | None, status: RunStatus | None, limit: int) -> Select[Any]:
-    """The query of :meth:`~scheduler.stores.base.Store.list_runs`."""
-    query = runs_with_names()
-    if job_name is not None:
-        query = query.where(_job.name == job_name)
-    if status is not None:
-        query = query.where(_run.status == RunStatus(status).value)
-    return query.order_by(_run.scheduled_for.desc(), _run.attempt.desc(), _run.id.desc()).limit(
-        limit
-    )
-
-
-def prune(conn: Connection, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
-    """:meth:`~scheduler.stores.base.Store.prune` inside the transaction of ``conn``.
-
-    One ``DELETE`` per rule, not one with ``id IN (...) OR finished_at < ...``:
-    PostgreSQL cannot make a semi-join of an ``IN`` under ``OR``, and once the
-    ranked ids outgrow ``work_mem`` it scans them again for every run, a
-    prune that grows with the square of the history.
-    """
-    deleted = 0
-    if keep_last is not None:
-        beyond = _run.id.in_(_beyond_newest(max(keep_last, 0)))
-        deleted += conn.execute(delete(run_table).where(_run.status.in_(TERMINAL), beyond)).rowcount
-    if max_age is not None:
-        old = _run.finished_at < now - max_age
-        deleted += conn.execute(delete(run_table).where(_run.status.in_(TERMINAL), old)).rowcount
-        conn.execute(delete(job_table).where(_finished_one_off(now - max_age)))
-    return deleted
-
-
-def _finished_one_off(changed_before: datetime) -> ColumnElement[bool]:
-    """A deferred call that ran (or was cancelled) and has no history left."""
-    return and_(
-        _job.source == JobSource.CODE.value,
-        _job.run_at.is_not(None),
-        _job.next_run_at.is_(None),
-        _job.paused_at.is_(None),
-        _job.updated_at < changed_before,
-        ~exists().where(_run.job_id == _job.id),
-    )
-
-
-def _beyond_newest(keep_last: int) -> Select[Any]:
-    """Ids of terminal runs beyond the newest ``keep_last`` terminal runs of their job."""
-    newest_first = (_run.scheduled_for.desc(), _run.attempt.desc(), _run.id.desc())
-    ranked = (
-        select(
-            _run.id,
-            func.row_number().over(partition_by=_run.job_id, order_by=newest_first).label("rank"),
+        .values(
+            outcome_columns(outcome, started_at=row.started_at, finished_at=outcome.finished_at)
         )
-        .where(_run.status.in_(TERMINAL))
-        .subquery()
     )
-    return select(ranked.c.id).where(ranked.c.rank > keep_last)
+
+
+def set_external_ids(db: Db, external_ids: Mapping[int, str]) -> None:
+    """Record each run's external id, in one executemany."""
+    params = [{"run": run_id, "external": ext} for run_id, ext in external_ids.items()]
+    db.conn.execute(_SET_EXTERNAL_ID, params)
+
+
+def beat_runs(db: Db, run_ids: Sequence[int], now: datetime, chunk: int = 5_000) -> None:
+    """``heartbeat_at = now`` for the runs among ``run_ids`` that are running."""
+    ids = list(run_ids)
+    for start in range(0, len(ids), chunk):
+        db.conn.execute(
+            update(run_table)
+            .where(_run.id.in_(ids[start : start + chunk]), _run.status == RunStatus.RUNNING.value)
+            .values(heartbeat_at=now)
+        )

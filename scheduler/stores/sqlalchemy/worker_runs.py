@@ -5,49 +5,25 @@ worker executes it, the worker refreshes the run's ``heartbeat_at``.  When the
 worker dies (killed, out of memory, its machine gone) the heartbeat stops, and
 the scheduler's recovery marks the run ``lost``: :func:`lose_silent_workers`.
 
-The statements take an open connection, so :class:`SQLAlchemyStore` runs them
-inside its own transactions; each is one statement for any number of runs.
+The external id and the worker's beats are recorded by :mod:`.runs`; the
+statements here run inside the recovery's transaction (:mod:`.replicas`),
+each one statement for any number of runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, literal, or_, update
+from sqlalchemy import Connection, RowMapping, and_, literal, or_, update
 
 from ...model.runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
 from .schema import run_table
 
-__all__ = ["beat_runs", "lose_silent_workers", "lose_unstarted", "set_external_ids"]
+__all__ = ["lose_silent_workers", "lose_unstarted"]
 
 _run = run_table.c
 _RUNNING = RunStatus.RUNNING.value
 _QUEUED = RunStatus.QUEUED.value
-
-_SET_EXTERNAL_ID = (
-    update(run_table).where(_run.id == bindparam("run")).values(external_id=bindparam("external"))
-)
-
-
-def set_external_ids(conn: Connection, external_ids: Mapping[int, str]) -> None:
-    """Record each run's external id, in one executemany."""
-    if external_ids:
-        params = [{"run": run_id, "external": ext} for run_id, ext in external_ids.items()]
-        conn.execute(_SET_EXTERNAL_ID, params)
-
-
-def beat_runs(
-    conn: Connection, run_ids: Sequence[int], *, now: datetime, chunk: int = 5_000
-) -> None:
-    """``heartbeat_at = now`` for the runs among ``run_ids`` that are running."""
-    ids = list(run_ids)
-    for start in range(0, len(ids), chunk):
-        conn.execute(
-            update(run_table)
-            .where(_run.id.in_(ids[start : start + chunk]), _run.status == _RUNNING)
-            .values(heartbeat_at=now)
-        )
 
 
 def lose_unstarted(

@@ -1,0 +1,261 @@
+"""The class every store is built on: each public verb checks its arguments, then does its work.
+
+A verb of :class:`CheckedStore` applies the argument rules
+(:mod:`.arguments`), opens the store's transaction (``_write()``) or read
+(``_read()``) and calls the store's function for it (:mod:`.verbs`).
+What every store did alike around its work is here once too: verbs with
+nothing to do return before opening anything, a claim's runs are put in
+order and logged, the run transitions are spelled out, and a slot conflict
+reported by the database becomes :class:`~scheduler.errors.DuplicateRun`.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from ...clock import ensure_aware_utc
+from ...errors import DuplicateRun
+from ...model.jobs import JobSpec
+from ...model.policies import JobSource
+from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ..base import Planner, RecoveryReport, Retrier, Store, StoredJob, SyncReport
+from ..rows.constraints import slot_conflict
+from .arguments import (
+    checked_planner,
+    checked_retrier,
+    finished,
+    pending_run,
+    run_status,
+    specs_of,
+)
+from .verbs import ClaimVerbs, HistoryVerbs, JobVerbs, ReplicaVerbs, RunVerbs
+
+__all__ = ["CheckedStore"]
+
+logger = logging.getLogger("scheduler.stores")
+
+Db = TypeVar("Db")
+
+_PENDING = frozenset({RunStatus.PENDING})
+_NOT_STARTED = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
+
+
+class CheckedStore(Store, Generic[Db]):
+    """A :class:`~scheduler.stores.base.Store` whose verbs check their arguments
+    the one way every store does, then call the store's own work.
+
+    A store built on it names the modules that do its work, one per part of
+    :mod:`.verbs` (``_jobs``, ``_claims``, ``_runs``, ``_replicas``,
+    ``_history``), and implements ``_write()``, a transaction that writes all
+    or nothing, and ``_read()``, a consistent read; each yields the ``db``
+    those functions work through.  The rules it then gets for free:
+
+    * every instant given is refused when naive (:class:`ValueError` naming
+      it: ``now``, ``finished_at``, a planned run's ``scheduled_for`` or
+      ``next_run_at``) and converted to UTC, before anything is written;
+    * a ``limit`` below 1 claims or lists nothing, and opens nothing; so
+      does a prune without rules, a beat of no runs, no external ids;
+    * the runs a planner or retrier asks for, and those given to ``add_run``,
+      are checked new runs (``add_run``'s pending); an outcome is terminal;
+    * a sync stores its specs as of its source, and refuses a name given twice;
+    * the run transitions (queued, running, cancelled) allow the same statuses
+      in every store, and a database's slot conflict is ``DuplicateRun``.
+    """
+
+    # The store's work, by part: class attributes, each a module of the store.
+    _jobs: JobVerbs[Db]
+    _claims: ClaimVerbs[Db]
+    _runs: RunVerbs[Db]
+    _replicas: ReplicaVerbs[Db]
+    _history: HistoryVerbs[Db]
+
+    @abstractmethod
+    def _write(self) -> AbstractContextManager[Db]:
+        """A transaction that writes: all of it is kept, or none."""
+
+    @abstractmethod
+    def _read(self) -> AbstractContextManager[Db]:
+        """A read that sees one consistent state."""
+
+    # -- jobs ---------------------------------------------------------------------
+    def sync_jobs(
+        self, specs: Sequence[JobSpec], *, source: JobSource, now: datetime
+    ) -> SyncReport:
+        now = ensure_aware_utc(now, "now")
+        specs = specs_of(specs, source)
+        with self._write() as db:
+            return self._jobs.sync_jobs(db, specs, source, now)
+
+    def save_job(
+        self, spec: JobSpec, *, now: datetime, expected_version: int | None = None
+    ) -> StoredJob:
+        now = ensure_aware_utc(now, "now")
+        with self._write() as db:
+            return self._jobs.save_job(db, spec, now, expected_version)
+
+    def get_job(self, name: str) -> StoredJob:
+        with self._read() as db:
+            return self._jobs.get_job(db, name)
+
+    def list_jobs(self) -> list[StoredJob]:
+        with self._read() as db:
+            return self._jobs.list_jobs(db)
+
+    def set_paused(self, name: str, paused: bool, *, now: datetime) -> StoredJob:
+        now = ensure_aware_utc(now, "now")
+        with self._write() as db:
+            return self._jobs.set_paused(db, name, paused, now)
+
+    # -- the run queue ------------------------------------------------------------
+    def next_wake(self) -> datetime | None:
+        with self._read() as db:
+            return self._claims.next_wake(db)
+
+    def claim_due(
+        self, *, now: datetime, replica_id: str, limit: int, plan: Planner
+    ) -> list[ClaimedRun]:
+        now = ensure_aware_utc(now, "now")
+        if limit <= 0:
+            return []
+        checked = checked_planner(plan)
+        with self._slot_conflicts("claim_due"), self._write() as db:
+            claimed, due_jobs = self._claims.claim_due(
+                db, now=now, replica_id=replica_id, limit=limit, plan=checked
+            )
+        claimed.sort(key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id))
+        if due_jobs:
+            logger.debug(
+                "replica %s claimed %d runs of %d due jobs",
+                replica_id,
+                len(claimed),
+                due_jobs,
+                extra={"replica_id": replica_id, "claimed": len(claimed), "due_jobs": due_jobs},
+            )
+        return claimed
+
+    def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
+        now = ensure_aware_utc(now, "now")
+        if limit <= 0:
+            return []
+        with self._write() as db:
+            return self._claims.claim_pending(db, now=now, replica_id=replica_id, limit=limit)
+
+    def add_run(self, job_name: str, new: NewRun) -> Run:
+        new = pending_run(job_name, new)
+        slot = f"job {job_name!r}, slot {new.scheduled_for.isoformat()}, attempt {new.attempt}"
+        with self._slot_conflicts(slot), self._write() as db:
+            return self._claims.add_run(db, job_name, new)
+
+    def mark_queued(self, run_id: int, *, executor: str, external_id: str, now: datetime) -> None:
+        ensure_aware_utc(now, "now")
+        changes = {"executor": executor, "external_id": external_id}
+        self._transition(run_id, _PENDING, RunStatus.QUEUED, changes)
+
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        if not external_ids:
+            return
+        with self._write() as db:
+            self._runs.set_external_ids(db, external_ids)
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        now = ensure_aware_utc(now, "now")
+        if not run_ids:
+            return
+        with self._write() as db:
+            self._runs.beat_runs(db, run_ids, now)
+
+    def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
+        changes = {"started_at": ensure_aware_utc(now, "now"), "worker": worker}
+        return self._transition(run_id, _NOT_STARTED, RunStatus.RUNNING, changes)
+
+    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
+        outcome = finished(outcome)
+        with self._write() as db:
+            self._runs.finish(db, run_id, outcome)
+
+    def cancel_run(self, run_id: int, *, now: datetime) -> bool:
+        changes = {"finished_at": ensure_aware_utc(now, "now")}
+        return self._transition(run_id, _NOT_STARTED, RunStatus.CANCELLED, changes)
+
+    def _transition(
+        self,
+        run_id: int,
+        allowed: frozenset[RunStatus],
+        status: RunStatus,
+        changes: Mapping[str, object],
+    ) -> bool:
+        with self._write() as db:
+            return self._runs.transition(db, run_id, allowed, status, changes)
+
+    # -- replicas and recovery ------------------------------------------------------
+    def heartbeat(self, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
+        now = ensure_aware_utc(now, "now")
+        with self._write() as db:
+            self._replicas.heartbeat(db, replica_id, hostname=hostname, pid=pid, now=now)
+
+    def stop_replica(self, replica_id: str, *, now: datetime) -> None:
+        now = ensure_aware_utc(now, "now")
+        with self._write() as db:
+            self._replicas.stop_replica(db, replica_id, now=now)
+
+    def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
+        cutoff = ensure_aware_utc(now, "now") - older_than
+        with self._write() as db:
+            return self._replicas.prune_replicas(db, cutoff=cutoff)
+
+    def recover(
+        self,
+        *,
+        now: datetime,
+        stale_after: timedelta,
+        retry: Retrier | None = None,
+        start_timeout: timedelta | None = None,
+    ) -> RecoveryReport:
+        now = ensure_aware_utc(now, "now")
+        checked = checked_retrier(retry)
+        with self._write() as db:
+            return self._replicas.recover(
+                db, now=now, stale_after=stale_after, retry=checked, start_timeout=start_timeout
+            )
+
+    # -- history ----------------------------------------------------------------
+    def get_run(self, run_id: int) -> Run:
+        with self._read() as db:
+            return self._history.get_run(db, run_id)
+
+    def list_runs(
+        self, *, job_name: str | None = None, status: RunStatus | None = None, limit: int = 50
+    ) -> list[Run]:
+        status = run_status(status)
+        if limit <= 0:
+            return []
+        with self._read() as db:
+            return self._history.list_runs(db, job_name, status, limit)
+
+    def prune(self, *, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
+        now = ensure_aware_utc(now, "now")
+        if keep_last is None and max_age is None:
+            return 0
+        keep_last = None if keep_last is None else max(keep_last, 0)
+        with self._write() as db:
+            return self._history.prune(db, now, keep_last, max_age)
+
+    # -- slot conflicts -----------------------------------------------------------
+    @contextmanager
+    def _slot_conflicts(self, what: str) -> Iterator[None]:
+        """Turn the database's refusal of a second run of one slot and attempt
+        (its library's error, caused by the driver's) into DuplicateRun about ``what``."""
+        try:
+            yield
+        except DuplicateRun:
+            raise
+        except Exception as error:
+            conflict = slot_conflict(error.__cause__)
+            if conflict is None:
+                raise
+            raise DuplicateRun(f"{what}: {conflict}") from error

@@ -1,0 +1,84 @@
+"""The memory store's claims: what is due next, claiming jobs and pending runs, adding runs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ...model.policies import OverlapPolicy
+from ...model.runs import ACTIVE_STATUSES, ClaimedRun, NewRun, Run, RunStatus
+from ..protocol.values import Planner, StoredJob
+from .state import State, unclaimed
+
+__all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
+
+#: The statuses of a run handed to an executor: a ``queue`` job's next run waits for them.
+_BUSY_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+
+
+def next_wake(state: State) -> datetime | None:
+    jobs = (job.next_run_at for job in state.jobs.values() if job.active)
+    runs = (run.due_at for run in state.runs.values() if unclaimed(run))
+    return min((instant for instant in (*jobs, *runs) if instant is not None), default=None)
+
+
+def claim_due(
+    state: State, *, now: datetime, replica_id: str, limit: int, plan: Planner
+) -> tuple[list[ClaimedRun], int]:
+    active = state.jobs_with_runs_in(ACTIVE_STATUSES)
+    due = _due_jobs(state, now, limit)
+    plans = [(job, plan(job, job.spec.name in active, now)) for job in due]
+    state.check_unique((job.spec.name, new) for job, chosen in plans for new in chosen.runs)
+    # Nothing was written above: from here on, nothing can fail.
+    claimed: list[ClaimedRun] = []
+    for job, chosen in plans:
+        state.jobs[job.spec.name] = replace(job, next_run_at=chosen.next_run_at)
+        # A busy job's new runs wait for claim_pending and its overlap rule.
+        claim_for = "" if job.spec.name in active else replica_id
+        for new in chosen.runs:
+            run = state.insert(
+                job.spec.name, new, now=now, claim_for=claim_for, executor=job.spec.executor
+            )
+            if run.replica_id:
+                claimed.append(ClaimedRun(run=run, job=job.spec))
+    return claimed, len(due)
+
+
+def claim_pending(state: State, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
+    ready = [run for run in state.runs.values() if unclaimed(run) and run.due_at <= now]
+    ready.sort(key=lambda run: (run.due_at, run.id))
+    waiting = _jobs_waiting_in_queue(state)
+    claimed = []
+    for run in [run for run in ready if run.job_name not in waiting][:limit]:
+        job = state.jobs[run.job_name].spec
+        queued = state.update(
+            run,
+            status=RunStatus.QUEUED,
+            executor=job.executor,
+            replica_id=replica_id,
+            claimed_at=now,
+        )
+        claimed.append(ClaimedRun(run=queued, job=job))
+    return claimed
+
+
+def add_run(state: State, job_name: str, new: NewRun) -> Run:
+    state.job(job_name)
+    state.check_unique([(job_name, new)])
+    return state.insert(job_name, new, now=new.due_at)
+
+
+def _due_jobs(state: State, now: datetime, limit: int) -> list[StoredJob]:
+    due = [
+        job
+        for job in state.jobs.values()
+        if job.active and job.next_run_at is not None and job.next_run_at <= now
+    ]
+    due.sort(key=lambda job: (job.next_run_at, job.spec.name))
+    return due[:limit]
+
+
+def _jobs_waiting_in_queue(state: State) -> set[str]:
+    """Jobs with overlap ``queue`` whose previous run is queued or running."""
+    busy = state.jobs_with_runs_in(_BUSY_STATUSES)
+    return {name for name in busy if state.jobs[name].spec.overlap is OverlapPolicy.QUEUE}

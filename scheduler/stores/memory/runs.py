@@ -1,0 +1,52 @@
+"""The memory store's record of a run's life: transitions, external ids, worker beats, outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from ...model.runs import TERMINAL_STATUSES, Outcome, RunStatus
+from .state import State, json_copy
+
+__all__ = ["beat_runs", "finish", "set_external_ids", "transition"]
+
+
+def transition(
+    state: State,
+    run_id: int,
+    allowed: frozenset[RunStatus],
+    status: RunStatus,
+    changes: Mapping[str, object],
+) -> bool:
+    run = state.run(run_id)
+    if run.status not in allowed:
+        return False
+    state.update(run, status=status, **changes)
+    return True
+
+
+def set_external_ids(state: State, external_ids: Mapping[int, str]) -> None:
+    for run_id, external_id in external_ids.items():
+        if run_id in state.runs:
+            state.update(state.runs[run_id], external_id=external_id)
+
+
+def beat_runs(state: State, run_ids: Sequence[int], now: datetime) -> None:
+    for run_id in run_ids:
+        run = state.runs.get(run_id)
+        if run is not None and run.status is RunStatus.RUNNING:
+            state.update(run, heartbeat_at=now)
+
+
+def finish(state: State, run_id: int, outcome: Outcome) -> None:
+    run = state.run(run_id)
+    if run.status in TERMINAL_STATUSES:
+        return
+    state.update(
+        run,
+        status=outcome.status,
+        finished_at=outcome.finished_at,
+        result=json_copy(outcome.result),
+        error=outcome.error,
+        traceback=outcome.traceback,
+    )

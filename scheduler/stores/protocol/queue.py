@@ -1,0 +1,114 @@
+"""The run-queue part of the store protocol: claiming due runs and recording their life."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from ...model.runs import ClaimedRun, NewRun, Outcome, Run
+from .values import Planner
+
+__all__ = ["RunQueue"]
+
+
+@runtime_checkable
+class RunQueue(Protocol):
+    """What is due, who claimed it, and where each run is in its life.
+
+    Every instant given (``now``, an outcome's ``finished_at``, the instants
+    of the runs a planner asks for) must be timezone-aware: a naive one raises
+    :class:`ValueError` naming it, and nothing changes.  A ``run_id`` that
+    names no run raises :class:`LookupError`, except where a method says it
+    ignores unknown ids.
+    """
+
+    def next_wake(self) -> datetime | None:
+        """The earliest instant at which anything may be due: the smallest
+        ``next_run_at`` of an active job, or ``due_at`` of an unclaimed
+        pending run.  ``None`` when nothing is scheduled."""
+        ...
+
+    def claim_due(
+        self, *, now: datetime, replica_id: str, limit: int, plan: Planner
+    ) -> list[ClaimedRun]:
+        """Claim up to ``limit`` active jobs whose ``next_run_at <= now``.
+
+        In one transaction: call ``plan`` for each, insert the runs it asks
+        for, set each job's ``next_run_at`` to the plan's, and claim the new
+        pending runs whose ``due_at <= now``: they are inserted ``queued`` to
+        their job's executor (``executor``), claimed by ``replica_id`` at
+        ``claimed_at = now``, for the caller to hand over as soon as this
+        returns.  The new runs of a job that had an active run are not
+        claimed: they stay ``pending`` and unclaimed for :meth:`claim_pending`,
+        which applies the ``queue`` overlap rule.  Jobs are taken earliest
+        ``next_run_at`` first (jobs due at the same instant in no particular
+        order); jobs locked by another replica are skipped, not waited for.
+        Returns the claimed runs, oldest slot first, then by job name.  The
+        statements sent are a fixed number, whatever the number of due jobs;
+        a ``limit`` below 1 claims nothing and sends none.
+
+        Nothing is written when anything fails: ``plan`` raising (its error
+        propagates), a planned run that is not a valid new run
+        (:class:`ValueError`: a status other than pending, missed or skipped,
+        an attempt below 1, a naive instant), or a slot and attempt that
+        already has a run (:class:`~scheduler.errors.DuplicateRun`).
+        """
+        ...
+
+    def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
+        """Claim unclaimed pending runs whose ``due_at <= now`` (retries,
+        jittered and manual runs, runs released by recovery), oldest due
+        first, as :meth:`claim_due` claims: each becomes ``queued`` to its
+        job's executor, claimed by ``replica_id`` at ``claimed_at = now``.  A
+        run of a job whose overlap policy is ``queue`` waits while that job
+        has a queued or running run.  A ``limit`` below 1 claims nothing."""
+        ...
+
+    def add_run(self, job_name: str, new: NewRun) -> Run:
+        """Insert one unclaimed pending run (a retry, a manual run); returns it.
+
+        Raises :class:`ValueError` if ``new`` is not pending or not a valid
+        new run, :class:`~scheduler.errors.JobNotFound` for an unknown job,
+        and :class:`~scheduler.errors.DuplicateRun` if the slot and attempt
+        exist; nothing is written then.
+        """
+        ...
+
+    def mark_queued(self, run_id: int, *, executor: str, external_id: str, now: datetime) -> None:
+        """The run was handed to ``executor`` (``external_id``: e.g. a Celery
+        task id).  Only a ``pending`` run moves; any other is left as it is."""
+        ...
+
+    def set_external_ids(self, external_ids: Mapping[int, str]) -> None:
+        """Record, in one statement, the id each run got from the executor it was
+        handed to (a Celery task id), once it is ``queued``.
+
+        A run with an external id is executed outside the scheduler: recovery
+        leaves it alone when its replica stops, and watches its worker's
+        heartbeat instead (:meth:`beat_runs`).  Unknown ids are ignored; no
+        ids is no statement.
+        """
+        ...
+
+    def beat_runs(self, run_ids: Sequence[int], *, now: datetime) -> None:
+        """A worker outside the scheduler is still executing these runs:
+        ``heartbeat_at = now`` for those of them that are ``running``; others,
+        and unknown ids, are left as they are."""
+        ...
+
+    def mark_running(self, run_id: int, *, worker: str, now: datetime) -> bool:
+        """The run started on ``worker`` (``host:pid``).  Returns False, changing
+        nothing, if it already started or ended: the caller must not execute it."""
+        ...
+
+    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
+        """Record how the run ended.  A run already in a terminal status is left
+        as it is.  Raises :class:`ValueError` if ``outcome`` is not a terminal
+        status (or its ``finished_at`` is naive), changing nothing."""
+        ...
+
+    def cancel_run(self, run_id: int, *, now: datetime) -> bool:
+        """Cancel a run that has not started (``finished_at = now``); False,
+        changing nothing, if it already started or ended."""
+        ...

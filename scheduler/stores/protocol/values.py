@@ -1,0 +1,108 @@
+"""What the store verbs take and give: stored jobs, plans, reports, and the callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ...model.jobs import JobSpec
+from ...model.runs import NewRun, Run
+
+__all__ = ["Planner", "RecoveryReport", "Retrier", "SlotPlan", "StoredJob", "SyncReport"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredJob:
+    """A job as stored: its definition plus the scheduler's bookkeeping.
+
+    ``paused_at`` and ``removed_at`` are operational state, not part of the
+    definition: a sync never pauses or resumes a job, and pausing never
+    changes ``version`` or ``definition_hash``.  ``removed_at`` is when a sync
+    disabled the job because its source stopped declaring it.
+    """
+
+    spec: JobSpec
+    next_run_at: datetime | None
+    version: int
+    definition_hash: str
+    created_at: datetime
+    updated_at: datetime
+    paused_at: datetime | None = None
+    removed_at: datetime | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def active(self) -> bool:
+        """Whether the job fires: enabled by its definition and not paused."""
+        return self.spec.enabled and self.paused_at is None
+
+    @property
+    def state(self) -> str:
+        """One word for listings: ``removed``, ``disabled``, ``paused`` or ``active``."""
+        if self.removed_at is not None:
+            return "removed"
+        if not self.spec.enabled:
+            return "disabled"
+        return "paused" if self.paused else "active"
+
+    def paused_as(self, paused: bool, now: datetime) -> StoredJob:
+        """This job paused (or resumed) at ``now``: a resumed job's next slot is
+        the first after ``now``, so time spent paused is never caught up."""
+        if self.paused is paused:
+            return self
+        return replace(
+            self,
+            paused_at=now if paused else None,
+            next_run_at=self.spec.next_after(now) if self.spec.enabled and not paused else None,
+            updated_at=now,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlotPlan:
+    """What the planner decided for one due job: runs to create, and its next slot."""
+
+    runs: tuple[NewRun, ...]
+    next_run_at: datetime | None
+
+
+#: Called by :meth:`~scheduler.stores.base.RunQueue.claim_due` inside its
+#: transaction, once per due job: ``plan(job, has_active_run, now)``.
+#: ``has_active_run`` says whether the job has a run that is pending, queued or
+#: running.  Pure: it must not touch the store.
+Planner = Callable[[StoredJob, bool, datetime], SlotPlan]
+
+#: Called by :meth:`~scheduler.stores.base.ReplicaStore.recover` inside its
+#: transaction, once per run it marks ``lost``: ``retry(lost_run, job)`` gets the
+#: run as marked (status ``lost``, ``finished_at`` set) and returns the next
+#: attempt to create, or ``None`` when the job has no retries left.  Pure: it
+#: must not touch the store.
+Retrier = Callable[[Run, JobSpec], NewRun | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncReport:
+    """What :meth:`~scheduler.stores.base.JobStore.sync_jobs` changed, by job name."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.disabled)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryReport:
+    """What :meth:`~scheduler.stores.base.ReplicaStore.recover` did with the runs
+    of replicas that stopped heartbeating."""
+
+    released: tuple[int, ...] = ()  # pending runs made claimable again
+    lost: tuple[int, ...] = ()  # queued or running runs marked lost (replica or worker gone)
+    retries: tuple[int, ...] = ()  # new runs: the next attempts of lost ones

@@ -1,0 +1,60 @@
+"""What the SQL schema guarantees, named once: the slot constraint and the active-run index.
+
+Both SQL stores and the Django migrations use these names; the checking
+layer reads a driver's unique violation through :func:`slot_conflict`.
+"""
+
+from __future__ import annotations
+
+from ...model.runs import ACTIVE_STATUSES
+from ..rules import DUPLICATE_SLOT
+
+__all__ = [
+    "ACTIVE_RUN_CONDITION",
+    "ACTIVE_RUN_INDEX",
+    "SLOT_CONSTRAINT",
+    "is_slot_violation",
+    "slot_conflict",
+]
+
+#: Name of the constraint that makes a second run of one slot and attempt impossible.
+SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+#: Name of the partial index of the runs that have not ended, by job.
+ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
+#: That index's condition, and the one a query repeats, word for word and as
+#: literals (never bound parameters), for the database to choose the index:
+#: "has this job a run going" is then one probe of a small index, whatever
+#: the size of the job's history or the number of runs in flight.
+ACTIVE_RUN_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
+)
+
+# How PostgreSQL's detail of a unique violation names the slot constraint's columns.
+_SLOT_KEY_DETAIL = "(job_id, scheduled_for, attempt)="
+# How SQLite's message names them.
+_SLOT_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt"
+
+
+def is_slot_violation(driver_error: BaseException | None) -> bool:
+    """Whether the database driver's ``driver_error`` (psycopg's or sqlite3's,
+    under a library's IntegrityError) is the slot constraint refusing a second
+    run of one slot and attempt."""
+    diag = getattr(driver_error, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is not None:  # psycopg names it
+        # On a run table partitioned by month (contrib/postgres/partition_runs.sql)
+        # the name is that of the partition's copy of the constraint; the detail
+        # names the columns, whatever the partition: "Key (job_id, ...)=(...) ...".
+        detail = getattr(diag, "message_detail", None) or ""
+        return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
+    # sqlite3 names the columns instead: "UNIQUE constraint failed: scheduler_run.job_id, ..."
+    return _SLOT_COLUMNS_SQLITE in str(driver_error)
+
+
+def slot_conflict(driver_error: BaseException | None) -> str | None:
+    """What to say of ``driver_error`` if it is the slot constraint's refusal
+    (with the database's detail when it gives one); ``None`` if it is not."""
+    if driver_error is None or not is_slot_violation(driver_error):
+        return None
+    detail = getattr(getattr(driver_error, "diag", None), "message_detail", None)
+    return f"{DUPLICATE_SLOT} ({detail})" if detail else DUPLICATE_SLOT

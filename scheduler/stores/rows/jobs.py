@@ -1,0 +1,147 @@
+"""``scheduler_job`` rows <-> jobs: a job's columns, and the spec and job a row holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ...clock import ensure_aware_utc
+from ...errors import InvalidJob
+from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
+from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from ...schedules.kinds import Cron, Every, Once
+from ..protocol.values import StoredJob
+
+__all__ = ["as_stored", "job_columns", "job_from_columns", "spec_from_columns"]
+
+
+def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
+    """``spec`` as a SQL store reads it back: of ``source`` (if given), its
+    cron's ``H`` fields hashed by the job's name (the hash key has no column)."""
+    if source is not None and spec.source is not source:
+        spec = replace(spec, source=source)
+    schedule = spec.schedule
+    if isinstance(schedule, Cron) and schedule.hash_key != spec.name:
+        spec = replace(spec, schedule=Cron(schedule.expr, tz=schedule.tz, hash_key=spec.name))
+    return spec
+
+
+def job_from_columns(row: Mapping[Any, Any], spec: JobSpec) -> StoredJob:
+    """The :class:`StoredJob` a full ``scheduler_job`` row holds, its definition
+    already read as ``spec``."""
+    return StoredJob(
+        spec=spec,
+        next_run_at=row["next_run_at"],
+        version=row["version"],
+        definition_hash=row["definition_hash"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        paused_at=row["paused_at"],
+        removed_at=row["removed_at"],
+    )
+
+
+def job_columns(job: StoredJob) -> dict[str, Any]:
+    """The ``scheduler_job`` row of ``job`` (all but ``id``)."""
+    spec, schedule = job.spec, job.spec.schedule
+    return {
+        "name": spec.name,
+        "task": spec.task,
+        "args": json.dumps(list(spec.args)),
+        "kwargs": json.dumps(spec.kwargs),
+        "cron": schedule.expr if isinstance(schedule, Cron) else None,
+        "every_seconds": schedule.interval.total_seconds() if isinstance(schedule, Every) else None,
+        "anchor_at": schedule.anchor if isinstance(schedule, Every) else None,
+        "run_at": schedule.at if isinstance(schedule, Once) else None,
+        "timezone": spec.timezone,
+        "enabled": spec.enabled,
+        "start_at": spec.start,
+        "end_at": spec.end,
+        "catchup": spec.catchup.value,
+        "max_catchup": spec.max_catchup,
+        "catchup_window_seconds": _seconds(spec.catchup_window),
+        "overlap": spec.overlap.value,
+        "jitter_seconds": spec.jitter.total_seconds(),
+        "timeout_seconds": _seconds(spec.timeout),
+        "retries": spec.retries,
+        "retry_backoff_seconds": spec.retry_backoff.total_seconds(),
+        "retry_backoff_max_seconds": spec.retry_backoff_max.total_seconds(),
+        "executor": spec.executor,
+        "queue": spec.queue,
+        "description": spec.description,
+        "source": spec.source.value,
+        "definition_hash": job.definition_hash,
+        "next_run_at": job.next_run_at,
+        "paused_at": job.paused_at,
+        "removed_at": job.removed_at,
+        "version": job.version,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
+    """The :class:`JobSpec` a ``scheduler_job`` row holds; a cron's ``H`` is hashed by name.
+
+    The row was written from a validated spec (:func:`job_columns`), so its
+    values are turned back into the spec's types without checking each field
+    again (:func:`~scheduler.model.jobs.trusted_spec`): a claim reads thousands of rows.
+    """
+    return trusted_spec(
+        name=row["name"],
+        task=row["task"],
+        schedule=_schedule_from_columns(row),
+        args=_json_args(row["args"]),
+        kwargs=_json_kwargs(row["kwargs"]),
+        timezone=row["timezone"],
+        enabled=bool(row["enabled"]),
+        start=_instant(row["start_at"]),
+        end=_instant(row["end_at"]),
+        catchup=CatchupPolicy(row["catchup"]),
+        max_catchup=row["max_catchup"],
+        catchup_window=_duration(row["catchup_window_seconds"]),
+        overlap=OverlapPolicy(row["overlap"]),
+        jitter=timedelta(seconds=row["jitter_seconds"]),
+        timeout=_duration(row["timeout_seconds"]),
+        retries=row["retries"],
+        retry_backoff=timedelta(seconds=row["retry_backoff_seconds"]),
+        retry_backoff_max=timedelta(seconds=row["retry_backoff_max_seconds"]),
+        executor=row["executor"],
+        queue=row["queue"],
+        description=row["description"],
+        source=JobSource(row["source"]),
+    )
+
+
+def _json_args(text: str) -> tuple[JSONValue, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def _json_kwargs(text: str) -> dict[str, JSONValue]:
+    kwargs: dict[str, JSONValue] = {} if text == "{}" else json.loads(text)
+    return kwargs
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    return None if value is None else ensure_aware_utc(value)
+
+
+def _schedule_from_columns(row: Mapping[Any, Any]) -> ScheduleType:
+    if row["cron"] is not None:
+        return Cron(row["cron"], tz=row["timezone"], hash_key=row["name"])
+    if row["every_seconds"] is not None:
+        return Every(timedelta(seconds=row["every_seconds"]), anchor=row["anchor_at"])
+    if row["run_at"] is not None:
+        return Once(row["run_at"])
+    raise InvalidJob(f"job {row['name']!r}: stored without cron, every_seconds or run_at")
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _duration(seconds: float | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)

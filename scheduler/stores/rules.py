@@ -1,0 +1,106 @@
+"""The rules a store's verbs apply to what it holds, whatever it holds it in.
+
+Each is written once and used by every store (memory, SQLAlchemy, Django):
+who may replace a job, when a save is stale, what a job's new definition
+is, and the errors for what is not there.  The rules for the arguments
+themselves are :mod:`scheduler.stores.checked.arguments`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import InvalidJob, JobChanged, JobNotFound
+from ..model.jobs import JobSpec
+from ..model.policies import JobSource
+from .protocol.values import StoredJob
+
+__all__ = [
+    "DUPLICATE_SLOT",
+    "check_replace",
+    "check_version",
+    "foreign_source",
+    "job_not_found",
+    "new_definition",
+    "run_not_found",
+    "unchanged",
+]
+
+#: What a second run of one slot and attempt is refused with.
+DUPLICATE_SLOT = "a run for the same job, slot and attempt already exists"
+
+
+def check_replace(
+    spec: JobSpec, stored: tuple[str, int] | None, expected_version: int | None
+) -> None:
+    """Refuse to save ``spec`` over the stored job of its name, ``stored`` as
+    (source value, version), or ``None`` if there is none:
+    :class:`InvalidJob` if it belongs to another source,
+    :class:`JobChanged` if it is not at ``expected_version`` (see :func:`check_version`)."""
+    if stored is not None and stored[0] != spec.source.value:
+        raise foreign_source(spec.name, stored[0], spec.source)
+    check_version(spec.name, None if stored is None else stored[1], expected_version)
+
+
+def foreign_source(name: str, owner: str, source: JobSource) -> InvalidJob:
+    """The error for a job of ``source`` that would replace one of source ``owner``."""
+    return InvalidJob(
+        f"job {name!r} already exists from source {owner!r}; "
+        f"a {source.value!r} job may not replace it"
+    )
+
+
+def check_version(name: str, stored: int | None, expected: int | None) -> None:
+    """:class:`JobChanged` unless the job ``name``, stored at version
+    ``stored`` (``None``: not stored), is at the ``expected`` one (``0``: not
+    stored yet; ``None``: any)."""
+    actual = stored or 0
+    if expected is None or actual == expected:
+        return
+    if expected == 0:
+        problem = f"was created by someone else meanwhile (it is at version {actual})"
+    elif actual == 0:
+        problem = "was deleted meanwhile"
+    else:
+        problem = (
+            f"was changed by someone else meanwhile: it is at version {actual}, "
+            f"this change was based on version {expected}"
+        )
+    raise JobChanged(f"job {name!r} {problem}; nothing was saved")
+
+
+def unchanged(definition_hash: str, removed_at: datetime | None, spec: JobSpec) -> bool:
+    """Whether storing ``spec`` over a job stored with ``definition_hash`` and
+    ``removed_at`` would change nothing."""
+    return definition_hash == spec.definition_hash() and removed_at is None
+
+
+def new_definition(
+    spec: JobSpec,
+    now: datetime,
+    *,
+    version: int,
+    created_at: datetime,
+    paused_at: datetime | None = None,
+    removed_at: datetime | None = None,
+) -> StoredJob:
+    """``spec`` stored as a job's new definition at ``now``: its next slot is the
+    first after ``now``, unless it is disabled or paused."""
+    return StoredJob(
+        spec=spec,
+        next_run_at=spec.next_after(now) if spec.enabled and paused_at is None else None,
+        paused_at=paused_at,
+        removed_at=removed_at,
+        version=version,
+        definition_hash=spec.definition_hash(),
+        created_at=created_at,
+        updated_at=now,
+    )
+
+
+def job_not_found(name: str) -> JobNotFound:
+    return JobNotFound(f"no job is called {name!r}")
+
+
+def run_not_found(run_id: int) -> LookupError:
+    return LookupError(f"no run has id {run_id}")
