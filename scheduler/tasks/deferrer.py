@@ -8,18 +8,18 @@ fake clock or a commit hook.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Unpack
 
 from ..clock import Clock, SystemClock
 from ..errors import InvalidJob
-from ..model.jobs import JobSpec, JSONValue, validate_field
+from ..model.jobs import JobSpec, validate_field
 from ..model.runs import Run
 from ..schedules.kinds import Once
 from ..stores.base import Store, StoredJob
+from .calls import DeferredCall, Delivery
 from .cancellation import NOT_STARTED, Cancellation, already_done, cancellation, never_ran
 from .keywords import DeferrerKeywords, keyword_signature
 from .oneoff import checked_run_at, is_deferred, one_off_job
@@ -35,65 +35,6 @@ logger = logging.getLogger(__name__)
 TaskRef = str | RegisteredTask | Callable[..., Any]
 
 _MICROSECOND = timedelta(microseconds=1)
-
-
-class _Delivery:
-    """Whether a deferred call's job is ``waiting`` to be written, ``written``, or
-    ``withdrawn`` before it could be.  Shared by a handle and the write waiting
-    for a transaction to commit."""
-
-    __slots__ = ("_lock", "state")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.state = "waiting"
-
-    def write(self, save: Callable[[], object]) -> None:
-        with self._lock:
-            if self.state == "waiting":
-                save()
-                self.state = "written"
-
-    def withdraw(self) -> str:
-        """Make sure it is never written, if it is still waiting; the state it was in."""
-        with self._lock:
-            previous = self.state
-            if previous == "waiting":
-                self.state = "withdrawn"
-            return previous
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeferredCall:
-    """A deferred call, as :func:`~scheduler.tasks.defer.defer` returns it.
-
-    ``name`` is its job's name; ``run_at`` the instant asked for (aware UTC).
-    Until the transaction it was deferred in commits, nothing is written
-    (``written`` is False) and :meth:`cancel` simply withdraws it.
-    """
-
-    name: str
-    task: str
-    run_at: datetime
-    args: tuple[JSONValue, ...] = ()
-    kwargs: dict[str, JSONValue] = field(default_factory=dict)
-    _deferrer: Deferrer = field(repr=False, compare=False)
-    _delivery: _Delivery = field(repr=False, compare=False)
-
-    @property
-    def written(self) -> bool:
-        """Whether its job is in the store (False while waiting for a commit)."""
-        return self._delivery.state == "written"
-
-    def cancel(self) -> Cancellation:
-        """Make sure it does not run, if it has not started: see :meth:`Deferrer.cancel`."""
-        previous = self._delivery.withdraw()
-        if previous == "written":
-            return self._deferrer.cancel(self.name)
-        if previous == "waiting":
-            message = "withdrawn before it was written (its transaction had not committed)"
-            return cancellation(self.name, cancelled=True, message=message)
-        return cancellation(self.name, cancelled=False, message="was already withdrawn")
 
 
 class Deferrer:
@@ -146,7 +87,7 @@ class Deferrer:
         registered = self._resolve(task)
         when = checked_run_at(registered.name, keywords, self.clock.now())
         spec = one_off_job(registered, when, keywords, timezone=self.timezone)
-        delivery = _Delivery()
+        delivery = Delivery()
 
         def write() -> None:
             delivery.write(lambda: self._save(spec))

@@ -30,7 +30,7 @@ from . import allowlist
 from .keywords import DeferKeywords, keyword_signature
 
 if TYPE_CHECKING:
-    from .deferrer import DeferredCall
+    from .calls import DeferredCall
 
 __all__ = [
     "JobFunction",

@@ -25,7 +25,7 @@ is recorded ``cancelled`` (``task_revoked``).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from celery import signals, states
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError
@@ -35,12 +35,11 @@ from ...executors.celery.naming import WRAPPER_TASK, run_id_of
 from ...executors.invoke import returned, worker_id
 from ...model.runs import Outcome, RunStatus
 from ...stores.base import Store
+from ..heartbeats import RunHeartbeat
 from ..run import claimed_run, record_remote_outcome
+from ..store import ProcessStore
 
-if TYPE_CHECKING:
-    from .integration import Integration
-
-__all__ = ["connect", "is_soft_time_limit"]
+__all__ = ["Tracked", "connect", "is_soft_time_limit"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +51,26 @@ def is_soft_time_limit(error: BaseException) -> bool:
     return isinstance(error, SoftTimeLimitExceeded)
 
 
-def connect(integration: Integration) -> None:
+class Tracked(Protocol):
+    """What the handlers need of the installation they serve
+    (:class:`~scheduler.workers.celery.integration.Integration` is one)."""
+
+    @property
+    def store(self) -> ProcessStore:
+        """Where the worker records runs."""
+        ...
+
+    @property
+    def heartbeat(self) -> RunHeartbeat:
+        """The heartbeat of the runs this worker process executes."""
+        ...
+
+    def owns(self, task: Any) -> bool:
+        """Whether ``task`` is of the app Tickwork was installed in."""
+        ...
+
+
+def connect(integration: Tracked) -> None:
     """Connect the handlers for ``integration``'s app (strong references: they
     live as long as the process)."""
     handlers = _Handlers(integration)
@@ -63,7 +81,7 @@ def connect(integration: Integration) -> None:
 
 
 class _Handlers:
-    def __init__(self, integration: Integration) -> None:
+    def __init__(self, integration: Tracked) -> None:
         self._integration = integration
 
     def _run_id(self, task: object, task_id: object) -> int | None:
