@@ -358,7 +358,7 @@ def _initial(spec: JobSpec) -> dict[str, Any]:
         "queue": spec.queue or "",
     }
     for key in _DURATIONS:
-        duration = getattr(spec, key)
+        duration = getattr(spec.policy, key)
         values[key] = "" if duration is None else format_duration(duration)
     return values
 
