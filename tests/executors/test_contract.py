@@ -230,7 +230,7 @@ def test_a_shut_down_executor_refuses_runs(world: World, task_log: TaskLog) -> N
         assert run is not None
         task = resolve_task(engine.registry, spec.task, executor)
         with pytest.raises(ExecutorClosed, match="shut down"):
-            executor.submit(ClaimedRun(run=run, job=spec), task, engine)
+            executor.submit(ClaimedRun(run=run, job=spec), task, engine.dispatcher)
     finally:
         engine.close()
     assert run.status is RunStatus.FAILED

@@ -239,7 +239,7 @@ class World:
         job = self.store.get_job(run.job_name).spec
         claimed = ClaimedRun(run=self.store.get_run(run.id), job=job)
         task = resolve_task(self.engine.registry, job.task, self.executor)
-        return self.executor.submit(claimed, task, self.engine)
+        return self.executor.submit(claimed, task, self.engine.dispatcher)
 
     def wait_dropped(self, run: Run) -> None:
         """Wait until the executor has dealt with a hand-over of ``run`` that it must
