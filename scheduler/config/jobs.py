@@ -142,7 +142,7 @@ class JobReader:
 
     def _build(self, draft: _Draft, values: dict[str, Any]) -> JobSpec | None:
         try:
-            return JobSpec(**values, source=JobSource.YAML)
+            return JobSpec.from_fields(**values, source=JobSource.YAML)
         except SchedulerError as error:  # every field was checked: a rule not mirrored here
             self.walker.issue(draft.entry.key_node, draft.path, str(error))
             return None

@@ -5,9 +5,7 @@ The reference (``docs/reference/yaml.md``) documents these keys in this order.
 
 from __future__ import annotations
 
-from dataclasses import fields
-
-from ..model.jobs import JobSpec
+from ..model.fields import FIELD_NAMES
 from ..model.policies import CatchupPolicy, OverlapPolicy
 from . import values
 from .values import Reader
@@ -54,7 +52,7 @@ JOB_ONLY = frozenset({"task", *SCHEDULE_KEYS, "description"})
 #: The keys ``defaults`` may set.
 DEFAULT_KEYS = tuple(key for key in JOB_KEYS if key not in JOB_ONLY)
 #: The keys that are fields of a :class:`~scheduler.model.jobs.JobSpec` as they are.
-SPEC_FIELDS = frozenset(spec_field.name for spec_field in fields(JobSpec))
+SPEC_FIELDS = frozenset(FIELD_NAMES)
 
 _DURATIONS = ("every", "catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
 _POSITIVE = frozenset({"every", "timeout", "catchup_window"})

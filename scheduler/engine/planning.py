@@ -103,23 +103,23 @@ class SlotPlanner:
         fire = [(slot, Trigger.SCHEDULE) for slot in on_time]
         if not late:
             return fire, []
-        if on_time and spec.catchup is CatchupPolicy.ONCE:
+        if on_time and spec.policy.catchup is CatchupPolicy.ONCE:
             return fire, late  # the on-time run is the one run for the gap
         plan = plan_catchup(
             late,
             now=now,
-            policy=spec.catchup,
-            window=spec.catchup_window,
-            max_catchup=spec.max_catchup,
+            policy=spec.policy.catchup,
+            window=spec.policy.catchup_window,
+            max_catchup=spec.policy.max_catchup,
         )
         return [(slot, Trigger.CATCHUP) for slot in plan.fire] + fire, list(plan.missed)
 
     def _overlap(
         self, spec: JobSpec, fire: list[tuple[datetime, Trigger]], has_active_run: bool
     ) -> list[NewRun]:
-        if not has_active_run or spec.overlap is OverlapPolicy.ALLOW:
+        if not has_active_run or spec.policy.overlap is OverlapPolicy.ALLOW:
             return [_pending(spec, slot, trigger) for slot, trigger in fire]
-        if spec.overlap is OverlapPolicy.QUEUE and fire:
+        if spec.policy.overlap is OverlapPolicy.QUEUE and fire:
             *skipped, (slot, trigger) = fire
             return [_skipped(s) for s, _ in skipped] + [_pending(spec, slot, trigger)]
         return [_skipped(slot) for slot, _ in fire]
@@ -137,7 +137,7 @@ def _count_until(planner: SlotPlanner, spec: JobSpec, start: datetime, now: date
 
 
 def _pending(spec: JobSpec, slot: datetime, trigger: Trigger) -> NewRun:
-    due = slot + jitter_offset(spec.name, slot, spec.jitter)
+    due = slot + jitter_offset(spec.name, slot, spec.policy.jitter)
     return NewRun(scheduled_for=slot, due_at=due, trigger=trigger, status=RunStatus.PENDING)
 
 

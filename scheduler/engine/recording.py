@@ -59,7 +59,7 @@ def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run |
         job.name,
         retry.due_at.isoformat(),
         retry.attempt,
-        job.retries + 1,
+        job.policy.retries + 1,
         extra={**extra, "event": "retry_scheduled", "retry_run_id": created.id},
     )
     return created
@@ -73,9 +73,9 @@ def retry_for(run: Run, job: JobSpec) -> NewRun | None:
     This is the :data:`~scheduler.stores.base.Retrier` the engine gives to
     :meth:`~scheduler.stores.base.ReplicaStore.recover`.
     """
-    if run.status not in RETRYABLE or run.attempt > job.retries or run.finished_at is None:
+    if run.status not in RETRYABLE or run.attempt > job.policy.retries or run.finished_at is None:
         return None
-    delay = retry_delay(run.attempt, job.retry_backoff, job.retry_backoff_max)
+    delay = retry_delay(run.attempt, job.policy.retry_backoff, job.policy.retry_backoff_max)
     return NewRun(
         scheduled_for=run.scheduled_for,
         due_at=run.finished_at + delay,

@@ -266,7 +266,7 @@ def capability_problems(spec: JobSpec, executor_name: str, executor: Executor) -
             f"{where}: queue {spec.queue!r} is set, but executor {executor_name!r} "
             f"({executor.name}) has no queues; the queue is ignored"
         )
-    if spec.timeout is not None and not (caps.enforces_timeout or caps.observes_timeout):
+    if spec.policy.timeout is not None and not (caps.enforces_timeout or caps.observes_timeout):
         problems.append(
             f"{where}: timeout is set, but executor {executor_name!r} ({executor.name}) "
             "can neither stop a run nor notice that it ran too long; the timeout is ignored"

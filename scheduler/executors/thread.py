@@ -65,7 +65,7 @@ class _Entry:
         return self.claimed.run.id
 
     def expired(self, now: datetime) -> bool:
-        timeout = self.claimed.job.timeout
+        timeout = self.claimed.job.policy.timeout
         if self.state is not _State.RUNNING or self.started_at is None or timeout is None:
             return False
         return now >= self.started_at + timeout
@@ -258,7 +258,7 @@ def _interval_option(value: object) -> float | None:
 
 
 def _timed_out(entry: _Entry, now: datetime) -> Outcome:
-    timeout = entry.claimed.job.timeout
+    timeout = entry.claimed.job.policy.timeout
     assert timeout is not None  # noqa: S101 - only entries with a timeout expire
     return Outcome(
         status=RunStatus.TIMED_OUT,

@@ -3,8 +3,9 @@
 A :class:`JobSpec` says what to run (a task and its JSON arguments), when
 (a :class:`~scheduler.schedules.Cron`, :class:`~scheduler.schedules.Every` or
 :class:`~scheduler.schedules.Once` inside an optional start/end window) and with
-which policies.  It is a frozen value: change it with :func:`dataclasses.replace`,
-which validates the result again.
+which policies (one :class:`~scheduler.model.job_policy.JobPolicy`).  It is a
+frozen value: change it with :func:`dataclasses.replace`, which validates the
+result again.
 
 Values are normalised on the way in, so that two specs that mean the same job
 compare equal and share a :meth:`JobSpec.definition_hash`: instants become UTC,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
@@ -26,10 +28,19 @@ from ..errors import InvalidJob, InvalidSchedule, SchedulerError
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from .encoding import decode_field, decode_schedule, encode_field
-from .fields import JSONValue, ScheduleType, checked_field, validate_field
+from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
+from .job_policy import POLICY_FIELDS, JobPolicy
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 
-__all__ = ["JSONValue", "JobSpec", "ScheduleType", "trusted_spec", "validate_field"]
+__all__ = [
+    "POLICY_FIELDS",
+    "JSONValue",
+    "JobPolicy",
+    "JobSpec",
+    "ScheduleType",
+    "trusted_spec",
+    "validate_field",
+]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -38,11 +49,14 @@ _MICROSECOND = timedelta(microseconds=1)
 class JobSpec:
     """One job definition: what to run, when, and with which policies.
 
-    Built directly, with :meth:`build`, or from :meth:`from_dict`; every field
-    is checked in ``__post_init__``, which raises
-    :class:`~scheduler.errors.InvalidJob` (or
+    Built directly, with :meth:`build`, from flat field values with
+    :meth:`from_fields`, or from :meth:`from_dict`; every field is checked
+    when built, which raises :class:`~scheduler.errors.InvalidJob` (or
     :class:`~scheduler.errors.InvalidSchedule` for a time zone) naming the
-    field and the bad value.
+    field and the bad value.  The policies (catch-up, overlap, jitter,
+    timeout, retries) are one value, ``policy``; :meth:`build`,
+    :meth:`from_fields` and :meth:`to_dict` take and give them flat, as the
+    schedules file writes them.
     The ``end`` of the window is inclusive: a slot at exactly ``end`` is due.
     A :class:`~scheduler.schedules.Cron` schedule must be read in the job's ``timezone``.
     """
@@ -56,23 +70,19 @@ class JobSpec:
     enabled: bool = True
     start: datetime | None = None
     end: datetime | None = None
-    catchup: CatchupPolicy = CatchupPolicy.ONCE
-    max_catchup: int = 100
-    catchup_window: timedelta | None = None
-    overlap: OverlapPolicy = OverlapPolicy.SKIP
-    jitter: timedelta = timedelta(0)
-    timeout: timedelta | None = None
-    retries: int = 0
-    retry_backoff: timedelta = timedelta(seconds=10)
-    retry_backoff_max: timedelta = timedelta(hours=1)
+    policy: JobPolicy = field(default_factory=JobPolicy)
     executor: str = "default"
     queue: str | None = None
     description: str = ""
     source: JobSource = JobSource.CODE
 
     def __post_init__(self) -> None:
-        for name in _FIELDS:
+        for name in _OWN_FIELDS:
             object.__setattr__(self, name, checked_field(self.name, name, getattr(self, name)))
+        if not isinstance(self.policy, JobPolicy):
+            raise InvalidJob(
+                f"job {self.name!r}: policy: expected a JobPolicy, got {self.policy!r}"
+            )
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise InvalidJob(
                 f"job {self.name!r}: start must be before end, got start "
@@ -107,7 +117,8 @@ class JobSpec:
         ``cron`` is read in ``timezone`` and hashes ``H`` fields by ``name``;
         ``every`` (``"15m"``, seconds or a timedelta) counts from ``start``
         when one is given; ``at`` is a timezone-aware instant.  ``options``
-        are the other :class:`JobSpec` fields.
+        are the other fields, the policy ones flat (``retries=3``), as
+        :meth:`from_fields` takes them.
         """
         chosen = (("cron", cron), ("every", every), ("at", at))
         given = [key for key, value in chosen if value is not None]
@@ -119,7 +130,31 @@ class JobSpec:
             schedule = _schedule(name, timezone, start, cron, every, at)
         except SchedulerError as error:
             raise InvalidSchedule(f"job {name!r}: {given[0]}: {error}") from None
-        return cls(name=name, task=task, schedule=schedule, timezone=timezone, **options)
+        return cls.from_fields(
+            name=name, task=task, schedule=schedule, timezone=timezone, **options
+        )
+
+    @classmethod
+    def from_fields(cls, **values: Any) -> JobSpec:
+        """A spec from flat field values, as a schedules file or a form gives them.
+
+        The policy fields (:data:`POLICY_FIELDS`: ``catchup``, ``retries``,
+        ...) become its :class:`JobPolicy`; the others are :class:`JobSpec`
+        fields.  Errors name the job and the field, as ``JobSpec(...)``'s do.
+        """
+        name = checked_field("", "name", values.get("name"))
+        policy = {key: values.pop(key) for key in POLICY_FIELDS if key in values}
+        try:
+            values["policy"] = JobPolicy(**policy)
+        except InvalidJob as error:
+            raise InvalidJob(f"job {name!r}: {error}") from None
+        return cls(**values)
+
+    def with_fields(self, **changes: Any) -> JobSpec:
+        """A copy with ``changes``, the policy fields flat (``spec.with_fields(retries=3)``),
+        validated again as :meth:`from_fields` validates."""
+        values = {name: self._flat(name) for name in FIELD_NAMES}
+        return JobSpec.from_fields(**{**values, **changes})
 
     def next_after(self, instant: datetime) -> datetime | None:
         """The first due instant strictly after ``instant`` inside the start/end window.
@@ -158,13 +193,16 @@ class JobSpec:
         their string values and the schedule one of ``{"cron": ..., "hash_key":
         ...}``, ``{"every": seconds, "anchor": ...}`` or ``{"at": ...}``.
         """
-        return {name: encode_field(getattr(self, name)) for name in _FIELDS}
+        return {name: encode_field(self._flat(name)) for name in FIELD_NAMES}
+
+    def _flat(self, name: str) -> object:
+        return getattr(self.policy if name in POLICY_FIELDS else self, name)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobSpec:
         """The spec that :meth:`to_dict` wrote; raises
         :class:`~scheduler.errors.InvalidJob` for anything else."""
-        unknown = sorted(set(data) - set(_FIELDS))
+        unknown = sorted(set(data) - set(FIELD_NAMES))
         missing = sorted({"name", "task", "schedule"} - set(data))
         if unknown:
             raise InvalidJob(f"job data: unknown fields {', '.join(map(repr, unknown))}")
@@ -174,12 +212,34 @@ class JobSpec:
         values = {key: decode_field(name, key, value) for key, value in data.items()}
         timezone = values.get("timezone", "UTC")
         values["schedule"] = decode_schedule(name, data["schedule"], timezone)
-        return cls(**values)
+        return cls.from_fields(**values)
 
 
-_FIELDS = tuple(spec_field.name for spec_field in fields(JobSpec))
+# The fields a spec checks itself; its policy checks its own.
+_OWN_FIELDS = tuple(
+    spec_field.name for spec_field in fields(JobSpec) if spec_field.name != "policy"
+)
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
-_SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in _FIELDS)
+_SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
+_POLICY_SETTERS = tuple((name, getattr(JobPolicy, name).__set__) for name in POLICY_FIELDS)
+
+
+def _policy_shortcut(name: str) -> property:
+    def read(spec: JobSpec) -> object:
+        warnings.warn(
+            f"JobSpec.{name} is JobSpec.policy.{name} now; read it there "
+            "(the shortcut goes away in 0.3)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(spec.policy, name)
+
+    return property(read, doc=f"Deprecated: ``policy.{name}``.")
+
+
+# Reading a policy field off the spec, as before 0.1, still works, with a warning.
+for _name in POLICY_FIELDS:
+    setattr(JobSpec, _name, _policy_shortcut(_name))
 
 
 def trusted_spec(
@@ -217,6 +277,10 @@ def trusted_spec(
     ``timezone``); the spec is then equal to the validated one.
     """
     values = locals()
+    policy = object.__new__(JobPolicy)
+    for field_name, assign in _POLICY_SETTERS:
+        assign(policy, values[field_name])
+    values["policy"] = policy
     spec = object.__new__(JobSpec)
     for field_name, assign in _SETTERS:
         assign(spec, values[field_name])

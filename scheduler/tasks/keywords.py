@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict, TypeVar, cast, get_args, get_type_hints
 
-from ..model.jobs import JobSpec
+from ..model.jobs import JobPolicy, JobSpec
 from ..stores.base import Store
 
 __all__ = [
@@ -164,7 +164,7 @@ def keyword_signature(keywords: Any) -> Callable[[F], F]:
 
 _SPEC_DEFAULTS = {
     spec_field.name: spec_field.default
-    for spec_field in dataclasses.fields(JobSpec)
+    for spec_field in (*dataclasses.fields(JobSpec), *dataclasses.fields(JobPolicy))
     if spec_field.default is not dataclasses.MISSING
 }
 
@@ -175,7 +175,7 @@ def _default(name: str, hint: Any) -> Any:
         return None
     if name not in _SPEC_DEFAULTS:
         raise TypeError(
-            f"deferral keyword {name!r} neither admits None nor names a JobSpec field "
+            f"deferral keyword {name!r} neither admits None nor names a job field "
             "with a default, so leaving it out means nothing: rename it or widen its type"
         )
     return _SPEC_DEFAULTS[name]

@@ -101,7 +101,7 @@ def one_off_job(
     args = _checked(task.name, "args", keywords.get("args", ()))
     kwargs = _checked(task.name, "kwargs", {} if given is None else given)
     _check_signature(task, args, kwargs)
-    return JobSpec(
+    return JobSpec.from_fields(
         name=_new_name(task.name),
         task=task.name,
         schedule=Once(when),

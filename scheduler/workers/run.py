@@ -113,7 +113,7 @@ def _expired(store: Store, claimed: ClaimedRun, clock: Clock) -> bool:
     RabbitMQ enforces by dropping the message unseen: the run would then wait
     in ``queued`` for ever.
     """
-    window = claimed.job.catchup_window
+    window = claimed.job.policy.catchup_window
     if window is None:
         return False
     deadline = claimed.run.due_at + window
@@ -166,7 +166,7 @@ def _outcome(
     watched = _Watched(task, is_timeout)
     outcome = execute(claimed, watched.task, clock=clock, max_result_bytes=max_result_bytes)
     if watched.timed_out and outcome.status is RunStatus.FAILED:
-        timeout = claimed.job.timeout
+        timeout = claimed.job.policy.timeout
         limit = f"{timeout.total_seconds():g}s" if timeout is not None else "its"
         return replace(
             outcome,

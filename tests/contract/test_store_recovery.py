@@ -175,7 +175,7 @@ class RecordingRetrier:
         self.calls.append((run, job))
         if self.fail:
             raise PlannerError("retrier refuses")
-        if run.attempt > job.retries:
+        if run.attempt > job.policy.retries:
             return None
         assert run.finished_at is not None
         return NewRun(

@@ -100,7 +100,7 @@ def test_each_schedule_kind_becomes_the_same_job(beat_db: str, tmp_path: Path) -
     assert jobs["launch"].schedule == Once(FUTURE)
     assert jobs["paused"].enabled is False
     windowed = jobs["windowed"]
-    assert (windowed.start, windowed.end, windowed.catchup_window) == (
+    assert (windowed.start, windowed.end, windowed.policy.catchup_window) == (
         FUTURE,
         FUTURE + timedelta(days=7),
         timedelta(seconds=300),

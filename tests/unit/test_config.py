@@ -48,7 +48,7 @@ def test_full_example() -> None:
     specs = load_schedules(FIXTURES / "schedules_full.yaml")
     berlin = "Europe/Berlin"
     assert specs == [
-        JobSpec(
+        JobSpec.from_fields(
             name="nightly-report",
             task="reports.tasks.nightly",
             schedule=Cron("30 2 * * *", tz=berlin, hash_key="nightly-report"),
@@ -72,7 +72,7 @@ def test_full_example() -> None:
             description="Nightly sales report",
             source=JobSource.YAML,
         ),
-        JobSpec(
+        JobSpec.from_fields(
             name="heartbeat",
             task="app.tasks.ping",
             schedule=Every(timedelta(minutes=15)),
@@ -80,7 +80,7 @@ def test_full_example() -> None:
             retries=2,
             source=JobSource.YAML,
         ),
-        JobSpec(
+        JobSpec.from_fields(
             name="launch",
             task="app.tasks.launch",
             schedule=Once(datetime(2026, 12, 1, 8, tzinfo=UTC)),
@@ -109,9 +109,9 @@ def test_defaults_apply_and_jobs_override_them() -> None:
           b: {task: x.b, cron: "0 9 * * *", retries: 0, timezone: Europe/London}
         """
     a, b = parse_schedules(dedent(text))
-    assert (a.retries, a.timezone, a.executor) == (2, "Asia/Tokyo", "celery")
+    assert (a.policy.retries, a.timezone, a.executor) == (2, "Asia/Tokyo", "celery")
     assert a.schedule == Cron("0 9 * * *", tz="Asia/Tokyo", hash_key="a")
-    assert (b.retries, b.timezone, b.executor) == (0, "Europe/London", "celery")
+    assert (b.policy.retries, b.timezone, b.executor) == (0, "Europe/London", "celery")
     assert b.schedule == Cron("0 9 * * *", tz="Europe/London", hash_key="b")
 
 
@@ -163,14 +163,16 @@ def test_instants_as_timestamps_or_strings(value: str) -> None:
 def test_durations_may_be_seconds() -> None:
     (spec,) = parse_schedules(job("task: x.a\nevery: 90\njitter: 0\ntimeout: 1.5"))
     assert spec.schedule == Every(timedelta(seconds=90))
-    assert spec.jitter == timedelta(0)
-    assert spec.timeout == timedelta(seconds=1.5)
+    assert spec.policy.jitter == timedelta(0)
+    assert spec.policy.timeout == timedelta(seconds=1.5)
 
 
 def test_optional_keys_may_be_null() -> None:
     body = "task: x.a\nevery: 1m\ntimeout: null\nqueue: ~\nstart:\nend: null\ncatchup_window: ~"
     (spec,) = parse_schedules(job(body))
-    assert (spec.timeout, spec.queue, spec.start, spec.end, spec.catchup_window) == (None,) * 5
+    assert (spec.policy.timeout, spec.queue, spec.start, spec.end, spec.policy.catchup_window) == (
+        None,
+    ) * 5
 
 
 def test_json_arguments_with_anchors_and_merge_keys() -> None:
@@ -761,7 +763,7 @@ def test_a_rule_of_jobspec_not_mirrored_here_is_still_located(
     def refuse(**values: object) -> JobSpec:
         raise InvalidJob(f"job {values['name']!r}: a new rule")
 
-    monkeypatch.setattr("scheduler.config.jobs.JobSpec", refuse)
+    monkeypatch.setattr("scheduler.config.jobs.JobSpec.from_fields", refuse)
     assert one_issue(job("task: x.a\nevery: 1m")) == "2:3: jobs.j: job 'j': a new rule"
 
 

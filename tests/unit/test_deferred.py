@@ -141,7 +141,7 @@ def test_options_reach_the_job(world: World) -> None:
         delay=HOUR, retries=2, timeout=timedelta(minutes=5), executor="mail", description="hi"
     )
     spec = world.store.get_job(call.name).spec
-    assert (spec.retries, spec.timeout, spec.executor, spec.description) == (
+    assert (spec.policy.retries, spec.policy.timeout, spec.executor, spec.description) == (
         2,
         timedelta(minutes=5),
         "mail",

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.errors import InvalidJob, InvalidSchedule, SchedulerError
-from scheduler.model.jobs import JobSpec, validate_field
+from scheduler.model.jobs import POLICY_FIELDS, JobPolicy, JobSpec, validate_field
 from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.schedules import Cron, Every, Once
 
@@ -68,15 +68,15 @@ def test_defaults() -> None:
     assert spec.timezone == "UTC"
     assert spec.enabled is True
     assert (spec.start, spec.end) == (None, None)
-    assert spec.catchup is CatchupPolicy.ONCE
-    assert spec.max_catchup == 100
-    assert spec.catchup_window is None
-    assert spec.overlap is OverlapPolicy.SKIP
-    assert spec.jitter == timedelta(0)
-    assert spec.timeout is None
-    assert spec.retries == 0
-    assert spec.retry_backoff == timedelta(seconds=10)
-    assert spec.retry_backoff_max == timedelta(hours=1)
+    assert spec.policy.catchup is CatchupPolicy.ONCE
+    assert spec.policy.max_catchup == 100
+    assert spec.policy.catchup_window is None
+    assert spec.policy.overlap is OverlapPolicy.SKIP
+    assert spec.policy.jitter == timedelta(0)
+    assert spec.policy.timeout is None
+    assert spec.policy.retries == 0
+    assert spec.policy.retry_backoff == timedelta(seconds=10)
+    assert spec.policy.retry_backoff_max == timedelta(hours=1)
     assert spec.executor == "default"
     assert spec.queue is None
     assert spec.description == ""
@@ -179,8 +179,8 @@ def test_arguments_become_what_json_gives_back() -> None:
 
 def test_policies_may_be_given_as_strings() -> None:
     spec = nightly(catchup="all", overlap="queue", source="yaml")
-    assert spec.catchup is CatchupPolicy.ALL
-    assert spec.overlap is OverlapPolicy.QUEUE
+    assert spec.policy.catchup is CatchupPolicy.ALL
+    assert spec.policy.overlap is OverlapPolicy.QUEUE
     assert spec.source is JobSource.YAML
 
 
@@ -205,17 +205,25 @@ def test_spec_does_not_share_mutable_arguments() -> None:
 def test_frozen_slotted_keyword_only() -> None:
     spec = nightly()
     with pytest.raises(dataclasses.FrozenInstanceError):
-        spec.retries = 3  # type: ignore[misc]
+        spec.task = "app.tasks.other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.policy.retries = 3  # type: ignore[misc]
     assert not hasattr(spec, "__dict__")
+    assert not hasattr(spec.policy, "__dict__")
     with pytest.raises(TypeError):
         JobSpec("x", "a.b", Once(T0))  # type: ignore[call-arg]
 
 
 def test_replace_validates_again() -> None:
     spec = nightly()
-    assert dataclasses.replace(spec, retries=5).retries == 5
+    retried = dataclasses.replace(spec, policy=dataclasses.replace(spec.policy, retries=5))
+    assert retried.policy.retries == 5
     with pytest.raises(InvalidJob, match="retries: expected an integer from 0 to 100, got 101"):
-        dataclasses.replace(spec, retries=101)
+        dataclasses.replace(spec.policy, retries=101)
+    with pytest.raises(
+        InvalidJob, match="job 'nightly-report': policy: expected a JobPolicy, got 3"
+    ):
+        dataclasses.replace(spec, policy=3)
 
 
 def test_specs_are_hashable_and_compare_by_content() -> None:
@@ -346,7 +354,7 @@ TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered tas
 def test_invalid_fields_are_named_with_their_value(changes: dict[str, Any], message: str) -> None:
     values: dict[str, Any] = {"name": "n", "task": "a.b", "schedule": Cron("* * * * *")}
     with pytest.raises(InvalidJob) as caught:
-        JobSpec(**{**values, **changes})
+        JobSpec.from_fields(**{**values, **changes})
     assert str(caught.value) == message
 
 
@@ -386,8 +394,9 @@ def test_valid_tasks(task: str) -> None:
     ],
 )
 def test_boundary_values_are_accepted(field: str, value: Any) -> None:
-    spec = dataclasses.replace(nightly(), **{field: value})
-    assert getattr(spec, field) == value
+    spec = nightly().with_fields(**{field: value})
+    assert spec.to_dict()[field] == nightly().with_fields(**{field: value}).to_dict()[field]
+    assert getattr(spec.policy if field in POLICY_FIELDS else spec, field) == value
 
 
 def test_validate_field_checks_one_field() -> None:
@@ -531,7 +540,7 @@ def test_equal_content_gives_equal_hash() -> None:
 )
 def test_every_field_is_part_of_the_hash(changes: dict[str, Any]) -> None:
     spec = nightly()
-    assert dataclasses.replace(spec, **changes).definition_hash() != spec.definition_hash()
+    assert spec.with_fields(**changes).definition_hash() != spec.definition_hash()
 
 
 # --- to_dict / from_dict ---------------------------------------------------------------
@@ -653,3 +662,88 @@ def test_round_trip_property(
     again = JobSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
     assert again.definition_hash() == spec.definition_hash()
+
+
+# --- the policy, one value -----------------------------------------------------------
+
+
+def test_the_policy_fields_are_one_frozen_value_with_the_old_defaults() -> None:
+    policy = JobSpec.build(name="n", task="a.b", every="1m").policy
+    assert policy == JobPolicy()
+    assert POLICY_FIELDS == (
+        "catchup",
+        "max_catchup",
+        "catchup_window",
+        "overlap",
+        "jitter",
+        "timeout",
+        "retries",
+        "retry_backoff",
+        "retry_backoff_max",
+    )
+
+
+def test_a_policy_checks_its_fields_and_names_the_bad_one() -> None:
+    assert JobPolicy(jitter="5s", catchup="all").jitter == timedelta(seconds=5)  # type: ignore[arg-type]
+    with pytest.raises(
+        InvalidJob, match=r"^overlap: expected one of 'skip', 'allow', 'queue', got 'x'$"
+    ):
+        JobPolicy(overlap="x")  # type: ignore[arg-type]
+
+
+def test_build_and_from_fields_take_the_policy_flat_and_name_the_job_in_errors() -> None:
+    spec = JobSpec.build(name="n", task="a.b", every="1m", retries=2, overlap="queue")
+    assert spec.policy == JobPolicy(retries=2, overlap=OverlapPolicy.QUEUE)
+    assert JobSpec.from_fields(**spec.to_dict() | {"schedule": spec.schedule}) == spec
+    with pytest.raises(InvalidJob, match=r"^job 'n': retries: expected an integer from 0 to 100"):
+        JobSpec.from_fields(name="n", task="a.b", schedule=Once(T0), retries=-1)
+    with pytest.raises(InvalidJob, match=r"^job name: expected 1-200 characters"):
+        JobSpec.from_fields(name="", task="a.b", schedule=Once(T0), retries=-1)
+
+
+def test_with_fields_changes_flat_fields_and_validates_again() -> None:
+    spec = nightly()
+    assert spec.with_fields(retries=4, description="d").policy.retries == 4
+    assert spec.with_fields(description="d").description == "d"
+    with pytest.raises(InvalidJob, match="job 'nightly-report': jitter: expected a duration"):
+        spec.with_fields(jitter=-1)
+
+
+def test_the_json_form_and_the_hash_did_not_change_with_the_grouping() -> None:
+    """Stored jobs keep their definition hash, so no job looks changed after upgrading.
+    The hashes were computed by the flat JobSpec of 0.1.0.dev0."""
+    plain = JobSpec.build(
+        name="nightly", task="app.tasks.report", cron="30 2 * * *", timezone="Europe/Berlin"
+    )
+    every_policy = JobSpec.build(
+        name="ping",
+        task="app.tasks.ping",
+        every="15m",
+        retries=3,
+        retry_backoff="30s",
+        jitter="5s",
+        timeout="2m",
+        catchup="all",
+        max_catchup=5,
+        catchup_window="1h",
+        overlap="queue",
+        kwargs={"x": [1, 2]},
+        description="d",
+        queue="q",
+        executor="celery",
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert plain.definition_hash() == (
+        "4ba596705750e6285d455b380fdf0a058abd973b6ed10b032ae89d70d7cfffd5"
+    )
+    assert every_policy.definition_hash() == (
+        "020c563937b8fdcc1e4db85ce0783813ddf16a83462abc5bb3f302fdf91b7faa"
+    )
+    assert list(every_policy.to_dict())[9:18] == list(POLICY_FIELDS)
+    assert every_policy.to_dict()["retry_backoff"] == 30
+
+
+def test_reading_a_policy_field_off_the_spec_still_works_with_a_warning() -> None:
+    spec = nightly().with_fields(retries=2)
+    with pytest.warns(DeprecationWarning, match=r"JobSpec.retries is JobSpec.policy.retries now"):
+        assert spec.retries == 2  # type: ignore[attr-defined]

@@ -12,28 +12,39 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 
 from scheduler.errors import InvalidJob
-from scheduler.model.jobs import JobSpec, trusted_spec
+from scheduler.model.fields import FIELD_NAMES
+from scheduler.model.jobs import POLICY_FIELDS, JobSpec, trusted_spec
 from scheduler.stores.rows import as_stored, job_columns, spec_from_columns
 from scheduler.stores.rules import new_definition
 from tests.specs import job_specs
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-FIELDS = [field.name for field in dataclasses.fields(JobSpec)]
+FIELDS = FIELD_NAMES
+
+
+def flat(spec: JobSpec, name: str) -> object:
+    """The value of the field ``name``, a policy one read from ``spec.policy``."""
+    return getattr(spec.policy if name in POLICY_FIELDS else spec, name)
+
+
+def flat_values(spec: JobSpec) -> dict[str, Any]:
+    return {name: flat(spec, name) for name in FIELDS}
 
 
 def validated(spec: JobSpec) -> JobSpec:
     """``spec``'s values through every check and normalisation of ``JobSpec(...)``."""
-    return JobSpec(**{name: getattr(spec, name) for name in FIELDS})
+    return JobSpec.from_fields(**flat_values(spec))
 
 
 def assert_same_values(read: JobSpec, expected: JobSpec) -> None:
     for name in FIELDS:
-        ours, theirs = getattr(read, name), getattr(expected, name)
+        ours, theirs = flat(read, name), flat(expected, name)
         assert ours == theirs, name
         assert type(ours) is type(theirs), name
 
@@ -54,7 +65,7 @@ def test_a_spec_read_back_from_its_row_is_the_spec_validation_makes(spec: JobSpe
 @settings(max_examples=100, deadline=None)
 @given(spec=job_specs())
 def test_a_trusted_spec_of_valid_values_equals_the_validated_one(spec: JobSpec) -> None:
-    trusted = trusted_spec(**{name: getattr(spec, name) for name in FIELDS})
+    trusted = trusted_spec(**flat_values(spec))
     assert trusted == spec
     assert_same_values(trusted, spec)
     assert trusted.definition_hash() == spec.definition_hash()
@@ -62,11 +73,11 @@ def test_a_trusted_spec_of_valid_values_equals_the_validated_one(spec: JobSpec) 
 
 def test_a_trusted_spec_is_frozen_and_replace_validates_it_again() -> None:
     spec = JobSpec.build(name="nightly", task="app.tasks.report", cron="30 2 * * *")
-    trusted = trusted_spec(**{name: getattr(spec, name) for name in FIELDS})
+    trusted = trusted_spec(**flat_values(spec))
     with pytest.raises(dataclasses.FrozenInstanceError):
-        trusted.retries = 3  # type: ignore[misc]
+        trusted.policy.retries = 3  # type: ignore[misc]
     with pytest.raises(InvalidJob, match="retries: expected an integer from 0 to 100, got 101"):
-        dataclasses.replace(trusted, retries=101)
+        dataclasses.replace(trusted.policy, retries=101)
 
 
 def test_a_row_without_a_schedule_is_refused() -> None:

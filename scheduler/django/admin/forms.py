@@ -280,7 +280,7 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
     ) -> JobSpec | None:
         assert schedule is not None  # noqa: S101 - no errors, so it was read
         try:
-            spec = JobSpec(
+            spec = JobSpec.from_fields(
                 name=str(data["name"]),
                 task=str(data["task"]),
                 schedule=schedule,
@@ -350,15 +350,15 @@ def _initial(spec: JobSpec) -> dict[str, Any]:
         "end": _wall(spec.end, spec.timezone),
         "args": _json(list(spec.args)),
         "kwargs": _json(spec.kwargs),
-        "catchup": spec.catchup.value,
-        "max_catchup": spec.max_catchup,
-        "overlap": spec.overlap.value,
-        "retries": spec.retries,
+        "catchup": spec.policy.catchup.value,
+        "max_catchup": spec.policy.max_catchup,
+        "overlap": spec.policy.overlap.value,
+        "retries": spec.policy.retries,
         "executor": spec.executor,
         "queue": spec.queue or "",
     }
     for key in _DURATIONS:
-        duration = getattr(spec, key)
+        duration = getattr(spec.policy, key)
         values[key] = "" if duration is None else format_duration(duration)
     return values
 

@@ -114,14 +114,14 @@ def window_text(job: Job) -> str:
 
 def policies_text(job: Job) -> str:
     """Every policy in one line, as the form names them."""
-    spec = spec_of(job)
-    window = "" if spec.catchup_window is None else f", within {_span(spec.catchup_window)}"
-    timeout = "none" if spec.timeout is None else _span(spec.timeout)
+    policy = spec_of(job).policy
+    window = "" if policy.catchup_window is None else f", within {_span(policy.catchup_window)}"
+    timeout = "none" if policy.timeout is None else _span(policy.timeout)
     return (
-        f"catch-up {spec.catchup.value} (at most {spec.max_catchup}{window}); "
-        f"overlap {spec.overlap.value}; jitter {_span(spec.jitter)}; timeout {timeout}; "
-        f"retries {spec.retries} (backoff {_span(spec.retry_backoff)}, "
-        f"at most {_span(spec.retry_backoff_max)})"
+        f"catch-up {policy.catchup.value} (at most {policy.max_catchup}{window}); "
+        f"overlap {policy.overlap.value}; jitter {_span(policy.jitter)}; timeout {timeout}; "
+        f"retries {policy.retries} (backoff {_span(policy.retry_backoff)}, "
+        f"at most {_span(policy.retry_backoff_max)})"
     )
 
 

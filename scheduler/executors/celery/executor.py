@@ -118,8 +118,8 @@ class CeleryExecutor:
         options = self._options(claimed)
         if isinstance(task.func, _SentByName):
             name, args, kwargs = task.name, list(claimed.job.args), dict(claimed.job.kwargs)
-            if claimed.job.catchup_window is not None:  # the wrapper checks this itself
-                options["expires"] = claimed.run.due_at + claimed.job.catchup_window
+            if claimed.job.policy.catchup_window is not None:  # the wrapper checks this itself
+                options["expires"] = claimed.run.due_at + claimed.job.policy.catchup_window
         else:
             name, args, kwargs = WRAPPER_TASK, [run_id], {}
         with self._lock:
@@ -170,8 +170,8 @@ class CeleryExecutor:
             options["queue"] = queue
         if self._priority is not None:
             options["priority"] = self._priority
-        if job.timeout is not None:
-            soft = job.timeout.total_seconds()
+        if job.policy.timeout is not None:
+            soft = job.policy.timeout.total_seconds()
             options["soft_time_limit"] = soft
             options["time_limit"] = soft + self._kill_after
         return options

@@ -81,4 +81,4 @@ def _due_jobs(state: State, now: datetime, limit: int) -> list[StoredJob]:
 def _jobs_waiting_in_queue(state: State) -> set[str]:
     """Jobs with overlap ``queue`` whose previous run is queued or running."""
     busy = state.jobs_with_runs_in(_BUSY_STATUSES)
-    return {name for name in busy if state.jobs[name].spec.overlap is OverlapPolicy.QUEUE}
+    return {name for name in busy if state.jobs[name].spec.policy.overlap is OverlapPolicy.QUEUE}
