@@ -6,6 +6,7 @@ The reference (``docs/reference/yaml.md``) documents these keys in this order.
 from __future__ import annotations
 
 from ..model.fields import FIELD_NAMES
+from ..model.job_policy import POLICY_FIELDS
 from ..model.policies import CatchupPolicy, OverlapPolicy
 from . import values
 from .values import Reader
@@ -34,15 +35,7 @@ JOB_KEYS = (
     "enabled",
     "start",
     "end",
-    "catchup",
-    "max_catchup",
-    "catchup_window",
-    "overlap",
-    "jitter",
-    "timeout",
-    "retries",
-    "retry_backoff",
-    "retry_backoff_max",
+    *POLICY_FIELDS,
     "executor",
     "queue",
     "description",

@@ -32,6 +32,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ...errors import JobChanged, SchedulerError
+from ...model.job_policy import POLICY_FIELDS
 from ...model.policies import JobSource
 from ...model.runs import NewRun, Trigger
 from ..models import Job, Run
@@ -66,17 +67,7 @@ _EDIT_FIELDSETS: _FieldsetSpec = [
     (
         "Policies",
         {
-            "fields": (
-                "catchup",
-                "max_catchup",
-                "catchup_window",
-                "overlap",
-                "jitter",
-                "timeout",
-                "retries",
-                "retry_backoff",
-                "retry_backoff_max",
-            ),
+            "fields": POLICY_FIELDS,
             "classes": ("collapse",),
         },
     ),
