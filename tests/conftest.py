@@ -1,6 +1,9 @@
 """Shared fixtures: real services, used for real.
 
-A test that needs PostgreSQL gets a fresh, empty database.  When the server is
+A test that needs PostgreSQL gets a fresh, empty database (``postgres_url``),
+or, when it needs the store's tables rather than a database of its own, a
+database shared by the session's tests and reset to the schema before it
+(``shared_postgres_url``, ``tests/shared_databases.py``).  When the server is
 not reachable the test is skipped on a developer machine, with the reason, and
 fails in CI (``CI=true``), where a missing service is a broken build.
 """
@@ -53,8 +56,24 @@ def postgres_url() -> Iterator[str]:
 from tests.django_databases import (  # noqa: E402
     _django_postgres_template,  # noqa: F401
     _django_sqlite_template,  # noqa: F401
+    _shared_django_database,  # noqa: F401
+    _shared_django_partitioned_database,  # noqa: F401
+    _shared_django_tasks_database,  # noqa: F401
     django_postgres,  # noqa: F401
     django_sqlite,  # noqa: F401
+    shared_django_postgres,  # noqa: F401
+    shared_django_postgres_partitioned,  # noqa: F401
+    shared_django_postgres_tasks,  # noqa: F401
+)
+
+# PostgreSQL databases with the store's tables, shared by a session's tests and
+# reset before each (tests/shared_databases.py): most tests need tables, not a
+# database created for them.
+from tests.shared_databases import (  # noqa: E402
+    _shared_partitioned_store_database,  # noqa: F401
+    _shared_store_database,  # noqa: F401
+    shared_partitioned_postgres_url,  # noqa: F401
+    shared_postgres_url,  # noqa: F401
 )
 
 
