@@ -97,3 +97,28 @@ def _logging_left_as_found() -> Iterator[None]:
     yield
     ours.setLevel(level)
     ours.handlers[:] = handlers
+
+
+#: The longest tests and modules, started first: pytest-xdist hands the first
+#: tests out one per worker in turn, so these run side by side from the start
+#: instead of one of them keeping a single worker busy after the others are done.
+#: Only the order changes (a stable sort: the rest keep theirs).
+LONGEST_FIRST = (
+    "tests/integration/test_two_engines_postgres.py",
+    "tests/unit/test_schedules_oracle.py",
+    "tests/integration/test_demo.py",
+    "tests/benchmarks/",
+    "tests/celery/",
+    "tests/djtasks/test_db_worker.py",
+    "tests/integration/test_shutdown.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (n for n, start in enumerate(LONGEST_FIRST) if item.nodeid.startswith(start)),
+            len(LONGEST_FIRST),
+        )
+
+    items.sort(key=rank)
