@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_MANAGE := $(BIN)/python contrib/demo/manage.py
 
-.PHONY: help demo demo-standalone test lint docs bench clean
+.PHONY: help demo demo-standalone test test-fast lint docs bench clean
 
 help:
 	@echo "make demo   the Django demo: admin on DEMO_ADDR, scheduler, SQLite; Ctrl-C stops it"
 	@echo "            (DEMO_SECONDS=N stops it after N seconds)"
 	@echo "make demo-standalone   tickwork run on the standalone demo jobs (no Django, 30 s)"
 	@echo "make test   lint, type-check, docs and the full test matrix (nox)"
+	@echo "make test-fast   the quick loop: .venv's Python, no coverage, no slow tests"
 	@echo "make lint   ruff + mypy only"
 	@echo "make docs   build the docs (warnings are errors)"
 	@echo "make bench  Tickwork beside django-celery-beat and APScheduler (about 12 min)"
@@ -40,6 +41,18 @@ demo-standalone: $(BIN)/activate
 
 test: $(BIN)/activate
 	$(BIN)/nox --sessions lint docs tests-py311-django52 tests-py313-django6
+
+# The quick local loop: one interpreter (.venv's), no coverage, the tests marked
+# slow left out (CI runs them).  The tests marked serial run alone afterwards, as
+# in CI.  TEST_WORKERS processes; TEST_ARGS for pytest (a path, -k ..., -x).
+TEST_WORKERS ?= 3
+TEST_ARGS ?=
+# (pytest's status 5: TEST_ARGS selected no test of that run.)
+test-fast: $(BIN)/activate
+	PYTHONWARNINGS=error $(BIN)/pytest -n $(TEST_WORKERS) -m "not slow and not serial" \
+		$(TEST_ARGS) || [ $$? -eq 5 ]
+	PYTHONWARNINGS=error $(BIN)/pytest -p no:xdist -m "serial and not slow" \
+		$(TEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(BIN)/activate
 	$(BIN)/nox --sessions lint

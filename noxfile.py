@@ -1,7 +1,9 @@
 """Test matrix: each leg is one interpreter with one Django series.
 
 ``make test`` runs every session below.  Interpreters are found on PATH or, on
-machines that keep them under pyenv, in ``$(pyenv root)/versions``.
+machines that keep them under pyenv, in ``$(pyenv root)/versions``.  Each test
+leg runs the whole suite on several processes (pytest-xdist), then the tests
+marked ``serial`` alone; only the Python 3.11 leg measures coverage.
 """
 
 from __future__ import annotations
@@ -71,29 +73,43 @@ LEGS = {
 }
 
 
-def _tests(session: nox.Session, requirements: list[str]) -> None:
+#: pytest-xdist processes per leg.  Most tests wait (on PostgreSQL, a broker, a
+#: worker process) more than they compute, so more processes than cores pays.
+WORKERS = os.environ.get("TICKWORK_TEST_WORKERS", "3")
+
+
+def _tests(session: nox.Session, requirements: list[str], *, coverage: bool) -> None:
+    """The suite in two runs: every test not marked ``serial`` on WORKERS processes,
+    then the ``serial`` ones (those that bound a wall-clock time or need an idle
+    machine) alone.  With ``coverage``, branch coverage of both, one report."""
     session.install(*requirements)
     if DJANGO6 in requirements:  # a reused environment may still hold it
         session.run("python", "-m", "pip", "uninstall", "--quiet", "--yes", "django-celery-beat")
+    env = {"PYTHONWARNINGS": "error"}
+    # Arguments of one's own (nox -s ... -- tests/unit) may select nothing in a run.
+    ok = [0, 5] if session.posargs else [0]
+    cover = ["--cov", "--cov-report="] if coverage else []
     session.run(
-        "pytest",
-        "--cov",
-        "--cov-report=term",
-        *session.posargs,
-        env={"PYTHONWARNINGS": "error"},
-    )
+        "pytest", "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial",
+        *cover, *session.posargs, env=env, success_codes=ok,
+    )  # fmt: skip
+    report = ["--cov", "--cov-append", "--cov-report=term"] if coverage else []
+    session.run(
+        "pytest", "-p", "no:xdist", "-m", "serial", *report, *session.posargs,
+        env=env, success_codes=ok,
+    )  # fmt: skip
 
 
 @nox.session(name="tests-py311-django52", python=PY311)
 def tests_py311_django52(session: nox.Session) -> None:
-    """Python 3.11 with Django 5.2 LTS."""
-    _tests(session, LEGS["py311-django52"][1])
+    """Python 3.11 with Django 5.2 LTS, with branch coverage (the leg that runs every test)."""
+    _tests(session, LEGS["py311-django52"][1], coverage=True)
 
 
 @nox.session(name="tests-py313-django6", python=PY313)
 def tests_py313_django6(session: nox.Session) -> None:
-    """Python 3.13 with the newest Django 6.x."""
-    _tests(session, LEGS["py313-django6"][1])
+    """Python 3.13 with the newest Django 6.x, without coverage."""
+    _tests(session, LEGS["py313-django6"][1], coverage=False)
 
 
 @nox.session(python=PY311)

@@ -34,6 +34,10 @@ INSTALLED_APPS = [
     "tests.django.testapp",  # its tasks module has @job tasks to discover
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The admin's tests create users by the dozen, and Django's default hasher spends
+# a third of a second on each password (PBKDF2, a million rounds).  Passwords are
+# still hashed and checked; only the work factor, which no test is about, is cut.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # The admin (tests/django/admin/): its pages, sessions and messages.
 ROOT_URLCONF = "tests.django_urls"

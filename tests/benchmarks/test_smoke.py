@@ -78,7 +78,12 @@ def _only_case(document: dict[str, Any], workload: str, system: str) -> dict[str
     return dict(case)
 
 
-@pytest.mark.parametrize("system", ALL_SYSTEMS)
+@pytest.mark.parametrize(
+    "system",
+    # APScheduler drops a run it hands over more than a second late (its
+    # misfire_grace_time): its herds run alone on the machine.
+    [pytest.param(s, marks=pytest.mark.serial) if "apscheduler" in s else s for s in ALL_SYSTEMS],
+)
 def test_herd(system: str, request: pytest.FixtureRequest) -> None:
     _needs(system, request)
     document = _run(
@@ -105,6 +110,7 @@ def test_startup_and_idle(system: str, request: pytest.FixtureRequest) -> None:
     assert case["idle"]["cpu_seconds_per_minute"] >= 0
 
 
+@pytest.mark.serial  # the scheduler must store its jobs and start within --lead 1 s
 @pytest.mark.parametrize("system", LOCAL_SYSTEMS)
 def test_lateness(system: str, request: pytest.FixtureRequest) -> None:
     _needs(system, request)
@@ -119,6 +125,7 @@ def test_lateness(system: str, request: pytest.FixtureRequest) -> None:
     assert case["p50_ms"] <= case["p99_ms"] <= case["max_ms"]
 
 
+@pytest.mark.serial  # each scheduler must be up within --budget 3 s; Tickwork must use the edit
 @pytest.mark.parametrize("system", LOCAL_SYSTEMS)
 def test_edit(system: str, request: pytest.FixtureRequest) -> None:
     _needs(system, request)

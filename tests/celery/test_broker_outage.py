@@ -34,7 +34,8 @@ from tests.conftest import _service_missing
 from .harness import WAIT, new_world, wait_until
 from .worker_app import make_app
 
-pytestmark = pytest.mark.celery
+# Both bound how long a tick with the broker down takes (10 s).
+pytestmark = [pytest.mark.celery, pytest.mark.serial]
 
 TASKS = "tests.celery.worker_app"
 BACKOFF = timedelta(seconds=30)

@@ -64,6 +64,7 @@ def test_a_failing_task_is_failed_with_its_traceback_and_retried(world: World) -
     assert retry.due_at == run.finished_at + timedelta(hours=1)
 
 
+@pytest.mark.serial  # the run must end within 5 s of its 1 s limit
 def test_the_soft_time_limit_records_timed_out(world: World) -> None:
     world.add("slow", f"{TASKS}.sleep", kwargs={"seconds": 60}, timeout="1s")
     world.dispatch()
@@ -88,6 +89,7 @@ def test_the_hard_time_limit_records_timed_out(tmp_path: Path, broker: str) -> N
     assert "TimeLimitExceeded" in run.error
 
 
+@pytest.mark.serial  # the loss must be noticed within 6 s
 def test_a_worker_killed_mid_run_ends_lost(world: World) -> None:
     mark = world.tmp / "started"
     world.add("victim", f"{TASKS}.sleep", kwargs={"seconds": 600, "mark": str(mark)})

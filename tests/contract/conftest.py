@@ -1,10 +1,13 @@
 """The ``store`` fixture: every contract test runs once per store and database.
 
 ``memory`` is :class:`~scheduler.stores.memory.MemoryStore`; ``sqlite`` and
-``postgres`` are the SQLAlchemy store on a fresh file and a fresh database;
-``django-sqlite`` and ``django-postgres`` are
-:class:`~scheduler.django.store.DjangoStore` on a fresh, migrated database
-(``tests/django_databases.py``).
+``postgres`` are the SQLAlchemy store on a fresh file and on a database with
+its tables, empty; ``django-sqlite`` and ``django-postgres`` are
+:class:`~scheduler.django.store.DjangoStore` on a fresh, migrated file and on
+a migrated database, empty (``tests/django_databases.py``).  The PostgreSQL
+databases are shared by the session's tests and put back into their
+template's state before each (``tests/shared_databases.py``): no contract
+test creates or changes a schema.
 The SQLAlchemy parameters skip only while ``scheduler.stores.sqlalchemy`` does
 not exist; any other import error is a failure.
 """
@@ -40,6 +43,14 @@ def _sqlalchemy_store(url: str) -> Store:
     return store
 
 
+def _shared_postgres_store(request: pytest.FixtureRequest, fixture: str) -> Store:
+    """The SQLAlchemy store on a shared database whose template ``create_schema``
+    made (``tests/shared_databases.py``), emptied for this test."""
+    store_class = _sqlalchemy_store_class()  # skips first, if there is no such store
+    store: Store = store_class(request.getfixturevalue(fixture))
+    return store
+
+
 def _django_store(alias: str) -> Store:
     from scheduler.django.store import DjangoStore
 
@@ -50,17 +61,9 @@ def _partitioned_store(request: pytest.FixtureRequest, kind: str) -> Store:
     """``postgres-partitioned``, ``django-postgres-partitioned``: the same
     stores on a run table partitioned by month (not among the default
     parameters: ``test_store_on_partitioned_runs.py`` asks for them)."""
-    from tests.partitioned_runs import (
-        django_dsn,
-        partition_contract_database,
-        partitioned_sqlalchemy_store,
-    )
-
     if kind == "postgres-partitioned":
-        return partitioned_sqlalchemy_store(request.getfixturevalue("postgres_url"))
-    alias: str = request.getfixturevalue("django_postgres")
-    partition_contract_database(django_dsn(alias))
-    return _django_store(alias)
+        return _shared_postgres_store(request, "shared_partitioned_postgres_url")
+    return _django_store(request.getfixturevalue("shared_django_postgres_partitioned"))
 
 
 @pytest.fixture(
@@ -80,11 +83,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     elif kind == "sqlite":
         made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
     elif kind == "postgres":
-        made = _sqlalchemy_store(request.getfixturevalue("postgres_url"))
+        made = _shared_postgres_store(request, "shared_postgres_url")
     elif kind.endswith("-partitioned"):
         made = _partitioned_store(request, kind)
+    elif kind == "django-postgres":
+        made = _django_store(request.getfixturevalue("shared_django_postgres"))
     else:
-        made = _django_store(request.getfixturevalue(kind.replace("-", "_")))
+        made = _django_store(request.getfixturevalue("django_sqlite"))
     assert isinstance(made, Store)
     try:
         yield made

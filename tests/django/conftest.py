@@ -1,5 +1,11 @@
-"""Fixtures for the Django app's tests: a fresh, migrated database per test,
-once on SQLite and once on PostgreSQL (see ``tests/django_databases.py``)."""
+"""Fixtures for the Django app's tests: a migrated database per test, once on
+SQLite and once on PostgreSQL (see ``tests/django_databases.py``).
+
+The SQLite database is a new file; the PostgreSQL one is shared by the
+session's tests and put back into the migrated template's state before each
+(``shared_django_postgres``), unless the test is marked ``fresh_database``:
+then it gets a database created for it (``django_postgres``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,13 @@ from scheduler.django.store import DjangoStore
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def alias(request: pytest.FixtureRequest) -> str:
     """The alias of an empty database with the app's tables, per kind of database."""
-    found: str = request.getfixturevalue(f"django_{request.param}")
+    if request.param == "sqlite":
+        fixture = "django_sqlite"
+    elif request.node.get_closest_marker("fresh_database"):
+        fixture = "django_postgres"
+    else:
+        fixture = "shared_django_postgres"
+    found: str = request.getfixturevalue(fixture)
     return found
 
 

@@ -37,8 +37,11 @@ def require_backend() -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def alias(request: pytest.FixtureRequest) -> str:
-    """A fresh, migrated Django database of each kind in turn."""
-    found: str = request.getfixturevalue(f"django_{request.param}")
+    """A migrated Django database of each kind in turn: a new SQLite file, or the
+    session's PostgreSQL database with django-tasks-db's table too, put back into
+    its template's state (``tests/django_databases.py``)."""
+    fixture = "django_sqlite" if request.param == "sqlite" else "shared_django_postgres_tasks"
+    found: str = request.getfixturevalue(fixture)
     return found
 
 

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from django.db import connections
 
 from scheduler.model.runs import ClaimedRun, RunStatus, Trigger
@@ -101,6 +102,7 @@ def test_a_second_enqueue_of_a_run_is_not_executed(world: World) -> None:
     assert len(calls.read_text().splitlines()) == 1
 
 
+@pytest.mark.serial  # the loss must be noticed within 6 s
 def test_a_worker_killed_mid_run_ends_lost(world: World) -> None:
     mark = world.tmp / "started"
     world.add("victim", f"{TASKS}.sleep", kwargs={"seconds": 600, "mark": str(mark)})
