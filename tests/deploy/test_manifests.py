@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from scheduler.config.reader import read_schedules_text
 from scheduler.engine.loop import EngineConfig
@@ -70,6 +71,24 @@ def test_kustomization_lists_every_manifest_and_each_kind_the_guide_describes() 
     kinds = sorted(doc["kind"] for _, doc in kubernetes_objects())
     assert kinds == ["ConfigMap", "Deployment", "Job", "PodDisruptionBudget", "Service"]
     assert load_all(KUBERNETES / "servicemonitor.yaml")[0]["kind"] == "ServiceMonitor"
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl (kustomize)")
+def test_kustomize_builds_the_manifests_with_the_image_it_sets() -> None:
+    done = subprocess.run(
+        ["kubectl", "kustomize", str(KUBERNETES)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    built = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+    assert sorted(doc["kind"] for doc in built) == sorted(
+        doc["kind"] for _, doc in kubernetes_objects()
+    )
+    (image,) = kustomization()["images"]
+    for doc in built:
+        if "template" in doc.get("spec", {}):
+            for container in pod_spec(doc)["containers"]:
+                assert container["image"] == f"{image['name']}:{image['newTag']}"
 
 
 def test_every_image_is_the_one_kustomize_sets() -> None:
