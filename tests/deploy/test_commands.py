@@ -9,7 +9,11 @@ the check does not wait for it.
 
 from __future__ import annotations
 
+import http.server
 import re
+import subprocess
+import sys
+import threading
 import urllib.parse
 
 import pytest
@@ -89,3 +93,30 @@ def test_the_docker_healthcheck_fetches_healthz_on_the_metrics_port() -> None:
     assert str(url.port) == by_place["Dockerfile: CMD"].value("--metrics-port")
     # Compiles: a typo in the one-liner would only show as an unhealthy container.
     compile(check.argv[2], "HEALTHCHECK", "exec")
+
+
+@pytest.mark.parametrize(("status", "healthy"), [(200, True), (503, False)])
+def test_the_docker_healthcheck_passes_on_200_and_fails_on_503(status: int, healthy: bool) -> None:
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status if self.path == "/healthz" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"status": "..."}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    check = next(c for c in docker_commands() if c.where == "Dockerfile: HEALTHCHECK")
+    with http.server.HTTPServer(("127.0.0.1", 0), Health) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            here = f"//127.0.0.1:{server.server_address[1]}/"
+            code, found = re.subn(r"//[\w.]+:\d+/", here, check.argv[2])
+            assert found == 1, check.argv
+            done = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, timeout=30, check=False
+            )
+        finally:
+            server.shutdown()
+    assert (done.returncode == 0) is healthy, done.stderr
