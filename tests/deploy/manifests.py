@@ -25,13 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 CONTRIB = REPO / "contrib"
 KUBERNETES = CONTRIB / "kubernetes"
 SYSTEMD = CONTRIB / "systemd"
-SUPERVISOR = CONTRIB / "supervisor"
 DOCKER = CONTRIB / "docker"
 
 #: Flags that the metrics, logging and status work adds to the commands.
 PENDING_FLAGS = frozenset({"--metrics-port", "--metrics-host", "--log-format"})
 #: Programs a deployment file may start that are not Tickwork's to check.
-OTHER_PROGRAMS = frozenset({"pg_isready"})
+OTHER_PROGRAMS = frozenset({"pg_isready", "celery"})
 
 _LONG_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
@@ -125,8 +124,9 @@ def kubernetes_commands() -> Iterator[CommandLine]:
 
 
 def systemd_units() -> dict[Path, configparser.RawConfigParser]:
+    """Every unit under contrib/ (contrib/systemd/, and the Celery example's)."""
     units = {}
-    for path in sorted(SYSTEMD.glob("*.service")):
+    for path in sorted(CONTRIB.glob("**/systemd/*.service")):
         parser = configparser.RawConfigParser(strict=False, interpolation=None)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         parser.read_string(_join_continuations(path.read_text(encoding="utf-8")))
@@ -138,23 +138,25 @@ def systemd_commands() -> Iterator[CommandLine]:
     for path, unit in systemd_units().items():
         for key, value in unit["Service"].items():
             if key.startswith("Exec"):
-                yield CommandLine(f"{path.name}: {key}", tuple(shlex.split(value.lstrip("-@+!:"))))
+                argv = tuple(shlex.split(value.lstrip("-@+!:")))
+                yield CommandLine(f"{path.relative_to(CONTRIB)}: {key}", argv)
 
 
-def supervisor_programs() -> dict[str, tuple[Path, configparser.SectionProxy]]:
+def supervisor_programs() -> dict[str, configparser.SectionProxy]:
+    """Every ``[program:...]`` under contrib/, by ``"FILE: [SECTION]"`` (FILE from contrib/)."""
     programs = {}
-    for path in sorted(SUPERVISOR.glob("*.conf")):
+    for path in sorted(CONTRIB.glob("**/supervisor/*.conf")):
         parser = configparser.RawConfigParser(inline_comment_prefixes=(";",), interpolation=None)
         parser.read(path, encoding="utf-8")
         for section in parser.sections():
             if section.startswith("program:"):
-                programs[section] = (path, parser[section])
+                programs[f"{path.relative_to(CONTRIB)}: [{section}]"] = parser[section]
     return programs
 
 
 def supervisor_commands() -> Iterator[CommandLine]:
-    for section, (path, program) in supervisor_programs().items():
-        yield CommandLine(f"{path.name}: [{section}]", tuple(shlex.split(program["command"])))
+    for where, program in supervisor_programs().items():
+        yield CommandLine(where, tuple(shlex.split(program["command"])))
 
 
 def dockerfile() -> list[tuple[str, str]]:

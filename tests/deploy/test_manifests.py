@@ -201,7 +201,8 @@ def test_the_service_exposes_the_metrics_port_for_prometheus() -> None:
 @pytest.mark.parametrize("path", sorted(SYSTEMD.glob("*.service")), ids=lambda p: p.name)
 def test_systemd_units_stop_gracefully_and_restart_on_failure(path: Path) -> None:
     service = systemd_units()[path]["Service"]
-    (command,) = [c for c in systemd_commands() if c.where.startswith(path.name)]
+    unit = str(path.relative_to(CONTRIB))
+    (command,) = [c for c in systemd_commands() if c.where.startswith(unit + ":")]
     assert service["KillSignal"] == "SIGTERM"
     assert service["Restart"] == "on-failure"
     assert float(service["TimeoutStopSec"]) > grace_of(command)
@@ -226,13 +227,16 @@ def test_systemd_accepts_every_directive_of_the_units(tmp_path: Path) -> None:
     assert not complaints, "\n".join(complaints)
 
 
-@pytest.mark.parametrize("section", sorted(supervisor_programs()))
-def test_supervisor_programs_stop_gracefully(section: str) -> None:
-    path, program = supervisor_programs()[section]
-    (command,) = [c for c in supervisor_commands() if c.where == f"{path.name}: [{section}]"]
+@pytest.mark.parametrize(
+    "where", [w for w in sorted(supervisor_programs()) if w.startswith("supervisor/")]
+)
+def test_supervisor_programs_stop_gracefully(where: str) -> None:
+    program = supervisor_programs()[where]
+    (command,) = [c for c in supervisor_commands() if c.where == where]
     assert program["stopsignal"] == "TERM"
     assert int(program["stopwaitsecs"]) > grace_of(command)
     assert program["user"] not in {"root", "0"}
+    assert program["autorestart"] == "unexpected" and program["exitcodes"] == "0"
 
 
 def test_the_dockerfile_runs_as_a_numeric_user_on_python_slim() -> None:
