@@ -104,7 +104,8 @@ class SchedulerSettings:
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
-    #: Sentry Crons check-ins: ``None`` when Sentry is initialised, ``True`` always, ``False`` never.
+    #: Sentry Crons check-ins: ``None`` while Sentry is initialised, ``True`` always, ``False``
+    #: never.
     sentry_crons: bool | None = None
     #: Job-name patterns (``fnmatch``) that send no Sentry Crons check-ins.
     sentry_crons_exclude: tuple[str, ...] = ()

@@ -50,7 +50,15 @@ from .sentry_monitors import slug_clashes as find_clashes
 if TYPE_CHECKING:
     from sentry_sdk._types import MonitorConfig
 
-__all__ = ["SentryCrons", "disable", "enable", "enable_when_active", "enabled", "init", "sentry_active"]
+__all__ = [
+    "SentryCrons",
+    "disable",
+    "enable",
+    "enable_when_active",
+    "enabled",
+    "init",
+    "sentry_active",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -90,17 +98,19 @@ class SentryCrons:
         self._slugs: dict[str, str] = {}
         self._warned: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        # Each access to a method makes a new bound method: keep the registered ones.
+        self._hooks = (self.started, self.finished)
 
     def register(self, hooks: RunHooks) -> SentryCrons:
         """Listen to ``hooks``' started and finished events; returns ``self``."""
-        hooks.on_started(self.started)
-        hooks.on_finished(self.finished)
+        hooks.on_started(self._hooks[0])
+        hooks.on_finished(self._hooks[1])
         return self
 
     def unregister(self, hooks: RunHooks) -> None:
         """Stop listening to ``hooks``."""
-        hooks.remove(self.started)
-        hooks.remove(self.finished)
+        for hook in self._hooks:
+            hooks.remove(hook)
 
     def started(self, event: RunEvent) -> None:
         """Send ``in_progress`` for a run that starts here, and remember its check-in id."""

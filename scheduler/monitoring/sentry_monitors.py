@@ -240,6 +240,4 @@ def _check_crontab(crontab: str) -> None:
     try:
         CronSim(crontab, datetime(2001, 1, 1))
     except CronSimError as error:
-        raise Unmonitored(
-            f"Sentry cannot read its cron expression {crontab!r} ({error})"
-        ) from None
+        raise Unmonitored(f"Sentry cannot read its cron expression {crontab!r} ({error})") from None
