@@ -23,6 +23,7 @@ import fnmatch
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -178,8 +179,8 @@ class SentryCrons:
         return problems
 
     def _monitor(self, job: JobSpec) -> Monitor | None:
-        if not self.sending or self._excluded(job.name):
-            return None
+        if isinstance(job.schedule, Once) or not self.sending or self._excluded(job.name):
+            return None  # one-off jobs (defer()) have no monitor, by design: no warning
         try:
             monitor = monitor_for(job, on_time=self.on_time)
         except Unmonitored as error:
@@ -235,14 +236,14 @@ def enable_when_active(
 def enabled(hooks: RunHooks | None = None) -> SentryCrons | None:
     """The check-ins registered on ``hooks`` by :func:`enable` or :func:`enable_when_active`."""
     with _registry_lock:
-        return _enabled.get(id(hooks or default_hooks))
+        return _enabled.get(_or_default(hooks))
 
 
 def disable(hooks: RunHooks | None = None) -> None:
     """Stop the check-ins :func:`enable` registered on ``hooks``."""
-    hooks = hooks or default_hooks
+    hooks = _or_default(hooks)
     with _registry_lock:
-        crons = _enabled.pop(id(hooks), None)
+        crons = _enabled.pop(hooks, None)
     if crons is not None:
         crons.unregister(hooks)
 
@@ -263,16 +264,21 @@ def init(dsn: str | None) -> None:
     sentry_sdk.init(dsn=dsn)
 
 
-_enabled: dict[int, SentryCrons] = {}
+# By hooks object: a RunHooks is falsy while empty, and a dead one's id() is reused.
+_enabled: weakref.WeakKeyDictionary[RunHooks, SentryCrons] = weakref.WeakKeyDictionary()
 _registry_lock = threading.Lock()
 
 
 def _install(crons: SentryCrons, hooks: RunHooks | None) -> SentryCrons:
-    hooks = hooks or default_hooks
+    hooks = _or_default(hooks)
     disable(hooks)
     with _registry_lock:
-        _enabled[id(hooks)] = crons.register(hooks)
+        _enabled[hooks] = crons.register(hooks)
     return crons
+
+
+def _or_default(hooks: RunHooks | None) -> RunHooks:
+    return default_hooks if hooks is None else hooks
 
 
 def _config(monitor: Monitor) -> MonitorConfig:
