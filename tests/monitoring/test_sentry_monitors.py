@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from cronsim import CronSim
@@ -24,6 +25,7 @@ from scheduler.monitoring.sentry_monitors import (
     slug_clashes,
 )
 from scheduler.schedules import Cron
+from scheduler.schedules.kinds import upcoming
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -188,3 +190,20 @@ def test_what_sentry_cannot_follow_is_refused_with_the_reason(
     with pytest.raises(Unmonitored) as refused:
         monitor(**options)
     assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("cron", "after"),
+    [
+        ("30 2 * * *", "2026-03-27T12:00:00+01:00"),  # in the spring gap: once, at 03:00
+        ("30 2 * * *", "2026-10-23T12:00:00+02:00"),  # in the repeated hour: once
+        ("30 * * * *", "2026-03-28T22:00:00+01:00"),  # wildcard: no run in the gap
+        ("30 * * * *", "2026-10-24T22:00:00+02:00"),  # wildcard: both 02:30s
+    ],
+)
+def test_sentry_expects_the_runs_across_daylight_saving_changes(cron: str, after: str) -> None:
+    start = datetime.fromisoformat(after).astimezone(ZoneInfo("Europe/Berlin"))
+    sent = str(monitor(cron=cron, timezone="Europe/Berlin").schedule)
+    expected = list(upcoming(Cron(cron, tz="Europe/Berlin"), start, 8))
+    found = [when.astimezone(UTC) for when in itertools.islice(CronSim(sent, start), 8)]
+    assert found == expected

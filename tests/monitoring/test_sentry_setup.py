@@ -166,3 +166,17 @@ def test_tickwork_run_sends_check_ins_from_its_process(sentry_sink: Sink, tmp_pa
         for slug in ("tidy", "fail")
     }
     assert by_slug == {"tidy": ["in_progress", "ok"], "fail": ["in_progress", "error"]}
+
+
+def test_the_django_app_registers_the_check_ins_in_its_process(sentry_client: Sink) -> None:
+    try:
+        with override_settings(SCHEDULER={"SENTRY_CRONS": True, "SENTRY_CRONS_EXCLUDE": ["x.*"]}):
+            enable_sentry_crons()
+        crons = sentry.enabled()  # the process's hooks, which the engine and workers use
+        assert crons is not None and not crons.when_active and crons.exclude == ("x.*",)
+        with override_settings(SCHEDULER={"SENTRY_CRONS": False}):
+            enable_sentry_crons()
+        assert sentry.enabled() is None
+    finally:
+        enable_sentry_crons()  # as the app left it when ready: SENTRY_CRONS unset
+    assert sentry.enabled() is not None and sentry.enabled().when_active  # type: ignore[union-attr]
