@@ -260,7 +260,9 @@ def init(dsn: str | None) -> None:
     try:
         Dsn(dsn)
     except BadDsn as error:
-        raise SentryCronsError(f"the Sentry DSN {_redacted(dsn)!r} is malformed: {error}") from None
+        raise SentryCronsError(
+            f"the Sentry DSN {_redacted(dsn)!r} is malformed: {_redacted(dsn, str(error))}"
+        ) from None
     sentry_sdk.init(dsn=dsn)
 
 
@@ -293,9 +295,15 @@ def _clash_message(slug: str, names: Sequence[str]) -> str:
     )
 
 
-def _redacted(dsn: str) -> str:
-    """The DSN without its keys, for an error message that may end up in logs."""
-    scheme, sep, rest = dsn.partition("://")
-    if sep and "@" in rest:
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return dsn
+def _redacted(dsn: str, text: str | None = None) -> str:
+    """``text`` (default: the DSN itself) without the DSN's keys, whatever comes before
+    its ``@``: messages end up in logs."""
+    keys, at, host = dsn.rpartition("@")
+    if not at:
+        return dsn if text is None else text
+    scheme, sep, secret = keys.partition("://")
+    if text is not None:
+        for key in (secret if sep else keys).split(":"):
+            text = text.replace(key, "***") if key else text
+        return text
+    return f"{scheme}{sep}***@{host}" if sep else f"***@{host}"

@@ -231,3 +231,30 @@ def test_jobs_sharing_a_slug_are_warned_about(
         "it (SENTRY_CRONS_EXCLUDE)"
     ]
     assert [r.getMessage() for r in caplog.records] == problems
+
+
+def test_a_start_forgotten_past_the_bound_ends_with_a_check_in_of_its_own(
+    sentry_client: Sink,
+) -> None:
+    hooks = RunHooks()
+    SentryCrons(tracked=1).register(hooks)  # remembers one started run
+    clock, store = FakeClock(T0), MemoryStore()
+    add(store, clock, name="first", every="1h")
+    add(store, clock, name="second", every="1h")
+    executor = RecordingExecutor(clock=clock)
+    engine(store, clock, hooks, executor).loop(until=T0 + timedelta(hours=1))
+    first, second = executor.run_ids
+    executor.start(first)
+    executor.start(second)  # pushes the first run's check-in id out
+    executor.complete(first)
+    executor.complete(second)
+
+    checkins = sent(sentry_client)
+    assert [(c["monitor_slug"], c["status"]) for c in checkins] == [
+        ("first", "in_progress"),
+        ("second", "in_progress"),
+        ("first", "ok"),
+        ("second", "ok"),
+    ]
+    assert checkins[2]["check_in_id"] != checkins[0]["check_in_id"]  # sent on its own
+    assert checkins[3]["check_in_id"] == checkins[1]["check_in_id"]

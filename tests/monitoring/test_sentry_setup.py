@@ -51,6 +51,8 @@ def no_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
         ("https://sentry.example.com/1", "is malformed: Missing public key"),
         ("https://key:secret@sentry.example.com/project", "the Sentry DSN "
          "'https://***@sentry.example.com/project' is malformed: Invalid project in DSN"),
+        ("key:secret@sentry.example.com/1", "the Sentry DSN '***@sentry.example.com/1' is "
+         "malformed: Unsupported scheme '***'"),
     ],
 )  # fmt: skip
 def test_a_malformed_dsn_is_refused_with_the_reason(no_dsn: None, dsn: str, reason: str) -> None:
