@@ -161,22 +161,21 @@ class SentryCrons:
         whose schedule Sentry cannot follow; return the warnings.  One-off jobs
         are left out: they never have a monitor."""
         names: list[str] = []
-        problems: list[str] = []
+        problems: list[tuple[tuple[str, str], str]] = []
         for job in jobs:
-            if self._excluded(job.name):
+            if self._excluded(job.name) or isinstance(job.schedule, Once):
                 continue
             try:
                 monitor_for(job, on_time=self.on_time)
             except Unmonitored as error:
-                if not isinstance(job.schedule, Once):
-                    problems.append(f"job {job.name!r} sends no Sentry check-ins: {error}")
+                problems.append((("job", job.name), _unmonitored_message(job.name, error)))
                 continue
             names.append(job.name)
         for slug, clashing in find_clashes(names).items():
-            problems.append(_clash_message(slug, clashing))
-        for problem in problems:
-            logger.warning("%s", problem, extra={"event": "sentry_crons_config"})
-        return problems
+            problems.append((("slug", slug), _clash_message(slug, clashing)))
+        for key, message in problems:  # said here, not again when their runs come
+            self._warn_once(key, message)
+        return [message for _, message in problems]
 
     def _monitor(self, job: JobSpec) -> Monitor | None:
         if isinstance(job.schedule, Once) or not self.sending or self._excluded(job.name):
@@ -184,22 +183,23 @@ class SentryCrons:
         try:
             monitor = monitor_for(job, on_time=self.on_time)
         except Unmonitored as error:
-            self._warn_once(job.name, f"job {job.name!r} sends no Sentry check-ins: {error}")
+            self._warn_once(("job", job.name), _unmonitored_message(job.name, error))
             return None
         with self._lock:
             other = self._slugs.setdefault(monitor.slug, job.name)
         if other != job.name:
-            self._warn_once(monitor.slug, _clash_message(monitor.slug, sorted({job.name, other})))
+            clashing = sorted({job.name, other})
+            self._warn_once(("slug", monitor.slug), _clash_message(monitor.slug, clashing))
         return monitor
 
     def _excluded(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.exclude)
 
-    def _warn_once(self, key: str, message: str) -> None:
+    def _warn_once(self, key: tuple[str, str], message: str) -> None:
         with self._lock:
-            if (key, message) in self._warned:
+            if key in self._warned:
                 return
-            self._warned.add((key, message))
+            self._warned.add(key)
         logger.warning("%s", message, extra={"event": "sentry_crons_config"})
 
 
@@ -285,6 +285,10 @@ def _or_default(hooks: RunHooks | None) -> RunHooks:
 
 def _config(monitor: Monitor) -> MonitorConfig:
     return cast("MonitorConfig", monitor.config())
+
+
+def _unmonitored_message(name: str, error: Unmonitored) -> str:
+    return f"job {name!r} sends no Sentry check-ins: {error}"
 
 
 def _clash_message(slug: str, names: Sequence[str]) -> str:
