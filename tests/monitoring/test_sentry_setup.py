@@ -182,3 +182,35 @@ def test_the_django_app_registers_the_check_ins_in_its_process(sentry_client: Si
     finally:
         enable_sentry_crons()  # as the app left it when ready: SENTRY_CRONS unset
     assert sentry.enabled() is not None and sentry.enabled().when_active  # type: ignore[union-attr]
+
+
+WITHOUT_SENTRY = """
+import importlib.abc, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("sentry_sdk", "cronsim"):
+            raise ImportError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, Block())
+import scheduler, scheduler.cli, scheduler.cli.run, scheduler.engine, scheduler.workers.run
+from scheduler.monitoring.sentry_setup import SentryCronsError, setup_sentry_crons
+from scheduler.monitoring.hooks import hooks
+assert setup_sentry_crons(None) is None and not hooks
+try:
+    setup_sentry_crons(True)
+except SentryCronsError as error:
+    print(error)
+"""
+
+
+def test_without_sentry_sdk_the_package_works_and_switching_it_on_says_what_to_install() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_SENTRY], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "Sentry Crons is switched on but sentry-sdk is not installed: "
+        "pip install 'tickwork[sentry]'\n"
+    )
