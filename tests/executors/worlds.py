@@ -37,6 +37,7 @@ import pytest
 from scheduler.engine import Engine
 from scheduler.executors.base import Executor, resolve_task
 from scheduler.executors.immediate import ImmediateExecutor
+from scheduler.executors.process import ProcessExecutor
 from scheduler.executors.thread import ThreadExecutor
 from scheduler.model.jobs import JobSpec, JSONValue
 from scheduler.model.policies import JobSource
@@ -498,6 +499,7 @@ def _django_tasks_database(setup: Setup) -> Iterator[World]:
 WORLDS: dict[str, Kind] = {
     "immediate": Kind(_in_process("immediate", ImmediateExecutor)),
     "thread": Kind(_in_process("thread", lambda: ThreadExecutor(max_workers=2))),
+    "process": Kind(_in_process("process", lambda: ProcessExecutor(max_workers=2))),
     "celery-redis": Kind(_celery("redis"), marks=(pytest.mark.celery,)),
     "celery-rabbitmq": Kind(_celery("rabbitmq"), marks=(pytest.mark.celery,)),
     "django-tasks-immediate": Kind(_django_tasks_immediate),
