@@ -13,7 +13,9 @@ Ids (the settings reference lists them with examples):
 * ``scheduler.E009`` a job in the schedules file asks for something its executor refuses
   outright (a queue its django.tasks backend does not list);
 * ``scheduler.W001`` a job asks for something its executor cannot do (a queue, a timeout);
-* ``scheduler.W002`` ``HISTORY`` keeps every run for ever.
+* ``scheduler.W002`` ``HISTORY`` keeps every run for ever;
+* ``scheduler.W003`` a job has a timeout its executor only observes (the thread executor):
+  the run is recorded ``timed_out`` but the work goes on.
 """
 
 from __future__ import annotations
@@ -182,13 +184,34 @@ def _executor_fit(
         checks.Warning(
             problem,
             hint="Use an executor that can, or drop the setting from the job. Queues: Celery "
-            "and django.tasks. Timeouts: Celery stops the run, the thread executor records "
-            "it timed_out; django.tasks backends cannot do either.",
+            "and django.tasks. Timeouts: Celery and the process executor stop the run, the "
+            "thread executor records it timed_out; django.tasks backends cannot do either.",
             id="scheduler.W001",
         )
         for problem in capability_problems(spec, spec.executor, executor)
     ]
+    messages += _observed_timeout(found, spec, executor)
     return messages
+
+
+def _observed_timeout(
+    found: SchedulerSettings, spec: JobSpec, executor: Executor
+) -> list[checks.CheckMessage]:
+    caps = executor.capabilities
+    if spec.policy.timeout is None or caps.enforces_timeout or not caps.observes_timeout:
+        return []
+    return [
+        checks.Warning(
+            f"{found.schedules}: jobs.{spec.name}: timeout is only observed by executor "
+            f"{spec.executor!r} ({executor.name}): a run past it is recorded timed_out, but "
+            "its task keeps running (Python cannot stop a thread) and holds a worker until "
+            "it returns",
+            hint="To stop the work at the timeout, run the job on the process executor: "
+            "{'BACKEND': 'scheduler.executors.process.ProcessExecutor'} in "
+            "SCHEDULER['EXECUTORS'].",
+            id="scheduler.W003",
+        )
+    ]
 
 
 class _KnownTasks(TaskRegistry):

@@ -5,8 +5,13 @@ still going once its job's ``timeout`` has elapsed is reported ``timed_out``
 by :meth:`ThreadExecutor.check_timeouts`; its thread is left to finish, the
 outcome it produces later is dropped (the run already ended), and it keeps its
 worker slot until it returns, so the pool never runs more than ``max_workers``
-tasks at once.  The engine calls :meth:`~ThreadExecutor.check_timeouts` with
-its own ``now`` on every tick; ``timeout_check_interval`` starts a watcher
+tasks at once.  Such a thread is *leaked* until it returns: it is counted in
+:attr:`ThreadExecutor.leaked_threads` and logged, so a task that never returns
+shows.  To stop the work at its timeout, use the process executor
+(:class:`scheduler.executors.process.ProcessExecutor`).
+
+The engine calls :meth:`~ThreadExecutor.check_timeouts` with its own ``now``
+on every tick; ``timeout_check_interval`` starts a watcher
 thread that does it instead, for use without the engine.
 
 Worker threads are daemons: a task that never returns must not keep the
@@ -92,6 +97,7 @@ class ThreadExecutor:
         self._entries: dict[int, _Entry] = {}  # accepted, not yet reported ended
         self._threads: list[threading.Thread] = []
         self._closed = False
+        self._leaked = 0  # threads still running a task past its timeout
         self._stop_watching = threading.Event()
         if interval is not None:
             threading.Thread(
@@ -102,6 +108,17 @@ class ThreadExecutor:
     def max_workers(self) -> int:
         """The most tasks this pool runs at once."""
         return self._max_workers
+
+    @property
+    def leaked_threads(self) -> int:
+        """Worker threads still running a task whose run timed out.
+
+        Each holds its worker slot until its task returns; one that never does
+        is lost to the pool for good.  A number that keeps growing means tasks
+        that hang: give their jobs the process executor, which stops them.
+        """
+        with self._lock:
+            return self._leaked
 
     def submit(self, claimed: ClaimedRun, task: RegisteredTask, reporter: RunReporter) -> str:
         """Queue the run for the pool and return ``""`` at once.
@@ -132,12 +149,17 @@ class ThreadExecutor:
             for entry in expired:
                 entry.state = _State.TIMED_OUT
                 del self._entries[entry.run_id]
+            self._leaked += len(expired)
+            leaked = self._leaked
         for entry in expired:
             logger.warning(
-                "run %s of job %s timed out; its thread is left to finish",
+                "run %s of job %s timed out; its thread is left to finish (threads held by "
+                "timed-out tasks: %d of %d); the process executor would stop it",
                 entry.run_id,
                 entry.claimed.job.name,
-                extra=_extra(entry),
+                leaked,
+                self._max_workers,
+                extra={**_extra(entry), "event": "thread_leaked", "leaked_threads": leaked},
             )
             self._report(entry, _timed_out(entry, now))
         return [entry.run_id for entry in expired]
@@ -201,13 +223,16 @@ class ThreadExecutor:
         with self._lock:
             late = entry.state is _State.TIMED_OUT
             entry.state = _State.DONE
+            if late:
+                self._leaked -= 1
+            leaked = self._leaked
         if late:
             logger.info(
                 "run %s of job %s returned after timing out; its %s outcome is ignored",
                 entry.run_id,
                 entry.claimed.job.name,
                 outcome.status.value,
-                extra=_extra(entry),
+                extra={**_extra(entry), "event": "thread_returned", "leaked_threads": leaked},
             )
         else:
             self._report(entry, outcome)

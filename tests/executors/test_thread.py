@@ -114,6 +114,28 @@ def test_a_run_past_its_timeout_is_recorded_timed_out_and_its_late_end_ignored(
     assert [o.status for o in reporter.outcomes(1)] == [RunStatus.TIMED_OUT]
 
 
+def test_a_timed_out_thread_is_counted_as_leaked_until_it_returns(
+    single: ThreadExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    hold, entered, release = blocking()
+    reporter = RecordingReporter()
+    single.submit(claimed(1, timeout=TIMEOUT), hold, reporter)
+    assert entered.wait(WAIT)
+    assert single.leaked_threads == 0
+    with caplog.at_level("WARNING", logger="scheduler.executors.thread"):
+        assert single.check_timeouts(T0 + TIMEOUT) == [1]
+    assert single.leaked_threads == 1  # its thread still runs the task, holding the slot
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "thread_leaked"]
+    assert getattr(record, "leaked_threads", None) == 1
+    assert "threads held by timed-out tasks: 1 of 1" in record.getMessage()
+    assert "the process executor would stop it" in record.getMessage()
+    release.set()
+    later = RecordingReporter()
+    single.submit(claimed(2), task(lambda: "next"), later)  # runs once the thread is back
+    assert later.wait_finished(2).result == "next"
+    assert single.leaked_threads == 0
+
+
 def test_runs_without_a_timeout_or_not_yet_started_never_time_out(
     single: ThreadExecutor,
 ) -> None:
