@@ -40,7 +40,14 @@ from ..model.jobs import JSONValue
 from ..model.runs import ClaimedRun, Outcome, RunContext, RunStatus
 from ..tasks.registry import RegisteredTask
 
-__all__ = ["DEFAULT_MAX_RESULT_BYTES", "execute", "failure", "returned", "worker_id"]
+__all__ = [
+    "DEFAULT_MAX_RESULT_BYTES",
+    "execute",
+    "execute_async",
+    "failure",
+    "returned",
+    "worker_id",
+]
 
 #: The default cap on an encoded result: enough for a summary, not a data dump.
 DEFAULT_MAX_RESULT_BYTES = 65_536
@@ -65,6 +72,37 @@ def execute(
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # SystemExit and CancelledError are failed runs too
+        return failure(error, finished_at=clock.now())
+    return _succeeded(result, clock=clock, max_result_bytes=max_result_bytes)
+
+
+async def execute_async(
+    claimed: ClaimedRun,
+    task: RegisteredTask,
+    *,
+    clock: Clock,
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+) -> Outcome:
+    """:func:`execute` inside a running event loop: the task's awaitable is awaited
+    in this loop rather than in a fresh one.
+
+    For coroutine functions: a plain function would run in the loop's thread and
+    block it.  A :class:`asyncio.CancelledError` raised because this coroutine
+    was cancelled (a timeout, a shutdown) propagates; one the task raises on
+    its own is a ``failed`` run, as in :func:`execute`.
+    """
+    try:
+        result = _start(claimed, task)
+        if inspect.isawaitable(result):
+            result = await result
+    except KeyboardInterrupt:
+        raise
+    except asyncio.CancelledError as error:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        return failure(error, finished_at=clock.now())
+    except BaseException as error:  # SystemExit too, as in execute()
         return failure(error, finished_at=clock.now())
     return _succeeded(result, clock=clock, max_result_bytes=max_result_bytes)
 
@@ -94,6 +132,14 @@ def worker_id() -> str:
 
 
 def _call(claimed: ClaimedRun, task: RegisteredTask) -> Any:
+    result = _start(claimed, task)
+    if inspect.isawaitable(result):
+        return _run_awaitable(result)
+    return result
+
+
+def _start(claimed: ClaimedRun, task: RegisteredTask) -> Any:
+    """Call the task with the job's arguments; what it returns, awaitable or not."""
     args = copy.deepcopy(claimed.job.args)
     kwargs: dict[str, Any] = copy.deepcopy(claimed.job.kwargs)
     if task.takes_context:
@@ -103,10 +149,7 @@ def _call(claimed: ClaimedRun, task: RegisteredTask) -> Any:
                 "but the job's kwargs already have a 'context' key"
             )
         kwargs["context"] = _context(claimed)
-    result = task.func(*args, **kwargs)
-    if inspect.isawaitable(result):
-        return _run_awaitable(result)
-    return result
+    return task.func(*args, **kwargs)
 
 
 def _context(claimed: ClaimedRun) -> RunContext:

@@ -159,7 +159,10 @@ class ProcessExecutor:
             self._report(entry, _ended(RunStatus.CANCELLED, self._clock, _CANCELLED))
         if wait:
             _wait_all(running, timeout)
-        return self._abandon_running()
+        late = self._abandon_running()
+        for thread in self._threads:  # each stops its idle child on its way out
+            thread.join(self._grace)
+        return late
 
     def active_count(self) -> int:
         """Runs queued or running whose end has not been reported yet."""

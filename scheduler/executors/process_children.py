@@ -10,6 +10,7 @@ the pool starts a fresh one for the next run.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import signal
 import socket
 import threading
@@ -132,14 +133,23 @@ class Child:
         with self._lock:
             self.conn.close()
             self._exitcode = self.process.exitcode
-            self.process.close()
             self._reaped = True
         return self._exitcode
 
 
 def start_context(method: str) -> BaseContext:
-    """The multiprocessing context for ``method``."""
-    return multiprocessing.get_context(method)
+    """The multiprocessing context for ``method``.
+
+    With ``forkserver``, the server imports the child's module first, so each
+    child forked from it starts with Tickwork already imported (this adds to
+    the process's forkserver preload list, and counts once the server starts).
+    """
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        preload = ["scheduler.executors.process_child"]
+        existing = list(getattr(multiprocessing.forkserver._forkserver, "_preload_modules", []))
+        context.set_forkserver_preload([*existing, *(m for m in preload if m not in existing)])
+    return context
 
 
 def describe_exit(exitcode: int | None, pid: int) -> str:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from scheduler.engine import Engine
+from scheduler.executors.aio import AsyncioExecutor
 from scheduler.executors.base import Executor, resolve_task
 from scheduler.executors.immediate import ImmediateExecutor
 from scheduler.executors.process import ProcessExecutor
@@ -500,6 +501,7 @@ WORLDS: dict[str, Kind] = {
     "immediate": Kind(_in_process("immediate", ImmediateExecutor)),
     "thread": Kind(_in_process("thread", lambda: ThreadExecutor(max_workers=2))),
     "process": Kind(_in_process("process", lambda: ProcessExecutor(max_workers=2))),
+    "asyncio": Kind(_in_process("asyncio", lambda: AsyncioExecutor(max_concurrency=4))),
     "celery-redis": Kind(_celery("redis"), marks=(pytest.mark.celery,)),
     "celery-rabbitmq": Kind(_celery("rabbitmq"), marks=(pytest.mark.celery,)),
     "django-tasks-immediate": Kind(_django_tasks_immediate),
