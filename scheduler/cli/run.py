@@ -48,8 +48,10 @@ def add_run(commands: Subparsers) -> None:
     database_option(sub)
     sub.add_argument("--schedules", metavar="FILE", help="schedules YAML to reconcile and watch")
     sub.add_argument(
-        "--executor", choices=("thread", "immediate", "celery"), default="thread",
-        help="where runs execute: a thread pool here (default), inline, or Celery workers",
+        "--executor", choices=("thread", "immediate", "celery", "process", "asyncio"),
+        default="thread",
+        help="where runs execute: a thread pool here (default), inline, Celery workers, "
+        "child processes that timeouts really stop, or one asyncio event loop",
     )  # fmt: skip
     sub.add_argument(
         "--celery-app", default=os.environ.get("TICKWORK_CELERY_APP"), metavar="PATH",
@@ -57,8 +59,13 @@ def add_run(commands: Subparsers) -> None:
         "(default $TICKWORK_CELERY_APP)",
     )  # fmt: skip
     sub.add_argument(
-        "--max-workers", type=positive_int, default=4, metavar="N", help="thread pool size"
-    )
+        "--max-workers", type=positive_int, default=4, metavar="N",
+        help="thread pool size, or child processes with --executor process",
+    )  # fmt: skip
+    sub.add_argument(
+        "--max-concurrency", type=positive_int, default=100, metavar="N",
+        help="with --executor asyncio: how many runs at once (default 100)",
+    )  # fmt: skip
     sub.add_argument("--once", action="store_true", help="run what is due now, then exit")
     sub.add_argument(
         "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
@@ -110,7 +117,11 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_USAGE
     clock = SystemClock()
     executors = build_executors(
-        args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
+        args.executor,
+        max_workers=args.max_workers,
+        clock=clock,
+        celery_app=args.celery_app,
+        max_concurrency=args.max_concurrency,
     )
     if args.schedules:  # a bad file is refused before the database is touched
         check_tasks(read_schedules(args.schedules), default_registry, executors=executors)

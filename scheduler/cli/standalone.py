@@ -141,10 +141,16 @@ def _log_upgrade(store: SQLAlchemyStore, changes: Sequence[SchemaChange]) -> Non
 
 
 def build_executors(
-    kind: str, *, max_workers: int, clock: Clock | None = None, celery_app: str | None = None
+    kind: str,
+    *,
+    max_workers: int,
+    clock: Clock | None = None,
+    celery_app: str | None = None,
+    max_concurrency: int = 100,
 ) -> dict[str, Executor]:
-    """The ``default`` executor of the standalone runner: ``thread``, ``immediate``
-    or ``celery`` (which needs ``celery_app``, the dotted path of a Celery app)."""
+    """The ``default`` executor of the standalone runner: ``thread``, ``immediate``,
+    ``celery`` (which needs ``celery_app``, the dotted path of a Celery app),
+    ``process`` (``max_workers`` children) or ``asyncio`` (``max_concurrency``)."""
     if kind == "celery":
         return {"default": _celery_executor(celery_app, clock)}
     if kind == "immediate":
@@ -155,7 +161,17 @@ def build_executors(
         from ..executors.thread import ThreadExecutor
 
         return {"default": ThreadExecutor(max_workers=max_workers, clock=clock)}
-    raise SchedulerError(f"unknown executor {kind!r}; choose 'thread', 'immediate' or 'celery'")
+    if kind == "process":
+        from ..executors.process import ProcessExecutor
+
+        return {"default": ProcessExecutor(max_workers=max_workers, clock=clock)}
+    if kind == "asyncio":
+        from ..executors.aio import AsyncioExecutor
+
+        return {"default": AsyncioExecutor(max_concurrency=max_concurrency, clock=clock)}
+    raise SchedulerError(
+        f"unknown executor {kind!r}; choose 'thread', 'immediate', 'celery', 'process' or 'asyncio'"
+    )
 
 
 def _celery_executor(app: str | None, clock: Clock | None) -> Executor:

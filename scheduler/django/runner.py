@@ -36,6 +36,12 @@ logger = logging.getLogger(__name__)
 SHORTHAND_EXECUTORS: dict[str, dict[str, Any]] = {
     "immediate": {"BACKEND": "scheduler.executors.immediate.ImmediateExecutor"},
     "thread": {"BACKEND": "scheduler.executors.thread.ThreadExecutor"},
+    # Children set Django up before their first run, so tasks can use the ORM.
+    "process": {
+        "BACKEND": "scheduler.executors.process.ProcessExecutor",
+        "OPTIONS": {"initializer": "django.setup"},
+    },
+    "asyncio": {"BACKEND": "scheduler.executors.aio.AsyncioExecutor"},
 }
 
 

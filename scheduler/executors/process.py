@@ -112,6 +112,11 @@ class ProcessExecutor:
         return self._max_workers
 
     @property
+    def initializer(self) -> str | None:
+        """The dotted path each child calls once before its first run, or ``None``."""
+        return self._initializer
+
+    @property
     def max_memory(self) -> int | None:
         """Each child's address-space limit in bytes, or ``None``."""
         return self._max_memory

@@ -117,6 +117,22 @@ def test_run_scheduler_names_an_unknown_executor(configured: Path) -> None:
         call_command("run_scheduler", "--once", "--executor", "nope")
 
 
+def test_process_and_asyncio_work_unconfigured_and_process_children_set_django_up() -> None:
+    from scheduler.clock import SystemClock
+    from scheduler.django.runner import build_executors
+    from scheduler.executors.aio import AsyncioExecutor
+    from scheduler.executors.process import ProcessExecutor
+
+    for name, kind in (("process", ProcessExecutor), ("asyncio", AsyncioExecutor)):
+        built = build_executors({"default": {}}, clock=SystemClock(), only=name)
+        assert set(built) == {"default", name}
+        executor = built[name]
+        assert isinstance(executor, kind) and built["default"] is executor
+        if isinstance(executor, ProcessExecutor):
+            assert executor.initializer == "django.setup"
+        executor.shutdown(wait=False, timeout=0)
+
+
 def test_scheduler_check_shows_the_next_runs(configured: Path) -> None:
     out = command("scheduler_check", "--count", "2")
     assert out.startswith(f"{configured}: 2 jobs, no errors")

@@ -60,3 +60,21 @@ def allocate(megabytes: int, *, pidfile: str) -> int:
 
 def not_importable_in_a_child() -> None:
     """Registered by a test under a name no child can resolve."""
+
+
+INITIALIZED: list[int] = []
+
+
+def initialize() -> None:
+    """A child initializer: notes the pid it ran in."""
+    INITIALIZED.append(os.getpid())
+
+
+def broken_initializer() -> None:
+    raise RuntimeError("no settings")
+
+
+@job
+def initialized() -> list[int]:
+    """The pids the initializer ran in, as this process saw them."""
+    return INITIALIZED

@@ -338,3 +338,34 @@ def test_bad_options_are_refused_naming_the_executor_and_option(
     config = {"BACKEND": "scheduler.executors.process.ProcessExecutor", "OPTIONS": options}
     with pytest.raises(ExecutorConfigError, match=f"^executor 'jobs': OPTIONS: {message}"):
         build_executor("jobs", config, clock=None)  # type: ignore[arg-type]
+
+
+def test_each_child_calls_the_initializer_once_before_its_first_run() -> None:
+    path = f"{process_tasks.__name__}.initialize"
+    executor = ProcessExecutor(max_workers=1, initializer=path)
+    reporter = RecordingReporter()
+    try:
+        for run_id in (1, 2):
+            executor.submit(claimed(run_id), registered(process_tasks.initialized), reporter)
+            reporter.wait_finished(run_id)
+    finally:
+        executor.shutdown(wait=False, timeout=0)
+    first, second = (reporter.outcomes(run_id)[0] for run_id in (1, 2))
+    assert first.result == second.result  # the same child, initialised once
+    assert isinstance(first.result, list) and len(first.result) == 1
+    assert first.result[0] != os.getpid()
+
+
+def test_an_initializer_that_fails_fails_every_run_saying_so() -> None:
+    path = f"{process_tasks.__name__}.broken_initializer"
+    executor = ProcessExecutor(max_workers=1, initializer=path)
+    reporter = RecordingReporter()
+    try:
+        executor.submit(claimed(1), registered(process_tasks.initialized), reporter)
+        outcome = reporter.wait_finished(1)
+    finally:
+        executor.shutdown(wait=False, timeout=0)
+    assert outcome.status is RunStatus.FAILED
+    assert outcome.error == (
+        "the process executor's child could not start: RuntimeError: no settings"
+    )

@@ -1,4 +1,4 @@
-"""SIGTERM while a thread-executor job is running: nothing is left `running`.
+"""SIGTERM while a thread- or process-executor job is running: nothing is left `running`.
 
 A real `tickwork run` process on SQLite.  The task signals that it started by
 creating a file; the test waits for that file (a state, not a schedule), sends
@@ -26,13 +26,15 @@ from scheduler.tasks.registry import job
 
 @job
 def hold(seconds: float) -> str:
-    Path(os.environ["TICKWORK_TEST_MARK"]).touch()
+    Path(os.environ["TICKWORK_TEST_MARK"]).write_text(str(os.getpid()))
     time.sleep(seconds)
     return "finished"
 """
 
 
-def _start(tmp_path: Path, hold: float, grace: float) -> tuple[subprocess.Popen[str], Path, Path]:
+def _start(
+    tmp_path: Path, hold: float, grace: float, executor: str = "thread"
+) -> tuple[subprocess.Popen[str], Path, Path]:
     (tmp_path / "shutdown_tasks.py").write_text(TASKS)
     schedules = tmp_path / "schedules.yaml"
     schedules.write_text(
@@ -53,7 +55,7 @@ def _start(tmp_path: Path, hold: float, grace: float) -> tuple[subprocess.Popen[
             sys.executable, "-m", "scheduler", "run",
             "--database", f"sqlite:///{database}", "--schedules", str(schedules),
             "--pythonpath", str(tmp_path), "--import", "shutdown_tasks",
-            "--executor", "thread", "--shutdown-grace", str(grace), "--duration", "60",
+            "--executor", executor, "--shutdown-grace", str(grace), "--duration", "60",
         ],
         env={**os.environ, "TICKWORK_TEST_MARK": str(mark)},
         stdout=subprocess.PIPE,
@@ -65,7 +67,7 @@ def _start(tmp_path: Path, hold: float, grace: float) -> tuple[subprocess.Popen[
 
 def _wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while not (path.exists() and path.read_text()):
         if process.poll() is not None or time.monotonic() > deadline:
             output = process.communicate()[0] if process.poll() is not None else ""
             process.kill()
@@ -99,3 +101,27 @@ def test_sigterm_during_a_running_job(
     if expected == "lost":
         assert "shutdown grace" in statuses[0][1]
     assert "stopped" in output
+
+
+@pytest.mark.parametrize(
+    ("hold", "grace", "expected"),
+    [(1.5, 30.0, "succeeded"), (30.0, 0.5, "lost")],
+    ids=["finishes-within-grace", "killed-after-grace"],
+)
+def test_sigterm_during_a_running_process_executor_job(
+    tmp_path: Path, hold: float, grace: float, expected: str
+) -> None:
+    """The child gets the grace; one still running after it is killed, its run lost."""
+    process, mark, database = _start(tmp_path, hold, grace, executor="process")
+    _wait_for(mark, process)
+    child = int(mark.read_text())
+    assert child != process.pid
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    statuses = _statuses(database)
+    assert all(status not in ("pending", "queued", "running") for status, _ in statuses), statuses
+    assert statuses[0][0] == expected, (statuses, output)
+    if expected == "lost":
+        assert "shutdown grace" in statuses[0][1]
+    assert not Path(f"/proc/{child}").exists()  # killed and reaped, not orphaned

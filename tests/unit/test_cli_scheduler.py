@@ -55,7 +55,8 @@ def database(tmp_path: Path) -> str:
         (["run", "--poll-interval", "nan"], "expected a finite number of seconds"),
         (["run", "--max-workers", "0"], "--max-workers: expected a number from 1 to 10000"),
         (["runs", "--limit", "0"], "--limit: expected a number from 1 to 10000"),
-        (["run", "--executor", "process"], "invalid choice: 'process'"),
+        (["run", "--executor", "processes"], "invalid choice: 'processes'"),
+        (["run", "--max-concurrency", "0"], "--max-concurrency: expected a number from 1"),
     ],
 )
 def test_bad_flags_are_refused_before_anything_is_touched(

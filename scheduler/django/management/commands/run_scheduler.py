@@ -27,7 +27,8 @@ class Command(BaseCommand):
             "--executor",
             metavar="NAME",
             help="hand every run to the executor NAME of SCHEDULER['EXECUTORS'] "
-            "('immediate' and 'thread' work unconfigured), whatever its job names",
+            "('immediate', 'thread', 'process' and 'asyncio' work unconfigured), "
+            "whatever its job names",
         )
         parser.add_argument(
             "--schedules", type=Path, metavar="FILE", help="instead of SCHEDULER['SCHEDULES']"
