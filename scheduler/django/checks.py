@@ -14,7 +14,7 @@ Ids (the settings reference lists them with examples):
   outright (a queue its django.tasks backend does not list);
 * ``scheduler.W001`` a job asks for something its executor cannot do (a queue, a timeout);
 * ``scheduler.W002`` ``HISTORY`` keeps every run for ever;
-* ``scheduler.W003`` a job has a timeout its executor only observes (the thread executor):
+* ``scheduler.W004`` a job has a timeout its executor only observes (the thread executor):
   the run is recorded ``timed_out`` but the work goes on.
 """
 
@@ -209,7 +209,7 @@ def _observed_timeout(
             hint="To stop the work at the timeout, run the job on the process executor: "
             "{'BACKEND': 'scheduler.executors.process.ProcessExecutor'} in "
             "SCHEDULER['EXECUTORS'].",
-            id="scheduler.W003",
+            id="scheduler.W004",
         )
     ]
 

@@ -196,13 +196,13 @@ def test_start_timeout_is_a_duration_or_none(scheduler: dict[str, Any]) -> None:
     assert message.id == "scheduler.E002" and "START_TIMEOUT" in message.msg
 
 
-def test_a_timeout_the_thread_executor_only_observes_is_w003_pointing_to_process(
+def test_a_timeout_the_thread_executor_only_observes_is_w004_pointing_to_process(
     scheduler: dict[str, Any], schedules: Path
 ) -> None:
     schedules.write_text(GOOD + "    timeout: 2m\n")
     [message] = check_scheduler()
     assert isinstance(message, checks.Warning)
-    assert message.id == "scheduler.W003"
+    assert message.id == "scheduler.W004"
     assert message.msg == (
         f"{schedules}: jobs.ping: timeout is only observed by executor 'default' (thread): "
         "a run past it is recorded timed_out, but its task keeps running (Python cannot "
