@@ -36,8 +36,6 @@ from .invoke import execute, failure
 
 __all__ = ["ChildConfig", "ChildRun", "child_main", "encode_outcome"]
 
-#: How often a child checks that its parent is still there (seconds).
-_PARENT_CHECK = 0.5
 #: The exit code of a child whose parent went away.
 EXIT_ORPHANED = 70
 
@@ -67,9 +65,10 @@ class ChildRun:
     max_result_bytes: int
 
 
-def child_main(conn: Connection, config: ChildConfig) -> None:
-    """Run what the parent sends until it sends ``None`` or goes away."""
-    _detach()
+def child_main(conn: Connection, lifeline: Connection, config: ChildConfig) -> None:
+    """Run what the parent sends on ``conn`` until it sends ``None`` or goes away:
+    ``lifeline`` is a pipe only the parent can write to, which closes when it dies."""
+    _detach(lifeline)
     problem = _prepare(config)
     while True:
         try:
@@ -92,18 +91,17 @@ def encode_outcome(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _detach() -> None:
+def _detach(lifeline: Connection) -> None:
     os.setpgid(0, 0)  # Ctrl-C in a terminal reaches the scheduler, not its children
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(lifeline,), daemon=True).start()
 
 
-def _watch_parent(parent: int) -> None:
-    stop = threading.Event()
-    while not stop.wait(_PARENT_CHECK):
-        if os.getppid() != parent:  # re-parented: the scheduler (or its forkserver) died
-            os._exit(EXIT_ORPHANED)
+def _watch_parent(lifeline: Connection) -> None:
+    # Not the parent pid: a forkserver child's parent is the forkserver, which
+    # outlives the scheduler as long as any of its children lives.
+    lifeline.poll(None)  # returns at EOF: the parent closed it, or died
+    os._exit(EXIT_ORPHANED)
 
 
 def _prepare(config: ChildConfig) -> str | None:

@@ -9,8 +9,10 @@ the pool starts a fresh one for the next run.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import signal
 import socket
 import threading
@@ -51,11 +53,14 @@ class Child:
 
     def __init__(self, context: BaseContext, config: ChildConfig, name: str) -> None:
         ours, theirs = context.Pipe(duplex=True)
+        # Never written to: the child sees it close when this process is gone.
+        lifeline, self._lifeline = context.Pipe(duplex=False)
         process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=child_main, args=(theirs, config), name=name, daemon=True
+            target=child_main, args=(theirs, lifeline, config), name=name, daemon=True
         )
         process.start()
         theirs.close()  # the child holds its end; ours sees EOF once it is gone
+        lifeline.close()
         self.process = process
         self.conn: Connection = ours
         assert process.pid is not None  # noqa: S101 - set by start()
@@ -111,8 +116,9 @@ class Child:
     def kill(self) -> None:
         """SIGKILL the child now, from any thread; the thread running it reaps it."""
         with self._lock:
-            if not self._reaped and self.process.exitcode is None:
-                self.process.kill()
+            if not self._reaped:  # not process.kill(): polling it here would race the reaper
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
 
     def close(self, grace: float) -> None:
         """Ask an idle child to exit, and stop it if it does not within ``grace``."""
@@ -132,6 +138,7 @@ class Child:
         self.process.join()
         with self._lock:
             self.conn.close()
+            self._lifeline.close()
             self._exitcode = self.process.exitcode
             self._reaped = True
         return self._exitcode

@@ -369,3 +369,57 @@ def test_an_initializer_that_fails_fails_every_run_saying_so() -> None:
     assert outcome.error == (
         "the process executor's child could not start: RuntimeError: no settings"
     )
+
+
+SCHEDULER_THAT_DIES = """
+import sys, time
+from datetime import timedelta
+sys.path.insert(0, {repo!r})
+from scheduler.executors.process import ProcessExecutor
+from scheduler.tasks.registry import registry
+from tests.executors import process_tasks
+from tests.executors.support import RecordingReporter, claimed
+
+executor = ProcessExecutor(max_workers=1)
+task = registry.resolve(process_tasks.sleeper.task_name)
+executor.submit(claimed(1, kwargs={{"pidfile": {pidfile!r}}}), task, RecordingReporter())
+time.sleep(60)
+"""
+
+
+def test_children_exit_when_the_scheduler_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the scheduler leaves no child running its task behind."""
+    import subprocess
+    import sys
+
+    pidfile = tmp_path / "pid"
+    repo = str(Path(__file__).resolve().parents[2])
+    script = SCHEDULER_THAT_DIES.format(repo=repo, pidfile=str(pidfile))
+    scheduler = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        child = wait_for_pid(pidfile)
+    finally:
+        scheduler.kill()
+        scheduler.wait(WAIT)
+    deadline = time.monotonic() + 5
+    while not gone(child):
+        assert time.monotonic() < deadline, f"child {child} outlived its scheduler"
+        time.sleep(0.05)
+
+
+def test_spawn_works_as_well_as_forkserver(tmp_path: Path) -> None:
+    executor = ProcessExecutor(max_workers=1, start_method="spawn")
+    reporter = RecordingReporter()
+    try:
+        executor.submit(
+            claimed(1, kwargs={"pidfile": str(tmp_path / "1")}),
+            registered(process_tasks.pid),
+            reporter,
+        )
+        outcome = reporter.wait_finished(1)
+    finally:
+        executor.shutdown(wait=True, timeout=5)
+    assert outcome.status is RunStatus.SUCCEEDED, outcome.error
+    child = wait_for_pid(tmp_path / "1")
+    assert outcome.result == child != os.getpid()
+    assert gone(child)  # the idle child was closed and reaped by shutdown()
