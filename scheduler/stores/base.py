@@ -47,10 +47,20 @@ from .protocol.history import RunHistory
 from .protocol.jobs import JobStore
 from .protocol.queue import RunQueue
 from .protocol.replicas import ReplicaStore
-from .protocol.values import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
+from .protocol.values import (
+    JOB_STATES,
+    Planner,
+    RecoveryReport,
+    Retrier,
+    SlotPlan,
+    StoredJob,
+    StoreOverview,
+    SyncReport,
+)
 
 __all__ = [
     "CHANGE_CHANNEL",
+    "JOB_STATES",
     "ChangeListener",
     "JobStore",
     "NotifiesChanges",
@@ -62,6 +72,7 @@ __all__ = [
     "RunQueue",
     "SlotPlan",
     "Store",
+    "StoreOverview",
     "StoredJob",
     "SyncReport",
 ]

@@ -23,7 +23,15 @@ from ...errors import DuplicateRun
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..base import Planner, RecoveryReport, Retrier, Store, StoredJob, SyncReport
+from ..base import (
+    Planner,
+    RecoveryReport,
+    Retrier,
+    Store,
+    StoredJob,
+    StoreOverview,
+    SyncReport,
+)
 from ..rows.constraints import slot_conflict
 from .arguments import (
     checked_planner,
@@ -236,6 +244,12 @@ class CheckedStore(Store, Generic[Db]):
             return []
         with self._read() as db:
             return self._history.list_runs(db, job_name, status, limit)
+
+    def overview(self, *, now: datetime, run_ids: Sequence[int] = ()) -> StoreOverview:
+        now = ensure_aware_utc(now, "now")
+        ids = sorted(set(run_ids))
+        with self._read() as db:
+            return self._history.overview(db, now, ids)
 
     def prune(self, *, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
         now = ensure_aware_utc(now, "now")

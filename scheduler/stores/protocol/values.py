@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ...model.jobs import JobSpec
 from ...model.runs import NewRun, Run
 
-__all__ = ["Planner", "RecoveryReport", "Retrier", "SlotPlan", "StoredJob", "SyncReport"]
+__all__ = [
+    "JOB_STATES",
+    "Planner",
+    "RecoveryReport",
+    "Retrier",
+    "SlotPlan",
+    "StoreOverview",
+    "StoredJob",
+    "SyncReport",
+]
+
+#: The words of :attr:`StoredJob.state`, in the order listings show them.
+JOB_STATES = ("active", "paused", "disabled", "removed")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,3 +118,19 @@ class RecoveryReport:
     released: tuple[int, ...] = ()  # pending runs made claimable again
     lost: tuple[int, ...] = ()  # queued or running runs marked lost (replica or worker gone)
     retries: tuple[int, ...] = ()  # new runs: the next attempts of lost ones
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreOverview:
+    """What :meth:`~scheduler.stores.base.RunHistory.overview` counted at ``now``.
+
+    ``jobs_by_state`` has every word of :data:`JOB_STATES` as a key (a state
+    with no job counts 0); ``due_backlog`` is how many active jobs are due
+    (``next_run_at <= now``) plus how many unclaimed pending runs are due
+    (``due_at <= now``): work that is due and not handed over yet.  ``runs``
+    are the runs asked for by id that still exist, in id order.
+    """
+
+    jobs_by_state: Mapping[str, int] = field(default_factory=dict)
+    due_backlog: int = 0
+    runs: tuple[Run, ...] = ()
