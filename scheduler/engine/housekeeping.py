@@ -38,6 +38,11 @@ class Housekeeping:
         self._last_recover: datetime | None = None
         self._last_prune: datetime | None = None
 
+    @property
+    def last_heartbeat(self) -> datetime | None:
+        """When this replica last recorded its heartbeat, if it has."""
+        return self._last_heartbeat
+
     def begin(self, now: datetime) -> int:
         """Close a previous life of this replica id, and recover its runs.
 

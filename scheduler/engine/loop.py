@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,10 @@ class TickReport:
     next_wake: datetime | None = None  # not asked after a full batch
     full_batch: bool = False
     retry_in: float | None = None  # set when the store was unavailable
+    claim_seconds: float = 0.0  # the claim's wall time (time.perf_counter)
+    last_heartbeat: datetime | None = None  # the latest this replica recorded
+    #: The runs handed to workers outside this process (given an external id).
+    handed_out: tuple[ClaimedRun, ...] = ()
 
 
 class Engine:
@@ -111,6 +116,7 @@ class Engine:
         self._planner = SlotPlanner(grace=self.config.grace)
         self._before_tick = tuple(before_tick)
         self._stopping = threading.Event()
+        self._woken = threading.Event()
         self._failures = 0
         self._listener: ChangeListener | None = None
 
@@ -147,6 +153,13 @@ class Engine:
     def stop(self) -> None:
         """Ask the loop to stop claiming and return; safe from a signal handler."""
         self._stopping.set()
+        self.wake()
+
+    def wake(self) -> None:
+        """End the current wait between wake-ups (a poll, or a backoff from an
+        unavailable store) so the next wake-up starts at once; for monitoring
+        that saw the store answer again.  Safe from any thread."""
+        self._woken.set()
         listener = self._listener
         if listener is not None:
             listener.interrupt()
@@ -163,7 +176,9 @@ class Engine:
             hook(now)
         self.dispatcher.flush_outcomes()
         recovered = self.housekeeping.tend(now)
+        started = time.perf_counter()
         claimed = self._claim(now)
+        claim_seconds = time.perf_counter() - started
         dispatched = self.dispatcher.dispatch(claimed)
         self.dispatcher.watch_timeouts(now)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
@@ -178,6 +193,9 @@ class Engine:
             # After a full batch the next wake-up is now, whatever is due next.
             next_wake=None if full_batch else self.store.next_wake(),
             full_batch=full_batch,
+            claim_seconds=claim_seconds,
+            last_heartbeat=self.housekeeping.last_heartbeat,
+            handed_out=self.dispatcher.take_handed_out(),
         )
 
     def close(self) -> None:
@@ -295,4 +313,5 @@ class Engine:
         elif self._listener is not None:
             self._listener.wait(seconds)  # ends early on a change, or on stop()
         else:
-            self._stopping.wait(seconds)  # wakes at once on stop()
+            self._woken.wait(seconds)  # wakes at once on stop() or wake()
+            self._woken.clear()
