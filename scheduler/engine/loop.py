@@ -40,6 +40,9 @@ from ..clock import Clock, SystemClock, is_real_time
 from ..errors import StoreUnavailable
 from ..executors.base import Executor
 from ..model.runs import ClaimedRun
+from ..monitoring.events import RunEvent
+from ..monitoring.hooks import RunHooks
+from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import ChangeListener, NotifiesChanges, Store
 from ..tasks.registry import TaskRegistry
 from ..tasks.registry import registry as default_registry
@@ -66,8 +69,9 @@ class TickReport:
     next_wake: datetime | None = None  # not asked after a full batch
     full_batch: bool = False
     retry_in: float | None = None  # set when the store was unavailable
-    claim_seconds: float = 0.0  # the claim's wall time (time.perf_counter)
-    last_heartbeat: datetime | None = None  # the latest this replica recorded
+    claim_seconds: float | None = None  # how long the claim took, when it answered
+    heartbeat_at: datetime | None = None  # when this wake-up recorded a heartbeat
+    error: str = ""  # why the store was unavailable
     #: The runs handed to workers outside this process (given an external id).
     handed_out: tuple[ClaimedRun, ...] = ()
 
@@ -77,7 +81,11 @@ class Engine:
 
     ``before_tick`` callables run at the start of every wake-up with the
     current instant (the standalone runner reconciles a changed schedules file
-    there).
+    there); ``after_tick`` callables get every wake-up's :class:`TickReport`,
+    including the one of a wake-up that found the store unavailable
+    (``retry_in`` set), which is how metrics and health probes follow the
+    loop.  ``hooks`` hear of every run this engine records
+    (:mod:`scheduler.monitoring.hooks`; the process's hooks by default).
 
     The engine owns two parts, built from what it is given here:
 
@@ -102,6 +110,8 @@ class Engine:
         replica_id: str | None = None,
         config: EngineConfig | None = None,
         before_tick: Sequence[Callable[[datetime], object]] = (),
+        after_tick: Sequence[Callable[[TickReport], object]] = (),
+        hooks: RunHooks | None = None,
     ) -> None:
         self.store = store
         self.executors = dict(executors)
@@ -109,12 +119,16 @@ class Engine:
         self.clock = clock if clock is not None else SystemClock()
         self.replica_id = replica_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.config = config or EngineConfig()
+        self.hooks = default_hooks if hooks is None else hooks
         self.dispatcher = Dispatcher(
-            store, self.executors, registry=self.registry, clock=self.clock
+            store, self.executors, registry=self.registry, clock=self.clock, hooks=self.hooks
         )
-        self.housekeeping = Housekeeping(store, replica_id=self.replica_id, config=self.config)
+        self.housekeeping = Housekeeping(
+            store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
+        )
         self._planner = SlotPlanner(grace=self.config.grace)
         self._before_tick = tuple(before_tick)
+        self._after_tick = tuple(after_tick)
         self._stopping = threading.Event()
         self._woken = threading.Event()
         self._failures = 0
@@ -142,6 +156,7 @@ class Engine:
         until the clock reaches ``until``.  Leaves executors running."""
         while not self._stopping.is_set():
             report = self._safe_tick()
+            self._report(report)
             now = self.clock.now()
             if once or (until is not None and now >= until):
                 return
@@ -175,7 +190,8 @@ class Engine:
         for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
             hook(now)
         self.dispatcher.flush_outcomes()
-        recovered = self.housekeeping.tend(now)
+        beat = self.housekeeping.heartbeat_if_due(now)
+        recovered = self.housekeeping.recover_if_due(now)
         started = time.perf_counter()
         claimed = self._claim(now)
         claim_seconds = time.perf_counter() - started
@@ -194,7 +210,7 @@ class Engine:
             next_wake=None if full_batch else self.store.next_wake(),
             full_batch=full_batch,
             claim_seconds=claim_seconds,
-            last_heartbeat=self.housekeeping.last_heartbeat,
+            heartbeat_at=now if beat else None,
             handed_out=self.dispatcher.take_handed_out(),
         )
 
@@ -245,10 +261,37 @@ class Engine:
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
         )
+        self._announce_settled(now)  # committed: the missed and skipped rows exist
         room = self.config.batch_size - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         return claimed
+
+    def _announce_settled(self, now: datetime) -> None:
+        """Tell the hooks of the slots the claim just recorded missed or skipped."""
+        if not self.hooks:
+            return
+        for spec, new in self._planner.settled():
+            event = RunEvent(
+                job=spec,
+                run_id=None,
+                status=new.status,
+                scheduled_for=new.scheduled_for,
+                due_at=new.due_at,
+                attempt=new.attempt,
+                trigger=new.trigger,
+                finished_at=now,
+                replica_id=self.replica_id,
+                executor=spec.executor,
+            )
+            self.hooks.emit_finished(event)
+
+    def _report(self, report: TickReport) -> None:
+        for callback in self._after_tick:
+            try:
+                callback(report)
+            except Exception:  # a broken probe must not stop the scheduler
+                logger.exception("after_tick callback %r raised", callback)
 
     def _log_stopping(self) -> None:
         busy = self.dispatcher.active_count()
@@ -285,7 +328,7 @@ class Engine:
                 delay,
                 extra={"event": "store_unavailable", "replica": self.replica_id, "retry_in": delay},
             )
-            return TickReport(now=self.clock.now(), retry_in=delay)
+            return TickReport(now=self.clock.now(), retry_in=delay, error=str(error))
         if self._failures:
             logger.info("store reachable again", extra={"event": "store_recovered"})
             self._failures = 0

@@ -50,9 +50,11 @@ class TickFacts(Protocol):
     @property
     def retry_in(self) -> float | None: ...
     @property
-    def claim_seconds(self) -> float: ...
+    def claim_seconds(self) -> float | None: ...
     @property
-    def last_heartbeat(self) -> datetime | None: ...
+    def heartbeat_at(self) -> datetime | None: ...
+    @property
+    def error(self) -> str: ...
     @property
     def handed_out(self) -> Sequence[ClaimedRun]: ...
 
@@ -89,12 +91,14 @@ class Monitor:
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self.metrics.in_flight.set_function(self._in_flight)
+        # Registered and removed as these very objects: hooks are removed by identity.
+        self._hooks = (self.run_started, self.run_finished)
 
     # -- hooks ------------------------------------------------------------------
     def attach(self) -> None:
         """Hear the run hooks."""
-        self.hooks.on_started(self.run_started)
-        self.hooks.on_finished(self.run_finished)
+        self.hooks.on_started(self._hooks[0])
+        self.hooks.on_finished(self._hooks[1])
 
     def run_started(self, event: RunEvent) -> None:
         """A run started in this process (a hook)."""
@@ -117,14 +121,14 @@ class Monitor:
     def after_tick(self, report: TickFacts) -> None:
         """What one wake-up of the engine says (its ``after_tick``)."""
         if report.retry_in is not None:
-            self.health.store_failed(
-                report.now, f"a wake-up could not reach it; retrying in {report.retry_in:g}s"
-            )
+            self.health.store_failed(report.now, report.error or "a wake-up could not reach it")
         else:
             self.health.store_answered(report.now)
+        if report.claim_seconds is not None:
             self.metrics.claim.observe(report.claim_seconds)
-        self.health.heartbeat(report.last_heartbeat)
-        self.metrics.heartbeat_at(report.last_heartbeat)
+        if report.heartbeat_at is not None:
+            self.health.heartbeat(report.heartbeat_at)
+            self.metrics.heartbeat_at(report.heartbeat_at)
         self.metrics.store_up.set(int(self.health.store_up))
         if report.handed_out:
             with self._lock:
@@ -163,8 +167,8 @@ class Monitor:
     def close(self) -> None:
         """Stop reading the store and hearing the hooks."""
         self._closing.set()
-        self.hooks.remove(self.run_started)
-        self.hooks.remove(self.run_finished)
+        for hook in self._hooks:
+            self.hooks.remove(hook)
         if self._thread is not None:
             self._thread.join(timeout=10)
 

@@ -48,8 +48,9 @@ class Tick:
 
     now: datetime
     retry_in: float | None = None
-    claim_seconds: float = 0.0
-    last_heartbeat: datetime | None = None
+    claim_seconds: float | None = None
+    heartbeat_at: datetime | None = None
+    error: str = ""
     handed_out: tuple[ClaimedRun, ...] = ()
 
 
@@ -164,12 +165,12 @@ def test_hook_errors_are_counted(monitor: Monitor, hooks: RunHooks) -> None:
 
 # -- wake-ups -----------------------------------------------------------------------
 def test_a_wake_up_reports_the_claim_the_heartbeat_and_the_store(monitor: Monitor) -> None:
-    monitor.after_tick(Tick(now=T0, claim_seconds=0.004, last_heartbeat=T0 - SECOND))
+    monitor.after_tick(Tick(now=T0, claim_seconds=0.004, heartbeat_at=T0 - SECOND))
     assert sample(monitor, "tickwork_claim_seconds_count") == 1
     assert sample(monitor, "tickwork_claim_seconds_bucket", le="0.005") == 1
     assert sample(monitor, "tickwork_last_heartbeat_timestamp_seconds") == (T0 - SECOND).timestamp()
     assert sample(monitor, "tickwork_store_up") == 1
-    monitor.after_tick(Tick(now=T0 + SECOND, retry_in=2.0, last_heartbeat=T0 - SECOND))
+    monitor.after_tick(Tick(now=T0 + SECOND, retry_in=2.0, heartbeat_at=T0 - SECOND))
     assert sample(monitor, "tickwork_store_up") == 0
     assert sample(monitor, "tickwork_claim_seconds_count") == 1  # no claim without a store
 
@@ -191,7 +192,7 @@ def test_an_unreachable_store_is_down_then_back_and_wakes_the_engine(
 ) -> None:
     woken: list[bool] = []
     monitor.on_store_back = lambda: woken.append(True)
-    monitor.after_tick(Tick(now=clock.now(), last_heartbeat=clock.now()))
+    monitor.after_tick(Tick(now=clock.now(), heartbeat_at=clock.now()))
     store.down = True
     clock.advance(SECOND)
     assert not monitor.refresh()
@@ -265,3 +266,9 @@ def test_a_pruned_outside_run_is_forgotten(monitor: Monitor, store: FlakyStore) 
     assert monitor.refresh()
     assert sample(monitor, "tickwork_runs_in_flight") == 0
     assert runs_total(monitor, "report", "failed") is None
+
+
+def test_a_closed_monitor_hears_no_more_hooks(monitor: Monitor, hooks: RunHooks) -> None:
+    monitor.close()
+    hooks.emit_finished(event(RunStatus.SUCCEEDED))
+    assert runs_total(monitor, "report", "succeeded") is None

@@ -60,7 +60,7 @@ def test_healthz_is_503_until_a_heartbeat_then_200(endpoint: Endpoint, clock: Fa
     status, content_type, body = get(endpoint, "/healthz")
     assert (status, content_type) == (503, "application/json")
     assert json.loads(body)["reasons"] == ["no heartbeat recorded yet"]
-    endpoint.after_tick(Tick(now=clock.now(), last_heartbeat=clock.now()))
+    endpoint.after_tick(Tick(now=clock.now(), heartbeat_at=clock.now()))
     status, _, body = get(endpoint, "/healthz")
     assert status == 200
     assert json.loads(body)["status"] == "ok"
