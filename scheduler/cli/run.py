@@ -17,7 +17,9 @@ from ..clock import SystemClock
 from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
+from ..monitoring.address import MetricsServerError
 from ..tasks.registry import registry as default_registry
+from .metrics import add_metrics_options, metrics_for
 from .options import (
     add_task_options,
     database_option,
@@ -28,7 +30,10 @@ from .options import (
 )
 from .standalone import build_executors, import_task_modules, opened_store
 
-__all__ = ["add_run"]
+__all__ = ["EXIT_CANNOT_SERVE", "add_run"]
+
+#: The exit code when ``--metrics-port`` cannot be served (a port in use).
+EXIT_CANNOT_SERVE = 2
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -78,6 +83,7 @@ def add_run(commands: Subparsers) -> None:
         help="how long a run handed to Celery may wait for a worker to start it before it "
         "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
+    add_metrics_options(sub)
     sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
@@ -97,29 +103,40 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.schedules:  # a bad file is refused before the database is touched
         check_tasks(read_schedules(args.schedules), default_registry, executors=executors)
+    config = EngineConfig(
+        poll_interval=args.poll_interval,
+        shutdown_grace=args.shutdown_grace,
+        start_timeout=args.start_timeout,
+    )
     with opened_store(args.database) as store:
-        hooks = []
-        if args.schedules:
-            schedules = SchedulesFile(
-                Path(args.schedules), store, default_registry, executors=executors
+        try:  # bound before anything is claimed: a port in use stops it here
+            metrics = metrics_for(
+                args, store, clock=clock, heartbeat_interval=config.heartbeat_interval
             )
-            schedules.sync(clock.now())
-            hooks.append(schedules)
-        engine = Engine(
-            store,
-            executors,
-            clock=clock,
-            replica_id=args.replica_id,
-            config=EngineConfig(
-                poll_interval=args.poll_interval,
-                shutdown_grace=args.shutdown_grace,
-                start_timeout=args.start_timeout,
-            ),
-            before_tick=hooks,
-        )
-        until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
-        with _stopping_on_signals(engine):
-            engine.run(once=args.once, until=until)
+        except MetricsServerError as error:
+            print(f"tickwork: error: {error}", file=sys.stderr)
+            return EXIT_CANNOT_SERVE
+        with metrics.serving():
+            hooks = []
+            if args.schedules:
+                schedules = SchedulesFile(
+                    Path(args.schedules), store, default_registry, executors=executors
+                )
+                schedules.sync(clock.now())
+                hooks.append(schedules)
+            engine = Engine(
+                store,
+                executors,
+                clock=clock,
+                replica_id=args.replica_id,
+                config=config,
+                before_tick=hooks,
+                after_tick=metrics.after_tick,
+            )
+            metrics.wake_with(engine.wake)
+            until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
+            with _stopping_on_signals(engine):
+                engine.run(once=args.once, until=until)
     return 0
 
 

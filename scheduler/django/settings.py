@@ -13,6 +13,7 @@
         "TASKS": ["billing.jobs.*"],
         "POLL_INTERVAL": 1,
         "HISTORY": {"KEEP_LAST": 1000, "MAX_AGE": "30d"},
+        "METRICS": {"PORT": 9100, "HOST": "0.0.0.0"},
     }
 
 :func:`read_settings` reads every key, noting each problem it finds (for the
@@ -38,6 +39,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from ..engine.loop import EngineConfig, Retention
 from ..errors import InvalidDuration
+from ..monitoring.address import DEFAULT_HOST, MetricsServerError, checked_port
 from ..schedules.durations import parse_duration
 
 __all__ = [
@@ -69,8 +71,13 @@ KEYS = (
     "START_TIMEOUT",
     "SHUTDOWN_GRACE",
     "HISTORY",
+    "METRICS",
 )
 _HISTORY_KEYS = ("KEEP_LAST", "MAX_AGE")
+_METRICS_KEYS = ("PORT", "HOST")
+_METRICS_HINT = (
+    'Write "METRICS": {"PORT": 9100, "HOST": "127.0.0.1"} (HOST is optional), or leave it out.'
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +107,9 @@ class SchedulerSettings:
     shutdown_grace: float = _DEFAULT_ENGINE.shutdown_grace
     keep_last: int | None = _DEFAULT_RETENTION.keep_last
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
+    #: Where to serve /metrics and /healthz (``METRICS``); no port, no endpoint.
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_HOST
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
 
@@ -165,6 +175,7 @@ class _Reader:
                 raw, "START_TIMEOUT", _DEFAULT_ENGINE.start_timeout
             ),
             **self.history(raw.get("HISTORY", {})),
+            **self.metrics(raw.get("METRICS")),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
         }
         return SchedulerSettings(**values)
@@ -271,6 +282,33 @@ class _Reader:
         if value.get("MAX_AGE", default_age) is not None:
             max_age = self.duration(value, "MAX_AGE", default_age, where="SCHEDULER['HISTORY']")
         return {"keep_last": keep_last, "max_age": max_age}
+
+    def metrics(self, value: object) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.problem(
+                "scheduler.E002",
+                f"SCHEDULER['METRICS'] must be a dict, got {value!r}",
+                _METRICS_HINT,
+            )
+            return {}
+        self.unknown_keys(value, _METRICS_KEYS, "SCHEDULER['METRICS']")
+        found: dict[str, Any] = {}
+        try:
+            found["metrics_port"] = checked_port(value.get("PORT"), "SCHEDULER['METRICS']['PORT']")
+        except MetricsServerError as error:
+            self.problem("scheduler.E002", str(error), _METRICS_HINT)
+        host = value.get("HOST", DEFAULT_HOST)
+        if isinstance(host, str) and host:
+            found["metrics_host"] = host
+        else:
+            self.problem(
+                "scheduler.E002",
+                f"SCHEDULER['METRICS']['HOST'] must be an address to listen on, got {host!r}",
+                _METRICS_HINT,
+            )
+        return found
 
     def seconds(
         self, raw: Mapping[str, Any], key: str, default: float, *, zero: bool = False

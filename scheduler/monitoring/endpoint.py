@@ -25,7 +25,7 @@ __all__ = ["Endpoint"]
 class Endpoint:
     """``/metrics`` and ``/healthz`` for the replica on ``store``, bound to ``host:port`` now.
 
-    Raises :class:`~scheduler.monitoring.server.MetricsServerError` when the
+    Raises :class:`~scheduler.monitoring.address.MetricsServerError` when the
     port cannot be bound.  ``hooks`` defaults to the global ones, which the
     engine uses by default.
     """

@@ -19,7 +19,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..errors import SchedulerError
+from .address import DEFAULT_HOST, MetricsServerError, checked_port
 from .metrics import CONTENT_TYPE
 from .monitor import Monitor
 
@@ -27,20 +27,12 @@ __all__ = ["DEFAULT_HOST", "MetricsServer", "MetricsServerError"]
 
 logger = logging.getLogger(__name__)
 
-#: Where the endpoint listens unless told: this host only.
-DEFAULT_HOST = "127.0.0.1"
-
-
-class MetricsServerError(SchedulerError, OSError):
-    """The metrics endpoint cannot listen where it was asked to (a port in use)."""
-
 
 class MetricsServer:
     """``/metrics`` and ``/healthz`` of ``monitor`` on ``host:port`` (port 0: any free one)."""
 
     def __init__(self, monitor: Monitor, *, port: int, host: str = DEFAULT_HOST) -> None:
-        if not 0 <= port <= 65535:
-            raise MetricsServerError(f"metrics port must be 0-65535, got {port}")
+        port = checked_port(port, "the metrics port")
         try:
             self._server = _Server((host, port), _Handler)
         except OSError as error:

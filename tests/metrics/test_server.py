@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from scheduler.monitoring.address import MetricsServerError
 from scheduler.monitoring.endpoint import Endpoint
 from scheduler.monitoring.hooks import RunHooks
-from scheduler.monitoring.server import MetricsServerError
 from scheduler.testing import FakeClock, MemoryStore
 from tests.metrics.test_monitor import Tick
 

@@ -39,6 +39,19 @@ class Command(BaseCommand):
             "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
         )
         parser.add_argument(
+            "--metrics-port",
+            type=int,
+            metavar="PORT",
+            help="serve Prometheus /metrics and /healthz on this port, over "
+            "SCHEDULER['METRICS'] (needs tickwork[metrics])",
+        )
+        parser.add_argument(
+            "--metrics-host",
+            metavar="HOST",
+            help="the address to serve metrics on (default SCHEDULER['METRICS']['HOST'], "
+            "or 127.0.0.1)",
+        )
+        parser.add_argument(
             "--log-level",
             default="INFO",
             type=str.upper,
@@ -56,6 +69,8 @@ class Command(BaseCommand):
                     schedules=options["schedules"],
                     replica_id=options["replica_id"],
                     duration=options["duration"],
+                    metrics_port=options["metrics_port"],
+                    metrics_host=options["metrics_host"],
                 )
             )
         except ConfigError as error:
