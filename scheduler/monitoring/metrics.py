@@ -58,6 +58,8 @@ takes its counters with it, as every Prometheus counter does.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
@@ -77,7 +79,8 @@ __all__ = ["CONTENT_TYPE", "Metrics", "job_label"]
 #: The Content-Type of :meth:`Metrics.render`: the text format every Prometheus reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-_DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200)
+# Few buckets per job: each is a series per job label.
+_DURATION_BUCKETS = (0.1, 1, 10, 60, 300, 1800, 3600)
 _LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 _CLAIM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -101,16 +104,34 @@ class _HookErrors:
         yield family
 
 
+class _Pending:
+    """Collected first at every scrape: applies the runs noted since the last one."""
+
+    def __init__(self, apply: Callable[[], None]) -> None:
+        self._apply = apply
+
+    def collect(self) -> Iterator[Metric]:
+        self._apply()
+        return iter(())
+
+
 class Metrics:
     """The metric objects of one replica, in a registry of their own.
 
     ``hook_errors`` is read at every scrape (the hooks' error count).  The
-    methods record what a monitor saw; none reads a clock.
+    methods record what a monitor saw; none reads a clock.  Runs that start
+    and end are only noted where they happen (a hook runs in the thread that
+    recorded the run, often the engine's, and must be quick); they are
+    counted when the registry is next read (a scrape) or :meth:`apply_pending`
+    is called, so every read sees every run noted before it.
     """
 
     def __init__(self, *, hook_errors: Callable[[], int] = lambda: 0) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
+        self._pending: deque[tuple[str, RunStatus, timedelta | None] | timedelta] = deque()
+        self._applying = threading.Lock()
+        reg.register(_Pending(self.apply_pending))
         self.runs = Counter(
             "tickwork_runs", "Runs that ended, by final status.", ["job", "status"], registry=reg
         )
@@ -142,15 +163,26 @@ class Metrics:
         reg.register(_HookErrors(hook_errors))
 
     def ended(self, label: str, status: RunStatus, duration: timedelta | None) -> None:
-        """Count a run that ended in ``status``, and its ``duration`` if it started."""
-        self.runs.labels(job=label, status=status.value).inc()
-        if duration is not None:
-            self.duration.labels(job=label).observe(max(duration.total_seconds(), 0.0))
+        """Note a run that ended in ``status``, with its ``duration`` if it started."""
+        self._pending.append((label, status, duration))
 
     def started(self, lateness: timedelta | None, trigger: Trigger) -> None:
-        """Observe the lateness of a run that started (not of a retry)."""
+        """Note the lateness of a run that started (not of a retry)."""
         if lateness is not None and trigger is not Trigger.RETRY:
-            self.lateness.observe(max(lateness.total_seconds(), 0.0))
+            self._pending.append(lateness)
+
+    def apply_pending(self) -> None:
+        """Count the runs noted so far (thread-safe; a scrape calls it first)."""
+        with self._applying:
+            while self._pending:
+                noted = self._pending.popleft()
+                if isinstance(noted, timedelta):
+                    self.lateness.observe(max(noted.total_seconds(), 0.0))
+                    continue
+                label, status, duration = noted
+                self.runs.labels(job=label, status=status.value).inc()
+                if duration is not None:
+                    self.duration.labels(job=label).observe(max(duration.total_seconds(), 0.0))
 
     def overview(self, jobs_by_state: Mapping[str, int], due_backlog: int) -> None:
         for state, count in jobs_by_state.items():

@@ -150,6 +150,7 @@ class Monitor:
         self.health.store_answered(now)
         self.metrics.store_up.set(1)
         self._apply(overview, ids)
+        self.metrics.apply_pending()  # however seldom it is scraped
         if not was_up and self.on_store_back is not None:
             self.on_store_back()
         return True
