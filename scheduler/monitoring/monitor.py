@@ -89,6 +89,8 @@ class Monitor:
         self._outside: dict[int, str] = {}  # run id -> job label, handed to outside workers
         self._started: set[int] = set()  # runs started in this process, not ended
         self._closing = threading.Event()
+        self._read_now = threading.Event()  # ends the refresh loop's wait early
+        self._ticked = False
         self._thread: threading.Thread | None = None
         self.metrics.in_flight.set_function(self._in_flight)
         # Registered and removed as these very objects: hooks are removed by identity.
@@ -130,6 +132,9 @@ class Monitor:
             self.health.heartbeat(report.heartbeat_at)
             self.metrics.heartbeat_at(report.heartbeat_at)
         self.metrics.store_up.set(int(self.health.store_up))
+        if not self._ticked:  # the first wake-up, after the schedules file was synced
+            self._ticked = True
+            self._read_now.set()
         if report.handed_out:
             with self._lock:
                 self._outside.update((c.run.id, job_label(c.job)) for c in report.handed_out)
@@ -168,6 +173,7 @@ class Monitor:
     def close(self) -> None:
         """Stop reading the store and hearing the hooks."""
         self._closing.set()
+        self._read_now.set()
         for hook in self._hooks:
             self.hooks.remove(hook)
         if self._thread is not None:
@@ -181,7 +187,8 @@ class Monitor:
             except Exception:  # a monitor must never take the replica down
                 logger.exception("could not read the store's overview for the metrics")
                 up = False
-            self._closing.wait(self.refresh_interval if up else _PROBE_INTERVAL)
+            self._read_now.wait(self.refresh_interval if up else _PROBE_INTERVAL)
+            self._read_now.clear()
 
     def _apply(self, overview: StoreOverview, asked: Sequence[int]) -> None:
         self.metrics.overview(overview.jobs_by_state, overview.due_backlog)
