@@ -10,14 +10,10 @@ every line on standard error must then be one JSON object, and the runs'
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.django.sites import ROOT, manage, site
 
 #: The example of docs/reference/logs.md, as written there.
 DOCUMENTED_LOGGING = """
@@ -39,58 +35,6 @@ LOGGING = {
 
 def test_the_documented_logging_example_is_the_one_in_the_docs() -> None:
     assert DOCUMENTED_LOGGING.strip() in (ROOT / "docs/reference/logs.md").read_text()
-
-
-def site(tmp_path: Path, extra: str = "") -> dict[str, str]:
-    """A settings module on a migrated SQLite file; the environment to run it in."""
-    (tmp_path / "schedules.yaml").write_text(
-        textwrap.dedent(
-            """
-            jobs:
-              ping:
-                task: tests.django.testapp.tasks.ping
-                every: 1s
-            """
-        )
-    )
-    (tmp_path / "json_site.py").write_text(
-        textwrap.dedent(
-            f"""
-            from tests.django_settings import *  # noqa: F403
-
-            DATABASES = {{
-                "default": {{
-                    "ENGINE": "django.db.backends.sqlite3",
-                    "NAME": {str(tmp_path / "site.sqlite3")!r},
-                }}
-            }}
-            DATABASE_ROUTERS = []
-            SCHEDULER = {{"SCHEDULES": {str(tmp_path / "schedules.yaml")!r}}}
-            """
-        )
-        + extra
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "json_site",
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
-    }
-    manage(env, "migrate", "--verbosity", "0")
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "django", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
