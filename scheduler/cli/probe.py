@@ -12,6 +12,7 @@ alive is :meth:`~scheduler.stores.base.ReplicaInfo.alive`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,13 +47,13 @@ class Status:
 
     now: datetime
     stale_after: timedelta
-    replicas: list[ReplicaInfo]
-    runs: list[Run]
+    replicas: tuple[ReplicaInfo, ...]
+    runs: tuple[Run, ...]
 
     @property
-    def alive(self) -> list[ReplicaInfo]:
+    def alive(self) -> tuple[ReplicaInfo, ...]:
         """The replicas alive at ``now``."""
-        return [info for info in self.replicas if info.alive(self.now, self.stale_after)]
+        return tuple(info for info in self.replicas if info.alive(self.now, self.stale_after))
 
     @property
     def exit_code(self) -> int:
@@ -80,8 +81,8 @@ def read_status(store: Store, *, now: datetime, stale_after: timedelta, runs: in
     return Status(
         now=now,
         stale_after=stale_after,
-        replicas=store.list_replicas(),
-        runs=store.list_runs(limit=runs),
+        replicas=tuple(store.list_replicas()),
+        runs=tuple(store.list_runs(limit=runs)),
     )
 
 
@@ -109,7 +110,7 @@ def replicas_table(status: Status) -> str:
     return render_table(header, rows)
 
 
-def runs_table(runs: list[Run]) -> str:
+def runs_table(runs: Sequence[Run]) -> str:
     """One row per run: id, job, slot, status, seconds it took, replica."""
     rows = [
         [

@@ -60,6 +60,10 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
     except SchedulerError as error:
         print(f"tickwork status: cannot read the scheduler's state: {error}", file=sys.stderr)
         return EXIT_UNKNOWN
+    except Exception as error:  # a probe must not pass a crash off as "none alive" (1)
+        why = f"{type(error).__name__}: {error}"
+        print(f"tickwork status: cannot read the scheduler's state: {why}", file=sys.stderr)
+        return EXIT_UNKNOWN
     print(status_json(status) if args.json else status_text(status), file=out)
     if status.alive:
         if not args.json:

@@ -113,14 +113,16 @@ def test_json_lists_every_replica_with_its_state(replicas: DjangoStore) -> None:
     ("alias", "name"),
     [
         ("sqlite", "{tmp}/empty.sqlite3"),  # a database, but no tables in it
+        ("sqlite", "{tmp}/notes.sqlite3"),  # not a database at all
         pytest.param("postgres", "tickwork_no_such_database", marks=pytest.mark.postgres),
     ],
-    ids=["sqlite-without-tables", "postgres-unreachable"],
+    ids=["sqlite-without-tables", "sqlite-not-a-database", "postgres-unreachable"],
 )
 def test_a_database_it_cannot_read_exits_2(
     settings: Any, tmp_path: Path, django_db_blocker: Any, alias: str, name: str
 ) -> None:
     settings.SCHEDULER = {"DATABASE": alias}
+    (tmp_path / "notes.sqlite3").write_text("not a database\n" * 20)
     with django_db_blocker.unblock(), pointed_at(alias, name.format(tmp=tmp_path)):
         code, message = status()
     assert code == 2

@@ -110,6 +110,17 @@ def test_a_database_without_tables_exits_2(
     assert "has no Tickwork tables" in err
 
 
+def test_a_file_that_is_not_a_database_exits_2_not_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The driver's own error, which no store turns into a SchedulerError: a probe
+    # must still say "cannot tell" (2), never "no replica alive" (1).
+    (tmp_path / "notes.sqlite3").write_text("not a database\n" * 20)
+    code, _, err = run(capsys, "status", "--database", f"sqlite:///{tmp_path}/notes.sqlite3")
+    assert code == 2
+    assert err.startswith("tickwork status: cannot read the scheduler's state: DatabaseError:")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

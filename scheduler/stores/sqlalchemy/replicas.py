@@ -36,6 +36,14 @@ __all__ = ["heartbeat", "list_replicas", "prune_replicas", "recover", "stop_repl
 
 _run = run_table.c
 _replica = replica_table.c
+_LISTED = (
+    _replica.id,
+    _replica.hostname,
+    _replica.pid,
+    _replica.started_at,
+    _replica.heartbeat_at,
+    _replica.stopped_at,
+)
 
 
 def heartbeat(db: Db, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
@@ -74,10 +82,19 @@ def stop_replica(db: Db, replica_id: str, *, now: datetime) -> None:
 
 def list_replicas(db: Db) -> list[ReplicaInfo]:
     """Every replica row, newest heartbeat first, ties by id."""
-    rows = db.conn.execute(
-        select(replica_table).order_by(_replica.heartbeat_at.desc(), _replica.id)
-    ).mappings()
-    return [ReplicaInfo(**row) for row in rows]
+    newest_first = (_replica.heartbeat_at.desc(), _replica.id)
+    rows = db.conn.execute(select(*_LISTED).order_by(*newest_first))
+    return [
+        ReplicaInfo(
+            id=row.id,
+            hostname=row.hostname,
+            pid=row.pid,
+            started_at=row.started_at,
+            heartbeat_at=row.heartbeat_at,
+            stopped_at=row.stopped_at,
+        )
+        for row in rows
+    ]
 
 
 def prune_replicas(db: Db, *, cutoff: datetime) -> int:

@@ -53,6 +53,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"cannot read the scheduler's state: {error}", returncode=EXIT_UNKNOWN
             ) from error
+        except Exception as error:  # a probe must not pass a crash off as "none alive" (1)
+            raise CommandError(
+                f"cannot read the scheduler's state: {type(error).__name__}: {error}",
+                returncode=EXIT_UNKNOWN,
+            ) from error
         self.stdout.write(status_json(report) if options["json"] else status_text(report))
         if not report.alive:
             raise CommandError(report.verdict, returncode=EXIT_NONE_ALIVE)
