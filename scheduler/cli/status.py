@@ -57,11 +57,8 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
         with opened_store(args.database, create=False) as store:
             now = SystemClock().now()
             status = read_status(store, now=now, stale_after=stale_after, runs=args.runs)
-    except SchedulerError as error:
-        print(f"tickwork status: cannot read the scheduler's state: {error}", file=sys.stderr)
-        return EXIT_UNKNOWN
     except Exception as error:  # a probe must not pass a crash off as "none alive" (1)
-        why = f"{type(error).__name__}: {error}"
+        why = error if isinstance(error, SchedulerError) else f"{type(error).__name__}: {error}"
         print(f"tickwork status: cannot read the scheduler's state: {why}", file=sys.stderr)
         return EXIT_UNKNOWN
     print(status_json(status) if args.json else status_text(status), file=out)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
@@ -62,7 +62,9 @@ class JsonFormatter(logging.Formatter):
 
     Values that are not JSON types are written the way a reader expects:
     instants and dates in ISO 8601, durations in seconds, enums as their value,
-    sets and tuples as lists, anything else as its ``str()``.  The output is
+    tuples as lists, sets as sorted lists, anything else as its ``str()``; an
+    ``extra`` value JSON cannot hold even so (a dict with tuple keys, a cycle)
+    is written as its ``repr()``, so a line is never lost.  The output is
     ASCII-only unless ``ensure_ascii=False``.
     """
 
@@ -73,7 +75,13 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """One JSON object, without a newline (the handler adds it)."""
         line = self.fields(record)
-        return json.dumps(line, default=_jsonable, ensure_ascii=self.ensure_ascii)
+        try:
+            return self._dumps(line)
+        except (TypeError, ValueError):  # an extra value JSON cannot hold: its repr
+            return self._dumps({key: _or_repr(value, self._dumps) for key, value in line.items()})
+
+    def _dumps(self, value: object) -> str:
+        return json.dumps(value, default=_jsonable, ensure_ascii=self.ensure_ascii)
 
     def fields(self, record: logging.LogRecord) -> dict[str, Any]:
         """What :meth:`format` writes for ``record``, as a dict."""
@@ -127,3 +135,11 @@ def _jsonable(value: object) -> object:
         except TypeError:  # mixed types: any order
             return list(value)
     return str(value)
+
+
+def _or_repr(value: object, dumps: Callable[[object], str]) -> object:
+    try:
+        dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value

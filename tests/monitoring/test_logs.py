@@ -202,6 +202,17 @@ def test_values_that_are_not_json_are_written_as_a_reader_expects() -> None:
     assert line["nothing"] is None
 
 
+def test_a_value_json_cannot_hold_is_written_as_its_repr_and_the_line_kept() -> None:
+    cycle: list[object] = []
+    cycle.append(cycle)
+    line = json.loads(
+        JsonFormatter().format(record(by_pair={(1, 2): "x"}, cycle=cycle, job="nightly"))
+    )
+    assert line["by_pair"] == "{(1, 2): 'x'}"
+    assert line["cycle"] == "[[...]]"
+    assert (line["job"], line["message"]) == ("nightly", "job é: 3 tries")
+
+
 def test_an_extra_key_never_hides_a_base_field() -> None:
     line = json.loads(JsonFormatter().format(record(level="custom", logger="other")))
     assert (line["level"], line["logger"]) == ("WARNING", "scheduler.test")

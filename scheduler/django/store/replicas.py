@@ -70,13 +70,13 @@ def stop_replica(using: str, replica_id: str, *, now: datetime) -> None:
         )
 
 
+_REPLICA_FIELDS = ("id", "hostname", "pid", "started_at", "heartbeat_at", "stopped_at")
+
+
 def list_replicas(using: str) -> list[ReplicaInfo]:
     """Every replica row, newest heartbeat first, ties by id."""
     rows = replicas(using).order_by("-heartbeat_at", "id").values(*_REPLICA_FIELDS)
     return [ReplicaInfo(**row) for row in rows]
-
-
-_REPLICA_FIELDS = ("id", "hostname", "pid", "started_at", "heartbeat_at", "stopped_at")
 
 
 def recover(
