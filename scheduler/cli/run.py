@@ -18,6 +18,7 @@ from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
 from ..monitoring.logs import LOG_FORMATS, log_formatter
+from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
 from ..tasks.registry import registry as default_registry
 from .options import (
     add_task_options,
@@ -30,6 +31,8 @@ from .options import (
 from .standalone import build_executors, import_task_modules, opened_store
 
 __all__ = ["add_run"]
+
+EXIT_USAGE = 2  # as scheduler.cli.main's: a configuration refused at start
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -80,6 +83,15 @@ def add_run(commands: Subparsers) -> None:
         "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
     sub.add_argument(
+        "--sentry-crons", action="store_true",
+        help="send Sentry Crons check-ins for every run, initialising Sentry from $SENTRY_DSN "
+        "(without it, check-ins are sent when an imported module initialised Sentry)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--sentry-crons-exclude", action="append", default=[], metavar="PATTERN",
+        help="job-name pattern (fnmatch) whose runs send no check-ins; repeatable",
+    )  # fmt: skip
+    sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
     sub.add_argument(
@@ -96,6 +108,11 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
+    try:
+        setup_sentry_crons(args.sentry_crons or None, exclude=args.sentry_crons_exclude)
+    except SentryCronsError as error:  # refused before anything is claimed
+        print(f"tickwork: error: --sentry-crons: {error}", file=sys.stderr)
+        return EXIT_USAGE
     clock = SystemClock()
     executors = build_executors(
         args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
@@ -110,6 +127,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             )
             schedules.sync(clock.now())
             hooks.append(schedules)
+        check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
         engine = Engine(
             store,
             executors,
