@@ -17,6 +17,7 @@ from ..clock import SystemClock
 from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
+from ..monitoring.logs import LOG_FORMATS, log_formatter
 from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
 from ..tasks.registry import registry as default_registry
 from .options import (
@@ -93,13 +94,17 @@ def add_run(commands: Subparsers) -> None:
     sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
+    sub.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS,
+        help="text (default) or json: one JSON object per line (docs/reference/logs.md)",
+    )  # fmt: skip
     sub.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    logging.basicConfig(
-        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter(args.log_format))
+    logging.basicConfig(level=args.log_level, handlers=[handler])
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
