@@ -18,6 +18,8 @@ from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
 from ..monitoring.address import MetricsServerError
+from ..monitoring.logs import LOG_FORMATS, log_formatter
+from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
 from ..tasks.registry import registry as default_registry
 from .metrics import add_metrics_options, metrics_for
 from .options import (
@@ -30,10 +32,9 @@ from .options import (
 )
 from .standalone import build_executors, import_task_modules, opened_store
 
-__all__ = ["EXIT_CANNOT_SERVE", "add_run"]
+__all__ = ["add_run"]
 
-#: The exit code when ``--metrics-port`` cannot be served (a port in use).
-EXIT_CANNOT_SERVE = 2
+EXIT_USAGE = 2  # as scheduler.cli.main's: a configuration refused at start
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -85,18 +86,36 @@ def add_run(commands: Subparsers) -> None:
     )  # fmt: skip
     add_metrics_options(sub)
     sub.add_argument(
+        "--sentry-crons", action="store_true",
+        help="send Sentry Crons check-ins for every run, initialising Sentry from $SENTRY_DSN "
+        "(without it, check-ins are sent when an imported module initialised Sentry)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--sentry-crons-exclude", action="append", default=[], metavar="PATTERN",
+        help="job-name pattern (fnmatch) whose runs send no check-ins; repeatable",
+    )  # fmt: skip
+    sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
+    sub.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS,
+        help="text (default) or json: one JSON object per line (docs/reference/logs.md)",
+    )  # fmt: skip
     sub.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    logging.basicConfig(
-        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter(args.log_format))
+    logging.basicConfig(level=args.log_level, handlers=[handler])
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
+    try:
+        setup_sentry_crons(args.sentry_crons or None, exclude=args.sentry_crons_exclude)
+    except SentryCronsError as error:  # refused before anything is claimed
+        print(f"tickwork: error: --sentry-crons: {error}", file=sys.stderr)
+        return EXIT_USAGE
     clock = SystemClock()
     executors = build_executors(
         args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
@@ -115,7 +134,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             )
         except MetricsServerError as error:
             print(f"tickwork: error: {error}", file=sys.stderr)
-            return EXIT_CANNOT_SERVE
+            return EXIT_USAGE
         with metrics.serving():
             hooks = []
             if args.schedules:
@@ -124,6 +143,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
                 )
                 schedules.sync(clock.now())
                 hooks.append(schedules)
+            check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
             engine = Engine(
                 store,
                 executors,

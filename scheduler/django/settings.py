@@ -39,8 +39,9 @@ from django.db import DEFAULT_DB_ALIAS
 
 from ..engine.loop import EngineConfig, Retention
 from ..errors import InvalidDuration
-from ..monitoring.address import DEFAULT_HOST, MetricsServerError, checked_port
+from ..monitoring.address import DEFAULT_HOST
 from ..schedules.durations import parse_duration
+from .metrics_setting import read_metrics
 
 __all__ = [
     "DEFAULT_EXECUTORS",
@@ -72,12 +73,10 @@ KEYS = (
     "SHUTDOWN_GRACE",
     "HISTORY",
     "METRICS",
+    "SENTRY_CRONS",
+    "SENTRY_CRONS_EXCLUDE",
 )
 _HISTORY_KEYS = ("KEEP_LAST", "MAX_AGE")
-_METRICS_KEYS = ("PORT", "HOST")
-_METRICS_HINT = (
-    'Write "METRICS": {"PORT": 9100, "HOST": "127.0.0.1"} (HOST is optional), or leave it out.'
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +111,11 @@ class SchedulerSettings:
     metrics_host: str = DEFAULT_HOST
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
+    #: Sentry Crons check-ins: ``None`` while Sentry is initialised, ``True`` always, ``False``
+    #: never.
+    sentry_crons: bool | None = None
+    #: Job-name patterns (``fnmatch``) that send no Sentry Crons check-ins.
+    sentry_crons_exclude: tuple[str, ...] = ()
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         """The engine's tuning, from these settings (``overrides`` win)."""
@@ -175,10 +179,35 @@ class _Reader:
                 raw, "START_TIMEOUT", _DEFAULT_ENGINE.start_timeout
             ),
             **self.history(raw.get("HISTORY", {})),
-            **self.metrics(raw.get("METRICS")),
+            **read_metrics(raw.get("METRICS"), self),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
+            **self.sentry_crons(raw),
         }
         return SchedulerSettings(**values)
+
+    def sentry_crons(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        crons = raw.get("SENTRY_CRONS")
+        if crons is None or isinstance(crons, bool):
+            found["sentry_crons"] = crons
+        else:
+            self.problem(
+                "scheduler.E002",
+                f"SCHEDULER['SENTRY_CRONS'] must be True, False or None, got {crons!r}",
+                "None (the default) sends check-ins when sentry_sdk.init() ran with a DSN; "
+                "True always (initialising Sentry from SENTRY_DSN); False never.",
+            )
+        exclude = raw.get("SENTRY_CRONS_EXCLUDE", ())
+        if isinstance(exclude, list | tuple) and all(isinstance(p, str) for p in exclude):
+            found["sentry_crons_exclude"] = tuple(exclude)
+        else:
+            self.problem(
+                "scheduler.E002",
+                f"SCHEDULER['SENTRY_CRONS_EXCLUDE'] must be a list of job-name patterns, "
+                f"got {exclude!r}",
+                'Write "SENTRY_CRONS_EXCLUDE": ["reports.*"] (fnmatch patterns).',
+            )
+        return found
 
     def unknown_keys(self, raw: Mapping[Any, Any], known: tuple[str, ...], where: str) -> None:
         for key in raw:
@@ -282,33 +311,6 @@ class _Reader:
         if value.get("MAX_AGE", default_age) is not None:
             max_age = self.duration(value, "MAX_AGE", default_age, where="SCHEDULER['HISTORY']")
         return {"keep_last": keep_last, "max_age": max_age}
-
-    def metrics(self, value: object) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.problem(
-                "scheduler.E002",
-                f"SCHEDULER['METRICS'] must be a dict, got {value!r}",
-                _METRICS_HINT,
-            )
-            return {}
-        self.unknown_keys(value, _METRICS_KEYS, "SCHEDULER['METRICS']")
-        found: dict[str, Any] = {}
-        try:
-            found["metrics_port"] = checked_port(value.get("PORT"), "SCHEDULER['METRICS']['PORT']")
-        except MetricsServerError as error:
-            self.problem("scheduler.E002", str(error), _METRICS_HINT)
-        host = value.get("HOST", DEFAULT_HOST)
-        if isinstance(host, str) and host:
-            found["metrics_host"] = host
-        else:
-            self.problem(
-                "scheduler.E002",
-                f"SCHEDULER['METRICS']['HOST'] must be an address to listen on, got {host!r}",
-                _METRICS_HINT,
-            )
-        return found
 
     def seconds(
         self, raw: Mapping[str, Any], key: str, default: float, *, zero: bool = False

@@ -26,6 +26,7 @@ from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..base import (
     Planner,
     RecoveryReport,
+    ReplicaInfo,
     Retrier,
     Store,
     StoredJob,
@@ -210,6 +211,10 @@ class CheckedStore(Store, Generic[Db]):
         now = ensure_aware_utc(now, "now")
         with self._write() as db:
             self._replicas.stop_replica(db, replica_id, now=now)
+
+    def list_replicas(self) -> list[ReplicaInfo]:
+        with self._read() as db:
+            return self._replicas.list_replicas(db)
 
     def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
         cutoff = ensure_aware_utc(now, "now") - older_than

@@ -26,6 +26,7 @@ from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..protocol.values import (
     Planner,
     RecoveryReport,
+    ReplicaInfo,
     Retrier,
     StoredJob,
     StoreOverview,
@@ -116,6 +117,10 @@ class ReplicaVerbs(Protocol[Db]):
     ) -> None: ...
 
     def stop_replica(self, db: Db, replica_id: str, *, now: datetime) -> None: ...
+
+    def list_replicas(self, db: Db) -> list[ReplicaInfo]:
+        """Every replica, newest heartbeat first, ties by id."""
+        ...
 
     def prune_replicas(self, db: Db, *, cutoff: datetime) -> int:
         """Forget the replicas not seen since before ``cutoff``, as
