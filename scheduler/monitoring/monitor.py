@@ -88,6 +88,10 @@ class Monitor:
         self._lock = threading.Lock()
         self._outside: dict[int, str] = {}  # run id -> job label, handed to outside workers
         self._started: set[int] = set()  # runs started in this process, not ended
+        # Runs the hooks counted since the last wake-up's report: a worker running
+        # inside this process (an eager backend) may end a run while it is handed
+        # over, before its external id is stored and before the report lists it.
+        self._counted: set[int] = set()
         self._closing = threading.Event()
         self._read_now = threading.Event()  # ends the refresh loop's wait early
         self._ticked = False
@@ -116,7 +120,9 @@ class Monitor:
         with self._lock:
             if event.external_id or event.run_id in self._outside:
                 return  # counted by the replica that handed it over, from the run table
-            self._started.discard(event.run_id or 0)
+            if event.run_id is not None:
+                self._started.discard(event.run_id)
+                self._counted.add(event.run_id)
         self.metrics.ended(job_label(event.job), event.status, event.duration)
 
     # -- the engine's wake-ups ----------------------------------------------------
@@ -135,9 +141,13 @@ class Monitor:
         if not self._ticked:  # the first wake-up, after the schedules file was synced
             self._ticked = True
             self._read_now.set()
-        if report.handed_out:
-            with self._lock:
-                self._outside.update((c.run.id, job_label(c.job)) for c in report.handed_out)
+        with self._lock:
+            self._outside.update(
+                (c.run.id, job_label(c.job))
+                for c in report.handed_out
+                if c.run.id not in self._counted
+            )
+            self._counted.clear()
 
     # -- reading the store --------------------------------------------------------
     def refresh(self) -> bool:

@@ -272,3 +272,17 @@ def test_a_closed_monitor_hears_no_more_hooks(monitor: Monitor, hooks: RunHooks)
     monitor.close()
     hooks.emit_finished(event(RunStatus.SUCCEEDED))
     assert runs_total(monitor, "report", "succeeded") is None
+
+
+def test_a_run_ended_inside_its_hand_over_is_counted_once(
+    monitor: Monitor, store: FlakyStore, hooks: RunHooks
+) -> None:
+    """An eager backend runs the task while it is handed over: the run's end is
+    heard here, before its external id is stored and the report lists it."""
+    claimed = handed_out(store, HOURLY, at=T0)
+    worker_ends(store, claimed.run, RunStatus.SUCCEEDED, at=T0)
+    hooks.emit_finished(event(RunStatus.SUCCEEDED, run_id=claimed.run.id))
+    monitor.after_tick(Tick(now=T0, handed_out=(claimed,)))
+    assert monitor.refresh()
+    assert runs_total(monitor, "report", "succeeded") == 1
+    assert sample(monitor, "tickwork_runs_in_flight") == 0
