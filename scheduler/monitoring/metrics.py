@@ -52,8 +52,10 @@ there; they are counted by the replica that claimed and handed them over,
 which follows their ids and reads their final state from the run table
 every few seconds.  A hook event that carries an external id is never
 counted by the hooks, wherever it fires (a worker, or a replica recording
-such a run ``lost``), so no run is counted twice.  A replica that dies
-takes its counters with it, as every Prometheus counter does.
+such a run ``lost``), so no run is counted twice; nor is a run that an
+eager backend ends inside this process while it is being handed over (its
+hook counts it, before it has an external id).  A replica that dies takes
+its counters with it, as every Prometheus counter does.
 """
 
 from __future__ import annotations
