@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,3 +111,34 @@ def test_the_command_flag_wins_over_the_setting(
     assert len(django_store.list_runs()) == 3
     with pytest.raises(CommandError, match=f"127.0.0.1:{taken_port}"):
         call_command("run_scheduler", "--once", "--metrics-port", str(taken_port))
+
+
+def test_run_scheduler_serves_healthz_and_metrics_while_it_runs(
+    configured: Path, settings: Any, django_store: DjangoStore
+) -> None:
+    """The real clock for four seconds; a thread asks /healthz and /metrics meanwhile."""
+    port = free_port()
+    settings.SCHEDULER["METRICS"] = {"PORT": port}
+    answers: list[tuple[int, str]] = []
+
+    def ask() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as ok:
+                    answers.append((ok.status, ok.read().decode()))
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
+                    answers.append((m.status, m.read().decode()))
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)  # not serving yet, or not healthy yet (503)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    run(RunOptions(duration=4, replica_id="served"))
+    asking.join()
+    [(health_status, health), (metrics_status, metrics)] = answers
+    assert (health_status, json.loads(health)["status"]) == (200, "ok")
+    assert metrics_status == 200
+    assert 'tickwork_jobs{state="active"} 1.0' in metrics
+    assert "tickwork_store_up 1.0" in metrics
