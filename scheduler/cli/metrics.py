@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
 
 from ..clock import Clock
+from ..engine.settings import EngineConfig
 from ..monitoring.address import DEFAULT_HOST, MetricsServerError, checked_port
 from ..monitoring.serving import Wiring, metrics_endpoint
 from ..stores.base import RunHistory
@@ -26,7 +26,7 @@ def add_metrics_options(parser: argparse.ArgumentParser) -> None:
 
 
 def metrics_for(
-    args: argparse.Namespace, store: RunHistory, *, clock: Clock, heartbeat_interval: timedelta
+    args: argparse.Namespace, store: RunHistory, *, clock: Clock, config: EngineConfig
 ) -> Wiring:
     """The endpoint of ``--metrics-port``, bound now; raises
     :class:`~scheduler.monitoring.address.MetricsServerError` (port in use,
@@ -39,7 +39,8 @@ def metrics_for(
             port=args.metrics_port,
             host=args.metrics_host,
             clock=clock,
-            heartbeat_interval=heartbeat_interval,
+            heartbeat_interval=config.heartbeat_interval,
+            poll_interval=config.poll_interval,
         )
     )
 

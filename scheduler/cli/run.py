@@ -129,9 +129,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     )
     with opened_store(args.database) as store:
         try:  # bound before anything is claimed: a port in use stops it here
-            metrics = metrics_for(
-                args, store, clock=clock, heartbeat_interval=config.heartbeat_interval
-            )
+            metrics = metrics_for(args, store, clock=clock, config=config)
         except MetricsServerError as error:
             print(f"tickwork: error: {error}", file=sys.stderr)
             return EXIT_USAGE

@@ -120,6 +120,7 @@ def _metrics(
         host=options.metrics_host or config.metrics_host,
         clock=clock,
         heartbeat_interval=config.heartbeat_interval,
+        poll_interval=config.poll_interval,
     )
     return Wiring(endpoint)
 

@@ -14,6 +14,7 @@ from types import TracebackType
 
 from ..clock import Clock
 from ..stores.base import RunHistory
+from .health import DEFAULT_SLACK
 from .hooks import RunHooks
 from .hooks import hooks as global_hooks
 from .monitor import Monitor, TickFacts
@@ -26,8 +27,10 @@ class Endpoint:
     """``/metrics`` and ``/healthz`` for the replica on ``store``, bound to ``host:port`` now.
 
     Raises :class:`~scheduler.monitoring.address.MetricsServerError` when the
-    port cannot be bound.  ``hooks`` defaults to the global ones, which the
-    engine uses by default.
+    port cannot be bound.  ``heartbeat_interval`` and ``poll_interval`` are
+    the engine's: a heartbeat may be late by a poll interval and a few
+    seconds.  ``hooks`` defaults to the global ones, which the engine uses
+    by default.
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class Endpoint:
         host: str = DEFAULT_HOST,
         clock: Clock,
         heartbeat_interval: timedelta,
+        poll_interval: float = 1.0,
         hooks: RunHooks | None = None,
         refresh_interval: float = 5.0,
     ) -> None:
@@ -46,6 +50,9 @@ class Endpoint:
             hooks=global_hooks if hooks is None else hooks,
             clock=clock,
             heartbeat_interval=heartbeat_interval,
+            # A heartbeat is written at the first wake-up after it is due, and
+            # wake-ups may be a poll interval apart.
+            slack=DEFAULT_SLACK + timedelta(seconds=poll_interval),
             refresh_interval=refresh_interval,
         )
         self.server = MetricsServer(self.monitor, port=port, host=host)

@@ -51,6 +51,7 @@ def metrics_endpoint(
     host: str = DEFAULT_HOST,
     clock: Clock,
     heartbeat_interval: timedelta,
+    poll_interval: float = 1.0,
     hooks: RunHooks | None = None,
 ) -> Endpoint:
     """An :class:`~scheduler.monitoring.endpoint.Endpoint` bound to ``host:port``.
@@ -65,5 +66,11 @@ def metrics_endpoint(
             f"--metrics-port needs prometheus_client: pip install 'tickwork[metrics]' ({error})"
         ) from error
     return Endpoint(
-        store, port=port, host=host, clock=clock, heartbeat_interval=heartbeat_interval, hooks=hooks
+        store,
+        port=port,
+        host=host,
+        clock=clock,
+        heartbeat_interval=heartbeat_interval,
+        poll_interval=poll_interval,
+        hooks=hooks,
     )
