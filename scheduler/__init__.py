@@ -20,6 +20,8 @@ from .errors import (
 )
 from .model.jobs import JobSpec
 from .model.runs import RunContext, RunStatus
+from .monitoring.events import RunEvent
+from .monitoring.hooks import on_run_failed, on_run_finished, on_run_started
 from .schedules.kinds import Cron, Every, Once, Schedule, upcoming
 from .tasks.defer import (
     Cancellation,
@@ -52,6 +54,7 @@ __all__ = [
     "JobSpec",
     "Once",
     "RunContext",
+    "RunEvent",
     "RunStatus",
     "Schedule",
     "SchedulerError",
@@ -63,6 +66,9 @@ __all__ = [
     "cancel_deferred",
     "defer",
     "job",
+    "on_run_failed",
+    "on_run_finished",
+    "on_run_started",
     "set_default_store",
     "upcoming",
 ]

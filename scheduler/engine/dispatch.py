@@ -15,15 +15,19 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from ..clock import Clock
 from ..errors import StoreUnavailable, TaskNotRegistered
 from ..executors.base import Executor, TimeoutObserver, resolve_task
 from ..model.runs import ClaimedRun, Outcome, RunStatus
+from ..monitoring.events import RunEvent
+from ..monitoring.hooks import RunHooks
+from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
-from .recording import record_outcome
+from .recording import announce_end, record_outcome
 
 __all__ = ["Dispatcher"]
 
@@ -52,11 +56,13 @@ class Dispatcher:
         *,
         registry: TaskRegistry,
         clock: Clock,
+        hooks: RunHooks | None = None,
     ) -> None:
         self.store = store
         self.executors = executors
         self.registry = registry
         self.clock = clock
+        self.hooks = default_hooks if hooks is None else hooks
         self._inflight: dict[int, ClaimedRun] = {}
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
         self._lock = threading.Lock()
@@ -64,8 +70,10 @@ class Dispatcher:
     # -- the RunReporter (called by executors, possibly from worker threads) --
     def started(self, run_id: int, *, worker: str) -> bool:
         """A worker is about to run ``run_id``; False means it must not."""
+        now = self.clock.now()
         try:
-            return self.store.mark_running(run_id, worker=worker, now=self.clock.now())
+            if not self.store.mark_running(run_id, worker=worker, now=now):
+                return False
         except StoreUnavailable:
             # Not run: it could not be recorded as started, so nothing would
             # stop a second start.  Recorded lost (and retried) once the store is back.
@@ -76,6 +84,8 @@ class Dispatcher:
             )
             self.finished(run_id, lost)
             return False
+        self._note_start(run_id, worker, now)
+        return True
 
     def finished(self, run_id: int, outcome: Outcome) -> None:
         """Record how ``run_id`` ended (and schedule its retry, if any).
@@ -162,11 +172,23 @@ class Dispatcher:
                 )
 
     # -- internals --------------------------------------------------------------
+    def _note_start(self, run_id: int, worker: str, now: datetime) -> None:
+        """Remember when and where ``run_id`` started, and tell the hooks."""
+        with self._lock:
+            claimed = self._inflight.get(run_id)
+            if claimed is not None:
+                run = replace(claimed.run, status=RunStatus.RUNNING, started_at=now, worker=worker)
+                claimed = self._inflight[run_id] = replace(claimed, run=run)
+        if claimed is not None and self.hooks:
+            self.hooks.emit_started(RunEvent.of(claimed.run, claimed.job))
+
     def _record(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
-        if claimed is None:  # e.g. a late result after a timeout was recorded
-            self.store.mark_finished(run_id, outcome)
-        else:
-            record_outcome(self.store, claimed, outcome)
+        if claimed is not None:
+            record_outcome(self.store, claimed, outcome, hooks=self.hooks)
+        elif self.store.mark_finished(run_id, outcome) and self.hooks:
+            # Not handed over by this dispatcher, or already forgotten: read what it was.
+            run = self.store.get_run(run_id)
+            announce_end(run, self.store.get_job(run.job_name).spec, hooks=self.hooks)
 
     def _batches(self, claimed: Sequence[ClaimedRun], now: datetime) -> dict[str, _Batch]:
         """The runs that can start, with their tasks, by executor; the others fail."""
@@ -237,9 +259,8 @@ class Dispatcher:
 
     def _fail(self, claimed: ClaimedRun, message: str, now: datetime) -> None:
         logger.error("run %d of %s cannot start: %s", claimed.run.id, claimed.job.name, message)
-        record_outcome(
-            self.store, claimed, Outcome(status=RunStatus.FAILED, finished_at=now, error=message)
-        )
+        outcome = Outcome(status=RunStatus.FAILED, finished_at=now, error=message)
+        record_outcome(self.store, claimed, outcome, hooks=self.hooks)
 
     def _lose(self, run_id: int, message: str) -> None:
         self.finished(

@@ -14,8 +14,11 @@ import os
 import socket
 from datetime import datetime, timedelta
 
+from ..errors import JobNotFound
+from ..monitoring.hooks import RunHooks
+from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import RecoveryReport, Store
-from .recording import retry_for
+from .recording import announce_end, retry_for
 from .settings import EngineConfig
 
 __all__ = ["Housekeeping"]
@@ -30,10 +33,18 @@ class Housekeeping:
     store cannot be reached; the caller decides what to do about it.
     """
 
-    def __init__(self, store: Store, *, replica_id: str, config: EngineConfig) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        replica_id: str,
+        config: EngineConfig,
+        hooks: RunHooks | None = None,
+    ) -> None:
         self.store = store
         self.replica_id = replica_id
         self.config = config
+        self.hooks = default_hooks if hooks is None else hooks
         self._last_heartbeat: datetime | None = None
         self._last_recover: datetime | None = None
         self._last_prune: datetime | None = None
@@ -47,7 +58,7 @@ class Housekeeping:
         recovered.
         """
         self.store.stop_replica(self.replica_id, now=now)
-        return _log_recovery(self._recover(now))
+        return self._recovered(self._recover(now))
 
     def tend(self, now: datetime) -> int:
         """Heartbeat, then recover stopped replicas' runs, each if its interval
@@ -74,7 +85,7 @@ class Housekeeping:
         if not _due(self._last_recover, self.config.heartbeat_interval, now):
             return 0
         self._last_recover = now
-        return _log_recovery(self._recover(now))
+        return self._recovered(self._recover(now))
 
     def prune_if_due(self, now: datetime) -> tuple[int, int]:
         """Prune history by the retention settings, once per ``prune_interval``:
@@ -98,6 +109,22 @@ class Housekeeping:
             retry=retry_for,
             start_timeout=self.config.start_timeout,
         )
+
+    def _recovered(self, report: RecoveryReport) -> int:
+        """Log what recovery did, and tell the hooks of each run it recorded lost."""
+        count = _log_recovery(report)
+        if self.hooks:
+            for run_id in report.lost:
+                self._announce_lost(run_id)
+        return count
+
+    def _announce_lost(self, run_id: int) -> None:
+        try:
+            run = self.store.get_run(run_id)
+            job = self.store.get_job(run.job_name).spec
+        except (LookupError, JobNotFound):  # pruned or removed since: nothing to tell
+            return
+        announce_end(run, job, will_retry=retry_for(run, job) is not None, hooks=self.hooks)
 
     def _prune_runs(self, now: datetime) -> int:
         retention = self.config.retention

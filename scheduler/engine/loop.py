@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ from ..clock import Clock, SystemClock, is_real_time
 from ..errors import StoreUnavailable
 from ..executors.base import Executor
 from ..model.runs import ClaimedRun
+from ..monitoring.events import RunEvent
+from ..monitoring.hooks import RunHooks
+from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import ChangeListener, NotifiesChanges, Store
 from ..tasks.registry import TaskRegistry
 from ..tasks.registry import registry as default_registry
@@ -65,6 +69,9 @@ class TickReport:
     next_wake: datetime | None = None  # not asked after a full batch
     full_batch: bool = False
     retry_in: float | None = None  # set when the store was unavailable
+    claim_seconds: float | None = None  # how long the claim took, when it answered
+    heartbeat_at: datetime | None = None  # when this wake-up recorded a heartbeat
+    error: str = ""  # why the store was unavailable
 
 
 class Engine:
@@ -72,7 +79,11 @@ class Engine:
 
     ``before_tick`` callables run at the start of every wake-up with the
     current instant (the standalone runner reconciles a changed schedules file
-    there).
+    there); ``after_tick`` callables get every wake-up's :class:`TickReport`,
+    including the one of a wake-up that found the store unavailable
+    (``retry_in`` set), which is how metrics and health probes follow the
+    loop.  ``hooks`` hear of every run this engine records
+    (:mod:`scheduler.monitoring.hooks`; the process's hooks by default).
 
     The engine owns two parts, built from what it is given here:
 
@@ -97,6 +108,8 @@ class Engine:
         replica_id: str | None = None,
         config: EngineConfig | None = None,
         before_tick: Sequence[Callable[[datetime], object]] = (),
+        after_tick: Sequence[Callable[[TickReport], object]] = (),
+        hooks: RunHooks | None = None,
     ) -> None:
         self.store = store
         self.executors = dict(executors)
@@ -104,12 +117,16 @@ class Engine:
         self.clock = clock if clock is not None else SystemClock()
         self.replica_id = replica_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.config = config or EngineConfig()
+        self.hooks = default_hooks if hooks is None else hooks
         self.dispatcher = Dispatcher(
-            store, self.executors, registry=self.registry, clock=self.clock
+            store, self.executors, registry=self.registry, clock=self.clock, hooks=self.hooks
         )
-        self.housekeeping = Housekeeping(store, replica_id=self.replica_id, config=self.config)
+        self.housekeeping = Housekeeping(
+            store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
+        )
         self._planner = SlotPlanner(grace=self.config.grace)
         self._before_tick = tuple(before_tick)
+        self._after_tick = tuple(after_tick)
         self._stopping = threading.Event()
         self._failures = 0
         self._listener: ChangeListener | None = None
@@ -136,6 +153,7 @@ class Engine:
         until the clock reaches ``until``.  Leaves executors running."""
         while not self._stopping.is_set():
             report = self._safe_tick()
+            self._report(report)
             now = self.clock.now()
             if once or (until is not None and now >= until):
                 return
@@ -162,8 +180,11 @@ class Engine:
         for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
             hook(now)
         self.dispatcher.flush_outcomes()
-        recovered = self.housekeeping.tend(now)
+        beat = self.housekeeping.heartbeat_if_due(now)
+        recovered = self.housekeeping.recover_if_due(now)
+        started = time.perf_counter()
         claimed = self._claim(now)
+        claim_seconds = time.perf_counter() - started
         dispatched = self.dispatcher.dispatch(claimed)
         self.dispatcher.watch_timeouts(now)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
@@ -178,6 +199,8 @@ class Engine:
             # After a full batch the next wake-up is now, whatever is due next.
             next_wake=None if full_batch else self.store.next_wake(),
             full_batch=full_batch,
+            claim_seconds=claim_seconds,
+            heartbeat_at=now if beat else None,
         )
 
     def close(self) -> None:
@@ -227,10 +250,37 @@ class Engine:
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
         )
+        self._announce_settled(now)  # committed: the missed and skipped rows exist
         room = self.config.batch_size - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         return claimed
+
+    def _announce_settled(self, now: datetime) -> None:
+        """Tell the hooks of the slots the claim just recorded missed or skipped."""
+        if not self.hooks:
+            return
+        for spec, new in self._planner.settled():
+            event = RunEvent(
+                job=spec,
+                run_id=None,
+                status=new.status,
+                scheduled_for=new.scheduled_for,
+                due_at=new.due_at,
+                attempt=new.attempt,
+                trigger=new.trigger,
+                finished_at=now,
+                replica_id=self.replica_id,
+                executor=spec.executor,
+            )
+            self.hooks.emit_finished(event)
+
+    def _report(self, report: TickReport) -> None:
+        for callback in self._after_tick:
+            try:
+                callback(report)
+            except Exception:  # a broken probe must not stop the scheduler
+                logger.exception("after_tick callback %r raised", callback)
 
     def _log_stopping(self) -> None:
         busy = self.dispatcher.active_count()
@@ -267,7 +317,7 @@ class Engine:
                 delay,
                 extra={"event": "store_unavailable", "replica": self.replica_id, "retry_in": delay},
             )
-            return TickReport(now=self.clock.now(), retry_in=delay)
+            return TickReport(now=self.clock.now(), retry_in=delay, error=str(error))
         if self._failures:
             logger.info("store reachable again", extra={"event": "store_recovered"})
             self._failures = 0

@@ -45,12 +45,16 @@ class SlotPlanner:
     """The :data:`~scheduler.stores.base.Planner` the engine hands to its store.
 
     It memoises ``next_after`` per (schedule, instant) for one claim, so
-    10,000 jobs sharing an expression compute each next time once.
+    10,000 jobs sharing an expression compute each next time once.  It also
+    remembers the slots it settled without a run to hand over (missed or
+    skipped), so that once the claim has committed the engine can tell the
+    hooks about them (:meth:`settled`).
     """
 
     grace: timedelta = DEFAULT_GRACE
     max_slots: int = MAX_SLOTS
     _next: dict[tuple[object, ...], datetime | None] = field(default_factory=dict)
+    _settled: dict[tuple[str, datetime], tuple[JobSpec, NewRun]] = field(default_factory=dict)
 
     def __call__(self, job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
         spec = job.spec
@@ -61,11 +65,19 @@ class SlotPlanner:
         runs = [_missed(slot) for slot in missed]
         runs += self._overlap(spec, fire, has_active_run)
         runs.sort(key=lambda run: run.scheduled_for)
+        for run in runs:
+            if run.status is not RunStatus.PENDING:
+                self._settled[spec.name, run.scheduled_for] = (spec, run)
         return SlotPlan(runs=tuple(runs), next_run_at=following)
 
     def reset(self) -> None:
-        """Forget memoised next times (call once per claim)."""
+        """Forget memoised next times and settled slots (call once per claim)."""
         self._next.clear()
+        self._settled.clear()
+
+    def settled(self) -> list[tuple[JobSpec, NewRun]]:
+        """The missed and skipped runs planned since :meth:`reset`, each once."""
+        return list(self._settled.values())
 
     def _slots(
         self, spec: JobSpec, first: datetime, now: datetime

@@ -17,9 +17,12 @@ from ..errors import DuplicateRun
 from ..model.jobs import JobSpec
 from ..model.policies import retry_delay
 from ..model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus, Trigger
+from ..monitoring.events import RunEvent
+from ..monitoring.hooks import RunHooks
+from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import Store
 
-__all__ = ["RETRYABLE", "record_outcome", "retry_for"]
+__all__ = ["RETRYABLE", "announce_end", "record_outcome", "retry_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +30,24 @@ logger = logging.getLogger(__name__)
 RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
 
 
-def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run | None:
-    """Store ``outcome`` for ``claimed``; return the retry run it caused, if any."""
+def record_outcome(
+    store: Store, claimed: ClaimedRun, outcome: Outcome, *, hooks: RunHooks | None = None
+) -> Run | None:
+    """Store ``outcome`` for ``claimed``; return the retry run it caused, if any.
+
+    When this call is the one that ended the run (a run already ended is left
+    as it is), the ``on_run_finished`` hooks of ``hooks`` (the process's,
+    by default) hear of it once the retry, if any, is stored.
+    """
     run, job = claimed.run, claimed.job
-    store.mark_finished(run.id, outcome)
+    if not store.mark_finished(run.id, outcome):
+        logger.debug(
+            "run %d of %s had already ended; %s not recorded",
+            run.id,
+            job.name,
+            outcome.status.value,
+        )
+        return None
     extra = {
         "event": "finished",
         "job": job.name,
@@ -46,7 +63,31 @@ def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run |
         logger.warning(
             "run %d of %s %s: %s", run.id, job.name, outcome.status.value, reason, extra=extra
         )
-    retry = retry_for(replace(run, status=outcome.status, finished_at=outcome.finished_at), job)
+    ended = replace(
+        run,
+        status=outcome.status,
+        finished_at=outcome.finished_at,
+        error=outcome.error,
+        result=outcome.result,
+        traceback=outcome.traceback,
+    )
+    retry = _schedule_retry(store, ended, job, extra)
+    announce_end(ended, job, will_retry=retry is not None, hooks=hooks)
+    return retry
+
+
+def announce_end(
+    run: Run, job: JobSpec, *, will_retry: bool = False, hooks: RunHooks | None = None
+) -> None:
+    """Tell the ``on_run_finished`` (and ``on_run_failed``) hooks that ``run``
+    ended as it says; for recorders that learnt the end some other way."""
+    chosen = default_hooks if hooks is None else hooks
+    if chosen:
+        chosen.emit_finished(RunEvent.of(run, job, will_retry=will_retry))
+
+
+def _schedule_retry(store: Store, ended: Run, job: JobSpec, extra: dict[str, object]) -> Run | None:
+    retry = retry_for(ended, job)
     if retry is None:
         return None
     try:
@@ -55,7 +96,7 @@ def record_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> Run |
         return None
     logger.info(
         "run %d of %s will be retried at %s (attempt %d of %d)",
-        run.id,
+        ended.id,
         job.name,
         retry.due_at.isoformat(),
         retry.attempt,

@@ -29,10 +29,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..clock import Clock, SystemClock
-from ..engine.recording import record_outcome
+from ..engine.recording import announce_end, record_outcome
 from ..errors import JobNotFound, StoreUnavailable, TaskNotRegistered
 from ..executors.invoke import DEFAULT_MAX_RESULT_BYTES, execute, worker_id
 from ..model.runs import ClaimedRun, Outcome, RunStatus
+from ..monitoring.events import RunEvent
+from ..monitoring.hooks import RunHooks
+from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
 from .heartbeats import RunHeartbeat
@@ -58,8 +61,12 @@ def execute_remote_run(
     clock: Clock | None = None,
     is_timeout: Callable[[BaseException], bool] = _never,
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+    hooks: RunHooks | None = None,
 ) -> Outcome | None:
     """Execute run ``run_id`` here and record how it ended.
+
+    The hooks (``hooks``, or this process's) hear of its start and its end
+    from here, the worker: the scheduler that handed it over does not.
 
     Returns the recorded outcome, or ``None`` when the run was not executed:
     it does not exist any more, or it already started or ended elsewhere (a
@@ -68,11 +75,13 @@ def execute_remote_run(
     and the run is left to the scheduler's recovery.
     """
     clock = clock or SystemClock()
+    hooks = default_hooks if hooks is None else hooks
     claimed = claimed_run(store, run_id)
-    if claimed is None or _expired(store, claimed, clock):
+    if claimed is None or _expired(store, claimed, clock, hooks):
         return None
     worker = worker_id()
-    if not store.mark_running(run_id, worker=worker, now=clock.now()):
+    started_at = clock.now()
+    if not store.mark_running(run_id, worker=worker, now=started_at):
         logger.warning(
             "run %d of %s was delivered again but already started or ended; not executed twice",
             run_id,
@@ -87,11 +96,15 @@ def execute_remote_run(
         worker,
         extra={"event": "started", "run_id": run_id, "job": claimed.job.name, "worker": worker},
     )
+    run = replace(claimed.run, status=RunStatus.RUNNING, started_at=started_at, worker=worker)
+    claimed = replace(claimed, run=run)
+    if hooks:
+        hooks.emit_started(RunEvent.of(run, claimed.job))
     # A run with an external id is judged by its start until its first beat, so
     # that beat can wait for the interval: one transaction less per run.
     with heartbeat.beating(run_id, now=not claimed.run.external_id):
         outcome = _outcome(claimed, registry, clock, is_timeout, max_result_bytes)
-        record_remote_outcome(store, claimed, outcome)
+        record_remote_outcome(store, claimed, outcome, hooks=hooks)
     return outcome
 
 
@@ -106,7 +119,7 @@ def claimed_run(store: Store, run_id: int) -> ClaimedRun | None:
     return ClaimedRun(run=run, job=job.spec)
 
 
-def _expired(store: Store, claimed: ClaimedRun, clock: Clock) -> bool:
+def _expired(store: Store, claimed: ClaimedRun, clock: Clock, hooks: RunHooks) -> bool:
     """Cancel a run whose job's catch-up window passed while it waited for a worker.
 
     Checked here rather than left to the broker's message expiry, which
@@ -121,6 +134,8 @@ def _expired(store: Store, claimed: ClaimedRun, clock: Clock) -> bool:
     if now <= deadline:
         return False
     if store.cancel_run(claimed.run.id, now=now):
+        cancelled = replace(claimed.run, status=RunStatus.CANCELLED, finished_at=now)
+        announce_end(cancelled, claimed.job, hooks=hooks)
         logger.warning(
             "run %d of %s cancelled: it reached a worker %s after its catch-up window ended",
             claimed.run.id,
@@ -131,13 +146,15 @@ def _expired(store: Store, claimed: ClaimedRun, clock: Clock) -> bool:
     return True
 
 
-def record_remote_outcome(store: Store, claimed: ClaimedRun, outcome: Outcome) -> None:
+def record_remote_outcome(
+    store: Store, claimed: ClaimedRun, outcome: Outcome, *, hooks: RunHooks | None = None
+) -> None:
     """:func:`~scheduler.engine.recording.record_outcome`, tried again for a while if the
     store is unavailable; given up (logged) after that, since recovery will
     mark the run ``lost`` once its heartbeat is stale."""
     for delay in (*RECORD_RETRY_DELAYS, None):
         try:
-            record_outcome(store, claimed, outcome)
+            record_outcome(store, claimed, outcome, hooks=hooks)
             return
         except StoreUnavailable as error:
             if delay is None:

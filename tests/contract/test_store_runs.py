@@ -95,7 +95,7 @@ def test_mark_finished_records_the_outcome(store: Store, run: Run) -> None:
         error="ValueError: bad",
         traceback="Traceback (most recent call last): ...",
     )
-    store.mark_finished(run.id, outcome)
+    assert store.mark_finished(run.id, outcome) is True
     finished = store.get_run(run.id)
     assert finished == the_run(
         run.id,
@@ -120,7 +120,9 @@ def test_the_recorded_result_is_a_copy(store: Store, run: Run) -> None:
 def test_a_terminal_run_stays_as_it_ended(store: Store, run: Run) -> None:
     finish(store, run.id, NOW + SECOND, RunStatus.SUCCEEDED)
     before = store.get_run(run.id)
-    store.mark_finished(run.id, Outcome(status=RunStatus.LOST, finished_at=NOW + HOUR))
+    assert (
+        store.mark_finished(run.id, Outcome(status=RunStatus.LOST, finished_at=NOW + HOUR)) is False
+    )
     assert store.get_run(run.id) == before
     assert not store.cancel_run(run.id, now=NOW + HOUR)
     assert store.get_run(run.id) == before

@@ -34,9 +34,9 @@ class FlakyStore(MemoryStore):
         self._check(run_id)
         return super().mark_running(run_id, worker=worker, now=now)
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
+    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
         self._check(run_id)
-        super().mark_finished(run_id, outcome)
+        return super().mark_finished(run_id, outcome)
 
 
 class Outside:

@@ -32,9 +32,9 @@ class FlakyStore(MemoryStore):
         self._check()
         return super().mark_running(run_id, worker=worker, now=now)
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
+    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
         self._check()
-        super().mark_finished(run_id, outcome)
+        return super().mark_finished(run_id, outcome)
 
     def claim_due(self, **kwargs: Any) -> Any:
         self._check()

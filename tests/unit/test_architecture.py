@@ -26,6 +26,7 @@ FLOORS: dict[str, int] = {
     "schedules": 1,
     "model": 2,
     "stores": 3,
+    "monitoring": 4,
     "tasks": 4,
     "executors": 5,
     "engine": 6,

@@ -54,7 +54,7 @@ def transition(
     return False
 
 
-def finish(using: str, run_id: int, outcome: Outcome) -> None:
+def finish(using: str, run_id: int, outcome: Outcome) -> bool:
     """:meth:`~scheduler.stores.base.RunQueue.mark_finished` inside a transaction."""
     found = list(
         runs(using).filter(id=run_id).select_for_update(no_key=True).values("status", "started_at")
@@ -62,9 +62,10 @@ def finish(using: str, run_id: int, outcome: Outcome) -> None:
     if not found:
         raise run_not_found(run_id)
     if found[0]["status"] in TERMINAL:
-        return
+        return False
     runs(using).filter(id=run_id).update(
         **outcome_columns(
             outcome, started_at=found[0]["started_at"], finished_at=outcome.finished_at
         )
     )
+    return True

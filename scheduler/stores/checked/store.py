@@ -173,10 +173,10 @@ class CheckedStore(Store, Generic[Db]):
         changes = {"started_at": ensure_aware_utc(now, "now"), "worker": worker}
         return self._transition(run_id, _NOT_STARTED, RunStatus.RUNNING, changes)
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
+    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
         outcome = finished(outcome)
         with self._write() as db:
-            self._runs.finish(db, run_id, outcome)
+            return self._runs.finish(db, run_id, outcome)
 
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
         changes = {"finished_at": ensure_aware_utc(now, "now")}

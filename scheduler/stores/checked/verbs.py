@@ -96,8 +96,8 @@ class RunVerbs(Protocol[Db]):
         """``run_ids`` is not empty."""
         ...
 
-    def finish(self, db: Db, run_id: int, outcome: Outcome) -> None:
-        """``outcome`` is terminal."""
+    def finish(self, db: Db, run_id: int, outcome: Outcome) -> bool:
+        """``outcome`` is terminal; True when the run was not terminal yet."""
         ...
 
 

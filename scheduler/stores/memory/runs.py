@@ -38,10 +38,10 @@ def beat_runs(state: State, run_ids: Sequence[int], now: datetime) -> None:
             state.update(run, heartbeat_at=now)
 
 
-def finish(state: State, run_id: int, outcome: Outcome) -> None:
+def finish(state: State, run_id: int, outcome: Outcome) -> bool:
     run = state.run(run_id)
     if run.status in TERMINAL_STATUSES:
-        return
+        return False
     state.update(
         run,
         status=outcome.status,
@@ -50,3 +50,4 @@ def finish(state: State, run_id: int, outcome: Outcome) -> None:
         error=outcome.error,
         traceback=outcome.traceback,
     )
+    return True

@@ -102,9 +102,12 @@ class RunQueue(Protocol):
         nothing, if it already started or ended: the caller must not execute it."""
         ...
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> None:
-        """Record how the run ended.  A run already in a terminal status is left
-        as it is.  Raises :class:`ValueError` if ``outcome`` is not a terminal
+    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
+        """Record how the run ended; True when this call ended it.
+
+        A run already in a terminal status is left as it is, and False
+        returned, so of several reports of one run's end exactly one returns
+        True.  Raises :class:`ValueError` if ``outcome`` is not a terminal
         status (or its ``finished_at`` is naive), changing nothing."""
         ...
 

@@ -80,7 +80,7 @@ def transition(
     return False
 
 
-def finish(db: Db, run_id: int, outcome: Outcome) -> None:
+def finish(db: Db, run_id: int, outcome: Outcome) -> bool:
     """:meth:`~scheduler.stores.base.RunQueue.mark_finished` inside the transaction of ``db``."""
     conn = db.conn
     row = conn.execute(
@@ -89,7 +89,7 @@ def finish(db: Db, run_id: int, outcome: Outcome) -> None:
     if row is None:
         raise run_not_found(run_id)
     if row.status in TERMINAL:
-        return
+        return False
     conn.execute(
         update(run_table)
         .where(_run.id == run_id)
@@ -97,6 +97,7 @@ def finish(db: Db, run_id: int, outcome: Outcome) -> None:
             outcome_columns(outcome, started_at=row.started_at, finished_at=outcome.finished_at)
         )
     )
+    return True
 
 
 def set_external_ids(db: Db, external_ids: Mapping[int, str]) -> None:
