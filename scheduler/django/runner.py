@@ -24,12 +24,16 @@ from ..engine.loop import Engine
 from ..executors.base import Executor, ExecutorConfigError, build_executor
 from ..tasks.registry import TaskRegistry
 from .discovery import UNREGISTERED_HINT, task_registry
+from .notifications import flush_site_notifiers, install_site_notifiers
 from .settings import SchedulerSettings, scheduler_settings
 from .store import DjangoStore
 
 __all__ = ["SHORTHAND_EXECUTORS", "RunOptions", "build_executors", "run", "schedules_file"]
 
 logger = logging.getLogger(__name__)
+
+#: How long a stopping scheduler waits for queued notifications to be sent.
+NOTIFY_DRAIN_SECONDS = 5.0
 
 #: ``--executor`` also accepts these names when EXECUTORS does not configure them.
 SHORTHAND_EXECUTORS: dict[str, dict[str, Any]] = {
@@ -87,6 +91,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
     """
     clock = clock or SystemClock()
     config = scheduler_settings()
+    install_site_notifiers()  # refuses bad NOTIFIERS before anything runs
     store = DjangoStore(using=config.database)
     try:
         engine = _engine(config, options, store, clock)
@@ -97,6 +102,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
             engine.run(once=options.once, until=until)
         return engine
     finally:
+        flush_site_notifiers(NOTIFY_DRAIN_SECONDS)
         store.dispose()
 
 

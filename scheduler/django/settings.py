@@ -69,6 +69,7 @@ KEYS = (
     "START_TIMEOUT",
     "SHUTDOWN_GRACE",
     "HISTORY",
+    "NOTIFIERS",
 )
 _HISTORY_KEYS = ("KEEP_LAST", "MAX_AGE")
 
@@ -100,6 +101,9 @@ class SchedulerSettings:
     shutdown_grace: float = _DEFAULT_ENGINE.shutdown_grace
     keep_last: int | None = _DEFAULT_RETENTION.keep_last
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
+    #: ``NOTIFIERS``: named ``{"BACKEND": ..., "OPTIONS": ...}`` entries, checked when built
+    #: (:mod:`scheduler.django.notifications`).
+    notifiers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
 
@@ -165,6 +169,7 @@ class _Reader:
                 raw, "START_TIMEOUT", _DEFAULT_ENGINE.start_timeout
             ),
             **self.history(raw.get("HISTORY", {})),
+            "notifiers": self.notifiers(raw.get("NOTIFIERS", {})),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
         }
         return SchedulerSettings(**values)
@@ -210,6 +215,16 @@ class _Reader:
                 "Jobs use the executor called 'default' unless they name another. " + hint,
             )
         return {str(name): entry for name, entry in value.items()}
+
+    def notifiers(self, value: object) -> dict[str, Mapping[str, Any]]:
+        if isinstance(value, Mapping) and all(isinstance(e, Mapping) for e in value.values()):
+            return {str(name): entry for name, entry in value.items()}
+        self.problem(
+            "scheduler.E010",
+            f"SCHEDULER['NOTIFIERS'] must be a dict of named notifier dicts, got {value!r}",
+            'Write {"ops": {"BACKEND": "mail_admins", "OPTIONS": {"THROTTLE": "30m"}}}.',
+        )
+        return {}
 
     def tasks(self, value: object) -> tuple[str, ...]:
         if isinstance(value, list | tuple) and all(isinstance(p, str) for p in value):

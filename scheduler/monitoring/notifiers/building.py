@@ -102,8 +102,8 @@ def close_notifiers(
         notifier.close(timeout)
 
 
-def unknown_notifier_names(specs: Iterable[JobSpec], names: Iterable[str]) -> list[str]:
-    """A message per job whose ``notify`` names a notifier not in ``names``."""
+def unknown_notifier_names(specs: Iterable[JobSpec], names: Iterable[str]) -> list[tuple[str, str]]:
+    """``(job, message)`` for each job whose ``notify`` names a notifier not in ``names``."""
     known = set(names)
     problems = []
     for spec in specs:
@@ -111,7 +111,9 @@ def unknown_notifier_names(specs: Iterable[JobSpec], names: Iterable[str]) -> li
         if missing:
             configured = ", ".join(sorted(known)) or "none"
             problems.append(
-                f"jobs.{spec.name}.notify: no notifier named {', '.join(map(repr, missing))} "
-                f"(configured: {configured})"
+                (
+                    spec.name,
+                    f"no notifier named {', '.join(map(repr, missing))} (configured: {configured})",
+                )
             )
     return problems
