@@ -18,6 +18,7 @@ from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
 from ..tasks.registry import registry as default_registry
+from .notify import check_notify_names, installed, webhook_notifiers
 from .options import (
     add_task_options,
     database_option,
@@ -79,6 +80,11 @@ def add_run(commands: Subparsers) -> None:
         "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
     sub.add_argument(
+        "--notify-webhook", action="append", default=[], metavar="URL",
+        help="POST a JSON notification of every failed, timed-out, lost or missed run to URL "
+        "(repeatable; notifiers named webhook, webhook-2, ...)",
+    )  # fmt: skip
+    sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
     sub.set_defaults(handler=_run)
@@ -95,9 +101,12 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     executors = build_executors(
         args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
     )
+    notifiers = webhook_notifiers(args.notify_webhook)
     if args.schedules:  # a bad file is refused before the database is touched
-        check_tasks(read_schedules(args.schedules), default_registry, executors=executors)
-    with opened_store(args.database) as store:
+        loaded = read_schedules(args.schedules)
+        check_tasks(loaded, default_registry, executors=executors)
+        check_notify_names(loaded, notifiers)
+    with opened_store(args.database) as store, installed(notifiers):
         hooks = []
         if args.schedules:
             schedules = SchedulesFile(
