@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -133,3 +134,26 @@ def test_yaml_locates_a_bad_notify() -> None:
     assert (issue.line, issue.path) == (5, "jobs.a.notify")
     assert "expected run statuses among" in issue.message
     assert "'sometimes'" in issue.message
+
+
+def test_reconciling_a_changed_notify_updates_the_stored_job(tmp_path: Path) -> None:
+    from scheduler.config.reconcile import SchedulesFile
+    from scheduler.stores.sqlalchemy import SQLAlchemyStore
+    from scheduler.tasks.registry import TaskRegistry
+
+    tasks = TaskRegistry()
+    tasks.register(lambda: None, name="app.a")
+    path = tmp_path / "schedules.yaml"
+    store = SQLAlchemyStore(f"sqlite:///{tmp_path}/jobs.sqlite3")
+    store.create_schema()
+    try:
+        path.write_text('jobs:\n  a: {task: app.a, cron: "* * * * *"}\n')
+        SchedulesFile(path, store, tasks).sync(T0)
+        before = store.get_job("a")
+        path.write_text('jobs:\n  a: {task: app.a, cron: "* * * * *", notify: [ops]}\n')
+        SchedulesFile(path, store, tasks).sync(T0)
+        after = store.get_job("a")
+    finally:
+        store.dispose()
+    assert before.spec.notify == JobNotify() and before.version == 1
+    assert after.spec.notify == JobNotify(to=("ops",)) and after.version == 2
