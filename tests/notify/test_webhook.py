@@ -16,6 +16,7 @@ from scheduler.model.policies import JobSource
 from scheduler.model.runs import RunStatus, Trigger
 from scheduler.monitoring.events import RunEvent
 from scheduler.monitoring.hooks import RunHooks
+from scheduler.monitoring.notifiers.base import installed_notifiers
 from scheduler.monitoring.notifiers.building import build_notifier
 from scheduler.monitoring.notifiers.delivery import Backoff
 from scheduler.monitoring.notifiers.options import NotifierConfigError
@@ -255,3 +256,11 @@ def test_settings_build_the_notifier() -> None:
     assert (notifier.timeout, notifier.text, notifier.on_retry) == (2.0, True, True)
     assert notifier.when == {RunStatus.FAILED}
     assert notifier.delivery.backoff.retries == 5
+
+
+def test_installed_notifiers_are_listed_for_exporters() -> None:
+    hooks = RunHooks()
+    notifier = WebhookNotifier("listed", url="http://127.0.0.1:9/").install(hooks)
+    assert notifier in installed_notifiers()
+    notifier.uninstall(hooks)
+    assert notifier not in installed_notifiers()

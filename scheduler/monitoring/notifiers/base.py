@@ -17,6 +17,7 @@ read its settings (:meth:`Notifier.from_options`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -29,7 +30,16 @@ from ..hooks import hooks as default_hooks
 from .delivery import Backoff, Delivery
 from .options import NotifierConfigError, OptionReader
 
-__all__ = ["Notifier"]
+__all__ = ["Notifier", "installed_notifiers"]
+
+# The notifiers installed on some hooks in this process, for exporters of their counts.
+_installed: weakref.WeakSet[Notifier] = weakref.WeakSet()
+
+
+def installed_notifiers() -> list[Notifier]:
+    """The notifiers of this process that are installed on run hooks, by name: what
+    a metrics exporter reads ``counts`` from (``tickwork_notifications_total``)."""
+    return sorted(_installed, key=lambda notifier: notifier.name)
 
 
 class Notifier:
@@ -115,11 +125,13 @@ class Notifier:
     def install(self, hooks: RunHooks | None = None) -> Notifier:
         """Register on ``hooks`` (default: the process's) for every run end; returns self."""
         (hooks if hooks is not None else default_hooks).on_finished(self)
+        _installed.add(self)
         return self
 
     def uninstall(self, hooks: RunHooks | None = None) -> None:
         """Stop hearing of runs on ``hooks`` (default: the process's)."""
         (hooks if hooks is not None else default_hooks).remove(self)
+        _installed.discard(self)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued notification is handled; ``False`` on timeout."""
