@@ -115,7 +115,7 @@ def tests_py313_django6(session: nox.Session) -> None:
 @nox.session(python=PY311)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict on the core."""
-    session.install("-e", ".[lint,django,sqlalchemy,postgres]")
+    session.install("-e", ".[lint,django,sqlalchemy,postgres,sentry]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

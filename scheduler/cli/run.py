@@ -17,6 +17,8 @@ from ..clock import SystemClock
 from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
+from ..monitoring.logs import LOG_FORMATS, log_formatter
+from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
 from ..tasks.registry import registry as default_registry
 from .notify import check_notify_names, installed, webhook_notifiers
 from .options import (
@@ -30,6 +32,8 @@ from .options import (
 from .standalone import build_executors, import_task_modules, opened_store
 
 __all__ = ["add_run"]
+
+EXIT_USAGE = 2  # as scheduler.cli.main's: a configuration refused at start
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -85,18 +89,36 @@ def add_run(commands: Subparsers) -> None:
         "(repeatable; notifiers named webhook, webhook-2, ...)",
     )  # fmt: skip
     sub.add_argument(
+        "--sentry-crons", action="store_true",
+        help="send Sentry Crons check-ins for every run, initialising Sentry from $SENTRY_DSN "
+        "(without it, check-ins are sent when an imported module initialised Sentry)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--sentry-crons-exclude", action="append", default=[], metavar="PATTERN",
+        help="job-name pattern (fnmatch) whose runs send no check-ins; repeatable",
+    )  # fmt: skip
+    sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
+    sub.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS,
+        help="text (default) or json: one JSON object per line (docs/reference/logs.md)",
+    )  # fmt: skip
     sub.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    logging.basicConfig(
-        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter(args.log_format))
+    logging.basicConfig(level=args.log_level, handlers=[handler])
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
+    try:
+        setup_sentry_crons(args.sentry_crons or None, exclude=args.sentry_crons_exclude)
+    except SentryCronsError as error:  # refused before anything is claimed
+        print(f"tickwork: error: --sentry-crons: {error}", file=sys.stderr)
+        return EXIT_USAGE
     clock = SystemClock()
     executors = build_executors(
         args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
@@ -114,6 +136,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             )
             schedules.sync(clock.now())
             hooks.append(schedules)
+        check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
         engine = Engine(
             store,
             executors,

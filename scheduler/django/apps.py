@@ -1,7 +1,7 @@
 """The app configuration: label ``scheduler``.  When ready, it registers the system
 checks, makes ``scheduler.defer()`` write into the site's database, makes Celery
-workers record runs there, and sends the run signals and notifications from the
-process's run hooks."""
+workers record runs there, registers the Sentry Crons check-ins, and sends the
+run signals and notifications from the process's run hooks."""
 
 from __future__ import annotations
 
@@ -34,6 +34,25 @@ def allow_task_patterns(registry: TaskRegistry | None = None) -> None:
             (registry or default_registry).allow(pattern)
 
 
+def enable_sentry_crons() -> None:
+    """Register Sentry Crons check-ins as ``SCHEDULER["SENTRY_CRONS"]`` says, in this
+    process (the scheduler, and the Celery workers that execute its runs).
+
+    Raises :class:`~django.core.exceptions.ImproperlyConfigured` when it is ``True``
+    and Sentry cannot be used (not installed, no DSN, a malformed DSN).
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ..monitoring.sentry_setup import SentryCronsError, setup_sentry_crons
+    from .settings import read_settings
+
+    found, _ = read_settings()
+    try:
+        setup_sentry_crons(found.sentry_crons, exclude=found.sentry_crons_exclude)
+    except SentryCronsError as error:
+        raise ImproperlyConfigured(f"SCHEDULER['SENTRY_CRONS']: {error}") from error
+
+
 class SchedulerConfig(AppConfig):
     name = "scheduler.django"
     label = "scheduler"
@@ -56,6 +75,7 @@ class SchedulerConfig(AppConfig):
             lambda: DjangoStore(using=scheduler_settings().database), origin="the Django app"
         )
         allow_task_patterns()
+        enable_sentry_crons()
         _connect_run_hooks()
 
 

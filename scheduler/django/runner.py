@@ -22,6 +22,7 @@ from ..clock import Clock, SystemClock
 from ..config.reconcile import SchedulesFile
 from ..engine.loop import Engine
 from ..executors.base import Executor, ExecutorConfigError, build_executor
+from ..monitoring.sentry_setup import check_sentry_jobs
 from ..tasks.registry import TaskRegistry
 from .discovery import UNREGISTERED_HINT, task_registry
 from .notifications import flush_site_notifiers, install_site_notifiers
@@ -119,6 +120,8 @@ def _engine(
     else:
         logger.info("no schedules file (SCHEDULER['SCHEDULES']): running the jobs in the database")
     executors = build_executors(config.executors, clock=clock, only=options.executor)
+    # The app registered the Sentry Crons check-ins when ready; say what they cannot cover.
+    check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
     return Engine(
         store,
         executors,

@@ -70,6 +70,8 @@ KEYS = (
     "SHUTDOWN_GRACE",
     "HISTORY",
     "NOTIFIERS",
+    "SENTRY_CRONS",
+    "SENTRY_CRONS_EXCLUDE",
 )
 _HISTORY_KEYS = ("KEEP_LAST", "MAX_AGE")
 
@@ -106,6 +108,11 @@ class SchedulerSettings:
     notifiers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
+    #: Sentry Crons check-ins: ``None`` while Sentry is initialised, ``True`` always, ``False``
+    #: never.
+    sentry_crons: bool | None = None
+    #: Job-name patterns (``fnmatch``) that send no Sentry Crons check-ins.
+    sentry_crons_exclude: tuple[str, ...] = ()
 
     def engine_config(self, **overrides: Any) -> EngineConfig:
         """The engine's tuning, from these settings (``overrides`` win)."""
@@ -171,8 +178,33 @@ class _Reader:
             **self.history(raw.get("HISTORY", {})),
             "notifiers": self.notifiers(raw.get("NOTIFIERS", {})),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
+            **self.sentry_crons(raw),
         }
         return SchedulerSettings(**values)
+
+    def sentry_crons(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        crons = raw.get("SENTRY_CRONS")
+        if crons is None or isinstance(crons, bool):
+            found["sentry_crons"] = crons
+        else:
+            self.problem(
+                "scheduler.E002",
+                f"SCHEDULER['SENTRY_CRONS'] must be True, False or None, got {crons!r}",
+                "None (the default) sends check-ins when sentry_sdk.init() ran with a DSN; "
+                "True always (initialising Sentry from SENTRY_DSN); False never.",
+            )
+        exclude = raw.get("SENTRY_CRONS_EXCLUDE", ())
+        if isinstance(exclude, list | tuple) and all(isinstance(p, str) for p in exclude):
+            found["sentry_crons_exclude"] = tuple(exclude)
+        else:
+            self.problem(
+                "scheduler.E002",
+                f"SCHEDULER['SENTRY_CRONS_EXCLUDE'] must be a list of job-name patterns, "
+                f"got {exclude!r}",
+                'Write "SENTRY_CRONS_EXCLUDE": ["reports.*"] (fnmatch patterns).',
+            )
+        return found
 
     def unknown_keys(self, raw: Mapping[Any, Any], known: tuple[str, ...], where: str) -> None:
         for key in raw:

@@ -103,16 +103,22 @@ class CronExpression:
         except Exception:  # a description is a courtesy, never a failure
             return self.text
 
+    def hashed_fields(self) -> tuple[str, ...]:
+        """:attr:`fields` with each ``H`` field replaced by the values it hashes to
+        for this job (``H H * * *`` might give ``("17", "3", "*", "*", "*")``): the
+        expression in words any other cron reader understands."""
+        if not self.hash_key:
+            return self.fields
+        expanded = croniter.expand(" ".join(self.fields), hash_id=self.hash_key.encode())[0]
+        return tuple(
+            ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
+            for index, field in enumerate(self.fields)
+        )
+
     def _describable(self) -> str:
         # cron-descriptor wants seconds first and does not know H: describe the
         # values H hashed to for this job instead.
-        fields = list(self.fields)
-        if self.hash_key:
-            expanded = croniter.expand(" ".join(fields), hash_id=self.hash_key.encode())[0]
-            fields = [
-                ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
-                for index, field in enumerate(fields)
-            ]
+        fields = list(self.hashed_fields())
         if self.has_seconds:
             fields = [fields[5], *fields[:5]]
         return " ".join(fields)

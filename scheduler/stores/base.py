@@ -47,7 +47,15 @@ from .protocol.history import RunHistory
 from .protocol.jobs import JobStore
 from .protocol.queue import RunQueue
 from .protocol.replicas import ReplicaStore
-from .protocol.values import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
+from .protocol.values import (
+    Planner,
+    RecoveryReport,
+    ReplicaInfo,
+    Retrier,
+    SlotPlan,
+    StoredJob,
+    SyncReport,
+)
 
 __all__ = [
     "CHANGE_CHANNEL",
@@ -56,6 +64,7 @@ __all__ = [
     "NotifiesChanges",
     "Planner",
     "RecoveryReport",
+    "ReplicaInfo",
     "ReplicaStore",
     "Retrier",
     "RunHistory",

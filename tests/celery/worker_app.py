@@ -2,8 +2,10 @@
 
 Configured from the environment by the test that starts the worker:
 ``TICKWORK_TEST_BROKER`` (broker URL), ``TICKWORK_DATABASE`` (the run store)
-and ``TICKWORK_TEST_HEARTBEAT`` (seconds between run heartbeats).  The test
-process imports it too, for the registered tasks and for :func:`make_app`.
+and ``TICKWORK_TEST_HEARTBEAT`` (seconds between run heartbeats); with
+``TICKWORK_TEST_SENTRY_CRONS`` set, the worker sends Sentry Crons check-ins to
+``$SENTRY_DSN``.  The test process imports it too, for the registered tasks and
+for :func:`make_app`.
 """
 
 from __future__ import annotations
@@ -100,3 +102,8 @@ if os.environ.get("TICKWORK_DATABASE"):
     scheduler.workers.celery.install(
         app, heartbeat_interval=float(os.environ.get("TICKWORK_TEST_HEARTBEAT", "10"))
     )
+    if os.environ.get("TICKWORK_TEST_SENTRY_CRONS"):  # in the worker, not the test process
+        # What a worker without Django does to send Sentry Crons check-ins ($SENTRY_DSN).
+        from scheduler.monitoring.sentry import enable
+
+        enable()

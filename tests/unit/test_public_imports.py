@@ -140,4 +140,9 @@ def _fresh_import(name: str) -> Any:
 
     for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[loaded]
+    parent = name.rpartition(".")[0]
+    if parent in MOVED:  # an old parent warns of its own move, once, when first imported
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            importlib.import_module(parent)
     return importlib.import_module(name)

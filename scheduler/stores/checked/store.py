@@ -23,7 +23,7 @@ from ...errors import DuplicateRun
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..base import Planner, RecoveryReport, Retrier, Store, StoredJob, SyncReport
+from ..base import Planner, RecoveryReport, ReplicaInfo, Retrier, Store, StoredJob, SyncReport
 from ..rows.constraints import slot_conflict
 from .arguments import (
     checked_planner,
@@ -202,6 +202,10 @@ class CheckedStore(Store, Generic[Db]):
         now = ensure_aware_utc(now, "now")
         with self._write() as db:
             self._replicas.stop_replica(db, replica_id, now=now)
+
+    def list_replicas(self) -> list[ReplicaInfo]:
+        with self._read() as db:
+            return self._replicas.list_replicas(db)
 
     def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
         cutoff = ensure_aware_utc(now, "now") - older_than

@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..protocol.values import Planner, RecoveryReport, Retrier, StoredJob, SyncReport
+from ..protocol.values import Planner, RecoveryReport, ReplicaInfo, Retrier, StoredJob, SyncReport
 
 __all__ = ["ClaimVerbs", "HistoryVerbs", "JobVerbs", "ReplicaVerbs", "RunVerbs"]
 
@@ -109,6 +109,10 @@ class ReplicaVerbs(Protocol[Db]):
     ) -> None: ...
 
     def stop_replica(self, db: Db, replica_id: str, *, now: datetime) -> None: ...
+
+    def list_replicas(self, db: Db) -> list[ReplicaInfo]:
+        """Every replica, newest heartbeat first, ties by id."""
+        ...
 
     def prune_replicas(self, db: Db, *, cutoff: datetime) -> int:
         """Forget the replicas not seen since before ``cutoff``, as
