@@ -157,3 +157,52 @@ def test_the_signals_are_connected_to_the_process_hooks() -> None:
     finally:
         run_failed.disconnect(receiver)
     assert heard == ["x"]
+
+
+def test_a_worker_that_records_a_failure_sends_the_sites_notifications(
+    configured: dict[str, Any], django_store: DjangoStore
+) -> None:
+    """What a Celery or django.tasks worker with the app loaded does: the site's
+    notifiers are on the process's hooks, so the worker's record of the end mails."""
+    from scheduler.django.notifications import install_site_notifiers
+    from scheduler.engine import Engine, EngineConfig
+    from scheduler.model.jobs import JobSpec
+    from scheduler.model.policies import JobSource
+    from scheduler.monitoring.hooks import RunHooks
+    from scheduler.tasks.registry import TaskRegistry
+    from scheduler.testing import RecordingExecutor
+    from scheduler.workers.heartbeats import RunHeartbeat
+    from scheduler.workers.run import execute_remote_run
+    from tests.notify.failing import boom
+
+    clock = FakeClock(START)
+    tasks = TaskRegistry()
+    tasks.register(boom, name="tests.notify.failing.boom")
+    django_store.save_job(
+        JobSpec.build(
+            name="remote", task="tests.notify.failing.boom", every="1m", source=JobSource.CODE
+        ),
+        now=START,
+    )
+    scheduler = Engine(
+        django_store,
+        {"default": RecordingExecutor(clock=clock, auto_run=False)},
+        registry=tasks,
+        clock=clock,
+        config=EngineConfig(poll_interval=60.0),
+        hooks=RunHooks(),  # the scheduler hands it over and hears nothing of its end
+    )
+    scheduler.loop(until=START + timedelta(minutes=1))
+    (handed_over,) = django_store.list_runs(limit=1)
+    [ops] = install_site_notifiers().values()
+    heartbeat = RunHeartbeat(lambda: django_store, clock=clock, interval=60)
+    try:
+        execute_remote_run(
+            handed_over.id, store=django_store, registry=tasks, heartbeat=heartbeat, clock=clock
+        )
+    finally:
+        heartbeat.close()
+    assert ops.flush(10)
+    assert [m.subject for m in mail.outbox] == [
+        "[Django] remote failed (slot 2026-03-01T12:01:00+00:00)"
+    ]
