@@ -4,7 +4,9 @@ throttle shared through the cache, and one mail through a real SMTP server."""
 
 from __future__ import annotations
 
+import os
 import socket
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -25,6 +27,7 @@ from scheduler.monitoring.notifiers.building import build_notifier
 from scheduler.monitoring.notifiers.options import NotifierConfigError
 from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore
+from tests.conftest import _service_missing
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NIGHTLY = JobSpec.build(name="nightly", task="app.tasks.report", cron="30 2 * * *")
@@ -217,3 +220,37 @@ def test_a_real_smtp_server_receives_the_mail(settings: Any) -> None:
     assert message["To"] == "ops@example.com"
     assert message["From"] == "tickwork@example.com"
     assert "ValueError: boom" in message.get_payload()
+
+
+REDIS_URL = os.environ.get("TICKWORK_TEST_REDIS_CACHE", "redis://127.0.0.1:6379/14")
+
+
+def test_replicas_sharing_a_real_redis_cache_send_one_mail_per_window(settings: Any) -> None:
+    """Two notifiers, as two replicas would have, throttled through Django's Redis cache."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        _service_missing("Redis", error)
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"tickwork-test-{uuid.uuid4().hex[:8]}",
+        },
+    }
+    one, two = notifier("30m", CACHE="shared"), notifier("30m", CACHE="shared")
+    try:
+        send(one, failure(0))
+        send(two, failure(1), failure(2))
+        send(one, failure(29))
+        send(two, failure(30))
+    finally:
+        one.close()
+        two.close()  # the keys (under a prefix of this run's own) expire with the window
+    assert [m.subject.split(" (slot ")[1] for m in mail.outbox] == [
+        "2026-03-02T09:00:00+00:00)",
+        "2026-03-02T09:30:00+00:00) (+3 held back)",
+    ]
