@@ -10,7 +10,8 @@ before it exits.  System check ids:
 * ``scheduler.E010`` an entry of ``NOTIFIERS`` cannot be built (unknown
   backend, unknown or bad option), naming the key;
 * ``scheduler.E011`` a job of the schedules file names a notifier in its
-  ``notify:`` that ``NOTIFIERS`` does not configure.
+  ``notify:`` that ``NOTIFIERS`` does not configure;
+* ``scheduler.W003`` a ``mail_admins`` notifier is configured and ``ADMINS`` is empty.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def _close_at_exit() -> None:  # pragma: no cover - runs at interpreter exit
 def check_notifiers(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """E010 for each notifier that cannot be built, E011 for each unknown name in a job."""
+    """E010 for each notifier that cannot be built, E011 for each unknown name in a job,
+    W003 for mail to nobody."""
     if app_configs is not None and not any(app.label == "scheduler" for app in app_configs):
         return []
     found, _ = read_settings()
@@ -118,8 +120,26 @@ def check_notifiers(
             messages.append(_error(str(error)))
         else:
             notifier.close(timeout=0)
+            messages += _mail_without_admins(name, notifier)
     messages += _job_names(found.schedules, found.timezone, found.notifiers)
     return messages
+
+
+def _mail_without_admins(name: str, notifier: Notifier) -> list[checks.CheckMessage]:
+    from django.conf import settings
+
+    from .mail import MailAdminsNotifier
+
+    if not isinstance(notifier, MailAdminsNotifier) or settings.ADMINS:
+        return []
+    return [
+        checks.Warning(
+            f"{_WHERE}[{name!r}] mails ADMINS, and ADMINS is empty: no mail will be sent",
+            hint="Set ADMINS to the addresses that should hear about failed runs.",
+            obj="settings.SCHEDULER",
+            id="scheduler.W003",
+        )
+    ]
 
 
 def _error(message: str) -> checks.Error:

@@ -23,6 +23,7 @@ from scheduler.django.store import DjangoStore
 from scheduler.model.runs import RunStatus
 from scheduler.monitoring.events import RunEvent
 from scheduler.testing import FakeClock
+from tests.notify.admins import ADMINS
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SCHEDULES = """\
@@ -42,7 +43,7 @@ MAIL = {"ops": {"BACKEND": "mail_admins", "OPTIONS": {"THROTTLE": "30m"}}}
 def configured(settings: Any, alias: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     path = tmp_path / "schedules.yaml"
     path.write_text(SCHEDULES)
-    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.ADMINS = ADMINS
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SCHEDULER = {
         "SCHEDULES": path,
@@ -133,6 +134,15 @@ def test_a_job_naming_an_unconfigured_notifier_is_e011_located(
 def test_the_good_configuration_passes(configured: dict[str, Any]) -> None:
     assert check_notifiers() == []
     assert check_scheduler() == []
+
+
+def test_mail_to_no_admins_is_w003(configured: dict[str, Any], settings: Any) -> None:
+    settings.ADMINS = []
+    [message] = check_notifiers()
+    assert message.id == "scheduler.W003"
+    assert message.msg == (
+        "SCHEDULER['NOTIFIERS']['ops'] mails ADMINS, and ADMINS is empty: no mail will be sent"
+    )
 
 
 def test_the_signals_are_connected_to_the_process_hooks() -> None:

@@ -28,10 +28,10 @@ from scheduler.monitoring.notifiers.options import NotifierConfigError
 from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore
 from tests.conftest import _service_missing
+from tests.notify.admins import ADMINS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NIGHTLY = JobSpec.build(name="nightly", task="app.tasks.report", cron="30 2 * * *")
-ADMINS = [("Ops", "ops@example.com")]
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -113,11 +114,12 @@ class Delivery:
         thread = self._thread
         if thread is None:
             return
+        deadline = time.monotonic() + timeout
         try:
             self._queue.put(None, timeout=timeout)
         except queue.Full:
             pass
-        thread.join(timeout)
+        thread.join(max(0.0, deadline - time.monotonic()))
         while True:  # whatever the thread did not reach
             try:
                 left = self._queue.get_nowait()
