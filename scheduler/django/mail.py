@@ -75,7 +75,7 @@ class MailAdminsNotifier(Notifier):
         title = subject(event)
         if held.count:
             title += f" (+{held.count} held back)"
-        mail_admins(title, mail_body(event, held, self.throttle.window), fail_silently=False)
+        mail_admins(title, mail_body(event, held, self.throttle.window))
 
 
 def mail_body(event: RunEvent, held: Held, window: timedelta) -> str:

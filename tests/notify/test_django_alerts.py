@@ -23,7 +23,7 @@ from scheduler.django.store import DjangoStore
 from scheduler.model.runs import RunStatus
 from scheduler.monitoring.events import RunEvent
 from scheduler.testing import FakeClock
-from tests.notify.admins import ADMINS
+from tests.notify.mailers import ADMINS, use_locmem
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SCHEDULES = """\
@@ -44,7 +44,7 @@ def configured(settings: Any, alias: str, tmp_path: Path) -> Iterator[dict[str, 
     path = tmp_path / "schedules.yaml"
     path.write_text(SCHEDULES)
     settings.ADMINS = ADMINS
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    use_locmem(settings)
     settings.SCHEDULER = {
         "SCHEDULES": path,
         "DATABASE": alias,

@@ -28,7 +28,7 @@ from scheduler.monitoring.notifiers.options import NotifierConfigError
 from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore
 from tests.conftest import _service_missing
-from tests.notify.admins import ADMINS
+from tests.notify.mailers import ADMINS, use_locmem, use_smtp
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NIGHTLY = JobSpec.build(name="nightly", task="app.tasks.report", cron="30 2 * * *")
@@ -37,7 +37,7 @@ NIGHTLY = JobSpec.build(name="nightly", task="app.tasks.report", cron="30 2 * * 
 @pytest.fixture(autouse=True)
 def admins(settings: Any) -> Iterator[None]:
     settings.ADMINS = ADMINS
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    use_locmem(settings)
     mail.outbox = []
     cache.clear()
     yield
@@ -205,8 +205,7 @@ def test_a_real_smtp_server_receives_the_mail(settings: Any) -> None:
     controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        use_smtp(settings, "127.0.0.1", controller.port)
         settings.SERVER_EMAIL = "tickwork@example.com"
         ops = notifier("30m")
         send(ops, failure(0), failure(1))
