@@ -22,6 +22,7 @@ from ..monitoring.logs import LOG_FORMATS, log_formatter
 from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
 from ..tasks.registry import registry as default_registry
 from .metrics import add_metrics_options, metrics_for
+from .notify import check_notify_names, installed, webhook_notifiers
 from .options import (
     add_task_options,
     database_option,
@@ -86,6 +87,11 @@ def add_run(commands: Subparsers) -> None:
     )  # fmt: skip
     add_metrics_options(sub)
     sub.add_argument(
+        "--notify-webhook", action="append", default=[], metavar="URL",
+        help="POST a JSON notification of every failed, timed-out, lost or missed run to URL "
+        "(repeatable; notifiers named webhook, webhook-2, ...)",
+    )  # fmt: skip
+    sub.add_argument(
         "--sentry-crons", action="store_true",
         help="send Sentry Crons check-ins for every run, initialising Sentry from $SENTRY_DSN "
         "(without it, check-ins are sent when an imported module initialised Sentry)",
@@ -120,14 +126,17 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     executors = build_executors(
         args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
     )
+    notifiers = webhook_notifiers(args.notify_webhook)
     if args.schedules:  # a bad file is refused before the database is touched
-        check_tasks(read_schedules(args.schedules), default_registry, executors=executors)
+        loaded = read_schedules(args.schedules)
+        check_tasks(loaded, default_registry, executors=executors)
+        check_notify_names(loaded, notifiers)
     config = EngineConfig(
         poll_interval=args.poll_interval,
         shutdown_grace=args.shutdown_grace,
         start_timeout=args.start_timeout,
     )
-    with opened_store(args.database) as store:
+    with opened_store(args.database) as store, installed(notifiers):
         try:  # bound before anything is claimed: a port in use stops it here
             metrics = metrics_for(args, store, clock=clock, config=config)
         except MetricsServerError as error:

@@ -26,12 +26,16 @@ from ..monitoring.sentry_setup import check_sentry_jobs
 from ..monitoring.serving import Wiring, metrics_endpoint
 from ..tasks.registry import TaskRegistry
 from .discovery import UNREGISTERED_HINT, task_registry
+from .notifications import flush_site_notifiers, install_site_notifiers
 from .settings import SchedulerSettings, scheduler_settings
 from .store import DjangoStore
 
 __all__ = ["SHORTHAND_EXECUTORS", "RunOptions", "build_executors", "run", "schedules_file"]
 
 logger = logging.getLogger(__name__)
+
+#: How long a stopping scheduler waits for queued notifications to be sent.
+NOTIFY_DRAIN_SECONDS = 5.0
 
 #: ``--executor`` also accepts these names when EXECUTORS does not configure them.
 SHORTHAND_EXECUTORS: dict[str, dict[str, Any]] = {
@@ -91,6 +95,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
     """
     clock = clock or SystemClock()
     config = scheduler_settings()
+    install_site_notifiers()  # refuses bad NOTIFIERS before anything runs
     store = DjangoStore(using=config.database)
     try:
         metrics = _metrics(config, options, store, clock)  # a port in use stops it here
@@ -104,6 +109,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
                 engine.run(once=options.once, until=until)
         return engine
     finally:
+        flush_site_notifiers(NOTIFY_DRAIN_SECONDS)
         store.dispose()
 
 

@@ -73,6 +73,7 @@ KEYS = (
     "SHUTDOWN_GRACE",
     "HISTORY",
     "METRICS",
+    "NOTIFIERS",
     "SENTRY_CRONS",
     "SENTRY_CRONS_EXCLUDE",
 )
@@ -109,6 +110,9 @@ class SchedulerSettings:
     #: Where to serve /metrics and /healthz (``METRICS``); no port, no endpoint.
     metrics_port: int | None = None
     metrics_host: str = DEFAULT_HOST
+    #: ``NOTIFIERS``: named ``{"BACKEND": ..., "OPTIONS": ...}`` entries, checked when built
+    #: (:mod:`scheduler.django.notifications`).
+    notifiers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
     #: Sentry Crons check-ins: ``None`` while Sentry is initialised, ``True`` always, ``False``
@@ -180,6 +184,7 @@ class _Reader:
             ),
             **self.history(raw.get("HISTORY", {})),
             **read_metrics(raw.get("METRICS"), self),
+            "notifiers": self.notifiers(raw.get("NOTIFIERS", {})),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
             **self.sentry_crons(raw),
         }
@@ -250,6 +255,16 @@ class _Reader:
                 "Jobs use the executor called 'default' unless they name another. " + hint,
             )
         return {str(name): entry for name, entry in value.items()}
+
+    def notifiers(self, value: object) -> dict[str, Mapping[str, Any]]:
+        if isinstance(value, Mapping) and all(isinstance(e, Mapping) for e in value.values()):
+            return {str(name): entry for name, entry in value.items()}
+        self.problem(
+            "scheduler.E010",
+            f"SCHEDULER['NOTIFIERS'] must be a dict of named notifier dicts, got {value!r}",
+            'Write {"ops": {"BACKEND": "mail_admins", "OPTIONS": {"THROTTLE": "30m"}}}.',
+        )
+        return {}
 
     def tasks(self, value: object) -> tuple[str, ...]:
         if isinstance(value, list | tuple) and all(isinstance(p, str) for p in value):
