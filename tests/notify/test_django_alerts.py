@@ -22,6 +22,7 @@ from scheduler.django.signals import run_failed, run_finished
 from scheduler.django.store import DjangoStore
 from scheduler.model.runs import RunStatus
 from scheduler.monitoring.events import RunEvent
+from scheduler.tasks.registry import registry as default_registry
 from scheduler.testing import FakeClock
 from tests.notify.mailers import ADMINS, use_locmem
 
@@ -55,9 +56,12 @@ def configured(settings: Any, alias: str, tmp_path: Path) -> Iterator[dict[str, 
     }
     mail.outbox = []
     cache.clear()
+    patterns = default_registry.patterns()
     yield settings.SCHEDULER
     uninstall_site_notifiers()
     cache.clear()
+    # The runner allow-lists SCHEDULER["TASKS"] in the process's registry: put it back.
+    default_registry._patterns[:] = patterns
 
 
 def test_run_scheduler_mails_once_per_window_and_sends_the_signals(
