@@ -103,7 +103,6 @@ def test_the_monitoring_guide_lists_exactly_these_metrics() -> None:
         assert metric.kind in row, row
 
 
-@pytest.mark.xfail(strict=False, reason="lands with the metrics branch", raises=ImportError)
 def test_the_metric_list_is_what_the_scheduler_exports() -> None:
     from scheduler.monitoring.metrics import Metrics
 
