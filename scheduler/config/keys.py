@@ -50,7 +50,7 @@ SPEC_FIELDS = frozenset(FIELD_NAMES)
 
 _DURATIONS = ("every", "catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
 _POSITIVE = frozenset({"every", "timeout", "catchup_window"})
-_OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "queue"})
+_OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "max_memory", "queue"})
 
 
 def _readers() -> dict[str, Reader]:
@@ -72,6 +72,7 @@ def _readers() -> dict[str, Reader]:
         "queue": values.text("a queue name string"),
         "description": values.text("a string"),
         "notify": values.json_value,
+        "max_memory": values.scalar,
     }
     for key in _DURATIONS:
         table[key] = values.duration(positive=key in _POSITIVE)

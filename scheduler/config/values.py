@@ -41,6 +41,7 @@ __all__ = [
     "json_mapping",
     "json_value",
     "optional",
+    "scalar",
     "text",
 ]
 
@@ -69,6 +70,14 @@ def integer(doc: Document, node: Node) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise _expected(doc, "an integer", node)
+
+
+def scalar(doc: Document, node: Node) -> Any:
+    """Read any scalar (a string or a number); the job field checks what it means."""
+    value = _scalar(doc, node)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    raise _expected(doc, "a number or a string", node)
 
 
 def boolean(doc: Document, node: Node) -> bool:

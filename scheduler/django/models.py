@@ -72,6 +72,8 @@ class Job(models.Model):
     updated_at = UTCDateTimeField()
     # JSON of the job's notify: setting; NULL is the default (every notifier, its own rules).
     notify = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
+    # The job's max_memory in bytes (the process executor's RLIMIT_AS); NULL: no limit.
+    max_memory_bytes = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "scheduler_job"

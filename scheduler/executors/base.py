@@ -84,6 +84,9 @@ class ExecutorCapabilities:
     supports_queue: bool = False
     #: It honours a priority when handing work over.
     supports_priority: bool = False
+    #: It can cap the memory of a run at its job's ``max_memory`` (a child
+    #: process's ``RLIMIT_AS``).
+    limits_memory: bool = False
 
 
 class RunReporter(Protocol):
@@ -270,6 +273,11 @@ def capability_problems(spec: JobSpec, executor_name: str, executor: Executor) -
         problems.append(
             f"{where}: timeout is set, but executor {executor_name!r} ({executor.name}) "
             "can neither stop a run nor notice that it ran too long; the timeout is ignored"
+        )
+    if spec.policy.max_memory is not None and not caps.limits_memory:
+        problems.append(
+            f"{where}: max_memory is set, but executor {executor_name!r} ({executor.name}) "
+            "cannot limit a run's memory; the limit is ignored (the process executor can)"
         )
     return problems
 

@@ -14,8 +14,9 @@ be imported there fails its run saying why.
   makes its run ``failed`` with the exit code or the signal; the slot gets a
   fresh child.  No run is left ``running``.
 * **Memory**: ``max_memory`` (bytes, or ``"512M"``, ``"2G"``) caps each
-  child's address space (``RLIMIT_AS``); a task that passes it gets a
-  :class:`MemoryError` and fails.
+  child's address space (``RLIMIT_AS``); a job's own ``max_memory`` caps it
+  further while its run lasts (the lower of the two holds).  A task that
+  passes it gets a :class:`MemoryError` and fails.
 * **Shutdown** withdraws queued runs (``cancelled``), lets running ones finish
   within the grace the engine gives, then kills their children and returns
   their ids, which the engine records ``lost``, as for the other executors.
@@ -82,7 +83,7 @@ class ProcessExecutor:
     """A pool of at most ``max_workers`` child processes; enforces timeouts."""
 
     name = "process"
-    capabilities = ExecutorCapabilities(enforces_timeout=True)
+    capabilities = ExecutorCapabilities(enforces_timeout=True, limits_memory=True)
 
     def __init__(
         self,
@@ -263,6 +264,7 @@ class ProcessExecutor:
             takes_context=task.takes_context,
             patterns=tuple(default_registry.patterns()),
             max_result_bytes=DEFAULT_MAX_RESULT_BYTES,
+            max_memory=entry.claimed.job.policy.max_memory,
         )
 
     def _started(self, entry: _Entry, child: Child) -> bool:

@@ -23,6 +23,8 @@ import resource
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -63,6 +65,8 @@ class ChildRun:
     #: The allow-list patterns of the parent's task registry.
     patterns: tuple[str, ...]
     max_result_bytes: int
+    #: The job's own memory limit in bytes, for this run only, or ``None``.
+    max_memory: int | None = None
 
 
 def child_main(conn: Connection, lifeline: Connection, config: ChildConfig) -> None:
@@ -141,11 +145,28 @@ def _run(message: ChildRun, problem: str | None) -> Outcome:
             traceback=outcome.traceback,
         )
     try:
-        return execute(
-            message.claimed, task, clock=clock, max_result_bytes=message.max_result_bytes
-        )
+        with _memory_limit(message.max_memory):
+            return execute(
+                message.claimed, task, clock=clock, max_result_bytes=message.max_result_bytes
+            )
     except KeyboardInterrupt as error:  # raised by the task itself: a failed run
         return failure(error, finished_at=clock.now())
+
+
+@contextmanager
+def _memory_limit(limit: int | None) -> Iterator[None]:
+    """Lower the address-space limit to ``limit`` for the block (never above the
+    child's own hard limit, the executor's ``max_memory``), then restore it."""
+    if limit is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _resolve(message: ChildRun) -> RegisteredTask:

@@ -4,17 +4,12 @@
 from __future__ import annotations
 
 import multiprocessing
-import re
 import sys
 
+from ..model.sizes import MIN_MEMORY, parse_size
 from .base import ExecutorConfigError
 
 __all__ = ["grace_option", "memory_option", "start_method_option", "text_option"]
-
-_SIZE = re.compile(r"(\d+)\s*([KMGT]?)(i?B)?", re.IGNORECASE)
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-#: Below this no Python interpreter starts: a limit this low is a mistake.
-_SMALLEST = 64 * 1024**2
 
 
 def grace_option(option: str, value: object) -> float:
@@ -30,13 +25,13 @@ def memory_option(value: object) -> int | None:
     """``max_memory``: ``None``, a number of bytes, or ``"512M"``/``"2GiB"`` (powers of 1024)."""
     if value is None:
         return None
-    size = _size(value)
+    size = parse_size(value)
     if size is None:
         raise ExecutorConfigError(
             f"OPTIONS: max_memory: expected a number of bytes or a size such as '512M' or "
             f"'2G', got {value!r}"
         )
-    if size < _SMALLEST:
+    if size < MIN_MEMORY:
         raise ExecutorConfigError(
             f"OPTIONS: max_memory: {value!r} is {size} bytes, less than the 64M a Python "
             "child needs to start"
@@ -81,14 +76,3 @@ def text_option(option: str, value: object) -> str | None:
         f"OPTIONS: {option}: expected the dotted path of a callable such as "
         f"'django.setup', got {value!r}"
     )
-
-
-def _size(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if value > 0 else None
-    if not isinstance(value, str):
-        return None
-    match = _SIZE.fullmatch(value.strip())
-    if match is None:
-        return None
-    return int(match.group(1)) * _UNITS[match.group(2).upper()]

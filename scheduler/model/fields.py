@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,6 +23,7 @@ from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once, get_zone
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
+from .sizes import MIN_MEMORY, parse_size
 
 __all__ = [
     "FIELD_NAMES",
@@ -189,6 +191,22 @@ def _as_duration(value: object) -> timedelta | None:
         return None
 
 
+def _check_memory(value: object) -> int | None:
+    if value is None:
+        return None
+    size = parse_size(value)
+    if size is None:
+        raise expected_error("a size in bytes such as '512M' or '2G', or None", value)
+    if size < MIN_MEMORY:
+        raise InvalidJob(f"expected at least 64M (a Python process needs more), got {value!r}")
+    if not sys.platform.startswith(("linux", "freebsd")):
+        raise InvalidJob(
+            f"not supported on {sys.platform}: the memory limit (RLIMIT_AS) is enforced "
+            "on Linux and FreeBSD only"
+        )
+    return size
+
+
 def _text(*, empty: bool, optional: bool = False) -> Callable[[object], str | None]:
     what = "a string" if empty else "a non-empty string"
     what = f"{what} or None" if optional else what
@@ -231,6 +249,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "overlap": _choice(OverlapPolicy),
     "jitter": _duration(positive=False, optional=False),
     "timeout": _duration(positive=True, optional=True),
+    "max_memory": _check_memory,
     "retries": _integer(0, _MAX_RETRIES),
     "retry_backoff": _duration(positive=False, optional=False),
     "retry_backoff_max": _duration(positive=False, optional=False),

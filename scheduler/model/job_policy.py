@@ -27,6 +27,8 @@ class JobPolicy:
     fire (:class:`~scheduler.model.policies.CatchupPolicy`); ``overlap`` what
     to do while the previous run is still going; ``jitter`` how far a slot may
     be spread after its time; ``timeout`` how long a run may take;
+    ``max_memory`` how much memory (bytes of address space) a run may use,
+    where the executor can limit it (the process executor);
     ``retries`` how many more attempts a failed run gets, waiting
     ``retry_backoff`` doubled each time, at most ``retry_backoff_max``.
     """
@@ -37,6 +39,7 @@ class JobPolicy:
     overlap: OverlapPolicy = OverlapPolicy.SKIP
     jitter: timedelta = timedelta(0)
     timeout: timedelta | None = None
+    max_memory: int | None = None
     retries: int = 0
     retry_backoff: timedelta = timedelta(seconds=10)
     retry_backoff_max: timedelta = timedelta(hours=1)

@@ -196,13 +196,15 @@ class JobSpec:
         Instants are ISO-8601 strings in UTC, durations are seconds, policies
         their string values and the schedule one of ``{"cron": ..., "hash_key":
         ...}``, ``{"every": seconds, "anchor": ...}`` or ``{"at": ...}``.
-        ``notify`` is left out while it is the default, so the definition hash
-        of a job that never set it is the one it had before the field existed.
+        ``notify`` and ``max_memory`` are left out while they are the default, so
+        the definition hash of a job that never set them is the one it had
+        before the fields existed.
         """
         return {
             name: encode_field(self._flat(name))
             for name in FIELD_NAMES
-            if name != "notify" or not self.notify.is_default
+            if (name != "notify" or not self.notify.is_default)
+            and (name != "max_memory" or self.policy.max_memory is not None)
         }
 
     def _flat(self, name: str) -> object:
@@ -247,8 +249,9 @@ def _policy_shortcut(name: str) -> property:
     return property(read, doc=f"Deprecated: ``policy.{name}``.")
 
 
-# Reading a policy field off the spec, as before 0.1, still works, with a warning.
-for _name in POLICY_FIELDS:
+# Reading a policy field off the spec, as before 0.1, still works, with a warning
+# (not for the fields added since, which were never read that way).
+for _name in (name for name in POLICY_FIELDS if name != "max_memory"):
     setattr(JobSpec, _name, _policy_shortcut(_name))
 
 
@@ -277,6 +280,7 @@ def trusted_spec(
     description: str,
     source: JobSource,
     notify: JobNotify = _DEFAULT_NOTIFY,
+    max_memory: int | None = None,
 ) -> JobSpec:
     """A :class:`JobSpec` of values that are already valid and normal, not checked again.
 

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -682,6 +683,7 @@ def test_the_policy_fields_are_one_frozen_value_with_the_old_defaults() -> None:
         "overlap",
         "jitter",
         "timeout",
+        "max_memory",  # since 0.2: left out of to_dict() while None, so no hash changed
         "retries",
         "retry_backoff",
         "retry_backoff_max",
@@ -744,7 +746,8 @@ def test_the_json_form_and_the_hash_did_not_change_with_the_grouping() -> None:
     assert every_policy.definition_hash() == (
         "020c563937b8fdcc1e4db85ce0783813ddf16a83462abc5bb3f302fdf91b7faa"
     )
-    assert list(every_policy.to_dict())[9:18] == list(POLICY_FIELDS)
+    assert list(every_policy.to_dict())[9:18] == [f for f in POLICY_FIELDS if f != "max_memory"]
+    assert "max_memory" not in every_policy.to_dict()  # None: left out, so the hash holds
     assert every_policy.to_dict()["retry_backoff"] == 30
 
 
@@ -752,3 +755,32 @@ def test_reading_a_policy_field_off_the_spec_still_works_with_a_warning() -> Non
     spec = nightly().with_fields(retries=2)
     with pytest.warns(DeprecationWarning, match=r"JobSpec.retries is JobSpec.policy.retries now"):
         assert spec.retries == 2  # type: ignore[attr-defined]
+
+
+def test_max_memory_is_a_size_in_bytes_and_part_of_the_hash_once_set() -> None:
+    spec = nightly()
+    limited = spec.with_fields(max_memory="512M")
+    assert limited.policy.max_memory == 512 * 1024**2
+    assert limited.to_dict()["max_memory"] == 512 * 1024**2
+    assert limited.definition_hash() != spec.definition_hash()
+    assert JobSpec.from_dict(limited.to_dict()) == limited
+    assert spec.with_fields(max_memory=2 * 1024**3).policy.max_memory == 2 * 1024**3
+    assert spec.with_fields(max_memory="1.5GiB").policy.max_memory == 3 * 1024**3 // 2
+    assert spec.with_fields(max_memory=None) == spec
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("lots", "expected a size in bytes such as '512M' or '2G', or None, got 'lots'"),
+        (0, "expected a size in bytes such as '512M' or '2G', or None, got 0"),
+        (True, "expected a size in bytes such as '512M' or '2G', or None, got True"),
+        ("1M", "expected at least 64M (a Python process needs more), got '1M'"),
+    ],
+)
+def test_max_memory_garbage_is_refused_naming_the_job_and_field(
+    value: object, message: str
+) -> None:
+    expected = f"^job 'nightly-report': max_memory: {re.escape(message)}$"
+    with pytest.raises(InvalidJob, match=expected):
+        nightly().with_fields(max_memory=value)

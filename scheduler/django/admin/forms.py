@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from django import forms
@@ -22,6 +22,7 @@ from django.conf import settings
 from ...errors import InvalidJob, SchedulerError, TaskNotRegistered
 from ...model.jobs import JobSpec, validate_field
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from ...model.sizes import format_size
 from ...schedules.durations import format_duration
 from ...schedules.kinds import Cron, Every, Once, get_zone
 from ...stores.rows import spec_from_columns
@@ -149,6 +150,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
         initial="0s", help_text="Delay each run by up to this much, such as 30s, to spread load."
     )
     timeout = forms.CharField(required=False, help_text="Such as 10m. Blank: no timeout.")
+    max_memory = forms.CharField(required=False, help_text="Process executor only; such as 512M.")
     retries = forms.IntegerField(min_value=0, max_value=100, initial=0)
     retry_backoff = forms.CharField(
         initial="10s", help_text="Wait before the first retry; it doubles for each next one."
@@ -240,6 +242,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
             "args": self._check(lambda: validate_field("args", args), "args"),
             "kwargs": self._check(lambda: validate_field("kwargs", kwargs), "kwargs"),
             **{key: self._duration(key, data) for key in _DURATIONS},
+            "max_memory": self._duration("max_memory", data),
             "notify": self.notify_value(),
         }
         self._check_base_version(data.get("base_version"))
@@ -311,10 +314,10 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
             return None
         return spec
 
-    def _duration(self, key: str, data: dict[str, Any]) -> timedelta | None:
+    def _duration(self, key: str, data: dict[str, Any]) -> Any:
+        """A field read by its job rule from its text (a duration, a size), or None."""
         text = str(data.get(key) or "").strip()
-        found: timedelta | None = self._check(lambda: validate_field(key, text or None), key)
-        return found
+        return self._check(lambda: validate_field(key, text or None), key)
 
     def _read(self, read: Callable[[], _T]) -> _T | None:
         try:
@@ -359,6 +362,7 @@ def _initial(spec: JobSpec) -> dict[str, Any]:
         "retries": spec.policy.retries,
         "executor": spec.executor,
         "queue": spec.queue or "",
+        "max_memory": "" if spec.policy.max_memory is None else format_size(spec.policy.max_memory),
     }
     for key in _DURATIONS:
         duration = getattr(spec.policy, key)

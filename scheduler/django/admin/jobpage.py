@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 
 from ...errors import SchedulerError
 from ...model.policies import JobSource
+from ...model.sizes import format_size
 from ...schedules.durations import format_duration
 from ..models import Job, Run
 from ..settings import read_settings
@@ -117,10 +118,11 @@ def policies_text(job: Job) -> str:
     policy = spec_of(job).policy
     window = "" if policy.catchup_window is None else f", within {_span(policy.catchup_window)}"
     timeout = "none" if policy.timeout is None else _span(policy.timeout)
+    memory = "" if policy.max_memory is None else f"; memory {format_size(policy.max_memory)}"
     return (
         f"catch-up {policy.catchup.value} (at most {policy.max_catchup}{window}); "
-        f"overlap {policy.overlap.value}; jitter {_span(policy.jitter)}; timeout {timeout}; "
-        f"retries {policy.retries} (backoff {_span(policy.retry_backoff)}, "
+        f"overlap {policy.overlap.value}; jitter {_span(policy.jitter)}; timeout {timeout}"
+        f"{memory}; retries {policy.retries} (backoff {_span(policy.retry_backoff)}, "
         f"at most {_span(policy.retry_backoff_max)})"
     )
 

@@ -78,6 +78,7 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
         "source": spec.source.value,
         # NULL while the job says nothing, as for every job stored before the column.
         "notify": None if spec.notify.is_default else json.dumps(encode_notify(spec.notify)),
+        "max_memory_bytes": spec.policy.max_memory,
         "definition_hash": job.definition_hash,
         "next_run_at": job.next_run_at,
         "paused_at": job.paused_at,
@@ -121,6 +122,7 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         notify=_DEFAULT_NOTIFY
         if row["notify"] is None
         else JobNotify.parse(json.loads(row["notify"])),
+        max_memory=row["max_memory_bytes"],
     )
 
 

@@ -179,6 +179,8 @@ job_table = Table(
     # Last, as ADD COLUMN puts it: the job's notify: setting as JSON; NULL is the
     # default (every notifier, its own rules).
     Column("notify", Text, nullable=True),
+    # The job's max_memory in bytes (the process executor's RLIMIT_AS); NULL: no limit.
+    Column("max_memory_bytes", BigInteger, nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
     # Ids are never reused on SQLite either, so a cached (id, version) stays true.
