@@ -5,7 +5,9 @@ handed to an executor that takes each run as a broker would), measured in
 one run alternately without monitoring and with it: the replica's
 :class:`~scheduler.monitoring.endpoint.Endpoint` (metrics, the store read
 every few seconds, ``/metrics`` scraped every 5 seconds, more often than
-Prometheus's usual 15 s to 1 min) and an in-memory notifier hook.  So that
+Prometheus's usual 15 s to 1 min), the built-in webhook notifier as a site
+would configure it (it decides on every run, and posts the problems; here
+every run succeeds) and an in-memory hook that checks every run was heard.  So that
 the hooks have something to hear, the executor
 reports every run it takes as ended to the engine's hooks, in both variants,
 as the worker that ran it would; with monitoring off no hook listens.
@@ -33,6 +35,7 @@ from scheduler.model.runs import ClaimedRun, RunStatus
 from scheduler.monitoring.endpoint import Endpoint
 from scheduler.monitoring.events import RunEvent
 from scheduler.monitoring.hooks import RunHooks
+from scheduler.monitoring.notifiers.webhook import WebhookNotifier
 from scheduler.tasks.registry import RegisteredTask
 
 from .common import Result, case_result, database_kind, emit, rounded, throwaway_database
@@ -65,6 +68,7 @@ class MonitoredHarness(TickworkHarness):
         self.hooks = RunHooks()
         self.notified: list[RunEvent] = []
         self.endpoint: Endpoint | None = None
+        self.notifier: WebhookNotifier | None = None
         self._scraping = threading.Event()
 
     def start(self) -> None:
@@ -79,7 +83,9 @@ class MonitoredHarness(TickworkHarness):
                 hooks=self.hooks,
             )
             self.endpoint.__enter__()
-            self.hooks.on_finished(self.notified.append)  # the notifier: remember, in memory
+            self.hooks.on_finished(self.notified.append)  # proof that every run was heard
+            self.notifier = WebhookNotifier("alerts", url="http://127.0.0.1:9/alerts")
+            self.notifier.install(self.hooks)
             after_tick = (self.endpoint.after_tick,)
             threading.Thread(target=self._scrape, args=(self.endpoint,), daemon=True).start()
         engine = CountingEngine(
@@ -106,6 +112,9 @@ class MonitoredHarness(TickworkHarness):
         stopping = super().stop()
         if self.endpoint is not None:
             self.endpoint.__exit__(None, None, None)
+        if self.notifier is not None:
+            self.notifier.close(timeout=1.0)
+            self.notifier.uninstall(self.hooks)
         return stopping
 
 

@@ -17,9 +17,12 @@ from ..clock import SystemClock
 from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
+from ..executors.base import Executor
 from ..monitoring.address import MetricsServerError
 from ..monitoring.logs import LOG_FORMATS, log_formatter
 from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
+from ..monitoring.serving import Wiring
+from ..stores.base import Store
 from ..tasks.registry import registry as default_registry
 from .metrics import add_metrics_options, metrics_for
 from .notify import check_notify_names, installed, webhook_notifiers
@@ -92,6 +95,12 @@ def add_run(commands: Subparsers) -> None:
         help="how long a run handed to Celery may wait for a worker to start it before it "
         "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
+    _add_operations_options(sub)
+    sub.set_defaults(handler=_run)
+
+
+def _add_operations_options(sub: argparse.ArgumentParser) -> None:
+    """What an operator watches it through: metrics, alerts, Sentry Crons, logs."""
     add_metrics_options(sub)
     sub.add_argument(
         "--notify-webhook", action="append", default=[], metavar="URL",
@@ -114,7 +123,6 @@ def add_run(commands: Subparsers) -> None:
         "--log-format", default="text", choices=LOG_FORMATS,
         help="text (default) or json: one JSON object per line (docs/reference/logs.md)",
     )  # fmt: skip
-    sub.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
@@ -154,28 +162,40 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"tickwork: error: {error}", file=sys.stderr)
             return EXIT_USAGE
         with metrics.serving():
-            hooks = []
-            if args.schedules:
-                schedules = SchedulesFile(
-                    Path(args.schedules), store, default_registry, executors=executors
-                )
-                schedules.sync(clock.now())
-                hooks.append(schedules)
-            check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
-            engine = Engine(
-                store,
-                executors,
-                clock=clock,
-                replica_id=args.replica_id,
-                config=config,
-                before_tick=hooks,
-                after_tick=metrics.after_tick,
-            )
-            metrics.wake_with(engine.wake)
-            until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
-            with _stopping_on_signals(engine):
-                engine.run(once=args.once, until=until)
+            _schedule(args, store, executors, clock, config, metrics)
     return 0
+
+
+def _schedule(
+    args: argparse.Namespace,
+    store: Store,
+    executors: dict[str, Executor],
+    clock: SystemClock,
+    config: EngineConfig,
+    metrics: Wiring,
+) -> None:
+    """Reconcile the schedules file, then run the engine until stopped."""
+    hooks = []
+    if args.schedules:
+        schedules = SchedulesFile(
+            Path(args.schedules), store, default_registry, executors=executors
+        )
+        schedules.sync(clock.now())
+        hooks.append(schedules)
+    check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
+    engine = Engine(
+        store,
+        executors,
+        clock=clock,
+        replica_id=args.replica_id,
+        config=config,
+        before_tick=hooks,
+        after_tick=metrics.after_tick,
+    )
+    metrics.wake_with(engine.wake)
+    until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
+    with _stopping_on_signals(engine):
+        engine.run(once=args.once, until=until)
 
 
 @contextmanager

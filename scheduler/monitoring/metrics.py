@@ -37,6 +37,10 @@ The metrics:
     Jobs by state: ``active``, ``paused``, ``disabled``, ``removed`` (store-wide).
 ``tickwork_hook_errors_total`` (counter)
     Run hooks (notifiers, your own) that raised in this process.
+``tickwork_notifications_total{notifier,outcome}`` (counter)
+    Notifications of this process's notifiers (failure alerts) by outcome:
+    ``sent``, ``failed`` (not delivered after its retries), ``dropped`` (the
+    notifier's queue was full), ``skipped`` (held back, e.g. by a throttle).
 
 Label values: ``job`` is the job's name, so its values are bounded by the
 number of jobs.  A deferred call (``task.defer(...)``: a one-off job of
@@ -68,6 +72,7 @@ from datetime import datetime, timedelta
 from ..model.jobs import JobSpec
 from ..model.runs import RunStatus, Trigger
 from ..tasks.oneoff import is_deferred
+from .notifiers.base import installed_notifiers
 
 try:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -106,6 +111,28 @@ class _HookErrors:
         yield family
 
 
+def _notifier_counts() -> list[tuple[str, Mapping[str, int]]]:
+    return [(notifier.name, notifier.counts) for notifier in installed_notifiers()]
+
+
+class _Notifications:
+    """``tickwork_notifications_total``, read from the notifiers' own counts at scrape time."""
+
+    def __init__(self, counts: Callable[[], list[tuple[str, Mapping[str, int]]]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "tickwork_notifications",
+            "Failure notifications of this process, by notifier and outcome.",
+            labels=["notifier", "outcome"],
+        )
+        for name, counts in self._counts():
+            for outcome, count in sorted(counts.items()):
+                family.add_metric([name, outcome], count)
+        yield family
+
+
 class _Pending:
     """Collected first at every scrape: applies the runs noted since the last one."""
 
@@ -120,7 +147,9 @@ class _Pending:
 class Metrics:
     """The metric objects of one replica, in a registry of their own.
 
-    ``hook_errors`` is read at every scrape (the hooks' error count).  The
+    ``hook_errors`` is read at every scrape (the hooks' error count), and so
+    is ``notifications`` (each notifier's name and counts; by default those of
+    the notifiers installed in this process).  The
     methods record what a monitor saw; none reads a clock.  Runs that start
     and end are only noted where they happen (a hook runs in the thread that
     recorded the run, often the engine's, and must be quick); they are
@@ -128,7 +157,12 @@ class Metrics:
     is called, so every read sees every run noted before it.
     """
 
-    def __init__(self, *, hook_errors: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self,
+        *,
+        hook_errors: Callable[[], int] = lambda: 0,
+        notifications: Callable[[], list[tuple[str, Mapping[str, int]]]] = _notifier_counts,
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self._pending: deque[tuple[str, RunStatus, timedelta | None] | timedelta] = deque()
@@ -163,6 +197,7 @@ class Metrics:
         )
         self.jobs = Gauge("tickwork_jobs", "Jobs by state.", ["state"], registry=reg)
         reg.register(_HookErrors(hook_errors))
+        reg.register(_Notifications(notifications))
 
     def ended(self, label: str, status: RunStatus, duration: timedelta | None) -> None:
         """Note a run that ended in ``status``, with its ``duration`` if it started."""
