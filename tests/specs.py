@@ -118,6 +118,7 @@ def job_specs(draw: st.DrawFn, name: str | None = None) -> JobSpec:
         overlap=draw(st.sampled_from(OverlapPolicy)),
         jitter=draw(st.just(timedelta(0)) | DURATIONS),
         timeout=draw(st.none() | DURATIONS),
+        max_memory=draw(st.none() | st.integers(min_value=64 * 1024**2, max_value=2**40)),
         retries=draw(st.integers(min_value=0, max_value=100)),
         retry_backoff=draw(st.just(timedelta(0)) | DURATIONS),
         retry_backoff_max=draw(DURATIONS),

@@ -423,3 +423,39 @@ def test_spawn_works_as_well_as_forkserver(tmp_path: Path) -> None:
     child = wait_for_pid(tmp_path / "1")
     assert outcome.result == child != os.getpid()
     assert gone(child)  # the idle child was closed and reaped by shutdown()
+
+
+def test_a_jobs_max_memory_limits_its_run_only(tmp_path: Path) -> None:
+    """The job's limit holds while its run lasts; the next run on the same child has
+    the executor's limit back."""
+    executor = ProcessExecutor(max_workers=1)
+    reporter = RecordingReporter()
+    task = registered(process_tasks.allocate)
+    try:
+        executor.submit(
+            claimed(1, args=[1024], kwargs={"pidfile": str(tmp_path / "1")}, max_memory="512M"),
+            task,
+            reporter,
+        )
+        limited = reporter.wait_finished(1)
+        executor.submit(
+            claimed(2, args=[1024], kwargs={"pidfile": str(tmp_path / "2")}), task, reporter
+        )
+        unlimited = reporter.wait_finished(2)
+    finally:
+        executor.shutdown(wait=False, timeout=0)
+    assert (limited.status, limited.error) == (RunStatus.FAILED, "MemoryError: ")
+    assert (unlimited.status, unlimited.result) == (RunStatus.SUCCEEDED, 1024)
+    assert wait_for_pid(tmp_path / "1") == wait_for_pid(tmp_path / "2")  # the same child
+
+
+def test_max_memory_on_an_executor_that_cannot_limit_it_is_a_capability_problem() -> None:
+    from scheduler.executors.base import capability_problems
+    from scheduler.executors.thread import ThreadExecutor
+
+    spec = claimed(1, max_memory="1G").job
+    assert capability_problems(spec, "default", ProcessExecutor()) == []
+    assert capability_problems(spec, "default", ThreadExecutor()) == [
+        "job 'job-1': max_memory is set, but executor 'default' (thread) cannot limit a "
+        "run's memory; the limit is ignored (the process executor can)"
+    ]
