@@ -197,6 +197,9 @@ BAD_INPUT = [
     pytest.param({"jitter": "-5s"}, "jitter", "expected a duration of zero or more", id="jitter"),
     pytest.param({"max_catchup": "0"}, "max_catchup", "greater than or equal to 1", id="count"),
     pytest.param({"executor": "nope"}, "executor", "Select a valid choice", id="executor"),
+    pytest.param(
+        {"max_memory": "lots"}, "max_memory", "expected a size in bytes such as '512M'", id="memory"
+    ),
 ]
 
 
@@ -404,3 +407,13 @@ def test_a_save_that_loses_the_race_after_the_form_check_changes_nothing(
         "as stored; make your changes again."
     ]
     assert store.get_job("nightly") == theirs
+
+
+def test_a_memory_limit_is_stored_in_bytes_and_shown_back_as_typed(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    response = admin_client_.post(ADD, posted(max_memory="512M"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert store.get_job("nightly").spec.policy.max_memory == 512 * 1024**2
+    page = admin_client_.get(change_url(site, "nightly"))
+    assert page.context["adminform"].form.initial["max_memory"] == "512M"
