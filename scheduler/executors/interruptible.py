@@ -35,6 +35,7 @@ class InterruptibleCall(Generic[T]):
         self._lock = threading.Lock()
         self._ident: int | None = None
         self._running = False
+        self._interrupted = False
         self.returned = threading.Event()  # set once the thread is done with the call
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._future: asyncio.Future[T | None] | None = None
@@ -52,11 +53,14 @@ class InterruptibleCall(Generic[T]):
     def interrupt(self) -> bool:
         """Raise :class:`TimeoutError` in the thread if it is still in the call.
 
-        Returns whether it was (and so was asked to stop).
+        Returns whether it was (and so was asked to stop).  Only the first call
+        raises: a second exception could land after the first was handled,
+        outside the code that expects it.
         """
         with self._lock:
-            if not self._running or self._ident is None:
+            if not self._running or self._ident is None or self._interrupted:
                 return False
+            self._interrupted = True
             set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
             set_async_exc(ctypes.c_ulong(self._ident), ctypes.py_object(TimeoutError))
             return True
