@@ -183,7 +183,14 @@ class AsyncioExecutor:
         assert self._slots is not None  # noqa: S101 - made before the loop runs
         try:
             async with self._slots:
-                await self._run_in_slot(entry)
+                try:
+                    await self._run_in_slot(entry)
+                except Exception as error:  # a bug here must not leave the run running
+                    logger.exception("the asyncio executor failed on run %s", entry.run_id)
+                    message = (
+                        f"the asyncio executor could not run it: {type(error).__name__}: {error}"
+                    )
+                    await self._finish(entry, _ended(RunStatus.FAILED, self._clock, message))
         finally:
             self._forget(entry)
 

@@ -200,10 +200,24 @@ class ProcessExecutor:
         while (entry := self._queue.get()) is not None:
             try:
                 child = self._run(entry, child, number)
+            except Exception as error:  # a bug here must not leave the run running
+                logger.exception("the process executor failed on run %s", entry.run_id)
+                if child is not None:
+                    child.stop(self._grace)
+                child = None
+                self._give_up(entry, error)
             finally:
                 self._forget(entry)
         if child is not None:
             child.close(self._grace)
+
+    def _give_up(self, entry: _Entry, error: Exception) -> None:
+        with self._lock:
+            ended = entry.state in (_State.DONE, _State.ABANDONED)
+            entry.state = _State.DONE
+        if not ended:
+            message = f"the process executor could not run it: {type(error).__name__}: {error}"
+            self._report(entry, _ended(RunStatus.FAILED, self._clock, message))
 
     def _run(self, entry: _Entry, child: Child | None, number: int) -> Child | None:
         """Run one entry on ``child`` (a fresh one if needed); the child to reuse, if any."""
