@@ -4,7 +4,9 @@
 ``postgres`` are the SQLAlchemy store on a fresh file and on a database with
 its tables, empty; ``django-sqlite`` and ``django-postgres`` are
 :class:`~scheduler.django.store.DjangoStore` on a fresh, migrated file and on
-a migrated database, empty (``tests/django_databases.py``).  The PostgreSQL
+a migrated database, empty (``tests/django_databases.py``); ``mariadb`` and
+``django-mariadb`` are the same two stores on MariaDB
+(``tests/mariadb_databases.py``).  The PostgreSQL
 databases are shared by the session's tests and put back into their
 template's state before each (``tests/shared_databases.py``): no contract
 test creates or changes a schema.
@@ -73,6 +75,8 @@ def _partitioned_store(request: pytest.FixtureRequest, kind: str) -> Store:
         pytest.param("postgres", marks=pytest.mark.postgres),
         "django-sqlite",
         pytest.param("django-postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+        pytest.param("django-mariadb", marks=pytest.mark.mariadb),
     ]
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
@@ -84,6 +88,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
     elif kind == "postgres":
         made = _shared_postgres_store(request, "shared_postgres_url")
+    elif kind == "mariadb":
+        made = _shared_postgres_store(request, "shared_mariadb_url")
+    elif kind == "django-mariadb":
+        made = _django_store(request.getfixturevalue("shared_django_mariadb"))
     elif kind.endswith("-partitioned"):
         made = _partitioned_store(request, kind)
     elif kind == "django-postgres":
