@@ -76,8 +76,10 @@ from tests.django_databases import (  # noqa: E402
 
 # MariaDB databases, new or shared (tests/mariadb_databases.py), as for PostgreSQL.
 from tests.mariadb_databases import (  # noqa: E402
+    _shared_django_mariadb_database,  # noqa: F401
     _shared_mariadb_store_database,  # noqa: F401
     mariadb_url,  # noqa: F401
+    shared_django_mariadb,  # noqa: F401
     shared_mariadb_url,  # noqa: F401
 )
 

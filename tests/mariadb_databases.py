@@ -218,3 +218,36 @@ def shared_mariadb_url(_shared_mariadb_store_database: SharedMariaDB) -> Iterato
         yield server_url(database.name)
     finally:
         database.disconnect()
+
+
+# -- the Django store on MariaDB -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _shared_django_mariadb_database(django_db_blocker: Any) -> Iterator[SharedMariaDB]:
+    from tests.django_databases import migrate, pointed_at
+
+    def migrated(name: str) -> None:
+        with django_db_blocker.unblock(), pointed_at("mariadb", name):
+            migrate("mariadb")
+
+    database = SharedMariaDB("django", migrated)
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def shared_django_mariadb(
+    _shared_django_mariadb_database: SharedMariaDB, django_db_blocker: Any
+) -> Iterator[str]:
+    """The alias ``"mariadb"``, on a MariaDB database with the app's migrated
+    tables, empty: a :class:`SharedMariaDB` reset for this test."""
+    from tests.django_databases import pointed_at
+
+    database = _shared_django_mariadb_database
+    database.reset()
+    try:
+        with django_db_blocker.unblock(), pointed_at("mariadb", database.name) as alias:
+            yield alias
+    finally:
+        database.disconnect()

@@ -27,6 +27,7 @@ from .queries import (
     RUN_FIELDS,
     RUNNING,
     chunks,
+    for_update,
     jobs,
     replicas,
     runs,
@@ -180,5 +181,5 @@ def _retry_lost(using: str, lost: Sequence[int], retry: Retrier) -> list[int]:
 
 
 def _locked_ids(query: QuerySet[RunRow]) -> list[int]:
-    locked = query.order_by("id").select_for_update(no_key=True)
+    locked = for_update(query.order_by("id"), query.db)
     return list(locked.values_list("id", flat=True))
