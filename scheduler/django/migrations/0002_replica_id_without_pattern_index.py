@@ -8,9 +8,11 @@ exists (and the statement is PostgreSQL's).
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
-def drop_like_index(apps, schema_editor):
+def drop_like_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute('DROP INDEX IF EXISTS "scheduler_replica_id_392218db_like"')
 

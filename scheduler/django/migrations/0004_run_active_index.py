@@ -13,6 +13,8 @@ same probe from the same two columns, as the SQLAlchemy store's schema has it.
 """
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 INDEX = models.Index(
     condition=models.Q(status__in=["pending", "queued", "running"]),
@@ -21,7 +23,7 @@ INDEX = models.Index(
 )
 
 
-def create_index(apps, schema_editor):
+def create_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "mysql":
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(
@@ -40,7 +42,7 @@ def create_index(apps, schema_editor):
     )
 
 
-def drop_index(apps, schema_editor):
+def drop_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "mysql":
         schema_editor.execute("DROP INDEX scheduler_run_active_idx ON scheduler_run")
         return

@@ -9,11 +9,13 @@ Django's the same.  Nothing happens on other databases.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 TABLES = ("scheduler_job", "scheduler_run", "scheduler_replica")
 
 
-def to_binary_collation(apps, schema_editor):
+def to_binary_collation(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "mysql":
         for table in TABLES:
             schema_editor.execute(
