@@ -90,6 +90,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
     config = scheduler_settings()
     store = DjangoStore(using=config.database)
     try:
+        store.check_database()
         engine = _engine(config, options, store, clock)
         with _stopped_by_signals(engine):
             until = None

@@ -11,8 +11,9 @@
   ``LAST_INSERT_ID`` ranges break under ``auto_increment_increment``, as on
   Galera).
 * Next run times are set one ``UPDATE ... WHERE id IN (...)`` per distinct
-  instant, as on PostgreSQL, so a herd of jobs sharing a schedule is one
-  statement.
+  instant when there are few, so a herd of jobs sharing a schedule is one
+  statement; when there are many, one ``UPDATE`` joins the jobs to a derived
+  table of (id, instant) pairs: a statement per few thousand jobs either way.
 * Schema upgrades of replicas starting together are serialised with
   ``GET_LOCK``; DDL commits as it goes on these servers, so an upgrade cut
   short is finished by the next start (every change is additive).
@@ -44,6 +45,8 @@ _INSERT: Final = (
 )
 # Ids per IN list: a few tens of kilobytes of SQL.
 _CHUNK = 5_000
+# Up to this many distinct next run times, one UPDATE per instant; beyond, one joined UPDATE.
+_FEW_INSTANTS = 4
 _UPGRADE_LOCK = "tickwork_schema_upgrade"
 _UPGRADE_WAIT_SECONDS = 120
 
@@ -87,11 +90,17 @@ def insert_runs(
 
 
 def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> None:
-    """Set ``next_run_at`` of each job id in ``following`` to its instant: one
-    statement per distinct instant (and per few thousand jobs)."""
+    """Set ``next_run_at`` of each job id in ``following`` to its instant (see the
+    module's docstring)."""
     movers: defaultdict[datetime | None, list[int]] = defaultdict(list)
     for job_id, instant in following.items():
         movers[instant].append(job_id)
+    if len(movers) > _FEW_INSTANTS:
+        pairs = [(job_id, None if at is None else _wall(at)) for job_id, at in following.items()]
+        for start in range(0, len(pairs), _CHUNK):
+            chunk = pairs[start : start + _CHUNK]
+            conn.exec_driver_sql(_advance_joined(len(chunk)), tuple(v for p in chunk for v in p))
+        return
     for instant, ids in movers.items():
         at = None if instant is None else _wall(instant)
         for start in range(0, len(ids), _CHUNK):
@@ -101,6 +110,18 @@ def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> 
                 f"WHERE id IN ({', '.join(str(int(job_id)) for job_id in chunk)})",
                 (at,),
             )
+
+
+def _advance_joined(count: int) -> str:
+    # The first row names the derived table's columns; CAST gives them their types.
+    rows = " UNION ALL ".join(
+        ["SELECT CAST(%s AS SIGNED) AS id, CAST(%s AS DATETIME(6)) AS next_run_at"]
+        + ["SELECT %s, %s"] * (count - 1)
+    )
+    return (
+        f"UPDATE scheduler_job AS j JOIN ({rows}) AS v ON v.id = j.id "  # noqa: S608
+        "SET j.next_run_at = v.next_run_at"
+    )
 
 
 @contextmanager
