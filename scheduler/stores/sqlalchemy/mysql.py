@@ -98,8 +98,8 @@ def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> 
     if len(movers) > _FEW_INSTANTS:
         pairs = [(job_id, None if at is None else _wall(at)) for job_id, at in following.items()]
         for start in range(0, len(pairs), _CHUNK):
-            chunk = pairs[start : start + _CHUNK]
-            conn.exec_driver_sql(_advance_joined(len(chunk)), tuple(v for p in chunk for v in p))
+            batch = pairs[start : start + _CHUNK]
+            conn.exec_driver_sql(_advance_joined(len(batch)), tuple(v for p in batch for v in p))
         return
     for instant, ids in movers.items():
         at = None if instant is None else _wall(instant)
