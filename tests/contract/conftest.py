@@ -45,9 +45,9 @@ def _sqlalchemy_store(url: str) -> Store:
     return store
 
 
-def _shared_postgres_store(request: pytest.FixtureRequest, fixture: str) -> Store:
-    """The SQLAlchemy store on a shared database whose template ``create_schema``
-    made (``tests/shared_databases.py``), emptied for this test."""
+def _shared_database_store(request: pytest.FixtureRequest, fixture: str) -> Store:
+    """The SQLAlchemy store on a shared database that ``create_schema`` made
+    (``tests/shared_databases.py``, ``tests/mariadb_databases.py``), emptied for this test."""
     store_class = _sqlalchemy_store_class()  # skips first, if there is no such store
     store: Store = store_class(request.getfixturevalue(fixture))
     return store
@@ -64,7 +64,7 @@ def _partitioned_store(request: pytest.FixtureRequest, kind: str) -> Store:
     stores on a run table partitioned by month (not among the default
     parameters: ``test_store_on_partitioned_runs.py`` asks for them)."""
     if kind == "postgres-partitioned":
-        return _shared_postgres_store(request, "shared_partitioned_postgres_url")
+        return _shared_database_store(request, "shared_partitioned_postgres_url")
     return _django_store(request.getfixturevalue("shared_django_postgres_partitioned"))
 
 
@@ -87,9 +87,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     elif kind == "sqlite":
         made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
     elif kind == "postgres":
-        made = _shared_postgres_store(request, "shared_postgres_url")
+        made = _shared_database_store(request, "shared_postgres_url")
     elif kind == "mariadb":
-        made = _shared_postgres_store(request, "shared_mariadb_url")
+        made = _shared_database_store(request, "shared_mariadb_url")
     elif kind == "django-mariadb":
         made = _django_store(request.getfixturevalue("shared_django_mariadb"))
     elif kind.endswith("-partitioned"):

@@ -6,7 +6,12 @@ replicas from tripping over each other is the claim transaction: on
 PostgreSQL due jobs are selected ``FOR NO KEY UPDATE SKIP LOCKED`` (the row
 lock of an ``UPDATE`` that leaves keys alone, so run inserts referencing the
 job are not blocked), and a replica skips the jobs another one holds; on
-SQLite the transaction holds the write lock from its first read.
+MariaDB and MySQL the same select is ``FOR UPDATE SKIP LOCKED`` under ``READ
+COMMITTED`` (:mod:`scheduler.stores.servers` says why), and claiming pending
+runs locks their jobs' rows too (MariaDB has no ``FOR UPDATE OF``), so a
+replica skips a run whose job another replica is claiming at that moment and
+takes it at its next wake-up; on SQLite the transaction holds the write lock
+from its first read.
 
 Every claim is batched: a fixed number of statements whatever the number of
 due jobs, never one per job (see :mod:`.bulk`), and its runs are claimed
