@@ -115,7 +115,7 @@ def tests_py313_django6(session: nox.Session) -> None:
 @nox.session(python=PY311)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict on the core."""
-    session.install("-e", ".[lint,django,sqlalchemy,postgres,sentry]")
+    session.install("-e", ".[lint,django,sqlalchemy,postgres,sentry,metrics]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -131,5 +131,5 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PY313, default=False)
 def bench(session: nox.Session) -> None:
     """Tickwork beside django-celery-beat and APScheduler 3 (``make bench``, not ``make test``)."""
-    session.install("-e", ".[sqlalchemy,postgres,bench]")
+    session.install("-e", ".[sqlalchemy,postgres,metrics,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -120,6 +120,7 @@ LONGEST_FIRST = (
     "tests/celery/",
     "tests/djtasks/test_db_worker.py",
     "tests/integration/test_shutdown.py",
+    "tests/integration/test_status_probe.py",
 )
 
 

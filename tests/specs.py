@@ -13,7 +13,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from scheduler.model.jobs import JobSpec
+from scheduler.model.notify import JobNotify
 from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.model.runs import TERMINAL_STATUSES
 
 __all__ = ["job_specs"]
 
@@ -56,6 +58,17 @@ CRONS = st.sampled_from(
         "@daily",
         "@hourly",
     ]
+)
+#: The default, off, only some notifiers, and some notifiers on some statuses.
+NOTIFY = (
+    st.just(JobNotify())
+    | st.builds(
+        JobNotify,
+        enabled=st.just(True),
+        to=st.none() | st.lists(WORDS, min_size=1, max_size=3).map(tuple),
+        when=st.none() | st.frozensets(st.sampled_from(sorted(TERMINAL_STATUSES)), min_size=1),
+    )
+    | st.just(JobNotify(enabled=False))
 )
 ZONES = st.sampled_from(
     ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
@@ -112,6 +125,7 @@ def job_specs(draw: st.DrawFn, name: str | None = None) -> JobSpec:
         queue=draw(st.none() | WORDS),
         description=draw(TEXT),
         source=draw(st.sampled_from(JobSource)),
+        notify=draw(NOTIFY),
         **draw(_schedule()),
         **draw(_window()),
     )

@@ -2,7 +2,8 @@
 
 :mod:`.main` holds the parser and the schedule-math commands (``next``,
 ``check``), :mod:`.commands` the ones that open a store (``run``, ``runs``,
-``jobs``, ``pause``, ``resume``, ``migrate``), :mod:`.options` the argument
+``jobs``, ``pause``, ``resume``, ``migrate``, ``status``), :mod:`.probe` what
+``status`` and ``manage.py scheduler_status`` report, :mod:`.options` the argument
 types they share, :mod:`.standalone` what ``tickwork run`` builds without
 Django, and :mod:`.tables` the plain-text tables they print.
 """

@@ -1,7 +1,7 @@
 """Every ``tickwork`` command that reads or changes a store, registered on the parser.
 
 ``run`` is in :mod:`.run`; ``runs`` and ``jobs`` in :mod:`.history`;
-``pause``, ``resume`` and ``migrate`` in :mod:`.maintenance`.
+``pause``, ``resume`` and ``migrate`` in :mod:`.maintenance`; ``status`` in :mod:`.status`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .history import add_history
 from .maintenance import add_maintenance
 from .run import add_run
+from .status import add_status
 
 __all__ = ["add_commands"]
 
@@ -24,3 +25,4 @@ def add_commands(commands: Subparsers) -> None:
     add_run(commands)
     add_history(commands)
     add_maintenance(commands)
+    add_status(commands)

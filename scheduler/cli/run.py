@@ -17,8 +17,15 @@ from ..clock import SystemClock
 from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
+from ..executors.base import Executor
+from ..monitoring.address import MetricsServerError
+from ..monitoring.logs import LOG_FORMATS, log_formatter
 from ..monitoring.sentry_setup import SentryCronsError, check_sentry_jobs, setup_sentry_crons
+from ..monitoring.serving import Wiring
+from ..stores.base import Store
 from ..tasks.registry import registry as default_registry
+from .metrics import add_metrics_options, metrics_for
+from .notify import check_notify_names, installed, webhook_notifiers
 from .options import (
     add_task_options,
     database_option,
@@ -81,6 +88,18 @@ def add_run(commands: Subparsers) -> None:
         help="how long a run handed to Celery may wait for a worker to start it before it "
         "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
+    _add_operations_options(sub)
+    sub.set_defaults(handler=_run)
+
+
+def _add_operations_options(sub: argparse.ArgumentParser) -> None:
+    """What an operator watches it through: metrics, alerts, Sentry Crons, logs."""
+    add_metrics_options(sub)
+    sub.add_argument(
+        "--notify-webhook", action="append", default=[], metavar="URL",
+        help="POST a JSON notification of every failed, timed-out, lost or missed run to URL "
+        "(repeatable; notifiers named webhook, webhook-2, ...)",
+    )  # fmt: skip
     sub.add_argument(
         "--sentry-crons", action="store_true",
         help="send Sentry Crons check-ins for every run, initialising Sentry from $SENTRY_DSN "
@@ -93,13 +112,16 @@ def add_run(commands: Subparsers) -> None:
     sub.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper
     )
-    sub.set_defaults(handler=_run)
+    sub.add_argument(
+        "--log-format", default="text", choices=LOG_FORMATS,
+        help="text (default) or json: one JSON object per line (docs/reference/logs.md)",
+    )  # fmt: skip
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    logging.basicConfig(
-        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter(args.log_format))
+    logging.basicConfig(level=args.log_level, handlers=[handler])
     import_task_modules(args.modules, args.pythonpath)
     for pattern in args.allow:
         default_registry.allow(pattern)
@@ -112,33 +134,57 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     executors = build_executors(
         args.executor, max_workers=args.max_workers, clock=clock, celery_app=args.celery_app
     )
+    notifiers = webhook_notifiers(args.notify_webhook)
     if args.schedules:  # a bad file is refused before the database is touched
-        check_tasks(read_schedules(args.schedules), default_registry, executors=executors)
-    with opened_store(args.database) as store:
-        hooks = []
-        if args.schedules:
-            schedules = SchedulesFile(
-                Path(args.schedules), store, default_registry, executors=executors
-            )
-            schedules.sync(clock.now())
-            hooks.append(schedules)
-        check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
-        engine = Engine(
-            store,
-            executors,
-            clock=clock,
-            replica_id=args.replica_id,
-            config=EngineConfig(
-                poll_interval=args.poll_interval,
-                shutdown_grace=args.shutdown_grace,
-                start_timeout=args.start_timeout,
-            ),
-            before_tick=hooks,
-        )
-        until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
-        with _stopping_on_signals(engine):
-            engine.run(once=args.once, until=until)
+        loaded = read_schedules(args.schedules)
+        check_tasks(loaded, default_registry, executors=executors)
+        check_notify_names(loaded, notifiers)
+    config = EngineConfig(
+        poll_interval=args.poll_interval,
+        shutdown_grace=args.shutdown_grace,
+        start_timeout=args.start_timeout,
+    )
+    with opened_store(args.database) as store, installed(notifiers):
+        try:  # bound before anything is claimed: a port in use stops it here
+            metrics = metrics_for(args, store, clock=clock, config=config)
+        except MetricsServerError as error:
+            print(f"tickwork: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        with metrics.serving():
+            _schedule(args, store, executors, clock, config, metrics)
     return 0
+
+
+def _schedule(
+    args: argparse.Namespace,
+    store: Store,
+    executors: dict[str, Executor],
+    clock: SystemClock,
+    config: EngineConfig,
+    metrics: Wiring,
+) -> None:
+    """Reconcile the schedules file, then run the engine until stopped."""
+    hooks = []
+    if args.schedules:
+        schedules = SchedulesFile(
+            Path(args.schedules), store, default_registry, executors=executors
+        )
+        schedules.sync(clock.now())
+        hooks.append(schedules)
+    check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
+    engine = Engine(
+        store,
+        executors,
+        clock=clock,
+        replica_id=args.replica_id,
+        config=config,
+        before_tick=hooks,
+        after_tick=metrics.after_tick,
+    )
+    metrics.wake_with(engine.wake)
+    until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
+    with _stopping_on_signals(engine):
+        engine.run(once=args.once, until=until)
 
 
 @contextmanager

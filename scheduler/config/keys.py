@@ -38,6 +38,7 @@ JOB_KEYS = (
     *POLICY_FIELDS,
     "executor",
     "queue",
+    "notify",
     "description",
 )
 #: What identifies one job makes no sense shared by all of them.
@@ -70,6 +71,7 @@ def _readers() -> dict[str, Reader]:
         "executor": values.text("an executor name string"),
         "queue": values.text("a queue name string"),
         "description": values.text("a string"),
+        "notify": values.json_value,
     }
     for key in _DURATIONS:
         table[key] = values.duration(positive=key in _POSITIVE)

@@ -39,6 +39,7 @@ __all__ = [
     "integer",
     "json_list",
     "json_mapping",
+    "json_value",
     "optional",
     "text",
 ]
@@ -139,6 +140,11 @@ def json_mapping(doc: Document, node: Node) -> dict[str, Any]:
     if not isinstance(node, MappingNode):
         raise _expected(doc, "a mapping", node)
     return dict(_json(doc, node))
+
+
+def json_value(doc: Document, node: Node) -> Any:
+    """Read any JSON value (a scalar, a list or a mapping); the job field checks its shape."""
+    return _json(doc, node)
 
 
 def optional(read: Reader) -> Reader:

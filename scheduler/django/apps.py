@@ -1,9 +1,11 @@
 """The app configuration: label ``scheduler``.  When ready, it registers the system
 checks, makes ``scheduler.defer()`` write into the site's database, makes Celery
-workers record runs there, and registers the Sentry Crons check-ins."""
+workers record runs there, registers the Sentry Crons check-ins, and sends the
+run signals and notifications from the process's run hooks."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,8 @@ from django.apps import AppConfig
 
 if TYPE_CHECKING:
     from ..tasks.registry import TaskRegistry
+
+logger = logging.getLogger(__name__)
 
 
 def allow_task_patterns(registry: TaskRegistry | None = None) -> None:
@@ -72,3 +76,19 @@ class SchedulerConfig(AppConfig):
         )
         allow_task_patterns()
         enable_sentry_crons()
+        _connect_run_hooks()
+
+
+def _connect_run_hooks() -> None:
+    """Send the app's signals and the configured notifications from the process's hooks."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ..monitoring.hooks import hooks
+    from .notifications import install_site_notifiers
+    from .signals import connect_signals
+
+    connect_signals(hooks)
+    try:
+        install_site_notifiers()
+    except ImproperlyConfigured as error:  # reported by the checks (scheduler.E010)
+        logger.error("no notifications will be sent: %s", error)

@@ -12,6 +12,9 @@ Ids (the settings reference lists them with examples):
 * ``scheduler.E008`` ``USE_TZ`` is off (the scheduler works in aware instants only);
 * ``scheduler.E009`` a job in the schedules file asks for something its executor refuses
   outright (a queue its django.tasks backend does not list);
+* ``scheduler.E010`` ``NOTIFIERS``: not a dict, or an entry that cannot be built, and
+  ``scheduler.E011`` a job in the schedules file names a notifier that is not configured
+  (both in :mod:`scheduler.django.notifications`, with ``scheduler.W003``: mail to no ADMINS);
 * ``scheduler.W001`` a job asks for something its executor cannot do (a queue, a timeout);
 * ``scheduler.W002`` ``HISTORY`` keeps every run for ever.
 """

@@ -70,6 +70,8 @@ class Job(models.Model):
     version = models.IntegerField()
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    # JSON of the job's notify: setting; NULL is the default (every notifier, its own rules).
+    notify = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
 
     class Meta:
         db_table = "scheduler_job"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,17 +20,22 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..config.reconcile import SchedulesFile
-from ..engine.loop import Engine
+from ..engine.loop import Engine, TickReport
 from ..executors.base import Executor, ExecutorConfigError, build_executor
 from ..monitoring.sentry_setup import check_sentry_jobs
+from ..monitoring.serving import Wiring, metrics_endpoint
 from ..tasks.registry import TaskRegistry
 from .discovery import UNREGISTERED_HINT, task_registry
+from .notifications import flush_site_notifiers, install_site_notifiers
 from .settings import SchedulerSettings, scheduler_settings
 from .store import DjangoStore
 
 __all__ = ["SHORTHAND_EXECUTORS", "RunOptions", "build_executors", "run", "schedules_file"]
 
 logger = logging.getLogger(__name__)
+
+#: How long a stopping scheduler waits for queued notifications to be sent.
+NOTIFY_DRAIN_SECONDS = 5.0
 
 #: ``--executor`` also accepts these names when EXECUTORS does not configure them.
 SHORTHAND_EXECUTORS: dict[str, dict[str, Any]] = {
@@ -48,6 +53,8 @@ class RunOptions:
     schedules: Path | None = None
     replica_id: str | None = None
     duration: float | None = None
+    metrics_port: int | None = None  # over SCHEDULER["METRICS"]["PORT"]
+    metrics_host: str | None = None
 
 
 def build_executors(
@@ -88,22 +95,50 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
     """
     clock = clock or SystemClock()
     config = scheduler_settings()
+    install_site_notifiers()  # refuses bad NOTIFIERS before anything runs
     store = DjangoStore(using=config.database)
     try:
         store.check_database()
-        engine = _engine(config, options, store, clock)
-        with _stopped_by_signals(engine):
-            until = None
-            if options.duration is not None:
-                until = clock.now() + timedelta(seconds=options.duration)
-            engine.run(once=options.once, until=until)
+        metrics = _metrics(config, options, store, clock)  # a port in use stops it here
+        with metrics.serving():
+            engine = _engine(config, options, store, clock, after_tick=metrics.after_tick)
+            metrics.wake_with(engine.wake)
+            with _stopped_by_signals(engine):
+                until = None
+                if options.duration is not None:
+                    until = clock.now() + timedelta(seconds=options.duration)
+                engine.run(once=options.once, until=until)
         return engine
     finally:
+        flush_site_notifiers(NOTIFY_DRAIN_SECONDS)
         store.dispose()
 
 
-def _engine(
+def _metrics(
     config: SchedulerSettings, options: RunOptions, store: DjangoStore, clock: Clock
+) -> Wiring:
+    """The endpoint of ``--metrics-port`` or ``SCHEDULER["METRICS"]``, bound now (or none)."""
+    port = options.metrics_port if options.metrics_port is not None else config.metrics_port
+    if port is None:
+        return Wiring(None)
+    endpoint = metrics_endpoint(
+        store,
+        port=port,
+        host=options.metrics_host or config.metrics_host,
+        clock=clock,
+        heartbeat_interval=config.heartbeat_interval,
+        poll_interval=config.poll_interval,
+    )
+    return Wiring(endpoint)
+
+
+def _engine(
+    config: SchedulerSettings,
+    options: RunOptions,
+    store: DjangoStore,
+    clock: Clock,
+    *,
+    after_tick: Sequence[Callable[[TickReport], object]] = (),
 ) -> Engine:
     registry = task_registry(config.tasks)
     hooks = []
@@ -125,6 +160,7 @@ def _engine(
         replica_id=options.replica_id,
         config=config.engine_config(),
         before_tick=hooks,
+        after_tick=after_tick,
     )
 
 

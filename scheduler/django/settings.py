@@ -13,6 +13,7 @@
         "TASKS": ["billing.jobs.*"],
         "POLL_INTERVAL": 1,
         "HISTORY": {"KEEP_LAST": 1000, "MAX_AGE": "30d"},
+        "METRICS": {"PORT": 9100, "HOST": "0.0.0.0"},
     }
 
 :func:`read_settings` reads every key, noting each problem it finds (for the
@@ -38,7 +39,9 @@ from django.db import DEFAULT_DB_ALIAS
 
 from ..engine.loop import EngineConfig, Retention
 from ..errors import InvalidDuration
+from ..monitoring.address import DEFAULT_HOST
 from ..schedules.durations import parse_duration
+from .metrics_setting import read_metrics
 
 __all__ = [
     "DEFAULT_EXECUTORS",
@@ -69,6 +72,8 @@ KEYS = (
     "START_TIMEOUT",
     "SHUTDOWN_GRACE",
     "HISTORY",
+    "METRICS",
+    "NOTIFIERS",
     "SENTRY_CRONS",
     "SENTRY_CRONS_EXCLUDE",
 )
@@ -102,6 +107,12 @@ class SchedulerSettings:
     shutdown_grace: float = _DEFAULT_ENGINE.shutdown_grace
     keep_last: int | None = _DEFAULT_RETENTION.keep_last
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
+    #: Where to serve /metrics and /healthz (``METRICS``); no port, no endpoint.
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_HOST
+    #: ``NOTIFIERS``: named ``{"BACKEND": ..., "OPTIONS": ...}`` entries, checked when built
+    #: (:mod:`scheduler.django.notifications`).
+    notifiers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: The zone of YAML jobs in a file that sets none: Django's ``TIME_ZONE``.
     timezone: str = "UTC"
     #: Sentry Crons check-ins: ``None`` while Sentry is initialised, ``True`` always, ``False``
@@ -172,6 +183,8 @@ class _Reader:
                 raw, "START_TIMEOUT", _DEFAULT_ENGINE.start_timeout
             ),
             **self.history(raw.get("HISTORY", {})),
+            **read_metrics(raw.get("METRICS"), self),
+            "notifiers": self.notifiers(raw.get("NOTIFIERS", {})),
             "timezone": getattr(settings, "TIME_ZONE", None) or "UTC",
             **self.sentry_crons(raw),
         }
@@ -242,6 +255,16 @@ class _Reader:
                 "Jobs use the executor called 'default' unless they name another. " + hint,
             )
         return {str(name): entry for name, entry in value.items()}
+
+    def notifiers(self, value: object) -> dict[str, Mapping[str, Any]]:
+        if isinstance(value, Mapping) and all(isinstance(e, Mapping) for e in value.values()):
+            return {str(name): entry for name, entry in value.items()}
+        self.problem(
+            "scheduler.E010",
+            f"SCHEDULER['NOTIFIERS'] must be a dict of named notifier dicts, got {value!r}",
+            'Write {"ops": {"BACKEND": "mail_admins", "OPTIONS": {"THROTTLE": "30m"}}}.',
+        )
+        return {}
 
     def tasks(self, value: object) -> tuple[str, ...]:
         if isinstance(value, list | tuple) and all(isinstance(p, str) for p in value):

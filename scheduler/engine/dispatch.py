@@ -65,6 +65,7 @@ class Dispatcher:
         self.hooks = default_hooks if hooks is None else hooks
         self._inflight: dict[int, ClaimedRun] = {}
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
+        self._handed_out: list[ClaimedRun] = []
         self._lock = threading.Lock()
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
@@ -150,6 +151,13 @@ class Dispatcher:
         with self._lock:
             return frozenset(self._inflight)
 
+    def take_handed_out(self) -> tuple[ClaimedRun, ...]:
+        """The runs handed to workers outside this process since the last call
+        (those given an external id), for monitoring to follow; forgets them."""
+        with self._lock:
+            taken, self._handed_out = tuple(self._handed_out), []
+        return taken
+
     def watch_timeouts(self, now: datetime) -> None:
         """Let each executor that observes timeouts record the runs past theirs at ``now``."""
         for executor in self.executors.values():
@@ -203,26 +211,27 @@ class Dispatcher:
         """Submit one executor's batch; how many it accepted."""
         with self._lock:
             self._inflight.update((item.run.id, item) for item, _ in batch)
-        external_ids: dict[int, str] = {}
+        external: dict[int, tuple[ClaimedRun, str]] = {}
         handed = 0
         for item, task in batch:
             external_id = self._submit(executor, item, task, now)
             if external_id is not None:
                 handed += 1
                 if external_id:
-                    external_ids[item.run.id] = external_id
-        self._handed_out(external_ids)
+                    external[item.run.id] = (item, external_id)
+        self._hand_out(external)
         return handed
 
-    def _handed_out(self, external_ids: dict[int, str]) -> None:
+    def _hand_out(self, external: dict[int, tuple[ClaimedRun, str]]) -> None:
         """Runs now executed outside this process (a Celery worker records their
         end): remember their external ids, and stop tracking them here."""
-        if not external_ids:
+        if not external:
             return
         with self._lock:
-            for run_id in external_ids:
+            for run_id, (item, _) in external.items():
                 self._inflight.pop(run_id, None)
-        self.store.set_external_ids(external_ids)
+                self._handed_out.append(item)
+        self.store.set_external_ids({run_id: ext for run_id, (_, ext) in external.items()})
 
     def _task_for(self, claimed: ClaimedRun, now: datetime) -> RegisteredTask | None:
         """The task to run, or None after failing a run that cannot start."""

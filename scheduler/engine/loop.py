@@ -72,6 +72,8 @@ class TickReport:
     claim_seconds: float | None = None  # how long the claim took, when it answered
     heartbeat_at: datetime | None = None  # when this wake-up recorded a heartbeat
     error: str = ""  # why the store was unavailable
+    #: The runs handed to workers outside this process (given an external id).
+    handed_out: tuple[ClaimedRun, ...] = ()
 
 
 class Engine:
@@ -128,6 +130,7 @@ class Engine:
         self._before_tick = tuple(before_tick)
         self._after_tick = tuple(after_tick)
         self._stopping = threading.Event()
+        self._woken = threading.Event()
         self._failures = 0
         self._listener: ChangeListener | None = None
 
@@ -165,6 +168,13 @@ class Engine:
     def stop(self) -> None:
         """Ask the loop to stop claiming and return; safe from a signal handler."""
         self._stopping.set()
+        self.wake()
+
+    def wake(self) -> None:
+        """End the current wait between wake-ups (a poll, or a backoff from an
+        unavailable store) so the next wake-up starts at once; for monitoring
+        that saw the store answer again.  Safe from any thread."""
+        self._woken.set()
         listener = self._listener
         if listener is not None:
             listener.interrupt()
@@ -201,6 +211,7 @@ class Engine:
             full_batch=full_batch,
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
+            handed_out=self.dispatcher.take_handed_out(),
         )
 
     def close(self) -> None:
@@ -345,4 +356,5 @@ class Engine:
         elif self._listener is not None:
             self._listener.wait(seconds)  # ends early on a change, or on stop()
         else:
-            self._stopping.wait(seconds)  # wakes at once on stop()
+            self._woken.wait(seconds)  # wakes at once on stop() or wake()
+            self._woken.clear()

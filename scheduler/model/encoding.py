@@ -18,6 +18,7 @@ from ..errors import InvalidJob, SchedulerError
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from .fields import JSONValue, ScheduleType, expected_error, json_copy
+from .notify import JobNotify, encode_notify
 
 __all__ = ["decode_field", "decode_schedule", "encode_field"]
 
@@ -38,6 +39,9 @@ def encode_field(value: object) -> JSONValue:
         return value.isoformat()
     if isinstance(value, Cron | Every | Once):
         return _encode_schedule(value)
+    if isinstance(value, JobNotify):
+        notify: JSONValue = encode_notify(value)  # type: ignore[assignment]
+        return notify
     if isinstance(value, list | tuple | dict):
         copied: JSONValue = json_copy(value)  # so callers cannot reach into the spec
         return copied

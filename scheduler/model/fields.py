@@ -20,6 +20,7 @@ from ..clock import ensure_aware_utc
 from ..errors import InvalidJob, InvalidSchedule, SchedulerError
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once, get_zone
+from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 
 __all__ = [
@@ -235,6 +236,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "retry_backoff_max": _duration(positive=False, optional=False),
     "executor": _text(empty=False),
     "queue": _text(empty=False, optional=True),
+    "notify": JobNotify.parse,
     "description": _text(empty=True),
     "source": _choice(JobSource),
 }

@@ -30,11 +30,13 @@ from ..schedules.kinds import Cron, Every, Once
 from .encoding import decode_field, decode_schedule, encode_field
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
 from .job_policy import POLICY_FIELDS, JobPolicy
+from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 
 __all__ = [
     "POLICY_FIELDS",
     "JSONValue",
+    "JobNotify",
     "JobPolicy",
     "JobSpec",
     "ScheduleType",
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 _MICROSECOND = timedelta(microseconds=1)
+_DEFAULT_NOTIFY = JobNotify()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +78,7 @@ class JobSpec:
     queue: str | None = None
     description: str = ""
     source: JobSource = JobSource.CODE
+    notify: JobNotify = _DEFAULT_NOTIFY
 
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
@@ -192,8 +196,14 @@ class JobSpec:
         Instants are ISO-8601 strings in UTC, durations are seconds, policies
         their string values and the schedule one of ``{"cron": ..., "hash_key":
         ...}``, ``{"every": seconds, "anchor": ...}`` or ``{"at": ...}``.
+        ``notify`` is left out while it is the default, so the definition hash
+        of a job that never set it is the one it had before the field existed.
         """
-        return {name: encode_field(self._flat(name)) for name in FIELD_NAMES}
+        return {
+            name: encode_field(self._flat(name))
+            for name in FIELD_NAMES
+            if name != "notify" or not self.notify.is_default
+        }
 
     def _flat(self, name: str) -> object:
         return getattr(self.policy if name in POLICY_FIELDS else self, name)
@@ -266,12 +276,14 @@ def trusted_spec(
     queue: str | None,
     description: str,
     source: JobSource,
+    notify: JobNotify = _DEFAULT_NOTIFY,
 ) -> JobSpec:
     """A :class:`JobSpec` of values that are already valid and normal, not checked again.
 
     For a store reading back a row it wrote from a validated spec, and for
     nothing else: checking all 22 fields again costs more than the rest of
-    reading the row, and a wake-up may read 10,000 of them.  Every value must
+    reading the row, and a wake-up may read 10,000 of them.  ``notify`` must be
+    a :class:`~scheduler.model.notify.JobNotify` (which validated itself).  Every value must
     be what ``JobSpec(...)`` would have kept (an args tuple, instants in UTC,
     policies as enum members, a :class:`~scheduler.schedules.Cron` read in
     ``timezone``); the spec is then equal to the validated one.

@@ -47,21 +47,34 @@ from .protocol.history import RunHistory
 from .protocol.jobs import JobStore
 from .protocol.queue import RunQueue
 from .protocol.replicas import ReplicaStore
-from .protocol.values import Planner, RecoveryReport, Retrier, SlotPlan, StoredJob, SyncReport
+from .protocol.values import (
+    JOB_STATES,
+    Planner,
+    RecoveryReport,
+    ReplicaInfo,
+    Retrier,
+    SlotPlan,
+    StoredJob,
+    StoreOverview,
+    SyncReport,
+)
 
 __all__ = [
     "CHANGE_CHANNEL",
+    "JOB_STATES",
     "ChangeListener",
     "JobStore",
     "NotifiesChanges",
     "Planner",
     "RecoveryReport",
+    "ReplicaInfo",
     "ReplicaStore",
     "Retrier",
     "RunHistory",
     "RunQueue",
     "SlotPlan",
     "Store",
+    "StoreOverview",
     "StoredJob",
     "SyncReport",
 ]

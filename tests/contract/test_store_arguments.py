@@ -18,7 +18,7 @@ import pytest
 
 from scheduler.model.policies import JobSource
 from scheduler.model.runs import NewRun, Outcome, Run, RunStatus
-from scheduler.stores.base import SlotPlan, Store, StoredJob
+from scheduler.stores.base import ReplicaInfo, SlotPlan, Store, StoredJob
 from scheduler.stores.checked import CheckedStore
 
 from .helpers import (
@@ -75,8 +75,8 @@ def holding_a_run(store: Store) -> Run:
     return run
 
 
-def contents(store: Store) -> tuple[list[StoredJob], list[Run]]:
-    return store.list_jobs(), store.list_runs(limit=1000)
+def contents(store: Store) -> tuple[list[StoredJob], list[Run], list[ReplicaInfo]]:
+    return store.list_jobs(), store.list_runs(limit=1000), store.list_replicas()
 
 
 def test_every_store_checks_its_arguments_in_the_one_layer(store: Store) -> None:

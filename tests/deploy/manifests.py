@@ -27,8 +27,8 @@ KUBERNETES = CONTRIB / "kubernetes"
 SYSTEMD = CONTRIB / "systemd"
 DOCKER = CONTRIB / "docker"
 
-#: Flags that the metrics, logging and status work adds to the commands.
-PENDING_FLAGS = frozenset({"--metrics-port", "--metrics-host", "--log-format"})
+#: Flags that the metrics work adds to the commands.
+PENDING_FLAGS = frozenset({"--metrics-port", "--metrics-host"})
 #: Programs a deployment file may start that are not Tickwork's to check.
 OTHER_PROGRAMS = frozenset({"pg_isready", "celery"})
 

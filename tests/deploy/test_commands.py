@@ -33,7 +33,6 @@ CHECKED = [command for command in COMMANDS if command.program is not None]
 PENDING_USES = [
     (command, flag) for command in CHECKED for flag in sorted(command.flags & PENDING_FLAGS)
 ]
-lands_later = pytest.mark.xfail(strict=False, reason="lands with the metrics branch")
 
 
 def test_every_kind_of_deployment_file_has_commands() -> None:
@@ -60,7 +59,6 @@ def test_every_flag_is_one_the_command_accepts(command: CommandLine) -> None:
     assert not unknown, f"{command.where}: {' '.join(command.argv)}"
 
 
-@lands_later
 @pytest.mark.parametrize(
     ("command", "flag"), PENDING_USES, ids=[f"{c.where}-{flag}" for c, flag in PENDING_USES]
 )

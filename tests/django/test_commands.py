@@ -176,7 +176,7 @@ def test_scheduler_prune_deletes_old_finished_runs(
 def test_scheduler_status_fails_without_a_live_replica_and_passes_with_one(
     configured: Path, django_store: DjangoStore
 ) -> None:
-    with pytest.raises(CommandError, match="no scheduler replica has heartbeated in the last 60s"):
+    with pytest.raises(CommandError, match="no scheduler replica is alive: none has ever"):
         command("scheduler_status")
     django_store.heartbeat("web-1", hostname="web", pid=7, now=datetime.now(UTC))
     out = command("scheduler_status")

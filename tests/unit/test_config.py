@@ -569,7 +569,7 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
             "5:5: jobs.j.schedule: unknown key 'schedule'; expected one of: task, cron, every, "
             "at, args, kwargs, timezone, enabled, start, end, catchup, max_catchup, "
             "catchup_window, overlap, jitter, timeout, retries, retry_backoff, retry_backoff_max, "
-            "executor, queue, description",
+            "executor, queue, notify, description",
         ),
         (
             job("task: x.a\nevery: 1m\n5: x"),

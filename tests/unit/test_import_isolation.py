@@ -1,4 +1,4 @@
-"""The core never imports Django, SQLAlchemy or Celery."""
+"""The core never imports Django, SQLAlchemy or Celery, nor prometheus_client until asked to."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 BLOCKER = """
 import importlib.abc, sys
-BLOCKED = ("django", "sqlalchemy", "celery", "kombu", "psycopg")
+BLOCKED = ("django", "sqlalchemy", "celery", "kombu", "psycopg", "prometheus_client")
 
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -26,6 +26,7 @@ import scheduler.testing, scheduler.cli.standalone, scheduler.config.reconcile
 import scheduler.cli.commands, scheduler.model.runs, scheduler.tasks.defer
 import scheduler.workers, scheduler.workers.store, scheduler.workers.heartbeats
 import scheduler.workers.run, scheduler.compat
+import scheduler.cli.run, scheduler.cli.metrics, scheduler.monitoring.serving
 print(sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """
 

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from scheduler.errors import InvalidJob, InvalidSchedule, SchedulerError
 from scheduler.model.jobs import POLICY_FIELDS, JobPolicy, JobSpec, validate_field
+from scheduler.model.notify import JobNotify
 from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from scheduler.model.runs import RunStatus
 from scheduler.schedules import Cron, Every, Once
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -536,6 +538,9 @@ def test_equal_content_gives_equal_hash() -> None:
         {"queue": "io"},
         {"description": "changed"},
         {"source": JobSource.YAML},
+        {"notify": JobNotify(enabled=False)},
+        {"notify": JobNotify(to=("slack",))},
+        {"notify": JobNotify(when=frozenset({RunStatus.SUCCEEDED}))},
     ],
 )
 def test_every_field_is_part_of_the_hash(changes: dict[str, Any]) -> None:

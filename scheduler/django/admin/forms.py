@@ -36,6 +36,7 @@ from .inputs import (
     read_schedule,
     read_zone,
 )
+from .notify import NotifyFields, notify_initial
 
 __all__ = ["SCHEDULE_FIELDS", "JobForm", "spec_of"]
 
@@ -58,7 +59,7 @@ def spec_of(job: Job) -> JobSpec:
     return spec_from_columns(vars(job))
 
 
-class JobForm(forms.ModelForm):  # type: ignore[type-arg]
+class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
     """Create or change a job created in the admin.
 
     :class:`~scheduler.django.admin.jobs.JobAdmin` gives each request its own
@@ -173,7 +174,8 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
             self._choice("task").choices = self._task_choices(self.registry)
         if self.instance.pk:
             self.fields["name"].disabled = True
-            self.initial.update(_initial(spec_of(self.instance)))
+            stored = spec_of(self.instance)
+            self.initial.update({**_initial(stored), **notify_initial(stored.notify)})
         self.initial["base_version"] = self.instance.version if self.instance.pk else 0
         self.spec: JobSpec | None = None
 
@@ -238,6 +240,7 @@ class JobForm(forms.ModelForm):  # type: ignore[type-arg]
             "args": self._check(lambda: validate_field("args", args), "args"),
             "kwargs": self._check(lambda: validate_field("kwargs", kwargs), "kwargs"),
             **{key: self._duration(key, data) for key in _DURATIONS},
+            "notify": self.notify_value(),
         }
         self._check_base_version(data.get("base_version"))
         if self.errors:

@@ -50,6 +50,7 @@ from .jobpage import (
     state_of,
     window_text,
 )
+from .notify import notify_text
 from .preview import preview_spec, preview_values
 
 if TYPE_CHECKING:
@@ -72,13 +73,14 @@ _EDIT_FIELDSETS: _FieldsetSpec = [
         },
     ),
     ("Execution", {"fields": ("executor", "queue")}),
+    ("Notifications", {"fields": ("notify", "notify_to", "notify_when"), "classes": ("collapse",)}),
 ]
 _STATUS = ("state", "next_run", "last_run", "version", "updated_at")
 _READ_FIELDSETS: _FieldsetSpec = [
     (None, {"fields": ("name", "task", "description", "source")}),
     ("Schedule", {"fields": ("schedule", "timezone", "window", "state", "next_run", "last_run")}),
     ("Arguments", {"fields": ("arguments",)}),
-    ("Policies", {"fields": ("policies", "executor", "queue")}),
+    ("Policies", {"fields": ("policies", "executor", "queue", "notifications")}),
     ("Bookkeeping", {"fields": ("version", "created_at", "updated_at")}),
 ]
 _NEWEST_FIRST = ("-scheduled_for", "-attempt", "-id")
@@ -339,6 +341,10 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="policies")
     def policies(self, job: Job) -> str:
         return policies_text(job)
+
+    @admin.display(description="notify")
+    def notifications(self, job: Job) -> str:
+        return notify_text(spec_of(job).notify)
 
 
 def _names(names: Sequence[str]) -> str:

@@ -5,20 +5,30 @@ Every function that writes runs inside a transaction the store opened.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from ...model.policies import JobSource
 from ...model.runs import Run, RunStatus
+from ...stores.protocol.values import JOB_STATES, StoreOverview
 from ...stores.rules import run_not_found
 from ..models import Job
-from .queries import RUN_FIELDS, TERMINAL, jobs, runs
+from .queries import ENABLED, PENDING, RUN_FIELDS, TERMINAL, chunks, jobs, runs
 from .runs import run_from_row
 
-__all__ = ["get_run", "list_runs", "prune"]
+__all__ = ["get_run", "list_runs", "overview", "prune"]
+
+# A job's state, as StoredJob.state words it.
+_STATE = Case(
+    When(removed_at__isnull=False, then=Value("removed")),
+    When(enabled=False, then=Value("disabled")),
+    When(paused_at__isnull=False, then=Value("paused")),
+    default=Value("active"),
+)
 
 
 def get_run(using: str, run_id: int) -> Run:
@@ -36,6 +46,24 @@ def list_runs(using: str, job_name: str | None, status: RunStatus | None, limit:
         query = query.filter(status=status.value)
     query = query.order_by("-scheduled_for", "-attempt", "-id")
     return [run_from_row(row) for row in query.values(*RUN_FIELDS, "job__name")[:limit]]
+
+
+def overview(using: str, now: datetime, run_ids: Sequence[int]) -> StoreOverview:
+    """:meth:`~scheduler.stores.base.RunHistory.overview`: two aggregate
+    queries, and the runs asked for in one (or a few chunks on SQLite)."""
+    by_state = jobs(using).annotate(state=_STATE).values("state").annotate(count=Count("id"))
+    counts = {row["state"]: row["count"] for row in by_state.order_by()}
+    due_jobs = jobs(using).filter(ENABLED, next_run_at__lte=now).count()
+    due_runs = runs(using).filter(status=PENDING, replica_id="", due_at__lte=now).count()
+    found: list[Run] = []
+    for chunk in chunks(using, list(run_ids)):
+        rows = runs(using).filter(id__in=chunk).values(*RUN_FIELDS, "job__name")
+        found.extend(run_from_row(row) for row in rows)
+    return StoreOverview(
+        jobs_by_state={state: int(counts.get(state, 0)) for state in JOB_STATES},
+        due_backlog=due_jobs + due_runs,
+        runs=tuple(sorted(found, key=lambda run: run.id)),
+    )
 
 
 def prune(using: str, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:

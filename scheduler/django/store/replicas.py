@@ -1,4 +1,4 @@
-"""Replicas: heartbeats, recovering the runs of dead ones, forgetting old ones.
+"""Replicas: heartbeats, listing them, recovering the runs of dead ones, forgetting old ones.
 
 Every function runs inside a transaction the store opened.
 """
@@ -13,7 +13,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
 from ...model.runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
-from ...stores.base import RecoveryReport, Retrier
+from ...stores.base import RecoveryReport, ReplicaInfo, Retrier
 from ...stores.rows import is_slot_violation, run_columns, spec_from_columns
 from ..fields import UTCDateTimeField
 from ..models import Run as RunRow
@@ -34,7 +34,7 @@ from .queries import (
 )
 from .runs import run_from_row
 
-__all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
+__all__ = ["heartbeat", "list_replicas", "prune_replicas", "recover", "stop_replica"]
 
 
 def heartbeat(using: str, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
@@ -69,6 +69,15 @@ def stop_replica(using: str, replica_id: str, *, now: datetime) -> None:
             heartbeat_at=now,
             stopped_at=now,
         )
+
+
+_REPLICA_FIELDS = ("id", "hostname", "pid", "started_at", "heartbeat_at", "stopped_at")
+
+
+def list_replicas(using: str) -> list[ReplicaInfo]:
+    """Every replica row, newest heartbeat first, ties by id."""
+    rows = replicas(using).order_by("-heartbeat_at", "id").values(*_REPLICA_FIELDS)
+    return [ReplicaInfo(**row) for row in rows]
 
 
 def recover(

@@ -23,7 +23,16 @@ from ...errors import DuplicateRun
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..base import Planner, RecoveryReport, Retrier, Store, StoredJob, SyncReport
+from ..base import (
+    Planner,
+    RecoveryReport,
+    ReplicaInfo,
+    Retrier,
+    Store,
+    StoredJob,
+    StoreOverview,
+    SyncReport,
+)
 from ..rows.constraints import slot_conflict
 from .arguments import (
     checked_planner,
@@ -203,6 +212,10 @@ class CheckedStore(Store, Generic[Db]):
         with self._write() as db:
             self._replicas.stop_replica(db, replica_id, now=now)
 
+    def list_replicas(self) -> list[ReplicaInfo]:
+        with self._read() as db:
+            return self._replicas.list_replicas(db)
+
     def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:
         cutoff = ensure_aware_utc(now, "now") - older_than
         with self._write() as db:
@@ -236,6 +249,12 @@ class CheckedStore(Store, Generic[Db]):
             return []
         with self._read() as db:
             return self._history.list_runs(db, job_name, status, limit)
+
+    def overview(self, *, now: datetime, run_ids: Sequence[int] = ()) -> StoreOverview:
+        now = ensure_aware_utc(now, "now")
+        ids = sorted(set(run_ids))
+        with self._read() as db:
+            return self._history.overview(db, now, ids)
 
     def prune(self, *, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
         now = ensure_aware_utc(now, "now")

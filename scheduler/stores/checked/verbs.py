@@ -23,7 +23,15 @@ from typing import Protocol, TypeVar
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
-from ..protocol.values import Planner, RecoveryReport, Retrier, StoredJob, SyncReport
+from ..protocol.values import (
+    Planner,
+    RecoveryReport,
+    ReplicaInfo,
+    Retrier,
+    StoredJob,
+    StoreOverview,
+    SyncReport,
+)
 
 __all__ = ["ClaimVerbs", "HistoryVerbs", "JobVerbs", "ReplicaVerbs", "RunVerbs"]
 
@@ -110,6 +118,10 @@ class ReplicaVerbs(Protocol[Db]):
 
     def stop_replica(self, db: Db, replica_id: str, *, now: datetime) -> None: ...
 
+    def list_replicas(self, db: Db) -> list[ReplicaInfo]:
+        """Every replica, newest heartbeat first, ties by id."""
+        ...
+
     def prune_replicas(self, db: Db, *, cutoff: datetime) -> int:
         """Forget the replicas not seen since before ``cutoff``, as
         :meth:`~scheduler.stores.base.ReplicaStore.prune_replicas` says."""
@@ -134,6 +146,10 @@ class HistoryVerbs(Protocol[Db]):
     def list_runs(
         self, db: Db, job_name: str | None, status: RunStatus | None, limit: int
     ) -> list[Run]: ...
+
+    def overview(self, db: Db, now: datetime, run_ids: Sequence[int]) -> StoreOverview:
+        """``run_ids`` has no id twice, in increasing order; it may be empty."""
+        ...
 
     def prune(self, db: Db, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:
         """At least one rule is given, and ``keep_last`` is not below 0."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, Run, RunStatus
 from ...schedules.kinds import Once
-from .state import State, newest_first, slot_of
+from ..protocol.values import JOB_STATES, StoreOverview
+from .state import State, newest_first, slot_of, unclaimed
 
-__all__ = ["get_run", "list_runs", "prune"]
+__all__ = ["get_run", "list_runs", "overview", "prune"]
 
 
 def get_run(state: State, run_id: int) -> Run:
@@ -27,6 +30,21 @@ def list_runs(
     ]
     runs.sort(key=newest_first, reverse=True)
     return runs[:limit]
+
+
+def overview(state: State, now: datetime, run_ids: Sequence[int]) -> StoreOverview:
+    states = Counter(job.state for job in state.jobs.values())
+    due_jobs = sum(
+        1
+        for job in state.jobs.values()
+        if job.active and job.next_run_at is not None and job.next_run_at <= now
+    )
+    due_runs = sum(1 for run in state.runs.values() if unclaimed(run) and run.due_at <= now)
+    return StoreOverview(
+        jobs_by_state={name: states[name] for name in JOB_STATES},
+        due_backlog=due_jobs + due_runs,
+        runs=tuple(state.runs[run_id] for run_id in run_ids if run_id in state.runs),
+    )
 
 
 def prune(state: State, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:

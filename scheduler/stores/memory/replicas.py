@@ -1,4 +1,4 @@
-"""The memory store's replicas: heartbeats, clean stops, forgetting them, recovering their runs."""
+"""The memory store's replicas: heartbeats, stops, listing, forgetting, recovering their runs."""
 
 from __future__ import annotations
 
@@ -7,19 +7,42 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ...model.runs import ACTIVE_STATUSES, NewRun, Run, RunStatus, not_started_error
-from ..protocol.values import RecoveryReport, Retrier
+from ..protocol.values import RecoveryReport, ReplicaInfo, Retrier
 from .state import Replica, State, slot_of
 
-__all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
+__all__ = ["heartbeat", "list_replicas", "prune_replicas", "recover", "stop_replica"]
 
 
 def heartbeat(state: State, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
-    state.replicas[replica_id] = Replica(hostname=hostname, pid=pid, heartbeat_at=now)
+    previous = state.replicas.get(replica_id)
+    alive_since = previous is not None and previous.stopped_at is None
+    started_at = previous.started_at if previous is not None and alive_since else now
+    state.replicas[replica_id] = Replica(
+        hostname=hostname, pid=pid, started_at=started_at, heartbeat_at=now
+    )
 
 
 def stop_replica(state: State, replica_id: str, *, now: datetime) -> None:
-    replica = state.replicas.setdefault(replica_id, Replica(hostname="", pid=0, heartbeat_at=now))
+    never_beat = Replica(hostname="", pid=0, started_at=now, heartbeat_at=now)
+    replica = state.replicas.setdefault(replica_id, never_beat)
     replica.stopped_at = now
+
+
+def list_replicas(state: State) -> list[ReplicaInfo]:
+    listed = [
+        ReplicaInfo(
+            id=replica_id,
+            hostname=replica.hostname,
+            pid=replica.pid,
+            started_at=replica.started_at,
+            heartbeat_at=replica.heartbeat_at,
+            stopped_at=replica.stopped_at,
+        )
+        for replica_id, replica in state.replicas.items()
+    ]
+    listed.sort(key=lambda info: info.id)
+    listed.sort(key=lambda info: info.heartbeat_at, reverse=True)
+    return listed
 
 
 def prune_replicas(state: State, *, cutoff: datetime) -> int:

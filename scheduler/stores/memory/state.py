@@ -28,10 +28,11 @@ Slot = tuple[str, datetime, int]
 
 @dataclass(slots=True)
 class Replica:
-    """A replica's heartbeat, and its clean stop if it recorded one."""
+    """A replica's heartbeat, when its current life began, and its clean stop if it made one."""
 
     hostname: str
     pid: int
+    started_at: datetime
     heartbeat_at: datetime
     stopped_at: datetime | None = None
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from ...model.runs import Run, RunStatus
+from .values import StoreOverview
 
 __all__ = ["RunHistory"]
 
@@ -26,6 +28,21 @@ class RunHistory(Protocol):
 
         ``status`` may be given as its value (``"failed"``).  A ``limit``
         below 1 lists nothing.  An unknown job has no runs: no error.
+        """
+        ...
+
+    def overview(self, *, now: datetime, run_ids: Sequence[int] = ()) -> StoreOverview:
+        """Counts for monitoring at ``now``, and the runs of ``run_ids``, in one read.
+
+        The jobs by state and the due backlog (see
+        :class:`~scheduler.stores.base.StoreOverview`) are aggregates the
+        database computes (a count of the jobs grouped by state, and indexed
+        counts of what is due): no job or run row is loaded for them, so a
+        call costs the same few queries whatever the number of jobs, though
+        the count by state reads the whole job table.  Call it every few
+        seconds, not on every wake-up.  ``run_ids`` that name no run (never
+        made, or pruned) are left out of ``runs``.  Raises
+        :class:`ValueError` for a naive ``now``.
         """
         ...
 

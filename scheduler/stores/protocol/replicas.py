@@ -1,11 +1,11 @@
-"""The replicas part of the store protocol: heartbeats, and recovering what dead ones held."""
+"""The replicas part of the store protocol: heartbeats, listing, recovering what dead ones held."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from .values import RecoveryReport, Retrier
+from .values import RecoveryReport, ReplicaInfo, Retrier
 
 __all__ = ["ReplicaStore"]
 
@@ -24,6 +24,15 @@ class ReplicaStore(Protocol):
 
     def stop_replica(self, replica_id: str, *, now: datetime) -> None:
         """Record a clean shutdown of ``replica_id``, even of one that never heartbeat."""
+        ...
+
+    def list_replicas(self) -> list[ReplicaInfo]:
+        """Every replica the store knows, newest heartbeat first (ties by id).
+
+        Stopped and silent ones are listed too, until
+        :meth:`prune_replicas` forgets them; whether one counts as alive is
+        :meth:`ReplicaInfo.alive <scheduler.stores.base.ReplicaInfo.alive>`.
+        """
         ...
 
     def prune_replicas(self, *, now: datetime, older_than: timedelta) -> int:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from ...model.jobs import JobSpec
 from ...model.runs import NewRun, Run
 
-__all__ = ["Planner", "RecoveryReport", "Retrier", "SlotPlan", "StoredJob", "SyncReport"]
+__all__ = [
+    "JOB_STATES",
+    "Planner",
+    "RecoveryReport",
+    "ReplicaInfo",
+    "Retrier",
+    "SlotPlan",
+    "StoreOverview",
+    "StoredJob",
+    "SyncReport",
+]
+
+#: The words of :attr:`StoredJob.state`, in the order listings show them.
+JOB_STATES = ("active", "paused", "disabled", "removed")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,3 +119,51 @@ class RecoveryReport:
     released: tuple[int, ...] = ()  # pending runs made claimable again
     lost: tuple[int, ...] = ()  # queued or running runs marked lost (replica or worker gone)
     retries: tuple[int, ...] = ()  # new runs: the next attempts of lost ones
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreOverview:
+    """What :meth:`~scheduler.stores.base.RunHistory.overview` counted at ``now``.
+
+    ``jobs_by_state`` has every word of :data:`JOB_STATES` as a key (a state
+    with no job counts 0); ``due_backlog`` is how many active jobs are due
+    (``next_run_at <= now``) plus how many unclaimed pending runs are due
+    (``due_at <= now``): work that is due and not handed over yet.  ``runs``
+    are the runs asked for by id that still exist, in id order.
+    """
+
+    jobs_by_state: Mapping[str, int] = field(default_factory=dict)
+    due_backlog: int = 0
+    runs: tuple[Run, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplicaInfo:
+    """A scheduler replica as the store knows it.
+
+    :meth:`~scheduler.stores.base.ReplicaStore.list_replicas` gives them.
+
+    ``started_at`` is when its current life began (a replica that stopped and
+    heartbeats again starts a new one); ``stopped_at`` is set when it
+    recorded a clean stop, and cleared by its next heartbeat.
+    """
+
+    id: str
+    hostname: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None = None
+
+    def alive(self, now: datetime, stale_after: timedelta) -> bool:
+        """Whether the replica counts as alive at ``now``: it did not stop, and
+        it heartbeat within ``stale_after`` (the rule recovery applies too)."""
+        return self.stopped_at is None and now - self.heartbeat_at <= stale_after
+
+    def state(self, now: datetime, stale_after: timedelta) -> str:
+        """One word: ``alive``; ``stopped`` (it recorded a clean stop); or
+        ``silent`` (no clean stop, but no heartbeat within ``stale_after``:
+        killed, hung, or cut off from the database)."""
+        if self.stopped_at is not None:
+            return "stopped"
+        return "alive" if self.alive(now, stale_after) else "silent"

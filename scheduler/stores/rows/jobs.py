@@ -11,11 +11,14 @@ from typing import Any
 from ...clock import ensure_aware_utc
 from ...errors import InvalidJob
 from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
+from ...model.notify import JobNotify, encode_notify
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ...schedules.kinds import Cron, Every, Once
 from ..protocol.values import StoredJob
 
 __all__ = ["as_stored", "job_columns", "job_from_columns", "spec_from_columns"]
+
+_DEFAULT_NOTIFY = JobNotify()
 
 
 def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
@@ -73,6 +76,8 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
         "queue": spec.queue,
         "description": spec.description,
         "source": spec.source.value,
+        # NULL while the job says nothing, as for every job stored before the column.
+        "notify": None if spec.notify.is_default else json.dumps(encode_notify(spec.notify)),
         "definition_hash": job.definition_hash,
         "next_run_at": job.next_run_at,
         "paused_at": job.paused_at,
@@ -113,6 +118,9 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         queue=row["queue"],
         description=row["description"],
         source=JobSource(row["source"]),
+        notify=_DEFAULT_NOTIFY
+        if row["notify"] is None
+        else JobNotify.parse(json.loads(row["notify"])),
     )
 
 

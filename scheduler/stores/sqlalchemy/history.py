@@ -6,20 +6,22 @@ store opened, in ``db``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, delete, exists, false, func, select, true
 
 from ...model.policies import JobSource
 from ...model.runs import Run, RunStatus
+from ..protocol.values import JOB_STATES, StoreOverview
 from ..rules import run_not_found
 from .connections import Db
-from .queries import select_rows
-from .runs import TERMINAL, run_from_row, runs_with_names
+from .queries import among, select_rows
+from .runs import PENDING, TERMINAL, run_from_row, runs_with_names
 from .schema import job_table, run_table
 
-__all__ = ["get_run", "list_runs", "prune"]
+__all__ = ["get_run", "list_runs", "overview", "prune"]
 
 _job = job_table.c
 _run = run_table.c
@@ -43,6 +45,41 @@ def list_runs(db: Db, job_name: str | None, status: RunStatus | None, limit: int
         query = query.where(_run.status == status.value)
     rows = select_rows(db.conn, query.order_by(*_NEWEST_FIRST).limit(limit))
     return [run_from_row(row) for row in rows]
+
+
+# A job's state, as StoredJob.state words it.
+_STATE = case(
+    (_job.removed_at.is_not(None), "removed"),
+    (_job.enabled == false(), "disabled"),
+    (_job.paused_at.is_not(None), "paused"),
+    else_="active",
+).label("state")
+_JOBS_BY_STATE: Final = select(_STATE, func.count()).group_by(_STATE)
+# Due active jobs and due unclaimed pending runs: two counts on their indexes.
+_DUE_JOBS = select(func.count()).where(_job.enabled == true())
+_DUE_RUNS = select(func.count()).where(_run.status == PENDING, _run.replica_id == "")
+
+
+def overview(db: Db, now: datetime, run_ids: Sequence[int]) -> StoreOverview:
+    """:meth:`~scheduler.stores.base.RunHistory.overview`: two aggregate
+    queries, and the runs asked for in one (or a few chunks on SQLite)."""
+    conn = db.conn
+    counts: dict[str, int] = {row[0]: row[1] for row in conn.execute(_JOBS_BY_STATE)}
+    due = select(
+        _DUE_JOBS.where(_job.next_run_at <= now).scalar_subquery(),
+        _DUE_RUNS.where(_run.due_at <= now).scalar_subquery(),
+    )
+    due_jobs, due_runs = conn.execute(due).one()
+    runs: list[Run] = []
+    if run_ids:
+        for among_ids in among(conn, _run.id, run_ids):
+            rows = select_rows(conn, runs_with_names().where(among_ids))
+            runs.extend(run_from_row(row) for row in rows)
+    return StoreOverview(
+        jobs_by_state={state: int(counts.get(state, 0)) for state in JOB_STATES},
+        due_backlog=int(due_jobs or 0) + int(due_runs or 0),
+        runs=tuple(sorted(runs, key=lambda run: run.id)),
+    )
 
 
 def prune(db: Db, now: datetime, keep_last: int | None, max_age: timedelta | None) -> int:

@@ -1,4 +1,4 @@
-"""Replica rows: heartbeats, clean stops, recovering the runs of dead replicas, forgetting them.
+"""Replica rows: heartbeats, clean stops, listing, recovering the runs of dead ones, forgetting.
 
 Every function takes the connection of a transaction the store opened, in ``db``.
 """
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from ...model.runs import RunStatus
-from ..protocol.values import RecoveryReport, Retrier
+from ..protocol.values import RecoveryReport, ReplicaInfo, Retrier
 from .claims import insert_unless_slot_exists
 from .connections import Db
 from .jobs import rows_by_id
@@ -34,10 +34,18 @@ from .schema import UTCDateTime, replica_table, run_columns, run_from_columns, r
 from .specs import SpecCache
 from .worker_runs import lose_silent_workers, lose_unstarted
 
-__all__ = ["heartbeat", "prune_replicas", "recover", "stop_replica"]
+__all__ = ["heartbeat", "list_replicas", "prune_replicas", "recover", "stop_replica"]
 
 _run = run_table.c
 _replica = replica_table.c
+_LISTED = (
+    _replica.id,
+    _replica.hostname,
+    _replica.pid,
+    _replica.started_at,
+    _replica.heartbeat_at,
+    _replica.stopped_at,
+)
 
 
 def heartbeat(db: Db, replica_id: str, *, hostname: str, pid: int, now: datetime) -> None:
@@ -72,6 +80,23 @@ def stop_replica(db: Db, replica_id: str, *, now: datetime) -> None:
                 id=replica_id, hostname="", pid=0, started_at=now, heartbeat_at=now, stopped_at=now
             )
         )
+
+
+def list_replicas(db: Db) -> list[ReplicaInfo]:
+    """Every replica row, newest heartbeat first, ties by id."""
+    newest_first = (_replica.heartbeat_at.desc(), _replica.id)
+    rows = db.conn.execute(select(*_LISTED).order_by(*newest_first))
+    return [
+        ReplicaInfo(
+            id=row.id,
+            hostname=row.hostname,
+            pid=row.pid,
+            started_at=row.started_at,
+            heartbeat_at=row.heartbeat_at,
+            stopped_at=row.stopped_at,
+        )
+        for row in rows
+    ]
 
 
 def prune_replicas(db: Db, *, cutoff: datetime) -> int:

@@ -203,6 +203,9 @@ job_table = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Last, as ADD COLUMN puts it: the job's notify: setting as JSON; NULL is the
+    # default (every notifier, its own rules).
+    Column("notify", _Text, nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
     # Ids are never reused on SQLite either, so a cached (id, version) stays true.

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from scheduler.cli.options import positive_float
 from scheduler.django.runner import RunOptions, run
 from scheduler.errors import ConfigError, SchedulerError
+from scheduler.monitoring.logs import LOG_FORMATS, log_formatter
 
 
 class Command(BaseCommand):
@@ -39,15 +40,35 @@ class Command(BaseCommand):
             "--duration", type=positive_float, metavar="SECONDS", help="stop after this long"
         )
         parser.add_argument(
+            "--metrics-port",
+            type=int,
+            metavar="PORT",
+            help="serve Prometheus /metrics and /healthz on this port, over "
+            "SCHEDULER['METRICS'] (needs tickwork[metrics])",
+        )
+        parser.add_argument(
+            "--metrics-host",
+            metavar="HOST",
+            help="the address to serve metrics on (default SCHEDULER['METRICS']['HOST'], "
+            "or 127.0.0.1)",
+        )
+        parser.add_argument(
             "--log-level",
             default="INFO",
             type=str.upper,
             choices=("DEBUG", "INFO", "WARNING", "ERROR"),
             help="level of the scheduler's log (default INFO)",
         )
+        parser.add_argument(
+            "--log-format",
+            choices=LOG_FORMATS,
+            help="text (default) or json, one object per line, for the log lines this "
+            "command shows when LOGGING sends the scheduler's nowhere (else use "
+            "scheduler.monitoring.logs.JsonFormatter in LOGGING)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        _configure_logging(options["log_level"])
+        _configure_logging(options["log_level"], options["log_format"], self.stderr)
         try:
             run(
                 RunOptions(
@@ -56,6 +77,8 @@ class Command(BaseCommand):
                     schedules=options["schedules"],
                     replica_id=options["replica_id"],
                     duration=options["duration"],
+                    metrics_port=options["metrics_port"],
+                    metrics_host=options["metrics_host"],
                 )
             )
         except ConfigError as error:
@@ -68,12 +91,18 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
 
-def _configure_logging(level: str) -> None:
-    """The scheduler logs one line per event; show them on stderr unless the site's
-    LOGGING already sends them somewhere."""
+def _configure_logging(level: str, log_format: str | None, stderr: OutputWrapper) -> None:
+    """The scheduler logs one line per event; show them on stderr, as ``log_format``
+    says, unless the site's LOGGING already sends them somewhere."""
     logger = logging.getLogger("scheduler")
     logger.setLevel(level)
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler.setFormatter(log_formatter(log_format or "text"))
         logger.addHandler(handler)
+    elif log_format is not None:
+        stderr.write(
+            f"--log-format {log_format} has no effect: LOGGING already configures where the "
+            "scheduler's log goes; set the formatter there "
+            "(scheduler.monitoring.logs.JsonFormatter for JSON)"
+        )

@@ -24,7 +24,7 @@ def to_binary_collation(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduler", "0004_run_active_index")]
+    dependencies = [("scheduler", "0005_job_notify")]
 
     operations = [
         migrations.RunPython(
