@@ -46,11 +46,13 @@ def heartbeat(using: str, replica_id: str, *, hostname: str, pid: int, now: date
         replicas(using)
         .filter(id=replica_id)
         .update(
+            # First: MariaDB and MySQL assign left to right, and a CASE after
+            # "stopped_at = NULL" would read the NULL it just wrote.
+            started_at=restarted,
             hostname=hostname,
             pid=pid,
             heartbeat_at=now,
             stopped_at=None,
-            started_at=restarted,
         )
     )
     if not updated:

@@ -55,6 +55,9 @@ def heartbeat(db: Db, replica_id: str, *, hostname: str, pid: int, now: datetime
         (_replica.stopped_at.is_(None), _replica.started_at),
         else_=literal(now, UTCDateTime()),
     )
+    # started_at is assigned before stopped_at (the table's column order, which
+    # SQLAlchemy follows): MariaDB and MySQL assign left to right, and the CASE
+    # must read the stopped_at that was there, not the NULL written after it.
     result = conn.execute(
         update(replica_table)
         .where(_replica.id == replica_id)
