@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from scheduler.cli import main
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.servers import UnsupportedDatabase
@@ -140,5 +142,34 @@ def test_a_database_lacking_a_column_and_an_index_is_brought_up_to_date(
         ]
         assert [change.description for change in store.create_schema()] == missing
         assert store.schema_changes() == []
+    finally:
+        store.dispose()
+
+
+def test_tickwork_runs_on_a_bare_mysql_url_in_read_committed_and_utf8mb4(
+    capsys: pytest.CaptureFixture[str], mariadb_url: str, tmp_path: Path
+) -> None:
+    bare = mariadb_url.replace("mysql+pymysql://", "mysql://")
+    (tmp_path / "schedules.yaml").write_text(
+        "jobs:\n  ping:\n    task: tw_maria_tasks.ping\n    every: 1m\n", encoding="utf-8"
+    )
+    (tmp_path / "tw_maria_tasks.py").write_text(
+        "from scheduler import job\n\n@job\ndef ping():\n    return 'pong'\n", encoding="utf-8"
+    )
+    argv = [
+        "run", "--once", "--executor", "immediate", "--database", bare,
+        "--schedules", str(tmp_path / "schedules.yaml"),
+        "--pythonpath", str(tmp_path), "--import", "tw_maria_tasks",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert main(["jobs", "--database", bare]) == 0
+    out = capsys.readouterr().out
+    assert "ping" in out and "every 1m" in out
+    # The server's default is REPEATABLE READ; the store's sessions are not.
+    store = SQLAlchemyStore(bare)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.scalar(text("SELECT @@tx_isolation")) == "READ-COMMITTED"
+            assert conn.scalar(text("SELECT @@character_set_connection")) == "utf8mb4"
     finally:
         store.dispose()
