@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.cli import main
+from scheduler.errors import StoreUnavailable
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.servers import UnsupportedDatabase
@@ -173,3 +175,19 @@ def test_tickwork_runs_on_a_bare_mysql_url_in_read_committed_and_utf8mb4(
             assert conn.scalar(text("SELECT @@character_set_connection")) == "utf8mb4"
     finally:
         store.dispose()
+
+
+def test_a_server_out_of_reach_is_store_unavailable_and_a_bad_column_is_not(
+    store: SQLAlchemyStore,
+) -> None:
+    nowhere = SQLAlchemyStore("mysql://root@127.0.0.1:1/tickwork?connect_timeout=2")
+    try:
+        with pytest.raises(StoreUnavailable, match="mysql database unavailable"):
+            nowhere.next_wake()
+    finally:
+        nowhere.dispose()
+    with store.engine.begin() as conn:  # a schema that needs upgrading, not a server that is down
+        conn.execute(text("ALTER TABLE scheduler_job DROP COLUMN paused_at"))
+    with pytest.raises(SQLAlchemyError, match="paused_at") as raised:
+        store.list_jobs()
+    assert not isinstance(raised.value, StoreUnavailable)
