@@ -27,3 +27,18 @@ if ! up 5672; then
     rabbitmq-server -detached || true
 fi
 wait_for RabbitMQ 5672
+
+if ! up 3306; then
+    echo "services: starting MariaDB"
+    service mariadb start || (mysqld_safe >/dev/null 2>&1 &) || true
+fi
+wait_for MariaDB 3306
+# The tests connect as root without a password (TICKWORK_TEST_MARIADB, tests/mariadb_databases.py),
+# the way Debian's package leaves root on 127.0.0.1 for a local test server.
+if ! mysql --protocol=TCP -h 127.0.0.1 -u root -e "SELECT 1" >/dev/null; then
+    echo "services: MariaDB refuses root@127.0.0.1 without a password; the tests need it" >&2
+    exit 1
+fi
+# A test server: a commit need not reach the disk before it returns (as PGOPTIONS'
+# synchronous_commit=off does for PostgreSQL in tests/conftest.py); it is visible all the same.
+mysql --protocol=TCP -h 127.0.0.1 -u root -e "SET GLOBAL innodb_flush_log_at_trx_commit = 2"

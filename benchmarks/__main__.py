@@ -34,7 +34,7 @@ IN_MEMORY = ["apscheduler-memory"]
 FULL: dict[str, dict[str, Any]] = {
     "herd": {
         "jobs": [1000, 10000, 100000],
-        "systems": TICKWORK + PEERS + IN_MEMORY,
+        "systems": [*TICKWORK, "tickwork-mariadb", *PEERS, *IN_MEMORY],
         # 20 s, 40 s for 100,000 jobs.  The two left out would be cut short as
         # at 10,000 and cost a minute each (django-celery-beat spends half a
         # minute loading 100,000 tasks: see the start-up table).

@@ -31,10 +31,13 @@ from typing import Any
 POSTGRES_ADMIN_URL = os.environ.get(
     "TICKWORK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+#: The MariaDB (or MySQL) server the MariaDB cases use, as a SQLAlchemy URL without a database.
+MARIADB_ADMIN_URL = os.environ.get("TICKWORK_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
 #: Every system a workload can measure, in the order tables list them.
 SYSTEMS = (
     "tickwork-postgresql",
     "tickwork-sqlite",
+    "tickwork-mariadb",
     "celery-beat-postgresql",
     "celery-beat-sqlite",
     "apscheduler-postgresql",
@@ -44,6 +47,7 @@ SYSTEMS = (
 LABELS = {
     "tickwork-postgresql": "Tickwork, PostgreSQL",
     "tickwork-sqlite": "Tickwork, SQLite",
+    "tickwork-mariadb": "Tickwork, MariaDB",
     "celery-beat-postgresql": "django-celery-beat, PostgreSQL",
     "celery-beat-sqlite": "django-celery-beat, SQLite",
     "apscheduler-postgresql": "APScheduler 3, SQLAlchemyJobStore on PostgreSQL",
@@ -130,7 +134,7 @@ def not_measured(workload: str, system: str, jobs: int, reason: str) -> Result:
 class Database:
     """One throwaway database for one case: a SQLite file or a PostgreSQL database."""
 
-    kind: str  # "sqlite" or "postgresql"
+    kind: str  # "sqlite", "postgresql" or "mariadb"
     name: str
     directory: Path  # where a SQLite database keeps its file
 
@@ -138,6 +142,8 @@ class Database:
     def sqlalchemy_url(self) -> str:
         if self.kind == "sqlite":
             return f"sqlite:///{self.path}"
+        if self.kind == "mariadb":
+            return f"{MARIADB_ADMIN_URL.rstrip('/')}/{self.name}"
         return f"{_server_url('postgresql+psycopg')}/{self.name}"
 
     @property
@@ -185,6 +191,10 @@ def throwaway_database(kind: str, directory: Path) -> Iterator[Database]:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{database.path}{suffix}").unlink(missing_ok=True)
         return
+    if kind == "mariadb":
+        with _mariadb_database(database):
+            yield database
+        return
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
@@ -196,8 +206,38 @@ def throwaway_database(kind: str, directory: Path) -> Iterator[Database]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def _mariadb_database(database: Database) -> Iterator[None]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(MARIADB_ADMIN_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{database.name}`"))
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{database.name}`"))
+        engine.dispose()
+
+
+def mariadb_reachable() -> str | None:
+    """None if the MariaDB server answers, else why not."""
+    try:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(MARIADB_ADMIN_URL, connect_args={"connect_timeout": 5})
+        try:
+            with engine.connect():
+                return None
+        finally:
+            engine.dispose()
+    except Exception as error:  # any failure means: not usable for this run
+        return f"MariaDB at {MARIADB_ADMIN_URL} is not reachable: {error}"
+
+
 def database_kind(system: str) -> str:
-    """``sqlite``, ``postgresql`` or ``memory``: the last part of a system's name."""
+    """``sqlite``, ``postgresql``, ``mariadb`` or ``memory``: the last part of a system's name."""
     return system.rsplit("-", 1)[1]
 
 
@@ -348,13 +388,18 @@ def run_cases(
     cases: list[Result] = []
     started = time.perf_counter()
     unreachable = postgres_reachable()
+    systems = parse_list(args.systems)
+    mariadb = mariadb_reachable() if any(s.endswith("-mariadb") for s in systems) else None
     jobs = sizes if sizes is not None else [int(value) for value in parse_list(args.jobs)]
-    for system in parse_list(args.systems):
+    for system in systems:
         if system not in SYSTEMS:
             raise SystemExit(f"unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
         for count in jobs:
             if unreachable and database_kind(system) == "postgresql":
                 cases.append(not_measured(workload, system, count, unreachable))
+                continue
+            if mariadb and database_kind(system) == "mariadb":
+                cases.append(not_measured(workload, system, count, mariadb))
                 continue
             if f"{system}:{count}" in args.skip:
                 cases.append(not_measured(workload, system, count, SKIPPED))

@@ -74,6 +74,15 @@ from tests.django_databases import (  # noqa: E402
     shared_django_postgres_tasks,  # noqa: F401
 )
 
+# MariaDB databases, new or shared (tests/mariadb_databases.py), as for PostgreSQL.
+from tests.mariadb_databases import (  # noqa: E402
+    _shared_django_mariadb_database,  # noqa: F401
+    _shared_mariadb_store_database,  # noqa: F401
+    mariadb_url,  # noqa: F401
+    shared_django_mariadb,  # noqa: F401
+    shared_mariadb_url,  # noqa: F401
+)
+
 # PostgreSQL databases with the store's tables, shared by a session's tests and
 # reset before each (tests/shared_databases.py): most tests need tables, not a
 # database created for them.

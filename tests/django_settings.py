@@ -6,7 +6,11 @@ for one (``tests/django/support.py``): the contract suite's ``django-sqlite``
 and ``django-postgres`` stores, and the app's own tests.  PostgreSQL is found
 where ``TICKWORK_TEST_POSTGRES`` says (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``, trust auth), as for the
-SQLAlchemy store's tests.
+SQLAlchemy store's tests.  ``mariadb`` is Django's MySQL backend on the
+MariaDB server ``TICKWORK_TEST_MARIADB`` names (``tests/mariadb_databases.py``),
+through PyMySQL standing in for mysqlclient (``pymysql.install_as_MySQLdb()``:
+mysqlclient needs the MariaDB client headers to build, which the test machines
+lack; Django's backend works with either).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 _POSTGRES = urlsplit(
     os.environ.get("TICKWORK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 )
+_MARIADB = urlsplit(os.environ.get("TICKWORK_TEST_MARIADB", "mysql://root@127.0.0.1:3306/"))
 
 SECRET_KEY = "tickwork-tests-only-not-a-secret"  # noqa: S105
 DEBUG = False
@@ -92,6 +97,20 @@ DATABASES = {
         "NAME": "",
         "OPTIONS": {"connect_timeout": 5},
     },
+}
+
+if importlib.util.find_spec("MySQLdb") is None and importlib.util.find_spec("pymysql"):
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
+DATABASES["mariadb"] = {
+    "ENGINE": "django.db.backends.mysql",
+    "HOST": _MARIADB.hostname or "127.0.0.1",
+    "PORT": str(_MARIADB.port or 3306),
+    "USER": unquote(_MARIADB.username or "root"),
+    "PASSWORD": unquote(_MARIADB.password or ""),
+    "NAME": "",
+    "OPTIONS": {"charset": "utf8mb4", "connect_timeout": 5},
 }
 
 SCHEDULER: dict[str, object] = {}

@@ -1,4 +1,4 @@
-"""Tickwork's engine on its SQLAlchemy store (SQLite or PostgreSQL).
+"""Tickwork's engine on its SQLAlchemy store (SQLite, PostgreSQL or MariaDB).
 
 Jobs are stored with ``SQLAlchemyStore.sync_jobs``, the call ``tickwork run``
 makes for a schedules file.  The engine is the real :class:`Engine` with its
@@ -206,13 +206,20 @@ def copy_first_job(engine: SAEngine, copies: int) -> None:
             name = "'job-' || substr('000000' || i, -6, 6)"
             counter = "WITH RECURSIVE counter(i) AS (SELECT 1 UNION ALL "
             counter += "SELECT i + 1 FROM counter WHERE i < ?) "
+        elif conn.dialect.name == "mysql":
+            conn.exec_driver_sql(f"SET SESSION max_recursive_iterations = {copies + 1}")
+            name = "CONCAT('job-', LPAD(i, 6, '0'))"
+            counter = "WITH RECURSIVE counter(i) AS (SELECT 1 UNION ALL "
+            counter += "SELECT i + 1 FROM counter WHERE i < %s) "
         else:
             name = "'job-' || lpad(i::text, 6, '0')"
             counter = "WITH counter AS (SELECT generate_series(1, %s) AS i) "
         copied = [column for column in columns if column != "id"]
         values = ", ".join(name if column == "name" else f"t.{column}" for column in copied)
-        conn.exec_driver_sql(
-            f"{counter}INSERT INTO scheduler_job ({', '.join(copied)}) "  # noqa: S608
-            f"SELECT {values} FROM counter, scheduler_job t WHERE t.name = 'job-000000'",
-            (copies,),
-        )
+        insert = f"INSERT INTO scheduler_job ({', '.join(copied)}) "
+        select = f"SELECT {values} FROM counter, scheduler_job t WHERE t.name = 'job-000000'"  # noqa: S608
+        # MariaDB takes the WITH after INSERT ... (columns); the others, before it.
+        if conn.dialect.name == "mysql":
+            conn.exec_driver_sql(insert + counter + select, (copies,))
+        else:
+            conn.exec_driver_sql(counter + insert + select, (copies,))

@@ -85,6 +85,7 @@ def connect(url: str, *, must_exist: bool) -> SQLAlchemyStore:
         raise SchedulerError(
             "the standalone scheduler needs SQLAlchemy: pip install 'tickwork[sqlalchemy]'"
             + (" 'tickwork[postgres]'" if url.startswith("postgres") else "")
+            + (" 'tickwork[mysql]'" if url.startswith(("mysql", "mariadb")) else "")
         ) from error
     if must_exist:
         _require_existing_sqlite(url)
@@ -93,7 +94,8 @@ def connect(url: str, *, must_exist: bool) -> SQLAlchemyStore:
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
         raise SchedulerError(
             f"cannot use database URL {url!r}: {error}. Tickwork supports SQLite "
-            "(sqlite:///path.sqlite3) and PostgreSQL (postgresql://user@host/db)"
+            "(sqlite:///path.sqlite3), PostgreSQL (postgresql://user@host/db) and "
+            "MariaDB or MySQL (mysql://user@host/db, with 'tickwork[mysql]')"
         ) from error
 
 

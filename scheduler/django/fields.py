@@ -8,6 +8,9 @@ it is zero, and ``12:00:00`` and ``12:00:00.000000`` are different text: a job
 the other store wrote as due at ``12:00:00.000000`` would not match
 ``next_run_at <= '12:00:00'``, and the unique slot constraint would let both
 texts of one slot in.
+
+MariaDB and MySQL keep ``datetime(6)`` without a zone: both stores write the
+UTC wall time, whatever the connection's time zone.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class UTCDateTimeField(models.DateTimeField):  # type: ignore[type-arg]
             value = self.to_python(value)
         if connection.vendor == "sqlite":
             return instant_text(value)
+        if connection.vendor == "mysql":
+            return ensure_aware_utc(value, self.name or "instant").replace(tzinfo=None)
         return ensure_aware_utc(value, self.name or "instant")
 
     def from_db_value(

@@ -104,6 +104,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
     install_site_notifiers()  # refuses bad NOTIFIERS before anything runs
     store = DjangoStore(using=config.database)
     try:
+        store.check_database()
         metrics = _metrics(config, options, store, clock)  # a port in use stops it here
         with metrics.serving():
             engine = _engine(config, options, store, clock, after_tick=metrics.after_tick)

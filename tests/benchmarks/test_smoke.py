@@ -4,7 +4,7 @@ The numbers are not checked (tests assert behaviour, not speed); the shape
 is, and so is what each workload must have done: every herd run handed over,
 every lateness slot measured, Tickwork using an edit.  Each peer runs only
 where it is installed (``tickwork[bench]``); a PostgreSQL case needs the
-server, and is skipped without it (it fails when ``CI=true``).
+server (a MariaDB case, MariaDB), and is skipped without it (it fails when ``CI=true``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ PEERS = {"celery-beat": "django_celery_beat", "apscheduler": "apscheduler"}
 ALL_SYSTEMS = [
     "tickwork-sqlite",
     "tickwork-postgresql",
+    "tickwork-mariadb",
     "celery-beat-sqlite",
     "celery-beat-postgresql",
     "apscheduler-sqlite",
@@ -51,6 +52,8 @@ def _needs(system: str, request: pytest.FixtureRequest) -> None:
         pytest.skip(f"{family} is not installed here; nox installs it with tickwork[bench]")
     if system.endswith("postgresql"):
         request.getfixturevalue("postgres_url")  # skips, or fails in CI, without the server
+    if system.endswith("mariadb"):
+        request.getfixturevalue("mariadb_url")
 
 
 def _run(*arguments: str, timeout: float = 120) -> dict[str, Any]:

@@ -4,7 +4,9 @@
 ``postgres`` are the SQLAlchemy store on a fresh file and on a database with
 its tables, empty; ``django-sqlite`` and ``django-postgres`` are
 :class:`~scheduler.django.store.DjangoStore` on a fresh, migrated file and on
-a migrated database, empty (``tests/django_databases.py``).  The PostgreSQL
+a migrated database, empty (``tests/django_databases.py``); ``mariadb`` and
+``django-mariadb`` are the same two stores on MariaDB
+(``tests/mariadb_databases.py``).  The PostgreSQL
 databases are shared by the session's tests and put back into their
 template's state before each (``tests/shared_databases.py``): no contract
 test creates or changes a schema.
@@ -43,9 +45,9 @@ def _sqlalchemy_store(url: str) -> Store:
     return store
 
 
-def _shared_postgres_store(request: pytest.FixtureRequest, fixture: str) -> Store:
-    """The SQLAlchemy store on a shared database whose template ``create_schema``
-    made (``tests/shared_databases.py``), emptied for this test."""
+def _shared_database_store(request: pytest.FixtureRequest, fixture: str) -> Store:
+    """The SQLAlchemy store on a shared database that ``create_schema`` made
+    (``tests/shared_databases.py``, ``tests/mariadb_databases.py``), emptied for this test."""
     store_class = _sqlalchemy_store_class()  # skips first, if there is no such store
     store: Store = store_class(request.getfixturevalue(fixture))
     return store
@@ -62,7 +64,7 @@ def _partitioned_store(request: pytest.FixtureRequest, kind: str) -> Store:
     stores on a run table partitioned by month (not among the default
     parameters: ``test_store_on_partitioned_runs.py`` asks for them)."""
     if kind == "postgres-partitioned":
-        return _shared_postgres_store(request, "shared_partitioned_postgres_url")
+        return _shared_database_store(request, "shared_partitioned_postgres_url")
     return _django_store(request.getfixturevalue("shared_django_postgres_partitioned"))
 
 
@@ -73,6 +75,8 @@ def _partitioned_store(request: pytest.FixtureRequest, kind: str) -> Store:
         pytest.param("postgres", marks=pytest.mark.postgres),
         "django-sqlite",
         pytest.param("django-postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+        pytest.param("django-mariadb", marks=pytest.mark.mariadb),
     ]
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
@@ -83,7 +87,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     elif kind == "sqlite":
         made = _sqlalchemy_store(f"sqlite:///{tmp_path}/t.sqlite3")
     elif kind == "postgres":
-        made = _shared_postgres_store(request, "shared_postgres_url")
+        made = _shared_database_store(request, "shared_postgres_url")
+    elif kind == "mariadb":
+        made = _shared_database_store(request, "shared_mariadb_url")
+    elif kind == "django-mariadb":
+        made = _django_store(request.getfixturevalue("shared_django_mariadb"))
     elif kind.endswith("-partitioned"):
         made = _partitioned_store(request, kind)
     elif kind == "django-postgres":

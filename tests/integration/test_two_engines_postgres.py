@@ -1,4 +1,4 @@
-"""Two engines (replicas) on one PostgreSQL database: every slot fires once.
+"""Two engines (replicas) on one PostgreSQL or MariaDB database: every slot fires once.
 
 200 jobs due every second; for each second of a simulated minute both engines
 wake at the same instant, in two threads, and race to claim.  Afterwards each
@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from scheduler.engine import Engine, EngineConfig
@@ -24,11 +25,21 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 JOBS, SECONDS = 200, 60
 
 
-def test_two_engines_fire_each_slot_exactly_once(postgres_url: str) -> None:
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param("postgres_url", marks=pytest.mark.postgres, id="postgres"),
+        pytest.param("mariadb_url", marks=pytest.mark.mariadb, id="mariadb"),
+    ],
+)
+def test_two_engines_fire_each_slot_exactly_once(
+    request: pytest.FixtureRequest, database: str
+) -> None:
+    url: str = request.getfixturevalue(database)
     clock = FakeClock(T0)
     registry = TaskRegistry()
     registry.register(lambda: None, name="tests.noop")
-    stores = [SQLAlchemyStore(postgres_url) for _ in range(2)]
+    stores = [SQLAlchemyStore(url) for _ in range(2)]
     stores[0].create_schema()
     specs = [
         JobSpec.build(name=f"job-{i:03d}", task="tests.noop", every=timedelta(seconds=1))

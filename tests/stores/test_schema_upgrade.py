@@ -41,6 +41,17 @@ ACTIVE_INDEX_SQL = (
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """An empty SQLite or PostgreSQL database: the earlier version ran on nothing else,
+    so there is no MariaDB dump (``tests/stores/test_mariadb_specific.py`` upgrades
+    a MariaDB database that lacks a column and an index)."""
+    if request.param == "sqlite":
+        return sqlite_url
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 def load_dump(url: str) -> None:
     """Fill the empty database at ``url`` with the dump made by the earlier version."""
     if url.startswith("sqlite"):

@@ -1,10 +1,11 @@
-"""Two replicas on one PostgreSQL database claim every slot exactly once.
+"""Two replicas on one PostgreSQL (or MariaDB) database claim every slot exactly once.
 
 Each replica is its own store with its own engine (its own connections), in
 its own thread.  For each second of a simulated minute both claim at the same
 instant, released together by a barrier; ``now`` is given, nothing sleeps.
-``FOR NO KEY UPDATE SKIP LOCKED`` splits the due jobs between them and the
-unique constraint would refuse any slot claimed twice.
+``FOR NO KEY UPDATE SKIP LOCKED`` (``FOR UPDATE SKIP LOCKED`` on MariaDB)
+splits the due jobs between them and the unique constraint would refuse any
+slot claimed twice.
 
 No run is ever finished here, so from the second slot on every job still has
 an active run: ``claim_due`` leaves its new run unclaimed and the replicas
@@ -27,8 +28,6 @@ from scheduler.stores.base import SlotPlan, StoredJob
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.schema import run_table
 
-pytestmark = pytest.mark.postgres
-
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 JOBS = 200
@@ -46,9 +45,15 @@ def every_slot_up_to_now(job: StoredJob, has_active_run: bool, now: datetime) ->
     return SlotPlan(runs=tuple(runs), next_run_at=slot)
 
 
-@pytest.fixture
-def replicas(postgres_url: str) -> Iterator[list[SQLAlchemyStore]]:
-    stores = [SQLAlchemyStore(postgres_url) for _ in REPLICAS]
+@pytest.fixture(
+    params=[
+        pytest.param("postgres_url", marks=pytest.mark.postgres, id="postgres"),
+        pytest.param("mariadb_url", marks=pytest.mark.mariadb, id="mariadb"),
+    ]
+)
+def replicas(request: pytest.FixtureRequest) -> Iterator[list[SQLAlchemyStore]]:
+    url: str = request.getfixturevalue(request.param)
+    stores = [SQLAlchemyStore(url) for _ in REPLICAS]
     stores[0].create_schema()
     try:
         yield stores

@@ -5,8 +5,9 @@ It keeps the promises of the SQLAlchemy store, on the same tables:
 * a claim is one transaction and a fixed number of statements whatever the
   number of due jobs (``bulk_create`` for the runs, ``bulk_update`` for the
   jobs' next slots), never a statement per job;
-* on PostgreSQL due jobs are selected ``FOR NO KEY UPDATE SKIP LOCKED``, so
-  replicas split the due set instead of waiting for each other; on SQLite the
+* on PostgreSQL due jobs are selected ``FOR NO KEY UPDATE SKIP LOCKED`` (on
+  MariaDB and MySQL ``FOR UPDATE SKIP LOCKED``), so replicas split the due
+  set instead of waiting for each other; on SQLite the
   first statement of every write transaction takes the database's write lock,
   so a second claimer waits and then sees the advanced ``next_run_at``;
 * the unique constraint on ``(job, scheduled_for, attempt)`` is the final
@@ -33,7 +34,8 @@ The modules:
 * :mod:`.runs`: recording a run's life;
 * :mod:`.history`: reading runs back, pruning them;
 * :mod:`.replicas`: heartbeats, recovery of dead replicas' runs, forgetting replicas;
-* :mod:`.changes`: NOTIFY on writes and the listener that wakes an engine (PostgreSQL).
+* :mod:`.changes`: NOTIFY on writes and the listener that wakes an engine (PostgreSQL);
+* :mod:`.servers`: what a MariaDB or MySQL server must offer, checked at start.
 """
 
 from .store import DjangoStore

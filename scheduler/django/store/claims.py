@@ -39,6 +39,7 @@ from .queries import (
     PENDING,
     RUN_FIELDS,
     chunks,
+    for_update,
     jobs,
     runs,
 )
@@ -75,14 +76,13 @@ def claim_due(
 ) -> tuple[list[ClaimedRun], int]:
     """:meth:`~scheduler.stores.base.RunQueue.claim_due` inside a transaction: the
     claimed runs, unsorted, and how many jobs were due."""
-    due = list(
+    due_query = (
         jobs(using)
         .filter(ENABLED, next_run_at__lte=now)
         .annotate(busy=_HAS_ACTIVE_RUN)  # the overlap rule's question, in the same select
         .order_by("next_run_at")  # the index's order: no sort of every due job
-        .select_for_update(skip_locked=True, no_key=True)
-        .values(*JOB_FIELDS, "busy")[:limit]
     )
+    due = list(for_update(due_query, using, skip_locked=True).values(*JOB_FIELDS, "busy")[:limit])
     if not due:
         return [], 0
     due_jobs = {row["id"]: stored(row) for row in due}
@@ -105,14 +105,14 @@ def claim_due(
 def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
     """:meth:`~scheduler.stores.base.RunQueue.claim_pending` inside a transaction."""
     busy = runs(using).filter(job_id=OuterRef("job_id"), status__in=BUSY)
-    rows = list(
+    claimable = (
         runs(using)
         .filter(status=PENDING, replica_id="", due_at__lte=now)
         .filter(~Q(job__overlap=OverlapPolicy.QUEUE.value) | ~Exists(busy))
         .order_by("due_at", "id")
-        .select_for_update(skip_locked=True, no_key=True, of=("self",))
-        .values(*RUN_FIELDS, "job__name")[:limit]
     )
+    locked = for_update(claimable, using, skip_locked=True, of_self=True)
+    rows = list(locked.values(*RUN_FIELDS, "job__name")[:limit])
     if not rows:
         return []
     specs = {

@@ -32,7 +32,7 @@ from ...stores.rules import (
 )
 from ..models import Job
 from .changes import notify
-from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, jobs
+from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, for_update, jobs
 
 __all__ = [
     "get_job",
@@ -50,10 +50,7 @@ def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: date
     specs = [as_stored(spec) for spec in specs]
     mine = {
         row["name"]: row
-        for row in jobs(using)
-        .filter(source=source.value)
-        .select_for_update(no_key=True)
-        .values(*JOB_FIELDS)
+        for row in for_update(jobs(using).filter(source=source.value), using).values(*JOB_FIELDS)
     }
     _refuse_foreign_names(using, [s.name for s in specs if s.name not in mine], source)
     added, changed, unchanged = compare_specs(specs, mine)
@@ -115,7 +112,7 @@ def job_row(using: str, name: str, *, lock: bool = False) -> dict[str, Any] | No
     """The row of the job called ``name`` (locked until commit if ``lock``), or None."""
     query = jobs(using).filter(name=name)
     if lock:
-        query = query.select_for_update(no_key=True)
+        query = for_update(query, using)
     rows = list(query.values(*JOB_FIELDS))
     return rows[0] if rows else None
 

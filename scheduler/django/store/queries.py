@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Model, Q, QuerySet, Value
 
 from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..models import Job, Replica
@@ -31,12 +31,14 @@ __all__ = [
     "TERMINAL",
     "Row",
     "chunks",
+    "for_update",
     "jobs",
     "replicas",
     "runs",
 ]
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=Model)
 Row = Mapping[str, Any]
 
 #: Every column of ``scheduler_job``, and all but its id.
@@ -81,3 +83,19 @@ def chunks(using: str, values: Sequence[_T]) -> Iterator[Sequence[_T]]:
 def _chunk_size(connection: BaseDatabaseWrapper) -> int:
     limit = connection.features.max_query_params
     return _CHUNK if limit is None else min(_CHUNK, int(limit) - 10)
+
+
+def for_update(
+    query: QuerySet[_M], using: str, *, skip_locked: bool = False, of_self: bool = False
+) -> QuerySet[_M]:
+    """``query`` locking its rows: ``FOR NO KEY UPDATE`` on PostgreSQL, so inserts of
+    runs that reference a locked job are not blocked, and ``FOR UPDATE`` where there
+    is nothing finer (MariaDB, MySQL).  ``of_self`` locks only the rows of the
+    query's own table, where the database can say so (MariaDB cannot: it locks
+    the joined rows too)."""
+    features = connections[using].features
+    return query.select_for_update(
+        skip_locked=skip_locked,
+        no_key=features.has_select_for_no_key_update,
+        of=("self",) if of_self and features.has_select_for_update_of else (),
+    )

@@ -27,6 +27,7 @@ from .queries import (
     RUN_FIELDS,
     RUNNING,
     chunks,
+    for_update,
     jobs,
     replicas,
     runs,
@@ -45,11 +46,13 @@ def heartbeat(using: str, replica_id: str, *, hostname: str, pid: int, now: date
         replicas(using)
         .filter(id=replica_id)
         .update(
+            # First: MariaDB and MySQL assign left to right, and a CASE after
+            # "stopped_at = NULL" would read the NULL it just wrote.
+            started_at=restarted,
             hostname=hostname,
             pid=pid,
             heartbeat_at=now,
             stopped_at=None,
-            started_at=restarted,
         )
     )
     if not updated:
@@ -189,5 +192,5 @@ def _retry_lost(using: str, lost: Sequence[int], retry: Retrier) -> list[int]:
 
 
 def _locked_ids(query: QuerySet[RunRow]) -> list[int]:
-    locked = query.order_by("id").select_for_update(no_key=True)
+    locked = for_update(query.order_by("id"), query.db)
     return list(locked.values_list("id", flat=True))

@@ -17,6 +17,7 @@ from .queries import (
     TERMINAL,
     Row,
     chunks,
+    for_update,
     runs,
 )
 
@@ -56,9 +57,7 @@ def transition(
 
 def finish(using: str, run_id: int, outcome: Outcome) -> bool:
     """:meth:`~scheduler.stores.base.RunQueue.mark_finished` inside a transaction."""
-    found = list(
-        runs(using).filter(id=run_id).select_for_update(no_key=True).values("status", "started_at")
-    )
+    found = list(for_update(runs(using).filter(id=run_id), using).values("status", "started_at"))
     if not found:
         raise run_not_found(run_id)
     if found[0]["status"] in TERMINAL:

@@ -16,6 +16,7 @@ from ...stores.checked import CheckedStore
 from . import claims, history, jobs, replicas, runs
 from .changes import listener
 from .connections import Connections
+from .servers import check_database
 
 __all__ = ["DjangoStore"]
 
@@ -44,6 +45,14 @@ class DjangoStore(CheckedStore[str]):
         thread's would otherwise stay open until the garbage collector finds it.
         """
         self._connections.dispose()
+
+    def check_database(self) -> None:
+        """Raise :class:`~scheduler.stores.servers.UnsupportedDatabase`, saying what to
+        change, for a MariaDB or MySQL database the store cannot run on (too old a
+        server, a session not ``READ COMMITTED`` or not ``utf8mb4``).  The scheduler
+        calls it when it starts; other databases always pass."""
+        with self._connections.reachable():
+            check_database(self.using)
 
     def listen_for_changes(self) -> ChangeListener | None:
         """A listener on a connection of its own, on PostgreSQL with psycopg 3;

@@ -33,12 +33,15 @@ ACTIVE_RUN_CONDITION = "status IN ({})".format(
 _SLOT_KEY_DETAIL = "(job_id, scheduled_for, attempt)="
 # How SQLite's message names them.
 _SLOT_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.scheduled_for, scheduler_run.attempt"
+# MariaDB's and MySQL's error number for a duplicate key; their message names the
+# key, "for key 'scheduler_run_slot_uniq'" (MySQL 8: 'scheduler_run.scheduler_run_slot_uniq').
+_MYSQL_DUPLICATE_KEY = 1062
 
 
 def is_slot_violation(driver_error: BaseException | None) -> bool:
-    """Whether the database driver's ``driver_error`` (psycopg's or sqlite3's,
-    under a library's IntegrityError) is the slot constraint refusing a second
-    run of one slot and attempt."""
+    """Whether the database driver's ``driver_error`` (psycopg's, sqlite3's,
+    PyMySQL's or mysqlclient's, under a library's IntegrityError) is the slot
+    constraint refusing a second run of one slot and attempt."""
     diag = getattr(driver_error, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     if constraint is not None:  # psycopg names it
@@ -47,6 +50,9 @@ def is_slot_violation(driver_error: BaseException | None) -> bool:
         # names the columns, whatever the partition: "Key (job_id, ...)=(...) ...".
         detail = getattr(diag, "message_detail", None) or ""
         return bool(constraint == SLOT_CONSTRAINT or _SLOT_KEY_DETAIL in detail)
+    args = getattr(driver_error, "args", ())
+    if args and args[0] == _MYSQL_DUPLICATE_KEY:
+        return f"{SLOT_CONSTRAINT}'" in str(args[-1])
     # sqlite3 names the columns instead: "UNIQUE constraint failed: scheduler_run.job_id, ..."
     return _SLOT_COLUMNS_SQLITE in str(driver_error)
 

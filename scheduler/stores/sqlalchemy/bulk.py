@@ -12,6 +12,7 @@ compilation, type processors) costs more than the database's.
 * SQLite inserts with the driver's ``executemany``, instants as the text the
   schema keeps, then reads the new runs' ids back, newest first, in one walk
   down the primary key.
+* MariaDB and MySQL: see :mod:`.mysql`.
 * Next run times: PostgreSQL sets each distinct instant once, for every job
   moving to it (``WHERE id = ANY(ids)``, one ``executemany`` over the
   instants), so a herd of jobs sharing a schedule is one update; SQLite, where
@@ -31,6 +32,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Column, Connection, Float, Integer, String, Text, select
 
 from ..rows import NEW_RUN_BLANKS
+from . import mysql
 from .schema import UTCDateTime, run_table, sqlite_text
 
 __all__ = ["SlotKey", "advance_jobs", "insert_runs", "slot_key"]
@@ -61,6 +63,8 @@ def insert_runs(
         return {}
     if conn.dialect.name == "postgresql":
         return _insert_postgresql(conn, rows, replica_id)
+    if mysql.is_mysql(conn):
+        return mysql.insert_runs(conn, rows, replica_id=replica_id)
     conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
     inserted = _newest_ids(conn, rows)
     claimed = (slot_key(row) for row in rows if row["replica_id"])
@@ -70,6 +74,9 @@ def insert_runs(
 def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> None:
     """Set ``next_run_at`` of each job id in ``following`` to its instant."""
     if not following:
+        return
+    if mysql.is_mysql(conn):
+        mysql.advance_jobs(conn, following)
         return
     if conn.dialect.name != "postgresql":
         params = [(sqlite_text(instant), job_id) for job_id, instant in following.items()]

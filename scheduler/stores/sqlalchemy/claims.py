@@ -6,7 +6,12 @@ replicas from tripping over each other is the claim transaction: on
 PostgreSQL due jobs are selected ``FOR NO KEY UPDATE SKIP LOCKED`` (the row
 lock of an ``UPDATE`` that leaves keys alone, so run inserts referencing the
 job are not blocked), and a replica skips the jobs another one holds; on
-SQLite the transaction holds the write lock from its first read.
+MariaDB and MySQL the same select is ``FOR UPDATE SKIP LOCKED`` under ``READ
+COMMITTED`` (:mod:`scheduler.stores.servers` says why), and claiming pending
+runs locks their jobs' rows too (MariaDB has no ``FOR UPDATE OF``), so a
+replica skips a run whose job another replica is claiming at that moment and
+takes it at its next wake-up; on SQLite the transaction holds the write lock
+from its first read.
 
 Every claim is batched: a fixed number of statements whatever the number of
 due jobs, never one per job (see :mod:`.bulk`), and its runs are claimed
@@ -38,15 +43,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql import Executable
+from sqlalchemy.exc import IntegrityError
 
 from ...model.jobs import JobSpec
 from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ..protocol.values import Planner, StoredJob
-from ..rows import ACTIVE_RUN_CONDITION, claim_rows
+from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
 from ..rules import job_not_found
-from . import bulk
+from . import bulk, mysql
 from .changes import notify
 from .connections import Db
 from .jobs import rows_by_id
@@ -195,20 +200,50 @@ def add_run(db: Db, job_name: str, new: NewRun) -> Run:
     if job_id is None:
         raise job_not_found(job_name)
     values = run_columns(job_id, new, now=new.due_at, replica_id="")
-    run_id = conn.execute(insert(run_table).values(values).returning(_run.id)).scalar_one()
+    run_id = _insert(conn, values)
     notify(conn)
     return run_from_columns(run_id, job_name, values)
 
 
-def insert_unless_slot_exists(conn: Connection, values: Mapping[str, Any]) -> Executable:
-    """``INSERT`` of one run that does nothing if its slot and attempt exist; returns its id."""
+def insert_unless_slot_exists(conn: Connection, values: Mapping[str, Any]) -> int | None:
+    """Insert one run unless its slot and attempt exist; its id, or ``None``.
+
+    MariaDB and MySQL have no ``ON CONFLICT DO NOTHING`` (``INSERT IGNORE``
+    would hide any error): there the run is inserted unless it is found, and
+    a concurrent insert of the same slot, refused by the constraint, fails
+    that one statement and leaves the transaction going.
+    """
+    if mysql.is_mysql(conn):
+        return _insert_unless_found(conn, values)
     dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return (
+    statement = (
         dialect_insert(run_table)
         .values(values)
         .on_conflict_do_nothing(index_elements=[_run.job_id, _run.scheduled_for, _run.attempt])
         .returning(_run.id)
     )
+    return conn.scalars(statement).one_or_none()
+
+
+def _insert_unless_found(conn: Connection, values: Mapping[str, Any]) -> int | None:
+    slot = (_run.job_id == values["job_id"]) & (_run.attempt == values["attempt"])
+    found = select(_run.id).where(slot, _run.scheduled_for == values["scheduled_for"])
+    if conn.scalar(found) is not None:
+        return None
+    try:
+        return _insert(conn, values)
+    except IntegrityError as error:
+        if is_slot_violation(error.orig):
+            return None
+        raise
+
+
+def _insert(conn: Connection, values: Mapping[str, Any]) -> int:
+    """Insert one run; its id (``RETURNING`` where the database has it, else the driver's)."""
+    key = conn.execute(insert(run_table).values(values)).inserted_primary_key
+    if key is None:  # pragma: no cover - every dialect of the store reports it
+        raise RuntimeError("the database did not report the new run's id")
+    return int(key[0])
 
 
 def _claimed(run_id: int, spec: JobSpec, row: Mapping[str, Any]) -> ClaimedRun:

@@ -6,6 +6,11 @@ the driver's own transaction handling would delay ``BEGIN`` to the first
 write, so it is switched off and a ``begin`` hook emits the statement instead.
 The database runs in WAL mode, so readers never wait.
 
+On MariaDB and MySQL every connection the store makes runs ``READ
+COMMITTED`` in ``utf8mb4`` (:mod:`scheduler.stores.servers` says why), and
+a bare ``mysql://`` or ``mariadb://`` URL means PyMySQL, the driver of the
+``mysql`` extra (``mysql+mysqldb://`` for mysqlclient).
+
 A database that cannot be reached becomes
 :class:`~scheduler.errors.StoreUnavailable`, which the engine retries with
 backoff.
@@ -23,6 +28,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from ...errors import StoreUnavailable
+from .schema import MYSQL_DIALECTS
 from .specs import SpecCache
 
 __all__ = [
@@ -43,6 +49,10 @@ SQLITE_BUSY_TIMEOUT = 30.0
 _BEGIN = "tickwork_begin"
 # SQLite's result code for an error in the statement itself (no such table, column, ...).
 _SQLITE_ERROR = 1
+# MariaDB/MySQL errors that PyMySQL reports as OperationalError although they are
+# the statement's (unknown column, no such table, syntax, duplicate or missing
+# column or key name): a schema that needs upgrading, not a database that is down.
+_MYSQL_STATEMENT_ERRORS = frozenset({1054, 1060, 1061, 1064, 1091, 1146})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +65,25 @@ class Db:
 
 
 def normalised_url(url: str) -> URL:
-    """``url`` parsed, with a bare ``postgresql://`` or ``postgres://`` meaning psycopg 3."""
+    """``url`` parsed, with a bare ``postgresql://`` or ``postgres://`` meaning psycopg 3,
+    a bare ``mysql://`` or ``mariadb://`` PyMySQL, and MySQL's character set ``utf8mb4``."""
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername in MYSQL_DIALECTS:
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
+    if parsed.get_backend_name() in MYSQL_DIALECTS and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
 
 
 def engine_for(url: str, *, echo: bool) -> Engine:
     """A SQLAlchemy engine for ``url``, pooled as the database needs."""
     parsed = normalised_url(url)
+    if parsed.get_backend_name() in MYSQL_DIALECTS:
+        return create_engine(
+            parsed, echo=echo, pool_pre_ping=True, isolation_level="READ COMMITTED"
+        )
     if parsed.get_backend_name() != "sqlite":
         # pre_ping replaces connections a server restart killed, at the cost of
         # one round trip when a connection is checked out.
@@ -85,7 +104,7 @@ def reachable(engine: Engine) -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as error:
-        if _is_sqlite_statement_error(error):
+        if _is_sqlite_statement_error(error) or _is_mysql_statement_error(error):
             raise
         raise StoreUnavailable(
             f"{engine.dialect.name} database unavailable: {str(error.orig or error).strip()}"
@@ -97,6 +116,13 @@ def _is_sqlite_statement_error(error: OperationalError | InterfaceError) -> bool
     (SQLITE_ERROR): a schema that needs upgrading, not a database that is down."""
     code = getattr(error.orig, "sqlite_errorcode", None)
     return code is not None and code & 0xFF == _SQLITE_ERROR
+
+
+def _is_mysql_statement_error(error: OperationalError | InterfaceError) -> bool:
+    """PyMySQL raises OperationalError for an unknown column too (its first
+    argument is the server's error number; other drivers' is a message)."""
+    args: tuple[Any, ...] = getattr(error.orig, "args", ())
+    return bool(args) and isinstance(args[0], int) and args[0] in _MYSQL_STATEMENT_ERRORS
 
 
 @contextmanager

@@ -1,8 +1,9 @@
-"""Helpers every query of the store uses: IN lists in few statements, rows as mappings.
+"""Helpers every query of the store uses: IN lists in few statements, rows as
+mappings, ``UPDATE ... RETURNING`` where the database has none.
 
 ``column IN values`` with thousands of values would be one bound parameter
 per value: SQLite caps their number, and psycopg parses them one by one.  So
-:func:`among` sends one array on PostgreSQL and chunks on SQLite.
+:func:`among` sends one array on PostgreSQL and chunks elsewhere.
 """
 
 from __future__ import annotations
@@ -10,10 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, any_, literal
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    Table,
+    any_,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
-__all__ = ["among", "select_rows"]
+__all__ = ["among", "select_rows", "update_returning"]
 
 # Bound parameters per IN list: well inside SQLite's 32,766 and PostgreSQL's 65,535.
 _CHUNK = 5_000
@@ -39,3 +50,26 @@ def among(
 def select_rows(conn: Connection, query: Select[Any]) -> list[RowMapping]:
     """Every row of ``query``, as mappings."""
     return list(conn.execute(query).mappings())
+
+
+def update_returning(
+    conn: Connection, table: Table, where: ColumnElement[bool], values: dict[str, Any]
+) -> list[RowMapping]:
+    """``UPDATE table SET values WHERE where RETURNING *``, as rows.
+
+    MariaDB and MySQL have no ``UPDATE ... RETURNING``: there the rows are
+    locked and listed first (``SELECT ... FOR UPDATE``), updated by id, and
+    read back, three statements for any number of rows.
+    """
+    if conn.dialect.update_returning:
+        return list(
+            conn.execute(update(table).where(where).values(values).returning(*table.c)).mappings()
+        )
+    key = table.c.id
+    ids = list(conn.scalars(select(key).where(where).order_by(key).with_for_update()))
+    rows: list[RowMapping] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        conn.execute(update(table).where(key.in_(chunk)).values(values))
+        rows += select_rows(conn, select(table).where(key.in_(chunk)))
+    return rows

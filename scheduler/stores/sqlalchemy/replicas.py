@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     RowMapping,
+    and_,
     case,
     delete,
     exists,
@@ -27,6 +28,7 @@ from ..protocol.values import RecoveryReport, ReplicaInfo, Retrier
 from .claims import insert_unless_slot_exists
 from .connections import Db
 from .jobs import rows_by_id
+from .queries import update_returning
 from .runs import ACTIVE, BUSY, PENDING
 from .schema import UTCDateTime, replica_table, run_columns, run_from_columns, run_table
 from .specs import SpecCache
@@ -53,6 +55,9 @@ def heartbeat(db: Db, replica_id: str, *, hostname: str, pid: int, now: datetime
         (_replica.stopped_at.is_(None), _replica.started_at),
         else_=literal(now, UTCDateTime()),
     )
+    # started_at is assigned before stopped_at (the table's column order, which
+    # SQLAlchemy follows): MariaDB and MySQL assign left to right, and the CASE
+    # must read the stopped_at that was there, not the NULL written after it.
     result = conn.execute(
         update(replica_table)
         .where(_replica.id == replica_id)
@@ -122,19 +127,19 @@ def recover(
     conn = db.conn
     dead = _of_dead_replica(now - stale_after)
     message = literal("replica ") + _run.replica_id + literal(" stopped heartbeating")
-    released = conn.scalars(
-        update(run_table)
-        .where(_run.status == PENDING, dead)
-        .values(replica_id="", claimed_at=None)
-        .returning(_run.id)
-    ).all()
+    released = [
+        row["id"]
+        for row in update_returning(
+            conn, run_table, (_run.status == PENDING) & dead, {"replica_id": "", "claimed_at": None}
+        )
+    ]
     lost = [
-        *conn.execute(
-            update(run_table)
-            .where(_run.status.in_(BUSY), _run.external_id == "", dead)
-            .values(status=RunStatus.LOST.value, finished_at=now, error=message)
-            .returning(*run_table.c)
-        ).mappings(),
+        *update_returning(
+            conn,
+            run_table,
+            _run.status.in_(BUSY) & (_run.external_id == "") & dead,
+            {"status": RunStatus.LOST.value, "finished_at": now, "error": message},
+        ),
         # Runs executed outside the scheduler (Celery) are judged by their worker's beat.
         *lose_silent_workers(conn, now=now, stale_before=now - stale_after),
     ]
@@ -160,7 +165,9 @@ def _retry_lost(
         if new is None:
             continue
         values = run_columns(job["id"], new, now=new.due_at, replica_id="")
-        created += conn.scalars(insert_unless_slot_exists(conn, values)).all()
+        run_id = insert_unless_slot_exists(conn, values)
+        if run_id is not None:
+            created.append(run_id)
     return created
 
 
@@ -171,4 +178,4 @@ def _of_dead_replica(stale_before: datetime) -> ColumnElement[bool]:
         .where(_replica.id == _run.replica_id)
         .where(_replica.stopped_at.is_(None), _replica.heartbeat_at >= stale_before)
     )
-    return (_run.replica_id != "") & ~alive.exists()
+    return and_(_run.replica_id != "", ~alive.exists())

@@ -7,7 +7,15 @@ timezone-aware timestamps.
 
 Instants go through :class:`UTCDateTime`: PostgreSQL keeps them as
 ``timestamp with time zone``; SQLite, which has no such type, keeps the UTC
-wall time as text, and both give back aware UTC datetimes.
+wall time as text; MariaDB and MySQL keep it as ``DATETIME(6)`` (microseconds,
+no zone, so the session's time zone never shifts it); all give back aware UTC
+datetimes.
+
+On MariaDB and MySQL the tables are InnoDB in ``utf8mb4`` with the binary
+collation, so names compare as they do on PostgreSQL and SQLite (``Report``
+and ``report`` are two jobs), text is ``LONGTEXT`` (``TEXT`` stops at 64 KiB,
+short of a long traceback) and floats are ``DOUBLE`` (``FLOAT`` is single
+precision there).
 
 A cron job's ``H`` fields are hashed by the job's name, so the hash key has no
 column of its own.
@@ -37,7 +45,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.types import TypeEngine
 
 from ...clock import ensure_aware_utc
@@ -56,6 +64,7 @@ from ..rows import (
 )
 
 __all__ = [
+    "MYSQL_DIALECTS",
     "SLOT_CONSTRAINT",
     "UTCDateTime",
     "job_columns",
@@ -69,6 +78,10 @@ __all__ = [
     "spec_from_columns",
     "sqlite_text",
 ]
+
+
+#: The names SQLAlchemy gives the MariaDB and MySQL dialects (``mariadb://`` URLs say "mariadb").
+MYSQL_DIALECTS = frozenset({"mysql", "mariadb"})
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -87,14 +100,19 @@ class UTCDateTime(TypeDecorator[datetime]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(_SQLiteUTCText())  # type: ignore[no-untyped-call]
+        if dialect.name in MYSQL_DIALECTS:
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         instant = value if value.tzinfo is UTC else ensure_aware_utc(value)
-        # SQLite compares instants as text: one fixed UTC form keeps that order right.
-        return instant.replace(tzinfo=None) if dialect.name == "sqlite" else instant
+        # SQLite compares instants as text: one fixed UTC form keeps that order
+        # right; MySQL's DATETIME has no zone: the UTC wall time.
+        if dialect.name == "sqlite" or dialect.name in MYSQL_DIALECTS:
+            return instant.replace(tzinfo=None)
+        return instant
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -137,6 +155,15 @@ def _sqlite_wall(utc: datetime) -> str:
 
 # A BIGINT primary key is not SQLite's rowid and would not count up by itself.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
+# MySQL's TEXT holds 64 KiB and its FLOAT is single precision.
+_Text: TypeEngine[str] = Text().with_variant(mysql.LONGTEXT(), *MYSQL_DIALECTS)
+_Float: TypeEngine[float] = Float().with_variant(mysql.DOUBLE(asdecimal=False), *MYSQL_DIALECTS)
+#: Table options on MariaDB and MySQL (ignored elsewhere): see the module's docstring.
+_MYSQL_TABLE: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
 
 metadata = MetaData()
 
@@ -146,10 +173,10 @@ job_table = Table(
     Column("id", _Id, primary_key=True, autoincrement=True),
     Column("name", String(200), nullable=False),
     Column("task", String(255), nullable=False),
-    Column("args", Text, nullable=False),
-    Column("kwargs", Text, nullable=False),
+    Column("args", _Text, nullable=False),
+    Column("kwargs", _Text, nullable=False),
     Column("cron", String(255), nullable=True),
-    Column("every_seconds", Float, nullable=True),
+    Column("every_seconds", _Float, nullable=True),
     Column("anchor_at", UTCDateTime(), nullable=True),
     Column("run_at", UTCDateTime(), nullable=True),
     Column("timezone", String(64), nullable=False),
@@ -158,16 +185,16 @@ job_table = Table(
     Column("end_at", UTCDateTime(), nullable=True),
     Column("catchup", String(8), nullable=False),
     Column("max_catchup", Integer, nullable=False),
-    Column("catchup_window_seconds", Float, nullable=True),
+    Column("catchup_window_seconds", _Float, nullable=True),
     Column("overlap", String(8), nullable=False),
-    Column("jitter_seconds", Float, nullable=False),
-    Column("timeout_seconds", Float, nullable=True),
+    Column("jitter_seconds", _Float, nullable=False),
+    Column("timeout_seconds", _Float, nullable=True),
     Column("retries", Integer, nullable=False),
-    Column("retry_backoff_seconds", Float, nullable=False),
-    Column("retry_backoff_max_seconds", Float, nullable=False),
+    Column("retry_backoff_seconds", _Float, nullable=False),
+    Column("retry_backoff_max_seconds", _Float, nullable=False),
     Column("executor", String(64), nullable=False),
     Column("queue", String(128), nullable=True),
-    Column("description", Text, nullable=False),
+    Column("description", _Text, nullable=False),
     Column("source", String(8), nullable=False),
     Column("definition_hash", String(64), nullable=False),
     Column("next_run_at", UTCDateTime(), nullable=True),
@@ -178,13 +205,14 @@ job_table = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     # Last, as ADD COLUMN puts it: the job's notify: setting as JSON; NULL is the
     # default (every notifier, its own rules).
-    Column("notify", Text, nullable=True),
+    Column("notify", _Text, nullable=True),
     # The job's max_memory in bytes (the process executor's RLIMIT_AS); NULL: no limit.
     Column("max_memory_bytes", BigInteger, nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
     # Ids are never reused on SQLite either, so a cached (id, version) stays true.
     sqlite_autoincrement=True,
+    **_MYSQL_TABLE,
 )
 
 run_table = Table(
@@ -205,10 +233,10 @@ run_table = Table(
     Column("claimed_at", UTCDateTime(), nullable=True),
     Column("started_at", UTCDateTime(), nullable=True),
     Column("finished_at", UTCDateTime(), nullable=True),
-    Column("duration_seconds", Float, nullable=True),
-    Column("result", Text, nullable=True),
-    Column("error", Text, nullable=False),
-    Column("traceback", Text, nullable=False),
+    Column("duration_seconds", _Float, nullable=True),
+    Column("result", _Text, nullable=True),
+    Column("error", _Text, nullable=False),
+    Column("traceback", _Text, nullable=False),
     Column("executor", String(64), nullable=False),
     Column("external_id", String(255), nullable=False),
     Column("replica_id", String(64), nullable=False),
@@ -229,6 +257,7 @@ run_table = Table(
     ),
     # Pruned run ids are not handed out again to a new run.
     sqlite_autoincrement=True,
+    **_MYSQL_TABLE,
 )
 
 replica_table = Table(
@@ -240,4 +269,5 @@ replica_table = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("heartbeat_at", UTCDateTime(), nullable=False),
     Column("stopped_at", UTCDateTime(), nullable=True),
+    **_MYSQL_TABLE,
 )

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from ..checked import CheckedStore
 from ..protocol.changes import ChangeListener
-from . import claims, history, jobs, replicas, runs, upgrade
+from . import claims, history, jobs, mysql, replicas, runs, upgrade
 from .changes import listener
 from .connections import Db, engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .schema import metadata
@@ -27,11 +27,13 @@ __all__ = ["SQLAlchemyStore"]
 
 
 class SQLAlchemyStore(CheckedStore[Db]):
-    """A :class:`~scheduler.stores.base.Store` in a PostgreSQL or SQLite database.
+    """A :class:`~scheduler.stores.base.Store` in a PostgreSQL, MariaDB, MySQL or SQLite database.
 
     ``url`` is a SQLAlchemy URL; ``postgresql://`` (and ``postgres://``) mean
     psycopg 3, the one PostgreSQL driver the store speaks (its claims send
-    psycopg's binary parameters, and it listens with psycopg's notifications).
+    psycopg's binary parameters, and it listens with psycopg's notifications);
+    ``mysql://`` and ``mariadb://`` mean PyMySQL (``mysql+mysqldb://`` for
+    mysqlclient), on MariaDB 10.6 or MySQL 8.0.1 and later.
     Pass ``engine`` to share one you built (it is then yours to dispose, on
     PostgreSQL it must use psycopg 3, and on SQLite it should not have
     connected yet, so the store's connection hooks see every connection).
@@ -70,14 +72,21 @@ class SQLAlchemyStore(CheckedStore[Db]):
 
         Brings a database made by an earlier version up to date, additively;
         raises :class:`~scheduler.stores.sqlalchemy.upgrade.SchemaNotUpgradable`
-        (changing nothing) when that is not enough.
+        (changing nothing) when that is not enough, and
+        :class:`~scheduler.stores.servers.UnsupportedDatabase` for a MariaDB or
+        MySQL server the store cannot run on.
         """
         with write_transaction(self.engine) as conn:
+            if mysql.is_mysql(conn):
+                mysql.check_server(conn)
             return upgrade.apply(conn)
 
     def schema_changes(self) -> list[SchemaChange]:
-        """What :meth:`create_schema` would do now, without doing it."""
+        """What :meth:`create_schema` would do now, without doing it (checking a
+        MariaDB or MySQL server as :meth:`create_schema` does)."""
         with read_connection(self.engine) as conn:
+            if mysql.is_mysql(conn):
+                mysql.check_server(conn)
             return upgrade.missing(conn)
 
     def drop_schema(self) -> None:
@@ -86,7 +95,7 @@ class SQLAlchemyStore(CheckedStore[Db]):
             metadata.drop_all(conn)
 
     def listen_for_changes(self) -> ChangeListener | None:
-        """A listener on its own connection, on PostgreSQL; ``None`` on SQLite.
+        """A listener on its own connection, on PostgreSQL; ``None`` elsewhere.
         See :class:`~scheduler.stores.base.NotifiesChanges`."""
         if self.engine.dialect.name != "postgresql":
             return None

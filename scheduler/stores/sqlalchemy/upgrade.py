@@ -15,12 +15,14 @@ migrated by Django's own migrations, never by this module.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import DDL, Column, Connection, Dialect, Table, inspect, text
 from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable, ExecutableDDLElement
 
 from ...errors import SchedulerError
+from . import mysql
 from .schema import metadata
 
 __all__ = ["SchemaChange", "SchemaNotUpgradable", "apply", "missing"]
@@ -79,14 +81,16 @@ def apply(conn: Connection) -> list[SchemaChange]:
     """Apply what is :func:`missing` inside the transaction of ``conn``; return it.
 
     On PostgreSQL an advisory lock makes replicas that start together upgrade
-    one after the other, and the later ones find nothing left to do.  On
-    SQLite the write transaction serialises them already.
+    one after the other, and the later ones find nothing left to do; on
+    MariaDB and MySQL ``GET_LOCK`` does (their DDL commits as it goes: see
+    :mod:`.mysql`).  On SQLite the write transaction serialises them already.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
-    changes = missing(conn)
-    for change in changes:
-        conn.execute(change.statement)
+    with mysql.upgrade_lock(conn) if mysql.is_mysql(conn) else nullcontext():
+        changes = missing(conn)
+        for change in changes:
+            conn.execute(change.statement)
     return changes
 
 

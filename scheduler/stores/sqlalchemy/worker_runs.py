@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, and_, literal, or_, update
+from sqlalchemy import Connection, RowMapping, and_, literal, or_
 
 from ...model.runs import NOT_STARTED_PREFIX, RunStatus, not_started_suffix
+from .queries import update_returning
 from .schema import run_table
 
 __all__ = ["lose_silent_workers", "lose_unstarted"]
@@ -35,16 +36,16 @@ def lose_unstarted(
     message = (
         literal(NOT_STARTED_PREFIX) + _run.executor + literal(not_started_suffix(start_timeout))
     )
-    lost = conn.execute(
-        update(run_table)
-        .where(
+    lost = update_returning(
+        conn,
+        run_table,
+        and_(
             _run.status == _QUEUED,
             _run.external_id != "",
             _run.claimed_at < now - start_timeout,
-        )
-        .values(status=RunStatus.LOST.value, finished_at=now, error=message)
-        .returning(*run_table.c)
-    ).mappings()
+        ),
+        {"status": RunStatus.LOST.value, "finished_at": now, "error": message},
+    )
     return sorted(lost, key=lambda row: row["id"])
 
 
@@ -68,10 +69,10 @@ def lose_silent_workers(
         ),
     )
     message = literal("worker ") + _run.worker + literal(" stopped heartbeating")
-    lost = conn.execute(
-        update(run_table)
-        .where(_run.status == _RUNNING, silent)
-        .values(status=RunStatus.LOST.value, finished_at=now, error=message)
-        .returning(*run_table.c)
-    ).mappings()
+    lost = update_returning(
+        conn,
+        run_table,
+        and_(_run.status == _RUNNING, silent),
+        {"status": RunStatus.LOST.value, "finished_at": now, "error": message},
+    )
     return sorted(lost, key=lambda row: row["id"])

@@ -18,7 +18,7 @@ AddFieldIfMissing = importlib.import_module(
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduler", "0005_job_notify")]
+    dependencies = [("scheduler", "0006_mysql_binary_collation")]
 
     operations = [
         AddFieldIfMissing(

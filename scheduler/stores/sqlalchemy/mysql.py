@@ -1,0 +1,157 @@
+"""What the store does differently on MariaDB and MySQL.
+
+* The server is checked when the store starts (:func:`check_server`, the
+  rules of :mod:`scheduler.stores.servers`): version, isolation level,
+  character set.
+* A claim inserts its runs with the driver's ``executemany``, which PyMySQL
+  and mysqlclient send as multi-row ``INSERT``\\ s, then reads the claimed
+  runs' ids back by their replica, above the largest id there was before the
+  insert: ids only grow, so every run this insert made is above it, and the
+  read walks the primary key from there (no ``RETURNING`` on MySQL, and
+  ``LAST_INSERT_ID`` ranges break under ``auto_increment_increment``, as on
+  Galera).
+* Next run times are set one ``UPDATE ... WHERE id IN (...)`` per distinct
+  instant when there are few, so a herd of jobs sharing a schedule is one
+  statement; when there are many, one ``UPDATE`` joins the jobs to a derived
+  table of (id, instant) pairs: a statement per few thousand jobs either way.
+* Schema upgrades of replicas starting together are serialised with
+  ``GET_LOCK``; DDL commits as it goes on these servers, so an upgrade cut
+  short is finished by the next start (every change is additive).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, func, select, text
+
+from ..rows import NEW_RUN_BLANKS
+from ..servers import UnsupportedDatabase, mysql_refusal
+from .schema import MYSQL_DIALECTS, run_table
+
+__all__ = ["advance_jobs", "check_server", "insert_runs", "is_mysql", "upgrade_lock"]
+
+SlotKey = tuple[int, datetime, int]
+
+_run = run_table.c
+_COLUMNS: Final = [c.name for c in run_table.c if c.name != "id"]
+_INSERT: Final = (
+    f"INSERT INTO scheduler_run ({', '.join(f'`{name}`' for name in _COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('%s' for _ in _COLUMNS)})"
+)
+# Ids per IN list: a few tens of kilobytes of SQL.
+_CHUNK = 5_000
+# Up to this many distinct next run times, one UPDATE per instant; beyond, one joined UPDATE.
+_FEW_INSTANTS = 4
+_UPGRADE_LOCK = "tickwork_schema_upgrade"
+_UPGRADE_WAIT_SECONDS = 120
+
+
+def is_mysql(conn: Connection) -> bool:
+    """Whether ``conn`` speaks to MariaDB or MySQL."""
+    return conn.dialect.name in MYSQL_DIALECTS
+
+
+def check_server(conn: Connection) -> None:
+    """Raise :class:`~scheduler.stores.servers.UnsupportedDatabase`, saying what to
+    change, if the server or the session of ``conn`` cannot hold the store."""
+    dialect: Any = conn.dialect
+    charset = conn.scalar(text("SELECT @@character_set_connection"))
+    refusal = mysql_refusal(
+        tuple(dialect.server_version_info or ()),
+        mariadb=bool(dialect.is_mariadb),
+        isolation=str(conn.get_isolation_level()),
+        charset=str(charset or ""),
+    )
+    if refusal is not None:
+        url = conn.engine.url.render_as_string(hide_password=True)
+        raise UnsupportedDatabase(f"cannot use {url}: {refusal}")
+
+
+def insert_runs(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], *, replica_id: str
+) -> dict[SlotKey, int]:
+    """Insert the rows of :func:`~scheduler.stores.rows.run_columns`; the ids
+    of those claimed for ``replica_id``, by slot."""
+    before = conn.scalar(select(func.coalesce(func.max(_run.id), 0)))
+    conn.exec_driver_sql(_INSERT, [_values(row) for row in rows])
+    wanted = {_key(row) for row in rows if row["replica_id"] == replica_id}
+    if not wanted:
+        return {}
+    mine = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt).where(
+        _run.id > before, _run.replica_id == replica_id
+    )
+    found = {_key(row): row["id"] for row in conn.execute(mine).mappings()}
+    return {key: found[key] for key in wanted}
+
+
+def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> None:
+    """Set ``next_run_at`` of each job id in ``following`` to its instant (see the
+    module's docstring)."""
+    movers: defaultdict[datetime | None, list[int]] = defaultdict(list)
+    for job_id, instant in following.items():
+        movers[instant].append(job_id)
+    if len(movers) > _FEW_INSTANTS:
+        pairs = [(job_id, None if at is None else _wall(at)) for job_id, at in following.items()]
+        for start in range(0, len(pairs), _CHUNK):
+            batch = pairs[start : start + _CHUNK]
+            conn.exec_driver_sql(_advance_joined(len(batch)), tuple(v for p in batch for v in p))
+        return
+    for instant, ids in movers.items():
+        at = None if instant is None else _wall(instant)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            conn.exec_driver_sql(
+                "UPDATE scheduler_job SET next_run_at = %s "  # noqa: S608 - ids are ints
+                f"WHERE id IN ({', '.join(str(int(job_id)) for job_id in chunk)})",
+                (at,),
+            )
+
+
+def _advance_joined(count: int) -> str:
+    # The first row names the derived table's columns; CAST gives them their types.
+    rows = " UNION ALL ".join(
+        ["SELECT CAST(%s AS SIGNED) AS id, CAST(%s AS DATETIME(6)) AS next_run_at"]
+        + ["SELECT %s, %s"] * (count - 1)
+    )
+    return (
+        f"UPDATE scheduler_job AS j JOIN ({rows}) AS v ON v.id = j.id "  # noqa: S608
+        "SET j.next_run_at = v.next_run_at"
+    )
+
+
+@contextmanager
+def upgrade_lock(conn: Connection) -> Iterator[None]:
+    """Hold the server-wide lock of schema upgrades while inside."""
+    got = conn.scalar(
+        text("SELECT GET_LOCK(:name, :wait)"),
+        {"name": _UPGRADE_LOCK, "wait": _UPGRADE_WAIT_SECONDS},
+    )
+    if got != 1:
+        raise UnsupportedDatabase(
+            f"another replica held the schema upgrade lock for {_UPGRADE_WAIT_SECONDS} s"
+        )
+    try:
+        yield
+    finally:
+        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _UPGRADE_LOCK})
+
+
+def _values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        _wall(row[name]) if isinstance(row.get(name), datetime) else row.get(name, blank)
+        for name, blank in ((name, NEW_RUN_BLANKS.get(name)) for name in _COLUMNS)
+    )
+
+
+def _wall(instant: datetime) -> datetime:
+    """The UTC wall time MySQL's DATETIME keeps (the rows hold aware UTC instants)."""
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _key(row: Mapping[Any, Any]) -> SlotKey:
+    return (row["job_id"], row["scheduled_for"], row["attempt"])
