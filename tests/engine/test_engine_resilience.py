@@ -11,6 +11,7 @@ from scheduler.errors import StoreUnavailable
 from scheduler.executors.thread import ThreadExecutor
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import Outcome, RunStatus
+from scheduler.stores.base import Retrier
 from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 
@@ -32,9 +33,9 @@ class FlakyStore(MemoryStore):
         self._check()
         return super().mark_running(run_id, worker=worker, now=now)
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
+    def mark_finished(self, run_id: int, outcome: Outcome, *, retry: Retrier | None = None) -> bool:
         self._check()
-        return super().mark_finished(run_id, outcome)
+        return super().mark_finished(run_id, outcome, retry=retry)
 
     def claim_due(self, **kwargs: Any) -> Any:
         self._check()
