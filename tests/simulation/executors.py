@@ -105,7 +105,9 @@ class LocalExecutor:
         host.note(f"{where} starts run {run_id}{' again' if again else ''}", run.job_name)
         if again:
             return
-        seconds, ok = work_of(host.seed, entry.claimed.job.task, run.job_name, run.scheduled_for, run.attempt)
+        seconds, ok = work_of(
+            host.seed, entry.claimed.job.task, run.job_name, run.scheduled_for, run.attempt
+        )
         kind = entry.fault.kind if entry.fault is not None else None
         if kind is FaultKind.RUN_HANG:
             return  # never ends by itself: check_timeouts reports it
@@ -203,7 +205,9 @@ class Workers:
             Execution(run_id, run.job_name, run.scheduled_for, run.attempt, "worker", host.now)
         )
         host.note(f"worker starts run {run_id}", run.job_name)
-        seconds, ok = work_of(host.seed, claimed.job.task, run.job_name, run.scheduled_for, run.attempt)
+        seconds, ok = work_of(
+            host.seed, claimed.job.task, run.job_name, run.scheduled_for, run.attempt
+        )
         kind = fault.kind if fault is not None else None
         if kind is FaultKind.RUN_LOST:
             return  # the worker dies mid-run: no beat, no report

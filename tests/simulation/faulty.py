@@ -18,7 +18,7 @@ from scheduler.stores.base import Store
 __all__ = ["Crashed", "FaultyStore", "StoreFaults", "faulty"]
 
 
-class Crashed(BaseException):  # noqa: N818 (a process death, not an error to handle)
+class Crashed(BaseException):
     """The replica died at a store call; the simulation restarts it later."""
 
 

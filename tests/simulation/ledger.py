@@ -37,6 +37,6 @@ def work_of(seed: int, task: str, job: str, slot: datetime, attempt: int) -> tup
     """How long the execution of (job, slot, attempt) takes, in seconds, and
     whether it succeeds: a pure function of them, so every replay agrees."""
     rng = random.Random(f"{seed}:{job}:{slot.isoformat()}:{attempt}")
-    seconds = rng.uniform(1, 30) if rng.random() < 0.8 else rng.uniform(60, 240)
+    seconds = rng.uniform(1, 30) if rng.random() < 0.9 else rng.uniform(60, 240)
     fails = task == "sim.flaky" and rng.random() < 0.4
     return seconds, not fails

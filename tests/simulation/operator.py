@@ -11,9 +11,9 @@ may (:mod:`.invariants`).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Protocol
 
 from scheduler.model.jobs import JobSpec
