@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from multiprocessing import Pool
 
+from .canaries import CANARIES
 from .plan import FaultKind, draw_scenario
 from .runner import MODES, describe, run_scenario, run_seed
 from .shrink import shrink
@@ -39,13 +40,13 @@ def summary(seeds: int, outcomes: Sequence[Outcome]) -> str:
     )
 
 
-def _play(job: tuple[int, str]) -> Outcome:
-    seed, mode = job
-    return run_seed(seed, mode)
+def _play(job: tuple[int, str, bool]) -> Outcome:
+    seed, mode, skewed = job
+    return run_seed(seed, mode, skewed_editor=skewed)
 
 
-def _outcomes(seeds: range, mode: str, jobs: int) -> Iterator[Outcome]:
-    work = [(seed, mode) for seed in seeds]
+def _outcomes(seeds: range, mode: str, jobs: int, skewed: bool) -> Iterator[Outcome]:
+    work = [(seed, mode, skewed) for seed in seeds]
     if jobs <= 1:
         yield from map(_play, work)
         return
@@ -63,12 +64,14 @@ def _progress(done: int, total: int, bad: int, mode: str) -> None:
     sys.stderr.flush()
 
 
-def run_many(seeds: range, mode: str, *, jobs: int, shrinking: bool) -> list[Outcome]:
+def run_many(
+    seeds: range, mode: str, *, jobs: int, shrinking: bool, skewed: bool = False
+) -> list[Outcome]:
     """Play ``seeds`` on ``mode``; print the progress, the failures and the summary."""
     outcomes: list[Outcome] = []
     failing: list[int] = []
     step = max(1, len(seeds) // 200)
-    for outcome in _outcomes(seeds, mode, jobs):
+    for outcome in _outcomes(seeds, mode, jobs, skewed):
         outcomes.append(outcome)
         if outcome.violations:
             failing.append(outcome.seed)
@@ -76,13 +79,13 @@ def run_many(seeds: range, mode: str, *, jobs: int, shrinking: bool) -> list[Out
             _progress(len(outcomes), len(seeds), len(failing), mode)
     if failing:
         _say(f"{mode}: failing seeds: {' '.join(map(str, failing[:50]))}")
-        _explain(failing[0], mode, shrinking=shrinking)
+        _explain(failing[0], mode, shrinking=shrinking, skewed=skewed)
     _say(f"{mode}: {summary(len(seeds), outcomes)}")
     return outcomes
 
 
-def _explain(seed: int, mode: str, *, shrinking: bool) -> None:
-    scenario = draw_scenario(seed)
+def _explain(seed: int, mode: str, *, shrinking: bool, skewed: bool) -> None:
+    scenario = draw_scenario(seed, skewed_editor=skewed)
     if shrinking:
         dropped, outcome = shrink(scenario, mode)
         scenario = scenario.without(dropped)
@@ -90,7 +93,8 @@ def _explain(seed: int, mode: str, *, shrinking: bool) -> None:
     else:
         outcome, drop = run_scenario(scenario, mode), ""
     _say(describe(scenario, outcome))
-    _say(f"replay: python -m tests.simulation --store {mode} --seed {seed}{drop}")
+    flag = " --skewed-editor" if skewed else ""
+    _say(f"replay: python -m tests.simulation --store {mode} --seed {seed}{drop}{flag}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,16 +103,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0, help="the first seed (default 0)")
     parser.add_argument("--seed", type=int, help="replay this one seed, with its trace")
     parser.add_argument("--drop", default="", help="with --seed: fault indexes to leave out")
-    parser.add_argument("--store", choices=[*MODES, "both"], default="memory")
+    parser.add_argument(
+        "--store",
+        choices=[*MODES, *CANARIES, "both"],
+        default="memory",
+        help="memory, sqlite, both, or a deliberately broken store (a canary)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     parser.add_argument("--no-shrink", action="store_true", help="print failures unshrunk")
+    parser.add_argument(
+        "--skewed-editor",
+        action="store_true",
+        help="the operator's clock may be behind the replicas' (shows a known bug)",
+    )
     args = parser.parse_args(argv)
-    modes = list(MODES)[:2] if args.store == "both" else [args.store]
+    modes = ["memory", "sqlite"] if args.store == "both" else [args.store]
     if args.seed is not None:
         dropped = {int(i) for i in args.drop.split(",") if i.strip()}
         failed = False
         for mode in modes:
-            scenario = draw_scenario(args.seed).without(dropped)
+            scenario = draw_scenario(args.seed, skewed_editor=args.skewed_editor)
+            scenario = scenario.without(dropped)
             outcome = run_scenario(scenario, mode)
             _say(describe(scenario, outcome))
             _say(f"{mode}: {summary(1, [outcome])}")
@@ -116,6 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if failed else 0
     seeds = range(args.first, args.first + args.seeds)
     results = [
-        run_many(seeds, mode, jobs=args.jobs, shrinking=not args.no_shrink) for mode in modes
+        run_many(
+            seeds,
+            mode,
+            jobs=args.jobs,
+            shrinking=not args.no_shrink,
+            skewed=args.skewed_editor,
+        )
+        for mode in modes
     ]
     return 1 if any(o.violations for outcomes in results for o in outcomes) else 0

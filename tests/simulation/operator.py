@@ -29,6 +29,7 @@ __all__ = ["Operator", "Period"]
 class _Host(Protocol):
     seed: int
     now: float
+    editor_lead: float
 
     def instant(self, seconds: float) -> datetime: ...
 
@@ -55,33 +56,33 @@ class Operator:
     periods: dict[str, list[Period]] = field(default_factory=dict)
     paused: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    first: dict[str, JobSpec] = field(default_factory=dict)  # each job's first definition
     _added: int = 0
     _deferred: int = 0
 
     def begin(self, specs: tuple[JobSpec, ...]) -> None:
-        now = self.host.instant(self.host.now)
+        now = self.host.instant(self.host.now + self.host.editor_lead)
         self.yaml = {spec.name: spec for spec in specs}
+        self.first = dict(self.yaml)
         self.store.sync_jobs(list(self.yaml.values()), source=JobSource.YAML, now=now)
         for name in self.yaml:
             self._open(name)
 
     def apply(self, op: Op) -> None:
         rng = random.Random(f"op:{self.host.seed}:{op.choice}")
-        now = self.host.instant(self.host.now)
+        now = self.host.instant(self.host.now + self.host.editor_lead)
         live = sorted(set(self.yaml) - self.removed)
         if op.kind == "defer":
             self._defer(rng, now)
             return
         if op.kind == "add" or not live:
             name = self._new_name(rng)
-            self._change(name, lambda: self._sync({**self.yaml, name: job_spec(name, rng)}, now))
+            spec = self._redefined(name, rng)
+            self._change(name, lambda: self._sync({**self.yaml, name: spec}, now))
             return
         name = rng.choice(live)
         if op.kind == "edit":
-            old = self.yaml[name]
-            fresh = job_spec(name, rng)
-            # Overlap and retries stay: the invariants judge every run by them.
-            spec = fresh.with_fields(overlap=old.policy.overlap, retries=old.policy.retries)
+            spec = self._redefined(name, rng)
             self._change(name, lambda: self._sync({**self.yaml, name: spec}, now))
         elif op.kind == "pause" and name not in self.paused:
             self.paused.add(name)
@@ -93,6 +94,13 @@ class Operator:
             rest = {key: spec for key, spec in self.yaml.items() if key != name}
             self.removed.add(name)
             self._change(name, lambda: self._sync(rest, now))
+
+    def _redefined(self, name: str, rng: random.Random) -> JobSpec:
+        """A new definition for ``name``; a job that existed keeps its overlap
+        and retries, which the invariants judge all its runs by."""
+        fresh = job_spec(name, rng)
+        old = self.first.setdefault(name, fresh)
+        return fresh.with_fields(overlap=old.policy.overlap, retries=old.policy.retries)
 
     def _new_name(self, rng: random.Random) -> str:
         if self.removed and rng.random() < 0.5:
@@ -144,10 +152,3 @@ class Operator:
             for name, periods in self.periods.items()
             if periods and not periods[-1].closed
         }
-
-    def spec_for(self, name: str, slot: datetime) -> JobSpec | None:
-        """The definition whose period holds ``slot``."""
-        for period in self.periods.get(name, []):
-            if period.first <= slot and (period.until is None or slot < period.until):
-                return period.spec
-        return None

@@ -84,6 +84,10 @@ class Scenario:
     jobs: tuple[JobSpec, ...]
     ops: tuple[Op, ...]
     faults: tuple[Fault, ...] = field(default=())
+    #: Whether the operator's clock may be behind a replica's (true time);
+    #: otherwise it is as far ahead as the fastest replica's.  See the
+    #: simulation's docs: an edit from behind can reopen a slot already claimed.
+    skewed_editor: bool = False
 
     @property
     def end(self) -> float:
@@ -142,7 +146,9 @@ def job_spec(name: str, rng: random.Random) -> JobSpec:
     return JobSpec.build(name=name, task=task, cron=rng.choice(CRONS), timezone=zone, **options)
 
 
-def draw_scenario(seed: int, *, active: float = 5400.0, quiet: float = 1800.0) -> Scenario:
+def draw_scenario(
+    seed: int, *, active: float = 5400.0, quiet: float = 1800.0, skewed_editor: bool = False
+) -> Scenario:
     """The scenario of ``seed``: workload from one random stream, faults from another."""
     work = random.Random(f"workload:{seed}")
     replicas = work.randint(2, 4)
@@ -172,6 +178,7 @@ def draw_scenario(seed: int, *, active: float = 5400.0, quiet: float = 1800.0) -
         jobs=jobs,
         ops=ops,
         faults=draw_faults(rng, replicas, active),
+        skewed_editor=skewed_editor,
     )
 
 

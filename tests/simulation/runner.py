@@ -55,9 +55,9 @@ def run_scenario(scenario: Scenario, mode: str = "memory") -> Outcome:
         logging.disable(logging.NOTSET)
 
 
-def run_seed(seed: int, mode: str = "memory") -> Outcome:
+def run_seed(seed: int, mode: str = "memory", *, skewed_editor: bool = False) -> Outcome:
     """Play seed ``seed`` on a fresh store of ``mode``."""
-    return run_scenario(draw_scenario(seed), mode)
+    return run_scenario(draw_scenario(seed, skewed_editor=skewed_editor), mode)
 
 
 def describe(scenario: Scenario, outcome: Outcome, *, lines: int = 40) -> str:

@@ -98,6 +98,7 @@ class Simulation:
         for task in ("sim.work", "sim.flaky"):
             self.registry.register(_never_called, name=task)
         self.replicas = [Replica(i, drift) for i, drift in enumerate(scenario.drift)]
+        self.editor_lead = 0.0 if scenario.skewed_editor else max(0.0, *scenario.drift)
         self._run_faults = [f for f in scenario.faults if f.kind in RUN_FAULTS]
         self._workers = Workers(self, faulty(store, self, WORKERS), self._hooks)
         self.operator = Operator(self, store)
