@@ -40,13 +40,15 @@ def summary(seeds: int, outcomes: Sequence[Outcome]) -> str:
     )
 
 
-def _play(job: tuple[int, str, bool]) -> Outcome:
-    seed, mode, skewed = job
-    return run_seed(seed, mode, skewed_editor=skewed)
+def _play(job: tuple[int, str, bool, dict[str, float]]) -> Outcome:
+    seed, mode, skewed, length = job
+    return run_seed(seed, mode, skewed_editor=skewed, **length)
 
 
-def _outcomes(seeds: range, mode: str, jobs: int, skewed: bool) -> Iterator[Outcome]:
-    work = [(seed, mode, skewed) for seed in seeds]
+def _outcomes(
+    seeds: range, mode: str, jobs: int, skewed: bool, length: dict[str, float]
+) -> Iterator[Outcome]:
+    work = [(seed, mode, skewed, length) for seed in seeds]
     if jobs <= 1:
         yield from map(_play, work)
         return
@@ -65,13 +67,20 @@ def _progress(done: int, total: int, bad: int, mode: str) -> None:
 
 
 def run_many(
-    seeds: range, mode: str, *, jobs: int, shrinking: bool, skewed: bool = False
+    seeds: range,
+    mode: str,
+    *,
+    jobs: int,
+    shrinking: bool,
+    skewed: bool = False,
+    length: dict[str, float] | None = None,
 ) -> list[Outcome]:
     """Play ``seeds`` on ``mode``; print the progress, the failures and the summary."""
     outcomes: list[Outcome] = []
     failing: list[int] = []
     step = max(1, len(seeds) // 200)
-    for outcome in _outcomes(seeds, mode, jobs, skewed):
+    length = length or {}
+    for outcome in _outcomes(seeds, mode, jobs, skewed, length):
         outcomes.append(outcome)
         if outcome.violations:
             failing.append(outcome.seed)
@@ -79,13 +88,15 @@ def run_many(
             _progress(len(outcomes), len(seeds), len(failing), mode)
     if failing:
         _say(f"{mode}: failing seeds: {' '.join(map(str, failing[:50]))}")
-        _explain(failing[0], mode, shrinking=shrinking, skewed=skewed)
+        _explain(failing[0], mode, shrinking=shrinking, skewed=skewed, length=length)
     _say(f"{mode}: {summary(len(seeds), outcomes)}")
     return outcomes
 
 
-def _explain(seed: int, mode: str, *, shrinking: bool, skewed: bool) -> None:
-    scenario = draw_scenario(seed, skewed_editor=skewed)
+def _explain(
+    seed: int, mode: str, *, shrinking: bool, skewed: bool, length: dict[str, float]
+) -> None:
+    scenario = draw_scenario(seed, skewed_editor=skewed, **length)
     if shrinking:
         dropped, outcome = shrink(scenario, mode)
         scenario = scenario.without(dropped)
@@ -94,6 +105,7 @@ def _explain(seed: int, mode: str, *, shrinking: bool, skewed: bool) -> None:
         outcome, drop = run_scenario(scenario, mode), ""
     _say(describe(scenario, outcome))
     flag = " --skewed-editor" if skewed else ""
+    flag += "".join(f" --{key} {value:g}" for key, value in length.items())
     _say(f"replay: python -m tests.simulation --store {mode} --seed {seed}{drop}{flag}")
 
 
@@ -110,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="memory, sqlite, both, or a deliberately broken store (a canary)",
     )
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
+    parser.add_argument(
+        "--active", type=float, help="seconds of faults and edits per seed (default 5400)"
+    )
+    parser.add_argument("--quiet", type=float, help="then quiet seconds (default 1800)")
     parser.add_argument("--no-shrink", action="store_true", help="print failures unshrunk")
     parser.add_argument(
         "--skewed-editor",
@@ -117,12 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the operator's clock may be behind the replicas' (shows a known bug)",
     )
     args = parser.parse_args(argv)
+    length = {key: getattr(args, key) for key in ("active", "quiet") if getattr(args, key)}
     modes = ["memory", "sqlite"] if args.store == "both" else [args.store]
     if args.seed is not None:
         dropped = {int(i) for i in args.drop.split(",") if i.strip()}
         failed = False
         for mode in modes:
-            scenario = draw_scenario(args.seed, skewed_editor=args.skewed_editor)
+            scenario = draw_scenario(args.seed, skewed_editor=args.skewed_editor, **length)
             scenario = scenario.without(dropped)
             outcome = run_scenario(scenario, mode)
             _say(describe(scenario, outcome))
@@ -137,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs=args.jobs,
             shrinking=not args.no_shrink,
             skewed=args.skewed_editor,
+            length=length,
         )
         for mode in modes
     ]

@@ -55,9 +55,12 @@ def run_scenario(scenario: Scenario, mode: str = "memory") -> Outcome:
         logging.disable(logging.NOTSET)
 
 
-def run_seed(seed: int, mode: str = "memory", *, skewed_editor: bool = False) -> Outcome:
-    """Play seed ``seed`` on a fresh store of ``mode``."""
-    return run_scenario(draw_scenario(seed, skewed_editor=skewed_editor), mode)
+def run_seed(
+    seed: int, mode: str = "memory", *, skewed_editor: bool = False, **length: float
+) -> Outcome:
+    """Play seed ``seed`` on a fresh store of ``mode``; ``length``: the
+    scenario's ``active`` and ``quiet`` seconds, if not the default."""
+    return run_scenario(draw_scenario(seed, skewed_editor=skewed_editor, **length), mode)
 
 
 def describe(scenario: Scenario, outcome: Outcome, *, lines: int = 40) -> str:

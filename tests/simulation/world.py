@@ -40,7 +40,7 @@ __all__ = ["CONFIG", "Outcome", "Simulation"]
 #: wakes replicas when runs are due anyway), pruning off so history stays whole.
 CONFIG = EngineConfig(
     poll_interval=30.0,
-    heartbeat_interval=timedelta(seconds=10),
+    heartbeat_interval=timedelta(seconds=20),
     stale_after=timedelta(seconds=60),
     start_timeout=timedelta(minutes=10),
     retention=Retention(keep_last=None, max_age=None, replica_max_age=None),
@@ -261,7 +261,8 @@ class Simulation:
             self.note(
                 f"replica {replica.index} claimed {report.claimed}, recovered {report.recovered}"
             )
-        self.checker.check_overlap()
+        if report.claimed:  # only a claim sets a run going
+            self.checker.check_overlap()
         wake = self.now + max(delay, 0.01) + self._rng.uniform(0, 0.3)
         self.at(wake, lambda: self._tick(replica), (replica.index, replica.life))
 
