@@ -12,11 +12,12 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from multiprocessing import Pool
 
 from .canaries import CANARIES
-from .plan import FaultKind, draw_scenario
-from .runner import MODES, describe, run_scenario, run_seed
+from .plan import ACTIVE, QUIET, FaultKind, Scenario, draw_scenario
+from .runner import MODES, describe, run_scenario
 from .shrink import shrink
 from .world import Outcome
 
@@ -40,15 +41,31 @@ def summary(seeds: int, outcomes: Sequence[Outcome]) -> str:
     )
 
 
-def _play(job: tuple[int, str, bool, dict[str, float]]) -> Outcome:
-    seed, mode, skewed, length = job
-    return run_seed(seed, mode, skewed_editor=skewed, **length)
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How each seed is played: the operator's clock, the scenario's length."""
+
+    skewed: bool = False
+    active: float = ACTIVE
+    quiet: float = QUIET
+
+    def scenario(self, seed: int) -> Scenario:
+        return draw_scenario(seed, skewed_editor=self.skewed, active=self.active, quiet=self.quiet)
+
+    def flags(self) -> str:
+        """The command-line options that give these."""
+        flags = " --skewed-editor" if self.skewed else ""
+        flags += f" --active {self.active:g}" if self.active != ACTIVE else ""
+        return flags + (f" --quiet {self.quiet:g}" if self.quiet != QUIET else "")
 
 
-def _outcomes(
-    seeds: range, mode: str, jobs: int, skewed: bool, length: dict[str, float]
-) -> Iterator[Outcome]:
-    work = [(seed, mode, skewed, length) for seed in seeds]
+def _play(job: tuple[int, str, Options]) -> Outcome:
+    seed, mode, options = job
+    return run_scenario(options.scenario(seed), mode)
+
+
+def _outcomes(seeds: range, mode: str, jobs: int, options: Options) -> Iterator[Outcome]:
+    work = [(seed, mode, options) for seed in seeds]
     if jobs <= 1:
         yield from map(_play, work)
         return
@@ -72,15 +89,14 @@ def run_many(
     *,
     jobs: int,
     shrinking: bool,
-    skewed: bool = False,
-    length: dict[str, float] | None = None,
+    options: Options | None = None,
 ) -> list[Outcome]:
     """Play ``seeds`` on ``mode``; print the progress, the failures and the summary."""
     outcomes: list[Outcome] = []
     failing: list[int] = []
     step = max(1, len(seeds) // 200)
-    length = length or {}
-    for outcome in _outcomes(seeds, mode, jobs, skewed, length):
+    options = options or Options()
+    for outcome in _outcomes(seeds, mode, jobs, options):
         outcomes.append(outcome)
         if outcome.violations:
             failing.append(outcome.seed)
@@ -88,15 +104,13 @@ def run_many(
             _progress(len(outcomes), len(seeds), len(failing), mode)
     if failing:
         _say(f"{mode}: failing seeds: {' '.join(map(str, failing[:50]))}")
-        _explain(failing[0], mode, shrinking=shrinking, skewed=skewed, length=length)
+        _explain(failing[0], mode, shrinking=shrinking, options=options)
     _say(f"{mode}: {summary(len(seeds), outcomes)}")
     return outcomes
 
 
-def _explain(
-    seed: int, mode: str, *, shrinking: bool, skewed: bool, length: dict[str, float]
-) -> None:
-    scenario = draw_scenario(seed, skewed_editor=skewed, **length)
+def _explain(seed: int, mode: str, *, shrinking: bool, options: Options) -> None:
+    scenario = options.scenario(seed)
     if shrinking:
         dropped, outcome = shrink(scenario, mode)
         scenario = scenario.without(dropped)
@@ -104,8 +118,7 @@ def _explain(
     else:
         outcome, drop = run_scenario(scenario, mode), ""
     _say(describe(scenario, outcome))
-    flag = " --skewed-editor" if skewed else ""
-    flag += "".join(f" --{key} {value:g}" for key, value in length.items())
+    flag = options.flags()
     _say(f"replay: python -m tests.simulation --store {mode} --seed {seed}{drop}{flag}")
 
 
@@ -123,9 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     parser.add_argument(
-        "--active", type=float, help="seconds of faults and edits per seed (default 5400)"
+        "--active", type=float, default=ACTIVE, help="seconds of faults and edits per seed"
     )
-    parser.add_argument("--quiet", type=float, help="then quiet seconds (default 1800)")
+    parser.add_argument("--quiet", type=float, default=QUIET, help="then quiet seconds")
     parser.add_argument("--no-shrink", action="store_true", help="print failures unshrunk")
     parser.add_argument(
         "--skewed-editor",
@@ -133,14 +146,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the operator's clock may be behind the replicas' (shows a known bug)",
     )
     args = parser.parse_args(argv)
-    length = {key: getattr(args, key) for key in ("active", "quiet") if getattr(args, key)}
+    options = Options(args.skewed_editor, args.active, args.quiet)
     modes = ["memory", "sqlite"] if args.store == "both" else [args.store]
     if args.seed is not None:
         dropped = {int(i) for i in args.drop.split(",") if i.strip()}
         failed = False
         for mode in modes:
-            scenario = draw_scenario(args.seed, skewed_editor=args.skewed_editor, **length)
-            scenario = scenario.without(dropped)
+            scenario = options.scenario(args.seed).without(dropped)
             outcome = run_scenario(scenario, mode)
             _say(describe(scenario, outcome))
             _say(f"{mode}: {summary(1, [outcome])}")
@@ -153,8 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             mode,
             jobs=args.jobs,
             shrinking=not args.no_shrink,
-            skewed=args.skewed_editor,
-            length=length,
+            options=options,
         )
         for mode in modes
     ]

@@ -11,6 +11,7 @@ import enum
 import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from scheduler.model.jobs import JobSpec
 
@@ -125,7 +126,7 @@ TASKS = ("sim.work", "sim.flaky")
 def job_spec(name: str, rng: random.Random) -> JobSpec:
     """A job with a schedule and policies drawn from ``rng``; runs in ``local``
     (inside the replica) or ``remote`` (on workers outside it)."""
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "overlap": rng.choice(("skip", "skip", "allow", "queue")),
         "catchup": rng.choice(("once", "all", "skip")),
         "retries": rng.choice((0, 0, 1, 2)),
@@ -146,8 +147,12 @@ def job_spec(name: str, rng: random.Random) -> JobSpec:
     return JobSpec.build(name=name, task=task, cron=rng.choice(CRONS), timezone=zone, **options)
 
 
+#: The default length of a scenario: seconds of faults and edits, then quiet ones.
+ACTIVE, QUIET = 5400.0, 1800.0
+
+
 def draw_scenario(
-    seed: int, *, active: float = 5400.0, quiet: float = 1800.0, skewed_editor: bool = False
+    seed: int, *, active: float = ACTIVE, quiet: float = QUIET, skewed_editor: bool = False
 ) -> Scenario:
     """The scenario of ``seed``: workload from one random stream, faults from another."""
     work = random.Random(f"workload:{seed}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from scheduler.stores.base import Store
 from scheduler.testing import MemoryStore
 
-from .plan import Scenario, draw_scenario
+from .plan import ACTIVE, QUIET, Scenario, draw_scenario
 from .world import Outcome, Simulation
 
 __all__ = ["MODES", "describe", "run_scenario", "run_seed"]
@@ -56,11 +56,17 @@ def run_scenario(scenario: Scenario, mode: str = "memory") -> Outcome:
 
 
 def run_seed(
-    seed: int, mode: str = "memory", *, skewed_editor: bool = False, **length: float
+    seed: int,
+    mode: str = "memory",
+    *,
+    skewed_editor: bool = False,
+    active: float = ACTIVE,
+    quiet: float = QUIET,
 ) -> Outcome:
-    """Play seed ``seed`` on a fresh store of ``mode``; ``length``: the
-    scenario's ``active`` and ``quiet`` seconds, if not the default."""
-    return run_scenario(draw_scenario(seed, skewed_editor=skewed_editor, **length), mode)
+    """Play seed ``seed`` on a fresh store of ``mode``, ``active`` seconds of
+    faults and edits then ``quiet`` ones."""
+    scenario = draw_scenario(seed, skewed_editor=skewed_editor, active=active, quiet=quiet)
+    return run_scenario(scenario, mode)
 
 
 def describe(scenario: Scenario, outcome: Outcome, *, lines: int = 40) -> str:

@@ -15,11 +15,11 @@ import pytest
 from .canaries import CANARIES
 from .cli import main, summary
 from .plan import FaultKind, draw_scenario
-from .runner import describe, run_scenario, run_seed
+from .runner import describe, run_seed
 from .shrink import shrink
 from .world import Outcome
 
-SHORT = {"active": 1800.0, "quiet": 1500.0}
+SHORT_ACTIVE, SHORT_QUIET = 1800.0, 1500.0
 
 #: Seeds that found real bugs, kept so that they stay fixed.
 REGRESSIONS = {
@@ -34,13 +34,15 @@ def _failures(outcomes: list[Outcome], mode: str) -> str:
         return ""
     first = bad[0]
     return f"{len(bad)} failing seeds on {mode}; the first:\n" + describe(
-        draw_scenario(first.seed, **SHORT), first
+        draw_scenario(first.seed, active=SHORT_ACTIVE, quiet=SHORT_QUIET), first
     )
 
 
 @pytest.mark.parametrize(("mode", "seeds"), [("memory", 300), ("sqlite", 12)])
 def test_short_scenarios_hold(mode: str, seeds: int) -> None:
-    outcomes = [run_scenario(draw_scenario(seed, **SHORT), mode) for seed in range(seeds)]
+    outcomes = [
+        run_seed(seed, mode, active=SHORT_ACTIVE, quiet=SHORT_QUIET) for seed in range(seeds)
+    ]
     assert not _failures(outcomes, mode)
     assert sum(sum(o.faults.values()) for o in outcomes) > seeds  # faults did strike
 

@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from scheduler.engine import Engine, EngineConfig, Retention
 from scheduler.errors import StoreUnavailable
@@ -168,14 +169,14 @@ class Simulation:
         self._outages_felt: set[Fault] = set()
         self.operator.begin(scenario.jobs)
         for replica in self.replicas:
-            self.at(self._rng.uniform(0, 2), lambda r=replica: self._start(r), (-1, 0))
+            self.at(self._rng.uniform(0, 2), partial(self._start, replica), (-1, 0))
         for op in scenario.ops:
-            self.at(op.at, lambda op=op: self.operator.apply(op), (-1, 0))
+            self.at(op.at, partial(self.operator.apply, op), (-1, 0))
         for fault in scenario.faults:
             if fault.kind in (FaultKind.CRASH_BEFORE, FaultKind.CRASH_AFTER):
-                self.at(fault.at, lambda f=fault: self._arm(f), (-1, 0))
+                self.at(fault.at, partial(self._arm, fault), (-1, 0))
             elif fault.kind is FaultKind.CLOCK_JUMP:
-                self.at(fault.at, lambda f=fault: self._pause(f), (-1, 0))
+                self.at(fault.at, partial(self._pause, fault), (-1, 0))
         hour = 3600.0
         while hour < scenario.end:
             self.at(hour, self.checker.check_safety, (-1, 0))
