@@ -48,7 +48,7 @@ def test_short_scenarios_hold(mode: str, seeds: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("mode", "seeds"), [("memory", 2000), ("sqlite", 100)])
+@pytest.mark.parametrize(("mode", "seeds"), [("memory", 1000), ("sqlite", 30)])
 def test_full_scenarios_hold(mode: str, seeds: int) -> None:
     outcomes = [run_seed(seed, mode) for seed in range(10_000, 10_000 + seeds)]
     assert not _failures(outcomes, mode)
