@@ -246,11 +246,8 @@ class Simulation:
         self.at(self.now, lambda: self._begin(replica), owner)
 
     def _begin(self, replica: Replica) -> None:
-        assert replica.engine is not None and replica.clock is not None
-        try:
-            replica.engine.housekeeping.begin(replica.clock.now())
-        except StoreUnavailable:
-            pass  # as Engine.run: recovery waits for the first wake-up that reaches the store
+        assert replica.engine is not None
+        replica.engine._begin()  # as Engine.run does, before its loop
         self._tick(replica)
 
     def _tick(self, replica: Replica) -> None:
