@@ -74,7 +74,8 @@ class Checker:
             spec = self.sim.operator.yaml.get(name)
             if len(runs) < 2 or spec is None or spec.policy.overlap not in _ONE_AT_A_TIME:
                 continue
-            if spec.policy.catchup is CatchupPolicy.ALL:
+            periods = self.sim.operator.periods.get(name, [])
+            if any(p.spec.policy.catchup is CatchupPolicy.ALL for p in periods):
                 continue  # catch-up "all" fires missed slots together, whatever the overlap
             self.violation(
                 f"job {name} (overlap {spec.policy.overlap.value}) has {len(runs)} runs going: "
