@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_MANAGE := $(BIN)/python contrib/demo/manage.py
 
-.PHONY: help demo demo-standalone test test-fast lint docs bench clean
+.PHONY: help demo demo-standalone test test-fast lint docs bench simulate clean
 
 help:
 	@echo "make demo   the Django demo: admin on DEMO_ADDR, scheduler, SQLite; Ctrl-C stops it"
@@ -18,6 +18,8 @@ help:
 	@echo "make lint   ruff + mypy only"
 	@echo "make docs   build the docs (warnings are errors)"
 	@echo "make bench  Tickwork beside django-celery-beat and APScheduler (about 12 min)"
+	@echo "make simulate   SEEDS seeds (default 200) of replicas under faults, memory store"
+	@echo "            (SIM_ARGS: e.g. --store sqlite, --seed N to replay one, --jobs 2)"
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +64,12 @@ docs: $(BIN)/activate
 
 bench: $(BIN)/activate
 	$(BIN)/nox --sessions bench
+
+# The deterministic simulation of many replicas under faults (tests/simulation/).
+SEEDS ?= 200
+SIM_ARGS ?=
+simulate: $(BIN)/activate
+	$(BIN)/python -m tests.simulation --seeds $(SEEDS) $(SIM_ARGS)
 
 clean:
 	rm -rf $(VENV) .nox docs/_build .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -132,6 +132,7 @@ class Engine:
         self._stopping = threading.Event()
         self._woken = threading.Event()
         self._failures = 0
+        self._begin_pending = False  # a start that found the store down
         self._listener: ChangeListener | None = None
 
     def run(self, *, once: bool = False, until: datetime | None = None) -> None:
@@ -189,6 +190,9 @@ class Engine:
         now = self.clock.now()
         for hook in self._before_tick:  # e.g. reconcile a schedules file that changed
             hook(now)
+        if self._begin_pending:  # before a heartbeat makes the previous life look alive
+            self.housekeeping.begin(now)
+            self._begin_pending = False
         self.dispatcher.flush_outcomes()
         beat = self.housekeeping.heartbeat_if_due(now)
         recovered = self.housekeeping.recover_if_due(now)
@@ -232,11 +236,12 @@ class Engine:
     # -- internals --------------------------------------------------------------
     def _begin(self) -> None:
         """Close a previous life of this replica id first (see
-        ``Housekeeping.begin``); a store that is down at start leaves the
-        recovery to the first wake-up that reaches it."""
+        ``Housekeeping.begin``); a store that is down at start leaves it to
+        the first wake-up that reaches the store."""
         try:
             self.housekeeping.begin(self.clock.now())
         except StoreUnavailable:
+            self._begin_pending = True
             logger.warning("store unavailable at start; recovery will run once it is back")
 
     def _listen(self) -> None:

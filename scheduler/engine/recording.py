@@ -32,15 +32,25 @@ RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
 
 def record_outcome(
     store: Store, claimed: ClaimedRun, outcome: Outcome, *, hooks: RunHooks | None = None
-) -> Run | None:
-    """Store ``outcome`` for ``claimed``; return the retry run it caused, if any.
+) -> NewRun | None:
+    """Store ``outcome`` for ``claimed``, with the retry it causes in the same
+    transaction; return that retry, if any.
 
     When this call is the one that ended the run (a run already ended is left
     as it is), the ``on_run_finished`` hooks of ``hooks`` (the process's,
     by default) hear of it once the retry, if any, is stored.
     """
     run, job = claimed.run, claimed.job
-    if not store.mark_finished(run.id, outcome):
+    ended = replace(
+        run,
+        status=outcome.status,
+        finished_at=outcome.finished_at,
+        error=outcome.error,
+        result=outcome.result,
+        traceback=outcome.traceback,
+    )
+    retry = retry_for(ended, job)
+    if not _finish(store, run.id, outcome, with_retry=retry is not None):
         logger.debug(
             "run %d of %s had already ended; %s not recorded",
             run.id,
@@ -63,17 +73,29 @@ def record_outcome(
         logger.warning(
             "run %d of %s %s: %s", run.id, job.name, outcome.status.value, reason, extra=extra
         )
-    ended = replace(
-        run,
-        status=outcome.status,
-        finished_at=outcome.finished_at,
-        error=outcome.error,
-        result=outcome.result,
-        traceback=outcome.traceback,
-    )
-    retry = _schedule_retry(store, ended, job, extra)
+    if retry is not None:
+        logger.info(
+            "run %d of %s will be retried at %s (attempt %d of %d)",
+            ended.id,
+            job.name,
+            retry.due_at.isoformat(),
+            retry.attempt,
+            job.policy.retries + 1,
+            extra={**extra, "event": "retry_scheduled"},
+        )
     announce_end(ended, job, will_retry=retry is not None, hooks=hooks)
     return retry
+
+
+def _finish(store: Store, run_id: int, outcome: Outcome, *, with_retry: bool) -> bool:
+    """Mark the run finished and, ``with_retry``, store its retry in the same
+    transaction: no crash between the two can leave a failure without its retry."""
+    if not with_retry:
+        return store.mark_finished(run_id, outcome)
+    try:
+        return store.mark_finished(run_id, outcome, retry=retry_for)
+    except DuplicateRun:  # another reporter already scheduled this attempt
+        return store.mark_finished(run_id, outcome)
 
 
 def announce_end(
@@ -84,26 +106,6 @@ def announce_end(
     chosen = default_hooks if hooks is None else hooks
     if chosen:
         chosen.emit_finished(RunEvent.of(run, job, will_retry=will_retry))
-
-
-def _schedule_retry(store: Store, ended: Run, job: JobSpec, extra: dict[str, object]) -> Run | None:
-    retry = retry_for(ended, job)
-    if retry is None:
-        return None
-    try:
-        created = store.add_run(job.name, retry)
-    except DuplicateRun:  # another reporter already scheduled this attempt
-        return None
-    logger.info(
-        "run %d of %s will be retried at %s (attempt %d of %d)",
-        ended.id,
-        job.name,
-        retry.due_at.isoformat(),
-        retry.attempt,
-        job.policy.retries + 1,
-        extra={**extra, "event": "retry_scheduled", "retry_run_id": created.id},
-    )
-    return created
 
 
 def retry_for(run: Run, job: JobSpec) -> NewRun | None:

@@ -8,11 +8,13 @@ themselves are :mod:`scheduler.stores.checked.arguments`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from ..errors import InvalidJob, JobChanged, JobNotFound
 from ..model.jobs import JobSpec
-from ..model.policies import JobSource
+from ..model.policies import JobSource, OverlapPolicy
 from .protocol.values import StoredJob
 
 __all__ = [
@@ -22,9 +24,12 @@ __all__ = [
     "foreign_source",
     "job_not_found",
     "new_definition",
+    "one_run_per_queue_job",
     "run_not_found",
     "unchanged",
 ]
+
+T = TypeVar("T")
 
 #: What a second run of one slot and attempt is refused with.
 DUPLICATE_SLOT = "a run for the same job, slot and attempt already exists"
@@ -104,3 +109,19 @@ def job_not_found(name: str) -> JobNotFound:
 
 def run_not_found(run_id: int) -> LookupError:
     return LookupError(f"no run has id {run_id}")
+
+
+def one_run_per_queue_job(runs: Sequence[T], spec_of: Callable[[T], JobSpec]) -> list[T]:
+    """``runs`` (pending runs about to be claimed, oldest due first) without the
+    second and later runs of each job whose overlap policy is ``queue``: such a
+    job runs one run at a time, so its next run waits for the one claimed now."""
+    kept: list[T] = []
+    queued: set[str] = set()
+    for run in runs:
+        spec = spec_of(run)
+        if spec.policy.overlap is OverlapPolicy.QUEUE:
+            if spec.name in queued:
+                continue
+            queued.add(spec.name)
+        kept.append(run)
+    return kept

@@ -337,6 +337,21 @@ def test_a_queue_job_waits_while_its_previous_run_is_busy(store: Store, busy: Ru
     assert after.run.id == q2.id
 
 
+def test_a_queue_job_has_one_run_claimed_at_a_time(store: Store) -> None:
+    # Found by the simulation (seed 0): a queue job's waiting run and the slot
+    # planned behind it were both pending, and one claim queued both at once.
+    store.save_job(hourly("q", overlap=OverlapPolicy.QUEUE), now=NOW)
+    store.save_job(hourly("free", overlap=OverlapPolicy.ALLOW), now=NOW)
+    q1, q2 = add_runs(store, "q", NOW - 2 * HOUR, NOW - HOUR)
+    f1, f2 = add_runs(store, "free", NOW - 2 * HOUR, NOW - HOUR)
+    claimed = store.claim_pending(now=NOW, replica_id="r1", limit=10)
+    assert sorted(c.run.id for c in claimed) == sorted([q1.id, f1.id, f2.id])
+    assert store.claim_pending(now=NOW, replica_id="r1", limit=10) == []
+    finish(store, q1.id, NOW)
+    [after] = store.claim_pending(now=NOW, replica_id="r1", limit=10)
+    assert after.run.id == q2.id
+
+
 def test_runs_come_back_with_aware_utc_instants(store: Store) -> None:
     due_now(store, "a")
     claimed = store.claim_due(now=NOW, replica_id="r1", limit=10, plan=RecordingPlanner())

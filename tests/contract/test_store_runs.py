@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from scheduler.model.runs import Outcome, Run, RunStatus, Trigger
-from scheduler.stores.base import Store
+from scheduler.errors import DuplicateRun
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import NewRun, Outcome, Run, RunStatus, Trigger
+from scheduler.stores.base import Retrier, Store
 
 from .helpers import (
     HOUR,
@@ -20,6 +22,7 @@ from .helpers import (
     finish,
     hourly,
     move_to,
+    new_run,
     row,
 )
 
@@ -84,6 +87,37 @@ def test_mark_running_refuses_a_run_that_ended(store: Store, run: Run, status: R
     before = store.get_run(run.id)
     assert not store.mark_running(run.id, worker="host:7", now=NOW + 2 * SECOND)
     assert store.get_run(run.id) == before
+
+
+def _retry_of(asked: list[tuple[RunStatus, str]]) -> Retrier:
+    def retry(ended: Run, job: JobSpec) -> NewRun:
+        asked.append((ended.status, job.name))
+        return new_run(ended.scheduled_for, due_at=NOW + MINUTE, attempt=2, trigger=Trigger.RETRY)
+
+    return retry
+
+
+def test_mark_finished_stores_the_retry_with_the_outcome(store: Store, run: Run) -> None:
+    # One transaction: a crash after the outcome committed cannot lose the retry.
+    asked: list[tuple[RunStatus, str]] = []
+    failed = Outcome(status=RunStatus.FAILED, finished_at=NOW + SECOND)
+    assert store.mark_finished(run.id, failed, retry=_retry_of(asked)) is True
+    assert asked == [(RunStatus.FAILED, "a")]
+    [retry, ended] = store.list_runs(job_name="a")
+    assert (ended.id, ended.status) == (run.id, RunStatus.FAILED)
+    assert (retry.attempt, retry.status, retry.replica_id) == (2, RunStatus.PENDING, "")
+    assert (retry.due_at, retry.trigger) == (NOW + MINUTE, Trigger.RETRY)
+    # A second report of the end asks nothing and adds nothing.
+    assert store.mark_finished(run.id, failed, retry=_retry_of(asked)) is False
+    assert len(asked) == 1 and len(store.list_runs(job_name="a")) == 2
+
+
+def test_mark_finished_changes_nothing_when_its_retry_is_refused(store: Store, run: Run) -> None:
+    add_runs(store, "a", NOW, attempt=2)  # the retry's slot and attempt are taken
+    failed = Outcome(status=RunStatus.FAILED, finished_at=NOW + SECOND)
+    with pytest.raises(DuplicateRun):
+        store.mark_finished(run.id, failed, retry=_retry_of([]))
+    assert store.get_run(run.id).status is RunStatus.PENDING
 
 
 def test_mark_finished_records_the_outcome(store: Store, run: Run) -> None:

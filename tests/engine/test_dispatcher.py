@@ -12,6 +12,7 @@ from scheduler.errors import StoreUnavailable
 from scheduler.executors.base import Executor, ExecutorCapabilities, RunReporter
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import ClaimedRun, NewRun, Outcome, RunStatus
+from scheduler.stores.base import Retrier
 from scheduler.tasks.registry import RegisteredTask, TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 
@@ -34,9 +35,9 @@ class FlakyStore(MemoryStore):
         self._check(run_id)
         return super().mark_running(run_id, worker=worker, now=now)
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
+    def mark_finished(self, run_id: int, outcome: Outcome, *, retry: Retrier | None = None) -> bool:
         self._check(run_id)
-        return super().mark_finished(run_id, outcome)
+        return super().mark_finished(run_id, outcome, retry=retry)
 
 
 class Outside:

@@ -27,7 +27,7 @@ from ...stores.rows import (
     run_from_columns,
     spec_from_columns,
 )
-from ...stores.rules import job_not_found
+from ...stores.rules import job_not_found, one_run_per_queue_job
 from ..models import Job
 from ..models import Run as RunRow
 from .changes import notify
@@ -120,6 +120,7 @@ def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> 
         for chunk in chunks(using, sorted({row["job_id"] for row in rows}))
         for row in jobs(using).filter(id__in=chunk).values(*JOB_FIELDS)
     }
+    rows = one_run_per_queue_job(rows, lambda row: specs[row["job_id"]])
     handed_to: defaultdict[str, list[int]] = defaultdict(list)
     for row in rows:
         handed_to[specs[row["job_id"]].executor].append(row["id"])

@@ -15,6 +15,7 @@ import logging
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -22,7 +23,7 @@ from ...clock import ensure_aware_utc
 from ...errors import DuplicateRun
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
-from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..base import (
     Planner,
     RecoveryReport,
@@ -182,10 +183,27 @@ class CheckedStore(Store, Generic[Db]):
         changes = {"started_at": ensure_aware_utc(now, "now"), "worker": worker}
         return self._transition(run_id, _NOT_STARTED, RunStatus.RUNNING, changes)
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
+    def mark_finished(self, run_id: int, outcome: Outcome, *, retry: Retrier | None = None) -> bool:
         outcome = finished(outcome)
-        with self._write() as db:
-            return self._runs.finish(db, run_id, outcome)
+        if retry is None:
+            with self._write() as db:
+                return self._runs.finish(db, run_id, outcome)
+        checked = checked_retrier(retry) or retry
+        try:
+            with self._slot_conflicts(f"the retry of run {run_id}"), self._write() as db:
+                # The retry first: every store refuses it before writing anything.
+                run = self._history.get_run(db, run_id)
+                new = _next_attempt(
+                    run, outcome, self._jobs.get_job(db, run.job_name).spec, checked
+                )
+                if new is not None:
+                    self._claims.add_run(db, run.job_name, pending_run(run.job_name, new))
+                ended = self._runs.finish(db, run_id, outcome)
+                if new is not None and not ended:
+                    raise _EndedMeanwhile  # rolls the retry back
+                return ended
+        except _EndedMeanwhile:
+            return False
 
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
         changes = {"finished_at": ensure_aware_utc(now, "now")}
@@ -278,3 +296,17 @@ class CheckedStore(Store, Generic[Db]):
             if conflict is None:
                 raise
             raise DuplicateRun(f"{what}: {conflict}") from error
+
+
+class _EndedMeanwhile(Exception):
+    """Another transaction ended the run between reading and finishing it."""
+
+
+def _next_attempt(run: Run, outcome: Outcome, job: JobSpec, retry: Retrier) -> NewRun | None:
+    """What ``retry`` asks for after ``run`` ends as ``outcome``; nothing if it had ended."""
+    if run.status in TERMINAL_STATUSES:
+        return None
+    ended = replace(
+        run, status=outcome.status, finished_at=outcome.finished_at, error=outcome.error
+    )
+    return retry(ended, job)

@@ -8,6 +8,7 @@ from datetime import datetime
 from ...model.policies import OverlapPolicy
 from ...model.runs import ACTIVE_STATUSES, ClaimedRun, NewRun, Run, RunStatus
 from ..protocol.values import Planner, StoredJob
+from ..rules import one_run_per_queue_job
 from .state import State, unclaimed
 
 __all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
@@ -48,8 +49,9 @@ def claim_pending(state: State, *, now: datetime, replica_id: str, limit: int) -
     ready = [run for run in state.runs.values() if unclaimed(run) and run.due_at <= now]
     ready.sort(key=lambda run: (run.due_at, run.id))
     waiting = _jobs_waiting_in_queue(state)
+    free = [run for run in ready if run.job_name not in waiting]
     claimed = []
-    for run in [run for run in ready if run.job_name not in waiting][:limit]:
+    for run in one_run_per_queue_job(free, lambda run: state.jobs[run.job_name].spec)[:limit]:
         job = state.jobs[run.job_name].spec
         queued = state.update(
             run,

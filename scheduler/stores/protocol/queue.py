@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run
-from .values import Planner
+from .values import Planner, Retrier
 
 __all__ = ["RunQueue"]
 
@@ -102,13 +102,22 @@ class RunQueue(Protocol):
         nothing, if it already started or ended: the caller must not execute it."""
         ...
 
-    def mark_finished(self, run_id: int, outcome: Outcome) -> bool:
+    def mark_finished(self, run_id: int, outcome: Outcome, *, retry: Retrier | None = None) -> bool:
         """Record how the run ended; True when this call ended it.
 
         A run already in a terminal status is left as it is, and False
         returned, so of several reports of one run's end exactly one returns
         True.  Raises :class:`ValueError` if ``outcome`` is not a terminal
-        status (or its ``finished_at`` is naive), changing nothing."""
+        status (or its ``finished_at`` is naive), changing nothing.
+
+        With ``retry``, when this call ends the run, ``retry`` is asked for its
+        next attempt (given the run as ended and its job), which is inserted
+        as an unclaimed pending run in the same transaction, as
+        :meth:`~scheduler.stores.base.ReplicaStore.recover` does for lost
+        runs: an outcome is never recorded without its retry.  Nothing
+        changes when ``retry`` raises or asks for a run that is not a valid
+        new run (:class:`ValueError`), or for one whose slot and attempt exist
+        (:class:`~scheduler.errors.DuplicateRun`)."""
         ...
 
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:

@@ -50,7 +50,7 @@ from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ..protocol.values import Planner, StoredJob
 from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
-from ..rules import job_not_found
+from ..rules import job_not_found, one_run_per_queue_job
 from . import bulk, mysql
 from .changes import notify
 from .connections import Db
@@ -170,6 +170,7 @@ def claim_pending(db: Db, *, now: datetime, replica_id: str, limit: int) -> list
     if not rows:
         return []
     jobs = {row["id"]: cache.get(row) for row in rows_by_id(conn, {row["job_id"] for row in rows})}
+    rows = one_run_per_queue_job(rows, lambda row: jobs[row["job_id"]])
     handed_to: defaultdict[str, list[int]] = defaultdict(list)
     for row in rows:
         handed_to[jobs[row["job_id"]].executor].append(row["id"])
