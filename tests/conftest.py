@@ -114,6 +114,8 @@ def _logging_left_as_found() -> Iterator[None]:
 #: Only the order changes (a stable sort: the rest keep theirs).
 LONGEST_FIRST = (
     "tests/integration/test_two_engines_postgres.py",
+    "tests/simulation/test_simulation.py::test_full",
+    "tests/simulation/test_simulation.py::test_short",
     "tests/unit/test_schedules_oracle.py",
     "tests/integration/test_demo.py",
     "tests/benchmarks/",
