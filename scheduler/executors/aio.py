@@ -29,8 +29,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from enum import Enum, auto
+from dataclasses import dataclass
 
 from ..clock import Clock
 from ..errors import DuplicateRun
@@ -44,6 +43,7 @@ from .base import (
     clock_option,
     positive_int_option,
 )
+from .entries import Entry, EntryState
 from .invoke import worker_id
 
 __all__ = ["AsyncioExecutor"]
@@ -51,26 +51,9 @@ __all__ = ["AsyncioExecutor"]
 logger = logging.getLogger(__name__)
 
 
-class _State(Enum):
-    QUEUED = auto()
-    RUNNING = auto()
-    DONE = auto()
-    CANCELLED = auto()
-    ABANDONED = auto()  # given up at shutdown: cancelled, its end not reported
-
-
 @dataclass(slots=True, eq=False, kw_only=True)
-class _Entry:
-    claimed: ClaimedRun
-    task: RegisteredTask
-    reporter: RunReporter
-    state: _State = _State.QUEUED
+class _Entry(Entry):
     work: Work | None = None
-    returned: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def run_id(self) -> int:
-        return self.claimed.run.id
 
 
 class AsyncioExecutor:
@@ -132,9 +115,9 @@ class AsyncioExecutor:
         """
         with self._lock:
             self._closed = True
-            withdrawn = [e for e in self._entries.values() if e.state is _State.QUEUED]
+            withdrawn = [e for e in self._entries.values() if e.state is EntryState.QUEUED]
             for entry in withdrawn:
-                entry.state = _State.CANCELLED
+                entry.state = EntryState.CANCELLED
                 del self._entries[entry.run_id]
             running = list(self._entries.values())
         for entry in withdrawn:
@@ -196,9 +179,9 @@ class AsyncioExecutor:
 
     async def _run_in_slot(self, entry: _Entry) -> None:
         with self._lock:
-            if entry.state is not _State.QUEUED:  # withdrawn by shutdown()
+            if entry.state is not EntryState.QUEUED:  # withdrawn by shutdown()
                 return
-            entry.state = _State.RUNNING
+            entry.state = EntryState.RUNNING
         if not await asyncio.to_thread(self._started, entry):
             return
         work = entry.work = start_work(entry.claimed, entry.task, self._clock)
@@ -227,9 +210,9 @@ class AsyncioExecutor:
 
     async def _finish(self, entry: _Entry, outcome: Outcome) -> None:
         with self._lock:
-            if entry.state is not _State.RUNNING:  # abandoned by shutdown()
+            if entry.state is not EntryState.RUNNING:  # abandoned by shutdown()
                 return
-            entry.state = _State.DONE
+            entry.state = EntryState.DONE
         if outcome.status is RunStatus.TIMED_OUT:
             logger.warning("run %s timed out; stopping it", entry.run_id, extra=_extra(entry))
         await asyncio.to_thread(self._report, entry, outcome)
@@ -258,7 +241,7 @@ class AsyncioExecutor:
         with self._lock:
             late = list(self._entries.values())
             for entry in late:
-                entry.state = _State.ABANDONED
+                entry.state = EntryState.ABANDONED
                 del self._entries[entry.run_id]
         loop = self._loop
         for entry in late:

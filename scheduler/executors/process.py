@@ -32,8 +32,7 @@ import queue
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from enum import Enum, auto
+from dataclasses import dataclass
 
 from ..clock import Clock
 from ..errors import DuplicateRun
@@ -47,6 +46,7 @@ from .base import (
     clock_option,
     positive_int_option,
 )
+from .entries import Entry, EntryState
 from .invoke import DEFAULT_MAX_RESULT_BYTES
 from .process_child import ChildConfig, ChildRun
 from .process_children import Child, Died, Returned, TimedOut, describe_exit, start_context
@@ -57,26 +57,9 @@ __all__ = ["ProcessExecutor"]
 logger = logging.getLogger(__name__)
 
 
-class _State(Enum):
-    QUEUED = auto()
-    RUNNING = auto()
-    DONE = auto()
-    CANCELLED = auto()
-    ABANDONED = auto()  # given up at shutdown: its child is killed, its end not reported
-
-
 @dataclass(slots=True, eq=False, kw_only=True)
-class _Entry:
-    claimed: ClaimedRun
-    task: RegisteredTask
-    reporter: RunReporter
-    state: _State = _State.QUEUED
+class _Entry(Entry):
     child: Child | None = None
-    returned: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def run_id(self) -> int:
-        return self.claimed.run.id
 
 
 class ProcessExecutor:
@@ -153,9 +136,9 @@ class ProcessExecutor:
         with self._lock:
             first = not self._closed
             self._closed = True
-            withdrawn = [e for e in self._entries.values() if e.state is _State.QUEUED]
+            withdrawn = [e for e in self._entries.values() if e.state is EntryState.QUEUED]
             for entry in withdrawn:
-                entry.state = _State.CANCELLED
+                entry.state = EntryState.CANCELLED
                 del self._entries[entry.run_id]
             running = list(self._entries.values())
         if first:
@@ -179,7 +162,7 @@ class ProcessExecutor:
         with self._lock:
             late = list(self._entries.values())
             for entry in late:
-                entry.state = _State.ABANDONED
+                entry.state = EntryState.ABANDONED
                 del self._entries[entry.run_id]
         for entry in late:
             if entry.child is not None:
@@ -213,8 +196,8 @@ class ProcessExecutor:
 
     def _give_up(self, entry: _Entry, error: Exception) -> None:
         with self._lock:
-            ended = entry.state in (_State.DONE, _State.ABANDONED)
-            entry.state = _State.DONE
+            ended = entry.state in (EntryState.DONE, EntryState.ABANDONED)
+            entry.state = EntryState.DONE
         if not ended:
             message = f"the process executor could not run it: {type(error).__name__}: {error}"
             self._report(entry, _ended(RunStatus.FAILED, self._clock, message))
@@ -222,9 +205,9 @@ class ProcessExecutor:
     def _run(self, entry: _Entry, child: Child | None, number: int) -> Child | None:
         """Run one entry on ``child`` (a fresh one if needed); the child to reuse, if any."""
         with self._lock:
-            if entry.state is not _State.QUEUED:  # withdrawn by shutdown()
+            if entry.state is not EntryState.QUEUED:  # withdrawn by shutdown()
                 return child
-            entry.state = _State.RUNNING
+            entry.state = EntryState.RUNNING
         if child is None or not child.alive():
             try:
                 child = Child(self._context, self._child_config(), f"tickwork-process-{number}")
@@ -241,8 +224,8 @@ class ProcessExecutor:
 
     def _finish(self, entry: _Entry, child: Child, happened: Returned | Died | TimedOut) -> None:
         with self._lock:
-            abandoned = entry.state is _State.ABANDONED
-            entry.state = _State.DONE
+            abandoned = entry.state is EntryState.ABANDONED
+            entry.state = EntryState.DONE
         if abandoned:  # shutdown() gave up on it and returned its id
             return
         if isinstance(happened, Returned):

@@ -25,9 +25,8 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum, auto
 
 from ..clock import Clock
 from ..errors import DuplicateRun
@@ -41,6 +40,7 @@ from .base import (
     clock_option,
     positive_int_option,
 )
+from .entries import Entry, EntryState
 from .invoke import execute, failure, worker_id
 
 __all__ = ["ThreadExecutor"]
@@ -48,30 +48,13 @@ __all__ = ["ThreadExecutor"]
 logger = logging.getLogger(__name__)
 
 
-class _State(Enum):
-    QUEUED = auto()
-    RUNNING = auto()
-    DONE = auto()
-    TIMED_OUT = auto()
-    CANCELLED = auto()
-
-
 @dataclass(slots=True, eq=False, kw_only=True)
-class _Entry:
-    claimed: ClaimedRun
-    task: RegisteredTask
-    reporter: RunReporter
-    state: _State = _State.QUEUED
+class _Entry(Entry):
     started_at: datetime | None = None
-    returned: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def run_id(self) -> int:
-        return self.claimed.run.id
 
     def expired(self, now: datetime) -> bool:
         timeout = self.claimed.job.policy.timeout
-        if self.state is not _State.RUNNING or self.started_at is None or timeout is None:
+        if self.state is not EntryState.RUNNING or self.started_at is None or timeout is None:
             return False
         return now >= self.started_at + timeout
 
@@ -147,7 +130,7 @@ class ThreadExecutor:
         with self._lock:
             expired = [entry for entry in self._entries.values() if entry.expired(now)]
             for entry in expired:
-                entry.state = _State.TIMED_OUT
+                entry.state = EntryState.TIMED_OUT
                 del self._entries[entry.run_id]
             self._leaked += len(expired)
             leaked = self._leaked
@@ -174,9 +157,9 @@ class ThreadExecutor:
         with self._lock:
             first = not self._closed
             self._closed = True
-            withdrawn = [e for e in self._entries.values() if e.state is _State.QUEUED]
+            withdrawn = [e for e in self._entries.values() if e.state is EntryState.QUEUED]
             for entry in withdrawn:
-                entry.state = _State.CANCELLED
+                entry.state = EntryState.CANCELLED
                 del self._entries[entry.run_id]
             running = list(self._entries.values())
         if first:
@@ -208,9 +191,9 @@ class ThreadExecutor:
 
     def _run(self, entry: _Entry) -> None:
         with self._lock:
-            if entry.state is not _State.QUEUED:  # withdrawn by shutdown()
+            if entry.state is not EntryState.QUEUED:  # withdrawn by shutdown()
                 return
-            entry.state = _State.RUNNING
+            entry.state = EntryState.RUNNING
         if not self._started(entry):
             self._forget(entry)
             return
@@ -221,8 +204,8 @@ class ThreadExecutor:
         except KeyboardInterrupt as error:  # raised by the task: Ctrl-C never reaches a worker
             outcome = failure(error, finished_at=self._clock.now())
         with self._lock:
-            late = entry.state is _State.TIMED_OUT
-            entry.state = _State.DONE
+            late = entry.state is EntryState.TIMED_OUT
+            entry.state = EntryState.DONE
             if late:
                 self._leaked -= 1
             leaked = self._leaked
