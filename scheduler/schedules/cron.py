@@ -18,6 +18,7 @@ from functools import lru_cache
 from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
 
 from ..errors import InvalidSchedule
+from .cron_fields import DAY_OF_WEEK, FIELD_NAMES, check_ranges, split_weekdays
 
 __all__ = ["CronExpression", "parse_cron"]
 
@@ -30,7 +31,6 @@ ALIASES = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week", "second")
 _RANGES = (
     "0-59",
     "0-23",
@@ -109,7 +109,10 @@ class CronExpression:
         expression in words any other cron reader understands."""
         if not self.hash_key:
             return self.fields
-        expanded = croniter.expand(" ".join(self.fields), hash_id=self.hash_key.encode())[0]
+        # Only the H fields are expanded: croniter cannot read every list that
+        # the other fields may hold (such as 6,2#1).
+        hashed = " ".join(field if _uses_hash(field) else "*" for field in self.fields)
+        expanded = croniter.expand(hashed, hash_id=self.hash_key.encode())[0]
         return tuple(
             ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
             for index, field in enumerate(self.fields)
@@ -178,12 +181,21 @@ def _variants(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     Cron ORs day-of-month and day-of-week when both are restricted.  croniter
     gets that OR wrong as soon as L, W or # is involved, so the OR is computed
     here as a union of two expressions that each leave one day field open.
+    A day-of-week list mixing plain weekdays with ``5L`` or ``1#2`` is a union
+    too (see :func:`~.cron_fields.split_weekdays`): one expression per part.
     """
     if _unrestricted(fields[2]) or _unrestricted(fields[4]):
-        return (fields,)
+        return _by_weekday(fields)
     by_month_day = (*fields[:4], "*", *fields[5:])
     by_week_day = (*fields[:2], "*", *fields[3:])
-    return (by_month_day, by_week_day)
+    return (by_month_day, *_by_weekday(by_week_day))
+
+
+def _by_weekday(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(
+        (*fields[:DAY_OF_WEEK], part, *fields[DAY_OF_WEEK + 1 :])
+        for part in split_weekdays(fields[DAY_OF_WEEK])
+    )
 
 
 def _ever_matches(fields: tuple[str, ...], hash_key: str) -> bool:
@@ -200,15 +212,18 @@ def _check_field(text: str, fields: tuple[str, ...], index: int, field: str, has
             f"cron expression {text!r}: 'LW' (last weekday of the month) is not supported; "
             "use 'L' or an explicit day such as '28-31' with a weekday"
         )
-    probe = ["*"] * len(fields)
-    probe[index] = field
-    try:
-        croniter(" ".join(probe), _VALIDATION_START, hash_id=hash_key or None)
-    except (CroniterError, ValueError, KeyError, IndexError) as error:
-        raise InvalidSchedule(
-            f"cron expression {text!r}: the {FIELD_NAMES[index]} field {field.upper()!r} "
-            f"is not valid (allowed: {_RANGES[index]})"
-        ) from error
+    check_ranges(text, index, field)
+    parts = split_weekdays(field) if index == DAY_OF_WEEK else (field,)
+    for part in parts:
+        probe = ["*"] * len(fields)
+        probe[index] = part
+        try:
+            croniter(" ".join(probe), _VALIDATION_START, hash_id=hash_key or None)
+        except (CroniterError, ValueError, KeyError, IndexError) as error:
+            raise InvalidSchedule(
+                f"cron expression {text!r}: the {FIELD_NAMES[index]} field {field.upper()!r} "
+                f"is not valid (allowed: {_RANGES[index]})"
+            ) from error
 
 
 def _normal_field(field: str) -> str:
