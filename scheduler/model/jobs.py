@@ -175,7 +175,10 @@ class JobSpec:
         return due
 
     def describe(self) -> str:
-        """The schedule in words, such as ``every 15m``."""
+        """The schedule in words, such as ``every 15m``; a one-off instant is
+        shown on the job's own clock, like its next runs."""
+        if isinstance(self.schedule, Once):
+            return self.schedule.describe(self.timezone)
         return self.schedule.describe()
 
     def definition_hash(self) -> str:
