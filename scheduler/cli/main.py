@@ -15,6 +15,7 @@ from typing import TextIO
 
 from .. import __version__
 from ..errors import ConfigError, SchedulerError
+from ..model.words import plural
 from ..schedules.kinds import Cron, Every, Schedule, get_zone, upcoming
 from .commands import add_commands
 from .options import add_task_options, positive_int
@@ -36,9 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)
-        count = len(error.issues)
-        plural = "s" if count != 1 else ""
-        print(f"{count} error{plural} found; nothing was loaded.", file=sys.stderr)
+        print(f"{plural(len(error.issues), 'error')} found; nothing was loaded.", file=sys.stderr)
         return EXIT_INVALID
     except SchedulerError as error:
         print(f"tickwork: error: {error}", file=sys.stderr)
@@ -136,7 +135,7 @@ def _run_next(args: argparse.Namespace, out: TextIO) -> int:
     else:
         schedule = Cron(args.expr, zone.key, hash_key=args.name)
     for instant in upcoming(schedule, _instant(args.after, args.tz, "--after"), args.count):
-        print(instant.astimezone(zone).isoformat(), file=out)
+        print(instant.astimezone(zone).isoformat(timespec="seconds"), file=out)
     return EXIT_OK
 
 
@@ -156,7 +155,7 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
             registry.allow(pattern)
         check_tasks(schedules, registry)
     jobs = schedules.jobs
-    print(f"{args.file}: {len(jobs)} job{'s' if len(jobs) != 1 else ''}, no errors", file=out)
+    print(f"{args.file}: {plural(len(jobs), 'job')}, no errors", file=out)
     if jobs:
         print(file=out)
         print(jobs_table(jobs, after, args.count), file=out)

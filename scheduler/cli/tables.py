@@ -50,7 +50,7 @@ def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
     while current is not None and len(runs) < count:
         current = job.next_after(current)
         if current is not None:
-            runs.append(current.astimezone(zone).isoformat())
+            runs.append(current.astimezone(zone).isoformat(timespec="seconds"))
     return runs or ["(no more runs)"]
 
 
@@ -58,4 +58,4 @@ def next_run_text(job: StoredJob) -> str:
     """The job's next run in its own zone, or ``-`` when it has none."""
     if job.next_run_at is None:
         return "-"
-    return job.next_run_at.astimezone(ZoneInfo(job.spec.timezone)).isoformat()
+    return job.next_run_at.astimezone(ZoneInfo(job.spec.timezone)).isoformat(timespec="seconds")

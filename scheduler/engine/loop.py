@@ -40,6 +40,7 @@ from ..clock import Clock, SystemClock, is_real_time
 from ..errors import StoreUnavailable
 from ..executors.base import Executor
 from ..model.runs import ClaimedRun
+from ..model.words import plural
 from ..monitoring.events import RunEvent
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
@@ -302,8 +303,9 @@ class Engine:
         busy = self.dispatcher.active_count()
         if busy:
             logger.info(
-                "stopping: no new runs; %d runs still going get %gs to finish",
-                busy,
+                "stopping: no new runs; %s still going %s %gs to finish",
+                plural(busy, "run"),
+                "gets" if busy == 1 else "get",
                 self.config.shutdown_grace,
                 extra={"event": "stopping", "replica": self.replica_id, "active": busy},
             )
@@ -315,10 +317,10 @@ class Engine:
             self.housekeeping.stop(self.clock.now())
         except StoreUnavailable:
             logger.warning(
-                "could not record the shutdown of replica %s (%d outcomes unrecorded); "
+                "could not record the shutdown of replica %s (%s unrecorded); "
                 "recovery by another replica will mark its runs lost",
                 self.replica_id,
-                self.dispatcher.unrecorded,
+                plural(self.dispatcher.unrecorded, "outcome"),
             )
 
     def _safe_tick(self) -> TickReport:

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from ..model.jobs import JobSpec
 from ..model.policies import CatchupPolicy, OverlapPolicy, jitter_offset, plan_catchup
 from ..model.runs import NewRun, RunStatus, Trigger
+from ..model.words import plural
 from ..schedules.kinds import Cron
 from ..stores.base import SlotPlan, StoredJob
 
@@ -88,9 +89,10 @@ class SlotPlanner:
             if len(slots) == self.max_slots:
                 dropped = _count_until(self, spec, following, now)
                 logger.warning(
-                    "job %s: %d more slots were missed and are not recorded one by one",
+                    "job %s: %s %s missed and not recorded one by one",
                     spec.name,
-                    dropped,
+                    plural(dropped, "more slot"),
+                    "was" if dropped == 1 else "were",
                     extra={"job": spec.name, "unrecorded_slots": dropped},
                 )
                 return slots, self._after(spec, now)

@@ -21,7 +21,7 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _NAMES = {
     3: {name: number for number, name in enumerate(_MONTHS, 1)},
-    4: dict(zip(_DAYS, range(7))),
+    4: {name: number for number, name in enumerate(_DAYS)},
 }
 _WRAPS_PAST = (
     "the hour",

@@ -215,7 +215,7 @@ class Once:
 
     def describe(self, tz: str | ZoneInfo = "UTC") -> str:
         """``once at`` the instant, with the offset it has in ``tz`` (the job's zone)."""
-        return f"once at {self.at.astimezone(get_zone(tz)).isoformat()}"
+        return f"once at {self.at.astimezone(get_zone(tz)).isoformat(timespec='seconds')}"
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> Iterator[datetime]:

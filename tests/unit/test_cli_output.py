@@ -37,3 +37,20 @@ def test_a_one_off_job_describes_its_instant_on_its_own_clock() -> None:
     assert JobSpec.build(name="launch", task="app.a", at=at).describe() == (
         "once at 2027-07-01T07:00:00+00:00"
     )
+
+
+def test_slots_print_with_whole_seconds_on_the_minute_and_off_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["next", "--every", "20s", "--anchor", "2026-01-01T00:00:00.250", "--count", "4"]
+    assert main([*argv, "--after", "2026-01-01T00:00:30Z"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "2026-01-01T00:00:40+00:00",
+        "2026-01-01T00:01:00+00:00",
+        "2026-01-01T00:01:20+00:00",
+        "2026-01-01T00:01:40+00:00",
+    ]
+    at = datetime(2027, 7, 1, 7, 0, 0, 500_000, tzinfo=UTC)
+    assert JobSpec.build(name="soon", task="app.a", at=at).describe() == (
+        "once at 2027-07-01T07:00:00+00:00"
+    )

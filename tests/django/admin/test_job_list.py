@@ -52,7 +52,7 @@ def test_each_column_reads_like_a_person_would_say_it(
     assert "At 02:30, Monday through Friday" in nightly
     assert '<code class="tw-expr">30 2 * * 1-5</code>' in nightly
     # Sunday 10:00 UTC: next is Monday 02:30 in Berlin (01:30 UTC), 15.5 hours on.
-    assert "2026-03-02 02:30 CET" in nightly
+    assert "2026-03-02 02:30:00 CET" in nightly
     assert "in 15 h" in nightly
     assert '<span class="tw-badge tw-bad"' in nightly
     assert ">failed</span>" in nightly
@@ -61,11 +61,11 @@ def test_each_column_reads_like_a_person_would_say_it(
     assert '<td class="field-source">admin</td>' in nightly
 
     assert "every 15m" in found["quarter"]
-    assert "2026-03-01 10:15 UTC" in found["quarter"]
+    assert "2026-03-01 10:15:00 UTC" in found["quarter"]
     assert "in 15 min" in found["quarter"]
     assert ">succeeded</span>" in found["quarter"]
 
-    assert "once at 2026-03-03 05:00 EST" in found["launch"]
+    assert "once at 2026-03-03 05:00:00 EST" in found["launch"]
     assert "(paused)" in found["launch"]
     assert "tw-state-paused" in found["launch"]
     assert '<span class="tw-none">\u2014</span>' in found["launch"]  # never ran

@@ -34,11 +34,11 @@ def test_a_cron_preview_follows_the_zones_daylight_saving_rules(
     assert "(Europe/Berlin)" in html
     # 02:30 does not exist on 29 March: a fixed-time job runs once, at 03:00 CEST.
     assert runs(html) == [
-        "2026-03-28 02:30 CET in 13 h",
-        "2026-03-29 03:00 CEST in 1 day",
-        "2026-03-30 02:30 CEST in 2 days",
-        "2026-03-31 02:30 CEST in 3 days",
-        "2026-04-01 02:30 CEST in 4 days",
+        "2026-03-28 02:30:00 CET in 13 h",
+        "2026-03-29 03:00:00 CEST in 1 day",
+        "2026-03-30 02:30:00 CEST in 2 days",
+        "2026-03-31 02:30:00 CEST in 3 days",
+        "2026-04-01 02:30:00 CEST in 4 days",
     ]
 
 
@@ -55,9 +55,9 @@ def test_an_interval_preview_counts_from_the_start(admin_client_: Client, clock:
     ).content.decode()
     assert "every 1h30m" in html
     assert runs(html) == [
-        "2026-03-01 10:20 UTC in 20 min",
-        "2026-03-01 11:50 UTC in 1 h 50 min",
-        "2026-03-01 13:20 UTC in 3 h 20 min",
+        "2026-03-01 10:20:00 UTC in 20 min",
+        "2026-03-01 11:50:00 UTC in 1 h 50 min",
+        "2026-03-01 13:20:00 UTC in 3 h 20 min",
     ]
 
 

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from scheduler.cli.options import positive_float
 from scheduler.django.runner import RunOptions, run
 from scheduler.errors import ConfigError, SchedulerError
+from scheduler.model.words import plural
 from scheduler.monitoring.logs import LOG_FORMATS, log_formatter
 
 
@@ -86,7 +87,7 @@ class Command(BaseCommand):
             for issue in error.issues:
                 self.stderr.write(str(issue))
             raise CommandError(
-                f"{len(error.issues)} error(s) in the schedules file; nothing was changed"
+                f"{plural(len(error.issues), 'error')} in the schedules file; nothing was changed"
             ) from error
         except (SchedulerError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
