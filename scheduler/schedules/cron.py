@@ -19,6 +19,7 @@ from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, 
 
 from ..errors import InvalidSchedule
 from .cron_fields import DAY_OF_WEEK, FIELD_NAMES, check_ranges, split_weekdays
+from .cron_words import describe_fields
 
 __all__ = ["CronExpression", "parse_cron"]
 
@@ -92,14 +93,12 @@ class CronExpression:
         )
 
     def describe(self) -> str:
-        """A human sentence for the expression, such as ``At 02:30``."""
-        from cron_descriptor import Options, get_description
+        """A human sentence for the expression, such as ``At 02:30``.
 
-        options = Options()
-        options.use_24hour_time_format = True
-        options.verbose = False
+        ``H`` fields are described by the values they hash to for this job.
+        """
         try:
-            return str(get_description(self._describable(), options))
+            return describe_fields(self.hashed_fields())
         except Exception:  # a description is a courtesy, never a failure
             return self.text
 
@@ -117,14 +116,6 @@ class CronExpression:
             ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
             for index, field in enumerate(self.fields)
         )
-
-    def _describable(self) -> str:
-        # cron-descriptor wants seconds first and does not know H: describe the
-        # values H hashed to for this job instead.
-        fields = list(self.hashed_fields())
-        if self.has_seconds:
-            fields = [fields[5], *fields[:5]]
-        return " ".join(fields)
 
 
 def parse_cron(text: str, hash_key: str = "") -> CronExpression:

@@ -94,11 +94,11 @@ def split_weekdays(field: str) -> tuple[str, ...]:
 
     A cron list is the union of its elements, but croniter drops the plain
     weekdays of ``4,4#2`` and refuses ``6,2#1``: each ``L`` or ``#`` element
-    becomes a field of its own, and the plain elements stay together.
+    becomes a field of its own, and the plain elements stay together, first.
     """
     parts = field.split(",")
     special = [part for part in parts if _SPECIAL_WEEKDAY.match(part)]
     if not special or len(parts) == 1:
         return (field,)
     plain = [part for part in parts if part not in special]
-    return (*dict.fromkeys(special), *([",".join(plain)] if plain else []))
+    return (*([",".join(plain)] if plain else []), *dict.fromkeys(special))

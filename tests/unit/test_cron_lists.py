@@ -199,3 +199,23 @@ def test_hashed_fields_beside_a_mixed_weekday_list() -> None:
     minute, hour, *rest = cron.expression.hashed_fields()
     assert minute.isdigit() and hour.isdigit()
     assert rest == ["*", "*", "6,2#1"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        ("0 9 * * 6,2#1", "At 09:00, only on Saturday and on the first Tuesday of the month"),
+        (
+            "0 0 * * 5L,1",
+            "At 00:00, only on Monday and on the last Friday of the month",
+        ),
+        (
+            "0 9 * 1-6 4,4#2",
+            "At 09:00, only on Thursday and on the second Thursday of the month, "
+            "January through June",
+        ),
+    ],
+)
+def test_a_weekday_union_is_described_part_by_part(expr: str, words: str) -> None:
+    # cron-descriptor alone reads 6,2#1 as "the first Saturday and Tuesday"
+    assert Cron(expr).describe() == f"{words} (UTC)"
