@@ -18,7 +18,7 @@ from functools import lru_cache
 from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
 
 from ..errors import InvalidSchedule
-from .cron_fields import DAY_OF_WEEK, FIELD_NAMES, check_ranges, split_weekdays
+from .cron_fields import DAY_OF_MONTH, DAY_OF_WEEK, FIELD_NAMES, check_ranges, split_list
 from .cron_words import describe_fields
 
 __all__ = ["CronExpression", "parse_cron"]
@@ -172,21 +172,25 @@ def _variants(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     Cron ORs day-of-month and day-of-week when both are restricted.  croniter
     gets that OR wrong as soon as L, W or # is involved, so the OR is computed
     here as a union of two expressions that each leave one day field open.
-    A day-of-week list mixing plain weekdays with ``5L`` or ``1#2`` is a union
-    too (see :func:`~.cron_fields.split_weekdays`): one expression per part.
+    A day list mixing plain values with ``15W``, ``5L`` or ``1#2`` is a union
+    too (see :func:`~.cron_fields.split_list`): one expression per part.
     """
-    if _unrestricted(fields[2]) or _unrestricted(fields[4]):
-        return _by_weekday(fields)
-    by_month_day = (*fields[:4], "*", *fields[5:])
-    by_week_day = (*fields[:2], "*", *fields[3:])
-    return (by_month_day, *_by_weekday(by_week_day))
+    if _unrestricted(fields[DAY_OF_MONTH]) or _unrestricted(fields[DAY_OF_WEEK]):
+        return _split(fields, DAY_OF_MONTH, DAY_OF_WEEK)
+    by_month_day = (*fields[:DAY_OF_WEEK], "*", *fields[DAY_OF_WEEK + 1 :])
+    by_week_day = (*fields[:DAY_OF_MONTH], "*", *fields[DAY_OF_MONTH + 1 :])
+    return (*_split(by_month_day, DAY_OF_MONTH), *_split(by_week_day, DAY_OF_WEEK))
 
 
-def _by_weekday(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return tuple(
-        (*fields[:DAY_OF_WEEK], part, *fields[DAY_OF_WEEK + 1 :])
-        for part in split_weekdays(fields[DAY_OF_WEEK])
-    )
+def _split(fields: tuple[str, ...], *indexes: int) -> tuple[tuple[str, ...], ...]:
+    variants = [fields]
+    for index in indexes:
+        variants = [
+            (*variant[:index], part, *variant[index + 1 :])
+            for variant in variants
+            for part in split_list(index, variant[index])
+        ]
+    return tuple(variants)
 
 
 def _ever_matches(fields: tuple[str, ...], hash_key: str) -> bool:
@@ -204,8 +208,7 @@ def _check_field(text: str, fields: tuple[str, ...], index: int, field: str, has
             "use 'L' or an explicit day such as '28-31' with a weekday"
         )
     check_ranges(text, index, field)
-    parts = split_weekdays(field) if index == DAY_OF_WEEK else (field,)
-    for part in parts:
+    for part in split_list(index, field):
         probe = ["*"] * len(fields)
         probe[index] = part
         try:

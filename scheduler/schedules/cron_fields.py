@@ -1,5 +1,5 @@
-"""Rules about single cron fields that croniter does not keep: reversed ranges
-and day-of-week lists that mix plain weekdays with ``5L`` or ``1#2``.
+"""Rules about single cron fields that croniter does not keep: reversed ranges,
+and day lists that mix plain values with ``15W``, ``5L`` or ``1#2``.
 
 Fields arrive here already normalised by :mod:`.cron`: lower case, ``5L``
 spelt ``l5`` (croniter's order), a one-value range such as ``5-5`` shortened.
@@ -11,10 +11,10 @@ import re
 
 from ..errors import InvalidSchedule
 
-__all__ = ["FIELD_NAMES", "check_ranges", "split_weekdays"]
+__all__ = ["DAY_OF_MONTH", "DAY_OF_WEEK", "FIELD_NAMES", "check_ranges", "split_list"]
 
 FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week", "second")
-DAY_OF_WEEK = 4
+DAY_OF_MONTH, DAY_OF_WEEK = 2, 4
 # The lowest and highest value of each field, as cron numbers them.
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7), (0, 59))
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -33,8 +33,13 @@ _WRAPS_PAST = (
 )
 # start-end, optionally /step; also H(start-end), the range H hashes into.
 _RANGE = re.compile(r"^(?:h\()?([0-9a-z]+)-([0-9a-z]+)\)?(?:/(\d+))?$")
-# A day-of-week element croniter keeps only when it stands alone: 5L or 1#2.
-_SPECIAL_WEEKDAY = re.compile(r"^(?:l[0-7a-z]|[0-7a-z]+#)")
+# The list elements croniter reads only when they stand alone: 15W in day of
+# month, 5L (spelt l5 by then) or 1#2 in day of week.  L in day of month it
+# reads in a list, but cron-descriptor does not: it is split off too.
+_SPECIAL = {
+    DAY_OF_MONTH: re.compile(r"^(?:\d+w|l)$"),
+    DAY_OF_WEEK: re.compile(r"^(?:l[0-7a-z]|[0-7a-z]+#)"),
+}
 
 
 def check_ranges(text: str, index: int, field: str) -> None:
@@ -89,15 +94,18 @@ def _span(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}-{last}"
 
 
-def split_weekdays(field: str) -> tuple[str, ...]:
-    """A day-of-week field as the day-of-week fields whose union it is.
+def split_list(index: int, field: str) -> tuple[str, ...]:
+    """Field ``index`` as the fields whose union it is.
 
     A cron list is the union of its elements, but croniter drops the plain
-    weekdays of ``4,4#2`` and refuses ``6,2#1``: each ``L`` or ``#`` element
-    becomes a field of its own, and the plain elements stay together, first.
+    weekdays of ``4,4#2``, refuses ``6,2#1`` and refuses ``L,15W``: in day of
+    month and day of week, each ``W``, ``L`` or ``#`` element that croniter
+    reads only alone becomes a field of its own, and the plain elements stay
+    together, first.  Other fields come back whole.
     """
+    pattern = _SPECIAL.get(index)
     parts = field.split(",")
-    special = [part for part in parts if _SPECIAL_WEEKDAY.match(part)]
+    special = [part for part in parts if pattern is not None and pattern.match(part)]
     if not special or len(parts) == 1:
         return (field,)
     plain = [part for part in parts if part not in special]

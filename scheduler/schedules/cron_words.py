@@ -2,16 +2,17 @@
 
 cron-descriptor reads a day-of-week list that mixes plain weekdays with
 ``5L`` or ``1#2`` as if every weekday took the suffix (``6,2#1`` becomes "the
-first Saturday and Tuesday"), so such a list is described part by part and
-the parts joined: "At 09:00, only on Saturday and on the first Tuesday of the
-month".
+first Saturday and Tuesday"), and ``1,L`` as "day 1 and L", so such a list
+is described part by part and the parts joined: "At 09:00, only on Saturday
+and on the first Tuesday of the month".  When both day fields are such lists,
+only the day-of-week one is split.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .cron_fields import DAY_OF_WEEK, split_weekdays
+from .cron_fields import DAY_OF_MONTH, DAY_OF_WEEK, split_list
 
 __all__ = ["describe_fields"]
 
@@ -23,8 +24,11 @@ def describe_fields(fields: Sequence[str]) -> str:
 
     Raises whatever cron-descriptor raises for an expression it cannot read.
     """
-    parts = split_weekdays(fields[DAY_OF_WEEK])
-    texts = [_describe([*fields[:DAY_OF_WEEK], part, *fields[DAY_OF_WEEK + 1 :]]) for part in parts]
+    index = DAY_OF_WEEK if len(split_list(DAY_OF_WEEK, fields[DAY_OF_WEEK])) > 1 else DAY_OF_MONTH
+    texts = [
+        _describe([*fields[:index], part, *fields[index + 1 :]])
+        for part in split_list(index, fields[index])
+    ]
     return texts[0] if len(texts) == 1 else _joined(texts)
 
 
@@ -36,7 +40,8 @@ def _describe(fields: list[str]) -> str:
     options.verbose = False
     if len(fields) == 6:  # cron-descriptor wants seconds first
         fields = [fields[5], *fields[:5]]
-    return str(get_description(" ".join(fields), options))
+    # cron-descriptor reads L and 15W only in capitals.
+    return str(get_description(" ".join(fields).upper(), options))
 
 
 def _joined(texts: Sequence[str]) -> str:

@@ -1,5 +1,5 @@
 """Cron fields croniter reads differently from cron: reversed ranges (refused, as
-cronie does) and day-of-week lists mixing plain weekdays with ``L`` or ``#``
+cronie does) and day lists mixing plain values with ``W``, ``L`` or ``#``
 (a union of their elements).  Exact instants, in the job's zone."""
 
 from __future__ import annotations
@@ -90,6 +90,33 @@ def test_tickwork_check_refuses_a_reversed_range(
 # -- day-of-week lists are unions ---------------------------------------------------
 
 UNIONS = [
+    # day of month too: the last day and the weekday nearest the 15th (croniter
+    # refused L,15W); 15 February and 15 March 2026 are Sundays
+    (
+        "UTC",
+        "0 0 L,15W * *",
+        "2026-01-01T00:00:00+00:00",
+        [
+            "2026-01-15T00:00:00+00:00",
+            "2026-01-31T00:00:00+00:00",
+            "2026-02-16T00:00:00+00:00",
+            "2026-02-28T00:00:00+00:00",
+            "2026-03-16T00:00:00+00:00",
+        ],
+    ),
+    # (the weekday nearest the 1st, or the 15th) OR (Saturdays, or the first Sunday)
+    (
+        "UTC",
+        "0 0 1W,15 * 6,0#1",
+        "2026-02-01T00:00:00+00:00",
+        [
+            "2026-02-02T00:00:00+00:00",
+            "2026-02-07T00:00:00+00:00",
+            "2026-02-14T00:00:00+00:00",
+            "2026-02-15T00:00:00+00:00",
+            "2026-02-21T00:00:00+00:00",
+        ],
+    ),
     # every Thursday, the second one included once
     (
         "UTC",
@@ -208,6 +235,12 @@ def test_hashed_fields_beside_a_mixed_weekday_list() -> None:
         (
             "0 0 * * 5L,1",
             "At 00:00, only on Monday and on the last Friday of the month",
+        ),
+        ("0 0 L * *", "At 00:00, on the last day of the month"),  # was "on day l"
+        ("0 0 1,L * *", "At 00:00, on day 1 of the month and on the last day of the month"),
+        (
+            "0 0 L,15W * *",
+            "At 00:00, on the last day of the month and on the weekday nearest day 15 of the month",
         ),
         (
             "0 9 * 1-6 4,4#2",

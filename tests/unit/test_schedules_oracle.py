@@ -144,7 +144,12 @@ def test_second_expressions_match_the_oracle_across_clock_changes() -> None:
 
 def _pick_dom(rng: random.Random) -> str:
     return rng.choice(
-        ["*", "*/2", "*/3", "1", "15", "31", "L", "15W", "1W", "31W", "1-7", "8-14,22", "?", "29"]
+        [
+            *["*", "*/2", "*/3", "1", "15", "31", "L", "15W", "1W", "31W", "1-7", "8-14,22", "?"],
+            "29",
+            # lists that mix W or L with plain days: the union of their elements
+            *["L,15W", "1W,15", "1,L", "15W,31W"],
+        ]
     )
 
 
