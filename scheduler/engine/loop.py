@@ -131,6 +131,7 @@ class Engine:
         self._before_tick = tuple(before_tick)
         self._after_tick = tuple(after_tick)
         self._stopping = threading.Event()
+        self._forced = threading.Event()  # stop now: no shutdown grace
         self._woken = threading.Event()
         self._failures = 0
         self._begin_pending = False  # a start that found the store down
@@ -167,8 +168,14 @@ class Engine:
                 delay = min(delay, (until - now).total_seconds())
             self._wait(delay)
 
-    def stop(self) -> None:
-        """Ask the loop to stop claiming and return; safe from a signal handler."""
+    def stop(self, *, force: bool = False) -> None:
+        """Ask the loop to stop claiming and return; safe from a signal handler.
+
+        With ``force``, :meth:`close` does not wait for running work (or stops
+        waiting, if it already is): the runs still going are recorded ``lost``.
+        """
+        if force:
+            self._forced.set()
         self._stopping.set()
         self.wake()
 
@@ -185,6 +192,11 @@ class Engine:
     def stopping(self) -> bool:
         """Whether :meth:`stop` has been called."""
         return self._stopping.is_set()
+
+    @property
+    def forced(self) -> bool:
+        """Whether :meth:`stop` was called with ``force``."""
+        return self._forced.is_set()
 
     def tick(self) -> TickReport:
         """One wake-up; raises :class:`~scheduler.errors.StoreUnavailable` if the store is down."""
@@ -220,10 +232,11 @@ class Engine:
         )
 
     def close(self) -> None:
-        """Let running work finish within the shutdown grace; record the rest as lost."""
+        """Let running work finish within the shutdown grace (cut short by a
+        forced :meth:`stop`); record the rest as lost."""
         now = self.clock.now()
         self._log_stopping()
-        self.dispatcher.shutdown(self.config.shutdown_grace)
+        self.dispatcher.shutdown(self.config.shutdown_grace, cut_short=self._forced)
         self._sign_off()
         if self._listener is not None:
             self._listener.close()
@@ -301,7 +314,7 @@ class Engine:
 
     def _log_stopping(self) -> None:
         busy = self.dispatcher.active_count()
-        if busy:
+        if busy and not self.forced:
             logger.info(
                 "stopping: no new runs; %s still going %s %gs to finish",
                 plural(busy, "run"),

@@ -6,9 +6,13 @@ the planner inside its claim transaction; nothing here touches storage.
 For a due job the planner enumerates every slot from its ``next_run_at`` up
 to ``now`` and decides, per slot:
 
-* on time (no later than ``grace`` after the slot): fire, trigger ``schedule``;
-* late: the job's catch-up policy decides (``once``, ``all``, ``skip``, within
-  ``catchup_window``); slots that do not fire are recorded as ``missed``;
+* on time: the newest due slot, if it is no later than ``grace`` after the
+  slot: fire, trigger ``schedule``;
+* late: every older slot (its successor is due too, so it is behind by more
+  than a period, whatever the grace), and the newest if beyond the grace: the
+  job's catch-up policy decides (``once``, ``all``, ``skip``, within
+  ``catchup_window``); the late slots it fires have trigger ``catchup``, and
+  those that do not fire are recorded as ``missed``;
 * if the job still has an active run, the overlap policy applies to the runs
   that would fire: ``skip`` records them as ``skipped``, ``queue`` keeps the
   latest as a waiting run, ``allow`` fires them all.
@@ -112,7 +116,9 @@ class SlotPlanner:
     def _decide(
         self, spec: JobSpec, slots: list[datetime], now: datetime
     ) -> tuple[list[tuple[datetime, Trigger]], list[datetime]]:
-        on_time = [slot for slot in slots if now - slot <= self.grace]
+        # Only the newest slot can be on time: an older one was overtaken by its
+        # successor, so it is a backlog (a stop, an overload) even inside the grace.
+        on_time = slots[-1:] if now - slots[-1] <= self.grace else []
         late = slots[: len(slots) - len(on_time)]
         fire = [(slot, Trigger.SCHEDULE) for slot in on_time]
         if not late:
