@@ -19,6 +19,7 @@ from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from .fields import JSONValue, ScheduleType, expected_error, json_copy
 from .notify import JobNotify, encode_notify
+from ..schedules.calendars import Calendar
 
 __all__ = ["decode_field", "decode_schedule", "encode_field"]
 
@@ -42,6 +43,8 @@ def encode_field(value: object) -> JSONValue:
     if isinstance(value, JobNotify):
         notify: JSONValue = encode_notify(value)  # type: ignore[assignment]
         return notify
+    if isinstance(value, Calendar):
+        return value.to_json()
     if isinstance(value, list | tuple | dict):
         copied: JSONValue = json_copy(value)  # so callers cannot reach into the spec
         return copied

@@ -30,6 +30,7 @@ NEW_COLUMNS = [
     "add column scheduler_job.removed_at",
     "add column scheduler_job.notify",
     "add column scheduler_job.max_memory_bytes",
+    "add column scheduler_job.calendar",
     "add column scheduler_run.heartbeat_at",
 ]
 #: Everything the earlier version's database lacks, in the order it is added.
