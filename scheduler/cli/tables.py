@@ -30,7 +30,7 @@ def jobs_table(jobs: Sequence[JobSpec], after: datetime, count: int) -> str:
     rows: list[list[str]] = []
     for job in sorted(jobs, key=lambda j: j.name):
         runs = _next_runs(job, after, count)
-        first = [job.name, job.task, _schedule_text(job), job.schedule.describe(), runs[0]]
+        first = [job.name, job.task, _schedule_text(job), job.describe(), runs[0]]
         rows.append(first)
         rows.extend(["", "", "", "", run] for run in runs[1:])
     return render_table(["JOB", "TASK", "SCHEDULE", "DESCRIPTION", "NEXT RUNS"], rows)

@@ -15,11 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import InvalidJob, SchedulerError
+from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from .fields import JSONValue, ScheduleType, expected_error, json_copy
 from .notify import JobNotify, encode_notify
-from ..schedules.calendars import Calendar
 
 __all__ = ["decode_field", "decode_schedule", "encode_field"]
 

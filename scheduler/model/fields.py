@@ -19,8 +19,8 @@ from typing import Any, TypeAlias
 
 from ..clock import ensure_aware_utc
 from ..errors import InvalidJob, InvalidSchedule, SchedulerError
-from ..schedules.durations import parse_duration
 from ..schedules.calendars import Calendar
+from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once, get_zone
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy

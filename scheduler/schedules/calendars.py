@@ -152,7 +152,7 @@ class Holidays:
 @lru_cache(maxsize=256)
 def _country_calendar(country: str, subdivision: str | None, year: int | None) -> Any:
     try:
-        import holidays  # noqa: PLC0415 - an optional extra, loaded when a job asks for it
+        import holidays
     except ImportError:
         raise InvalidSchedule(_INSTALL) from None
     try:
@@ -170,7 +170,7 @@ def _country_calendar(country: str, subdivision: str | None, year: int | None) -
 
 def _subdivisions(country: str) -> str:
     try:
-        import holidays  # noqa: PLC0415
+        import holidays
 
         codes = holidays.list_supported_countries().get(country)
     except ImportError:  # pragma: no cover - checked by the caller first
@@ -282,7 +282,7 @@ class Calendar:
             exclude = (exclude,)
         holidays = value.get("holidays")
         return cls(
-            exclude=tuple(exclude),
+            exclude=tuple(DateRange.parse(item) for item in exclude),
             holidays=None if holidays is None else Holidays.parse(holidays),
             business_days=value.get("business_days", False),
             on_excluded=value.get("on_excluded", OnExcluded.SKIP),
@@ -317,7 +317,9 @@ class Calendar:
         if self.is_default:
             return ""
         moved = ", moved to the next allowed day"
-        text = "; ".join(parts) + (moved if self.on_excluded is OnExcluded.NEXT_BUSINESS_DAY else "")
+        text = "; ".join(parts) + (
+            moved if self.on_excluded is OnExcluded.NEXT_BUSINESS_DAY else ""
+        )
         return f"{self.name}: {text}" if self.name else text
 
 
