@@ -185,7 +185,8 @@ class Calendar:
     """The days a job does not run on, and what happens to its slots on them.
 
     ``name`` is the shared calendar it was written as (``calendar: company``),
-    kept for display; an empty calendar (:attr:`is_default`) excludes nothing.
+    kept for display.  A calendar that excludes nothing (:attr:`is_default`) is
+    no calendar: its ``on_excluded`` and ``name`` are dropped.
     """
 
     exclude: tuple[DateRange, ...] = ()
@@ -212,6 +213,9 @@ class Calendar:
             ) from None
         if not isinstance(self.name, str):
             raise InvalidSchedule(f"calendar name: expected a string, got {self.name!r}")
+        if self.is_default:  # excludes nothing: no calendar, whatever it is called
+            object.__setattr__(self, "on_excluded", OnExcluded.SKIP)
+            object.__setattr__(self, "name", "")
 
     @property
     def is_default(self) -> bool:
