@@ -60,7 +60,7 @@ def job_calendar(
     """The calendar of one job from its (and its defaults') settings; ``None`` if wrong."""
     base = Calendar()
     reference = merged.get("calendar")
-    if reference is not None:
+    if reference is not None and reference.value is not None:  # null: no named calendar
         found = named.get(reference.value)
         if found is None:
             known = ", ".join(sorted(named)) or "none"

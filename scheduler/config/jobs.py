@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import SchedulerError
 from ..model.jobs import JobSpec, ScheduleType, validate_field
 from ..model.policies import JobSource
-from ..schedules.calendars import Calendar
+from ..schedules.calendars import CALENDAR_KEYS, Calendar
 from ..schedules.kinds import Cron, Every, Once
 from .calendars import job_calendar
 from .keys import JOB_KEYS, SCHEDULE_KEYS, SPEC_FIELDS
@@ -18,6 +18,9 @@ from .nodes import MERGE_TAG, MERGE_UNSUPPORTED, Entry, child_path, position
 from .walker import Setting, Walker
 
 __all__ = ["JobReader"]
+
+#: The job keys that make its calendar.
+CALENDAR_JOB_KEYS = (*CALENDAR_KEYS, "calendar")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +59,7 @@ class JobReader:
         schedule = self._schedule(draft, draft.merged.get("start"))
         self._require_task(draft)
         self._check_window(draft.merged)
-        calendar = job_calendar(self.walker, draft.merged, self.calendars, draft.entry, draft.path)
+        calendar = self._calendar(draft, schedule)
         if len(self.walker.issues) > before or schedule is None or calendar is None:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
@@ -131,6 +134,11 @@ class JobReader:
         except SchedulerError as error:
             self.walker.issue(setting.node, setting.path, str(error))
             return None
+
+    def _calendar(self, draft: _Draft, schedule: ScheduleType | None) -> Calendar | None:
+        if isinstance(schedule, Once) and not any(key in draft.own for key in CALENDAR_JOB_KEYS):
+            return Calendar()  # a one-off job runs at its instant, whatever the defaults say
+        return job_calendar(self.walker, draft.merged, self.calendars, draft.entry, draft.path)
 
     def _require_task(self, draft: _Draft) -> None:
         if "task" not in draft.known:

@@ -54,7 +54,9 @@ SPEC_FIELDS = frozenset(FIELD_NAMES) - {"calendar"}
 
 _DURATIONS = ("every", "catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
 _POSITIVE = frozenset({"every", "timeout", "catchup_window"})
-_OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "max_memory", "queue"})
+_OPTIONAL = frozenset(
+    {"start", "end", "catchup_window", "timeout", "max_memory", "queue", "calendar"}
+)
 
 
 def _readers() -> dict[str, Reader]:

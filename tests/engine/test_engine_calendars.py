@@ -6,12 +6,12 @@ from datetime import datetime
 
 from scheduler.schedules.calendars import Calendar, Holidays
 
-from .test_engine import World, new_store, world  # noqa: F401 - fixtures
+from .test_engine import World, new_store, world  # noqa: F401 - the fixtures it uses
 
 __all__: list[str] = []
 
 
-def test_a_business_day_job_records_no_run_for_holidays_and_weekends(world: World) -> None:
+def test_a_business_day_job_records_no_run_for_holidays_and_weekends(world: World) -> None:  # noqa: F811 - the fixture
     world.clock.set("2026-12-23T12:00:00+01:00")
     bavaria = Calendar(holidays=Holidays("DE", "BY"), business_days=True)
     world.add(name="report", cron="0 9 * * *", timezone="Europe/Berlin", calendar=bavaria)
@@ -29,7 +29,7 @@ def test_a_business_day_job_records_no_run_for_holidays_and_weekends(world: Worl
     assert {row[3] for row in world.rows("report")} == {"succeeded"}
 
 
-def test_jobs_with_one_schedule_but_different_calendars_plan_apart(world: World) -> None:
+def test_jobs_with_one_schedule_but_different_calendars_plan_apart(world: World) -> None:  # noqa: F811 - the fixture
     # The planner shares next-slot answers between jobs with the same schedule;
     # a calendar makes the answer different.
     world.clock.set("2026-12-24T08:30:00+00:00")
@@ -47,7 +47,7 @@ def test_jobs_with_one_schedule_but_different_calendars_plan_apart(world: World)
     ]
 
 
-def test_a_slot_moved_to_the_next_business_day_runs_once(world: World) -> None:
+def test_a_slot_moved_to_the_next_business_day_runs_once(world: World) -> None:  # noqa: F811 - the fixture
     world.clock.set("2026-12-04T12:00:00+00:00")
     weekdays = Calendar(business_days=True, on_excluded="next_business_day")
     world.add(name="tidy", cron="0 10 * * *", calendar=weekdays)
