@@ -9,13 +9,18 @@ from typing import Any
 from ..errors import SchedulerError
 from ..model.jobs import JobSpec, ScheduleType, validate_field
 from ..model.policies import JobSource
+from ..schedules.calendars import CALENDAR_KEYS, Calendar
 from ..schedules.kinds import Cron, Every, Once
+from .calendars import job_calendar
 from .keys import JOB_KEYS, SCHEDULE_KEYS, SPEC_FIELDS
 from .loaded import Location
 from .nodes import MERGE_TAG, MERGE_UNSUPPORTED, Entry, child_path, position
 from .walker import Setting, Walker
 
 __all__ = ["JobReader"]
+
+#: The job keys that make its calendar.
+CALENDAR_JOB_KEYS = (*CALENDAR_KEYS, "calendar")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +46,8 @@ class JobReader:
     def __init__(self, walker: Walker) -> None:
         self.walker = walker
         self.locations: dict[str, dict[str, Location]] = {}
+        #: The file's named calendars, which a job's ``calendar`` key names.
+        self.calendars: dict[str, Calendar] = {}
 
     def job(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> JobSpec | None:
         """The job of ``entry``, read in ``zone`` over ``defaults``; ``None`` if it has
@@ -52,10 +59,11 @@ class JobReader:
         schedule = self._schedule(draft, draft.merged.get("start"))
         self._require_task(draft)
         self._check_window(draft.merged)
-        if len(self.walker.issues) > before or schedule is None:
+        calendar = self._calendar(draft, schedule)
+        if len(self.walker.issues) > before or schedule is None or calendar is None:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
-        values.update(name=draft.name, schedule=schedule, timezone=draft.zone)
+        values.update(name=draft.name, schedule=schedule, timezone=draft.zone, calendar=calendar)
         spec = self._build(draft, values)
         if spec is not None:
             self._locate(draft)
@@ -126,6 +134,11 @@ class JobReader:
         except SchedulerError as error:
             self.walker.issue(setting.node, setting.path, str(error))
             return None
+
+    def _calendar(self, draft: _Draft, schedule: ScheduleType | None) -> Calendar | None:
+        if isinstance(schedule, Once) and not any(key in draft.own for key in CALENDAR_JOB_KEYS):
+            return Calendar()  # a one-off job runs at its instant, whatever the defaults say
+        return job_calendar(self.walker, draft.merged, self.calendars, draft.entry, draft.path)
 
     def _require_task(self, draft: _Draft) -> None:
         if "task" not in draft.known:

@@ -35,6 +35,7 @@ from yaml.nodes import MappingNode, Node
 from ..errors import ConfigError, ConfigIssue
 from ..model.jobs import JobSpec
 from ..schedules.kinds import get_zone
+from .calendars import named_calendars
 from .jobs import JobReader
 from .keys import DEFAULT_KEYS, JOB_KEYS, JOB_ONLY, SCHEDULE_KEYS, TOP_KEYS
 from .loaded import LoadedSchedules, Location
@@ -140,6 +141,7 @@ class _Reader:
             return []
         top = self.walker.known(entries(root), TOP_KEYS, "")
         zone = self.top_zone(top.get("timezone"))
+        self.jobs.calendars = named_calendars(self.walker, top.get("calendars"))
         defaults = self.defaults(top.get("defaults"))
         jobs = top.get("jobs")
         if jobs is None or self.walker.is_null(jobs.value):

@@ -108,7 +108,7 @@ class SlotPlanner:
         schedule = spec.schedule
         # Cron compares by job name too (for H); its parsed expression does not.
         identity = (schedule.expression, schedule.tz) if isinstance(schedule, Cron) else schedule
-        key = (identity, instant, spec.start, spec.end)
+        key = (identity, instant, spec.start, spec.end, spec.calendar)
         if key not in self._next:
             self._next[key] = spec.next_after(instant)
         return self._next[key]
