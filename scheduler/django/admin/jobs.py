@@ -218,7 +218,7 @@ class JobAdmin(GuardedWrites):
         state = state_of(job)
         notes = (
             ()
-            if state == "active"
+            if state in ("active", "finished")
             else (f"The job is {state}: these slots fire only if it is active.",)
         )
         context.update(
