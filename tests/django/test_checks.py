@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from scheduler.django.checks import check_scheduler
+from scheduler.django.notifications import check_notifiers
 
 GOOD = """\
 jobs:
@@ -248,3 +249,17 @@ def test_a_timeout_on_the_process_executor_passes(
     scheduler["EXECUTORS"] = {"default": {"BACKEND": "scheduler.executors.process.ProcessExecutor"}}
     schedules.write_text(GOOD + "    timeout: 2m\n")
     assert check_scheduler() == []
+
+
+def test_an_unknown_notifier_is_reported_beside_the_files_other_errors(
+    scheduler: dict[str, Any], schedules: Path
+) -> None:
+    schedules.write_text(
+        GOOD + "    notify: [pager]\n  broken:\n    task: tests.django.testapp.tasks.ping\n"
+    )
+    messages = [*check_scheduler(), *check_notifiers()]
+    found = sorted((message.id or "", message.msg.split(": ")[0]) for message in messages)
+    assert found == [
+        ("scheduler.E005", f"{schedules}:6:3"),  # no schedule
+        ("scheduler.E011", f"{schedules}:5:13"),
+    ]
