@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from ...errors import StoreUnavailable
 from .common import store
 
-__all__ = ["GuardedWrites", "busy_message"]
+__all__ = ["GuardedActions", "GuardedWrites", "busy_message"]
 
 # Set on a request whose save was refused: the form is shown again with it.
 _REFUSED = "_tickwork_refused"
@@ -40,7 +40,27 @@ def _reason(error: Exception) -> str:
     return str(error).rsplit(": ", 1)[-1] or type(error).__name__
 
 
-class GuardedWrites(admin.ModelAdmin):  # type: ignore[type-arg]
+class GuardedActions(admin.ModelAdmin):  # type: ignore[type-arg]
+    """List actions refused with a message, not a server error, when the database
+    stays busy (the actions report what each store call did themselves)."""
+
+    def response_action(
+        self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        """The list's actions (pause, resume, run now, cancel, delete selected)."""
+        try:
+            return super().response_action(request, queryset, *args, **kwargs)
+        except (StoreUnavailable, DatabaseError) as error:
+            return self._refused(request, "done", error)
+
+    def _refused(self, request: HttpRequest, what: str, error: Exception) -> HttpResponse:
+        if isinstance(error, DatabaseError) and not _is_busy(error):
+            raise error
+        self.message_user(request, busy_message(what, error), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+
+class GuardedWrites(GuardedActions):
     """The job admin's pages that write: each in a transaction that takes the write
     lock first; each refused with a message when the database stays busy."""
 
@@ -76,15 +96,6 @@ class GuardedWrites(admin.ModelAdmin):  # type: ignore[type-arg]
         except (StoreUnavailable, DatabaseError) as error:
             return self._refused(request, "deleted", error)
 
-    def response_action(
-        self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any
-    ) -> HttpResponse | None:
-        """The list's actions (pause, resume, run now, delete selected)."""
-        try:
-            return super().response_action(request, queryset, *args, **kwargs)
-        except (StoreUnavailable, DatabaseError) as error:
-            return self._refused(request, "done", error)
-
     def guarded_form(
         self, request: HttpRequest, form: type[forms.ModelForm[Any]]
     ) -> type[forms.ModelForm[Any]]:
@@ -99,12 +110,6 @@ class GuardedWrites(admin.ModelAdmin):  # type: ignore[type-arg]
             return data
 
         return type(form.__name__, (form,), {"clean": clean})
-
-    def _refused(self, request: HttpRequest, what: str, error: Exception) -> HttpResponse:
-        if isinstance(error, DatabaseError) and not _is_busy(error):
-            raise error
-        self.message_user(request, busy_message(what, error), messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
 
 
 def _is_busy(error: DatabaseError) -> bool:

@@ -26,10 +26,11 @@ from django.test import Client
 
 from scheduler.django.models import Job, Run
 from scheduler.django.store import DjangoStore
+from scheduler.model.runs import NewRun, RunStatus
 from tests.django.sites import ROOT
 from tests.django.sites import site as make_site
 
-from .conftest import PING, repointed, user
+from .conftest import NOW, PING, repointed, user
 from .conftest import save as admin_save
 
 SAVES = 200
@@ -239,3 +240,19 @@ def test_actions_run_now_and_delete_refused_for_a_held_lock_say_why(
     assert messages_of(bulk)[0].startswith(BUSY.format("done"))
     assert Job.objects.using(site).filter(name="nightly", paused_at=None).exists()
     assert not Run.objects.using(site).exists()
+
+
+@pytest.mark.parametrize("alias", ["sqlite"], indirect=True)
+def test_cancelling_runs_refused_for_a_held_lock_says_why(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    admin_save(store, name="nightly")
+    waiting = store.add_run("nightly", NewRun(scheduled_for=NOW, due_at=NOW)).id
+    selected = {"action": "cancel", "_selected_action": [str(waiting)], "index": "0"}
+    with held_lock(site):
+        response = admin_client_.post("/admin/scheduler/run/", selected, follow=True)
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        f"Not cancelled: run {waiting}: sqlite database 'sqlite' unavailable: database is locked"
+    ]
+    assert Run.objects.using(site).get(pk=waiting).status == RunStatus.PENDING.value
