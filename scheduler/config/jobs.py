@@ -39,8 +39,10 @@ class _Draft:
 class JobReader:
     """Reads the entries of ``jobs`` with ``walker``, which records their issues.
 
-    :attr:`locations` collects where each good job's name and settings are
-    written, for :class:`~scheduler.config.loaded.LoadedSchedules`.
+    :attr:`locations` collects where each job's name and settings are written,
+    for :class:`~scheduler.config.loaded.LoadedSchedules` (a bad job's too: a
+    check reports more about it), and :attr:`declared` the task and executor
+    each job names.
     """
 
     def __init__(self, walker: Walker) -> None:
@@ -48,6 +50,8 @@ class JobReader:
         self.locations: dict[str, dict[str, Location]] = {}
         #: The file's named calendars, which a job's ``calendar`` key names.
         self.calendars: dict[str, Calendar] = {}
+        #: The task and executor each job names (bad jobs' too), for checks.
+        self.declared: dict[str, dict[str, str]] = {}
 
     def job(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> JobSpec | None:
         """The job of ``entry``, read in ``zone`` over ``defaults``; ``None`` if it has
@@ -56,6 +60,8 @@ class JobReader:
         draft = self._draft(entry, zone, defaults)
         if draft is None:
             return None
+        self._locate(draft)
+        self._declare(draft)
         schedule = self._schedule(draft, draft.merged.get("start"))
         self._require_task(draft)
         self._check_window(draft.merged)
@@ -64,10 +70,7 @@ class JobReader:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
         values.update(name=draft.name, schedule=schedule, timezone=draft.zone, calendar=calendar)
-        spec = self._build(draft, values)
-        if spec is not None:
-            self._locate(draft)
-        return spec
+        return self._build(draft, values)
 
     def _locate(self, draft: _Draft) -> None:
         """Remember where the job's name and each of its settings are written."""
@@ -76,6 +79,13 @@ class JobReader:
         }
         found[""] = Location(*position(draft.entry.key_node), draft.path)
         self.locations[draft.name] = found
+
+    def _declare(self, draft: _Draft) -> None:
+        """Remember the task and executor the job names, if they could be read."""
+        named = {
+            key: draft.merged[key].value for key in ("task", "executor") if key in draft.merged
+        }
+        self.declared[draft.name] = {key: str(value) for key, value in named.items()}
 
     def _draft(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> _Draft | None:
         name = self._name(entry)

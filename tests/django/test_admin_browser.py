@@ -109,6 +109,9 @@ def test_create_a_cron_job_preview_it_save_it_and_run_it_now(
             page.fill("#id_password", PASSWORD)
             page.click("input[type=submit]")
             expect(page.locator("h1")).to_have_text("Add job")
+            opened = page.locator("#tw-preview .tw-preview-body")
+            expect(opened).to_have_text("Type a cron expression to see its next runs.")
+            expect(opened.locator("[role=alert]")).to_have_count(0)
 
             page.fill("#id_name", "nightly-report")
             page.select_option("#id_task", PING)
