@@ -83,6 +83,15 @@ CALENDARS = st.just(Calendar()) | st.builds(
     on_excluded=st.sampled_from(OnExcluded),
     name=st.just("") | WORDS,
 )
+#: Sun events anywhere on Earth, before or after the event.
+SOLAR = st.fixed_dictionaries(
+    {
+        "event": st.sampled_from(["sunrise", "sunset", "dawn", "dusk", "noon"]),
+        "latitude": st.floats(min_value=-90, max_value=90),
+        "longitude": st.floats(min_value=-180, max_value=180),
+        "offset": st.integers(min_value=-86_399, max_value=86_399),
+    }
+)
 ZONES = st.sampled_from(
     ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
 )
@@ -105,9 +114,11 @@ def _window(draw: st.DrawFn) -> dict[str, datetime]:
 
 @st.composite
 def _schedule(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["cron", "every", "at"]))
+    kind = draw(st.sampled_from(["cron", "every", "at", "solar"]))
     if kind == "cron":
         return {"cron": draw(CRONS)}
+    if kind == "solar":
+        return {"solar": draw(SOLAR)}
     if kind == "every":
         return {"every": draw(DURATIONS)}
     return {"at": draw(INSTANTS)}

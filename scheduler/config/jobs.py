@@ -11,6 +11,7 @@ from ..model.jobs import JobSpec, ScheduleType, validate_field
 from ..model.policies import JobSource
 from ..schedules.calendars import CALENDAR_KEYS, Calendar
 from ..schedules.kinds import Cron, Every, Once
+from ..schedules.solar import Solar
 from .calendars import job_calendar
 from .keys import JOB_KEYS, SCHEDULE_KEYS, SPEC_FIELDS
 from .loaded import Location
@@ -123,7 +124,7 @@ class JobReader:
 
     def _schedule(self, draft: _Draft, start: Setting | None) -> ScheduleType | None:
         given = [key for key in SCHEDULE_KEYS if key in draft.known]
-        expected = "expected exactly one of 'cron', 'every' or 'at'"
+        expected = "expected exactly one of 'cron', 'every', 'at' or 'solar'"
         if not given:
             self.walker.issue(draft.entry.key_node, draft.path, f"{expected}, got none")
             return None
@@ -176,4 +177,6 @@ def _make_schedule(key: str, value: Any, draft: _Draft, start: Setting | None) -
         return Cron(value, tz=draft.zone, hash_key=draft.name)
     if key == "every":
         return Every(value, anchor=None if start is None else start.value)
+    if key == "solar":
+        return Solar.parse(value)
     return Once(value)

@@ -25,7 +25,7 @@ __all__ = [
 #: The keys of the file itself.
 TOP_KEYS = ("timezone", "calendars", "defaults", "jobs")
 #: A job has exactly one of these.
-SCHEDULE_KEYS = ("cron", "every", "at")
+SCHEDULE_KEYS = ("cron", "every", "at", "solar")
 #: Every key a job may have, in the order the reference documents them.
 JOB_KEYS = (
     "task",
@@ -64,6 +64,7 @@ def _readers() -> dict[str, Reader]:
         "task": values.text("a task name string such as 'app.tasks.send'"),
         "cron": values.text("a cron expression string such as '30 2 * * *'"),
         "at": values.instant,
+        "solar": values.json_mapping,
         "args": values.json_list,
         "kwargs": values.json_mapping,
         "timezone": values.text("an IANA time zone name such as 'Europe/Berlin'"),

@@ -76,6 +76,8 @@ class Job(models.Model):
     max_memory_bytes = models.BigIntegerField(null=True, blank=True)
     # JSON of the job's calendar (excluded days, holidays, business days); NULL: none.
     calendar = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
+    # JSON of a solar schedule (event, latitude, longitude, offset); NULL for the others.
+    solar = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
 
     class Meta:
         db_table = "scheduler_job"

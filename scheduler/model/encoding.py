@@ -4,7 +4,8 @@ The JSON form is what :meth:`~scheduler.model.jobs.JobSpec.to_dict` writes and
 what the definition hash is computed from, so it never changes shape: instants
 are ISO-8601 strings in UTC, durations seconds (whole seconds as integers),
 policies their string values, a schedule one of ``{"cron": ..., "hash_key":
-...}``, ``{"every": seconds, "anchor": ...}`` or ``{"at": ...}``.
+...}``, ``{"every": seconds, "anchor": ...}``, ``{"at": ...}`` or ``{"solar":
+{"event": ..., "latitude": ..., "longitude": ..., "offset": seconds}}``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import InvalidJob, SchedulerError
 from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
+from ..schedules.solar import Solar
 from .fields import JSONValue, ScheduleType, expected_error, json_copy
 from .notify import JobNotify, encode_notify
 
@@ -38,7 +40,7 @@ def encode_field(value: object) -> JSONValue:
         return _seconds(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, Cron | Every | Once):
+    if isinstance(value, Cron | Every | Once | Solar):
         return _encode_schedule(value)
     if isinstance(value, JobNotify):
         notify: JSONValue = encode_notify(value)  # type: ignore[assignment]
@@ -58,6 +60,8 @@ def _encode_schedule(schedule: ScheduleType) -> dict[str, JSONValue]:
     if isinstance(schedule, Every):
         anchor = None if schedule.anchor is None else schedule.anchor.isoformat()
         return {"every": _seconds(schedule.interval), "anchor": anchor}
+    if isinstance(schedule, Solar):
+        return {"solar": schedule.to_json()}
     return {"at": schedule.at.isoformat()}
 
 
@@ -99,14 +103,16 @@ def _instant(value: object) -> datetime:
 def decode_schedule(job: object, data: object, timezone: object) -> ScheduleType:
     """The schedule :func:`encode_field` wrote, its cron read in ``timezone``."""
     try:
-        if not isinstance(data, Mapping) or len({"cron", "every", "at"} & set(data)) != 1:
-            raise expected_error("a mapping with one of 'cron', 'every' or 'at'", data)
+        if not isinstance(data, Mapping) or len({"cron", "every", "at", "solar"} & set(data)) != 1:
+            raise expected_error("a mapping with one of 'cron', 'every', 'at' or 'solar'", data)
         if "cron" in data:
             return Cron(data["cron"], tz=str(timezone), hash_key=data.get("hash_key", ""))
         if "every" in data:
             anchor = data.get("anchor")
             start = None if anchor is None else _instant(anchor)
             return Every(_duration_from(data["every"]), anchor=start)
+        if "solar" in data:
+            return Solar.parse(data["solar"])
         return Once(_instant(data["at"]))
     except SchedulerError as error:
         raise InvalidJob(f"job {job!r}: schedule: {error}") from None

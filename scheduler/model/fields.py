@@ -22,6 +22,7 @@ from ..errors import InvalidJob, InvalidSchedule, SchedulerError
 from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once, get_zone
+from ..schedules.solar import Solar
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 from .sizes import MIN_MEMORY, parse_size
@@ -38,7 +39,7 @@ __all__ = [
 #: A value that survives a trip through JSON unchanged.
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 #: The schedules a job may have.
-ScheduleType: TypeAlias = Cron | Every | Once
+ScheduleType: TypeAlias = Cron | Every | Once | Solar
 
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 _ZERO = timedelta(0)
@@ -86,9 +87,9 @@ def _check_task(value: object) -> str:
 
 
 def _check_schedule(value: object) -> ScheduleType:
-    if isinstance(value, Cron | Every | Once):
+    if isinstance(value, Cron | Every | Once | Solar):
         return value
-    raise expected_error("a Cron, Every or Once schedule", value)
+    raise expected_error("a Cron, Every, Once or Solar schedule", value)
 
 
 def _check_args(value: object) -> tuple[JSONValue, ...]:

@@ -29,6 +29,7 @@ from ..schedules.calendared import next_allowed_after
 from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
+from ..schedules.solar import Solar
 from .encoding import decode_field, decode_schedule, encode_field
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
 from .job_policy import POLICY_FIELDS, JobPolicy
@@ -122,6 +123,7 @@ class JobSpec:
         cron: str | None = None,
         every: str | int | float | timedelta | None = None,
         at: datetime | None = None,
+        solar: Any = None,
         timezone: str = "UTC",
         **options: Any,
     ) -> JobSpec:
@@ -133,14 +135,16 @@ class JobSpec:
         are the other fields, the policy ones flat (``retries=3``), as
         :meth:`from_fields` takes them.
         """
-        chosen = (("cron", cron), ("every", every), ("at", at))
+        chosen = (("cron", cron), ("every", every), ("at", at), ("solar", solar))
         given = [key for key, value in chosen if value is not None]
         if len(given) != 1:
             found = " and ".join(given) or "none"
-            raise InvalidJob(f"job {name!r}: give exactly one of cron, every or at, got {found}")
+            raise InvalidJob(
+                f"job {name!r}: give exactly one of cron, every, at or solar, got {found}"
+            )
         start = checked_field(name, "start", options.get("start"))
         try:
-            schedule = _schedule(name, timezone, start, cron, every, at)
+            schedule = _schedule(name, timezone, start, cron, every, at, solar)
         except SchedulerError as error:
             raise InvalidSchedule(f"job {name!r}: {given[0]}: {error}") from None
         return cls.from_fields(
@@ -329,10 +333,13 @@ def _schedule(
     cron: str | None,
     every: str | float | timedelta | None,
     at: datetime | None,
+    solar: Any,
 ) -> ScheduleType:
     if cron is not None:
         return Cron(cron, tz=timezone, hash_key=name)
     if every is not None:
         return Every(parse_duration(every), anchor=start)
+    if solar is not None:
+        return Solar.parse(solar)
     assert at is not None  # noqa: S101 - build() checked that one of the three is set
     return Once(at)

@@ -37,7 +37,7 @@ from ..errors import SchedulerError
 from ..model.fields import ScheduleType
 from ..model.jobs import JobSpec
 from ..model.statuses import RunStatus
-from ..schedules.kinds import Cron, Every
+from ..schedules.kinds import Cron, Every, Once
 
 __all__ = [
     "ON_TIME",
@@ -178,8 +178,10 @@ def _monitor(
         late += seconds
     elif isinstance(schedule, Every):
         value, unit = _interval(schedule.interval)
-    else:
+    elif isinstance(schedule, Once):
         raise Unmonitored("a one-off job has no schedule for Sentry to watch")
+    else:
+        raise Unmonitored("a solar schedule has no crontab or interval form for Sentry")
     return Monitor(
         slug=monitor_slug(name),
         schedule=value,

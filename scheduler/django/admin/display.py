@@ -16,6 +16,7 @@ from ...model.jobs import JobSpec
 from ...model.runs import RunStatus
 from ...model.words import plural
 from ...schedules.kinds import Cron, Every, get_zone
+from ...schedules.solar import Solar
 
 __all__ = [
     "first_line",
@@ -80,7 +81,7 @@ def schedule_words(spec: JobSpec) -> str:
     schedule = spec.schedule
     if isinstance(schedule, Cron):
         return schedule.expression.describe()
-    if isinstance(schedule, Every):
+    if isinstance(schedule, Every | Solar):
         return schedule.describe()
     return f"once at {local_time(schedule.at, spec.timezone)}"
 

@@ -10,7 +10,6 @@ definition hash and next run right.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -20,15 +19,13 @@ from django import forms
 from django.conf import settings
 
 from ...errors import InvalidJob, SchedulerError, TaskNotRegistered
-from ...model.jobs import JobSpec, validate_field
+from ...model.jobs import JobSpec, ScheduleType, validate_field
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
-from ...model.sizes import format_size
-from ...schedules.durations import format_duration
-from ...schedules.kinds import Cron, Every, Once, get_zone
 from ...stores.rows import spec_from_columns
 from ...tasks.registry import TaskRegistry
 from ..models import Job
 from .choices import executor_choices, policy_choices, task_choices
+from .initial import KIND_TYPES, form_values
 from .inputs import (
     SCHEDULE_TYPES,
     FieldProblem,
@@ -36,6 +33,7 @@ from .inputs import (
     read_json,
     read_schedule,
     read_zone,
+    solar_field,
 )
 from .notify import NotifyFields, notify_initial
 
@@ -44,10 +42,13 @@ __all__ = ["SCHEDULE_FIELDS", "JobForm", "spec_of"]
 _T = TypeVar("_T")
 
 #: The form fields the next-runs preview reads.
-SCHEDULE_FIELDS = ("name", "schedule_type", "cron", "every", "at", "timezone", "start", "end")
+SCHEDULE_FIELDS = (
+    "name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
+)  # fmt: skip
 
 # Job names cannot hold a quote, so the name ends at the first one.
 _PREFIX = re.compile(r"^job '[^']*': (?:(?P<field>[a-z_]+): )?")
+_KINDS = tuple(name for name, _ in KIND_TYPES)
 _DURATIONS = ("catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
 _INSTANT_HELP = (
     "Blank for none. Read in the job's time zone unless you add an offset "
@@ -105,6 +106,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
         ),
     )
     at = forms.CharField(required=False, label="At", help_text=_INSTANT_HELP)
+    solar = solar_field()
     timezone = forms.CharField(
         max_length=64,
         label="Time zone",
@@ -177,7 +179,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
         if self.instance.pk:
             self.fields["name"].disabled = True
             stored = spec_of(self.instance)
-            self.initial.update({**_initial(stored), **notify_initial(stored.notify)})
+            self.initial.update({**form_values(stored), **notify_initial(stored.notify)})
         self.initial["base_version"] = self.instance.version if self.instance.pk else 0
         self.spec: JobSpec | None = None
 
@@ -222,7 +224,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
         except FieldProblem as problem:
             self.add_error(problem.field, problem.message)
             return data
-        raw = {key: str(data.get(key) or "") for key in ("cron", "every", "at", "start", "end")}
+        raw = {key: str(data.get(key) or "") for key in (*_KINDS, "start", "end")}
         start = self._read(lambda: read_instant("start", raw["start"], zone))
         end = self._read(lambda: read_instant("end", raw["end"], zone))
         if start is not None and end is not None and start >= end:
@@ -278,7 +280,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
     def _spec(
         self,
         data: dict[str, Any],
-        schedule: Cron | Every | Once | None,
+        schedule: ScheduleType | None,
         timezone: str,
         start: datetime | None,
         end: datetime | None,
@@ -334,51 +336,6 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
             if field not in self.errors:
                 self.add_error(field, _without_job(str(error)))
             return None
-
-
-def _initial(spec: JobSpec) -> dict[str, Any]:
-    """The form's values for a stored definition."""
-    schedule = spec.schedule
-    kind = (
-        "cron" if isinstance(schedule, Cron) else "every" if isinstance(schedule, Every) else "at"
-    )
-    values: dict[str, Any] = {
-        "name": spec.name,
-        "task": spec.task,
-        "description": spec.description,
-        "schedule_type": kind,
-        "cron": schedule.expr if isinstance(schedule, Cron) else "",
-        "every": format_duration(schedule.interval) if isinstance(schedule, Every) else "",
-        "at": _wall(schedule.at, spec.timezone) if isinstance(schedule, Once) else "",
-        "timezone": spec.timezone,
-        "enabled": spec.enabled,
-        "start": _wall(spec.start, spec.timezone),
-        "end": _wall(spec.end, spec.timezone),
-        "args": _json(list(spec.args)),
-        "kwargs": _json(spec.kwargs),
-        "catchup": spec.policy.catchup.value,
-        "max_catchup": spec.policy.max_catchup,
-        "overlap": spec.policy.overlap.value,
-        "retries": spec.policy.retries,
-        "executor": spec.executor,
-        "queue": spec.queue or "",
-        "max_memory": "" if spec.policy.max_memory is None else format_size(spec.policy.max_memory),
-    }
-    for key in _DURATIONS:
-        duration = getattr(spec.policy, key)
-        values[key] = "" if duration is None else format_duration(duration)
-    return values
-
-
-def _wall(instant: datetime | None, zone: str) -> str:
-    """An instant as the form shows it: ISO 8601 with the zone's offset."""
-    if instant is None:
-        return ""
-    return instant.astimezone(get_zone(zone)).isoformat(sep=" ")
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _without_job(message: str) -> str:

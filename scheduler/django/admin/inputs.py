@@ -3,7 +3,8 @@
 Each reader raises :class:`FieldProblem` naming the form field and saying why,
 so the form and the next-runs preview attach the same message to the same
 field.  Schedules are built by the core (:class:`~scheduler.schedules.Cron`,
-:class:`~scheduler.schedules.Every`, :class:`~scheduler.schedules.Once`), so
+:class:`~scheduler.schedules.Every`, :class:`~scheduler.schedules.Once`,
+:class:`~scheduler.schedules.solar.Solar`), so
 the admin accepts exactly what a schedules file accepts.
 
 Instants without an offset are read on the wall clock of the job's time zone.
@@ -14,14 +15,17 @@ refused with both readings, rather than guessed.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ...errors import SchedulerError
+from django import forms
+
+from ...errors import InvalidSchedule, SchedulerError
 from ...model.jobs import ScheduleType
-from ...schedules.durations import parse_duration
+from ...schedules.durations import format_duration, parse_duration
 from ...schedules.kinds import Cron, Every, Once, get_zone
+from ...schedules.solar import Solar
 
 __all__ = [
     "SCHEDULE_TYPES",
@@ -29,7 +33,10 @@ __all__ = [
     "read_instant",
     "read_json",
     "read_schedule",
+    "read_solar",
     "read_zone",
+    "solar_field",
+    "solar_text",
 ]
 
 #: The kinds of schedule, as the form offers them.
@@ -37,12 +44,14 @@ SCHEDULE_TYPES = (
     ("cron", "Cron expression"),
     ("every", "Interval"),
     ("at", "Once, at a given time"),
+    ("solar", "With the sun"),
 )
 
 _EXAMPLES = {
     "cron": "Enter a cron expression, such as '*/15 * * * *' or '30 2 * * 1-5'.",
     "every": "Enter an interval, such as '90s', '15m' or '1h30m'.",
     "at": "Enter when to run, such as '2026-05-01 09:00'.",
+    "solar": "Enter a sun event, latitude and longitude, such as 'sunset 59.91 10.75 -30m'.",
 }
 
 
@@ -121,12 +130,13 @@ def read_schedule(
     name: str,
     start: datetime | None,
 ) -> ScheduleType:
-    """The schedule of ``kind`` (``cron``, ``every`` or ``at``) from the form's ``values``.
+    """The schedule of ``kind`` (``cron``, ``every``, ``at`` or ``solar``) from the form's
+    ``values``.
 
     ``name`` spreads a cron's ``H`` fields; ``start`` anchors an interval.
     """
     if kind not in _EXAMPLES:
-        raise FieldProblem("schedule_type", "Choose cron, every or at.")
+        raise FieldProblem("schedule_type", "Choose cron, every, at or solar.")
     text = values.get(kind, "").strip()
     if not text:
         raise FieldProblem(kind, _EXAMPLES[kind])
@@ -135,6 +145,8 @@ def read_schedule(
             return Cron(text, tz=zone.key, hash_key=name)
         if kind == "every":
             return Every(parse_duration(text), anchor=start)
+        if kind == "solar":
+            return read_solar(text)
         at = read_instant("at", text, zone)
         assert at is not None  # noqa: S101 - text is not blank
         return Once(at)
@@ -165,3 +177,43 @@ def _json_kind(value: object) -> str:
         if isinstance(value, kind):
             return name
     return "null" if value is None else "a number"
+
+
+def read_solar(text: str) -> Solar:
+    """``sunset 59.91 10.75 -30m``: the event, latitude, longitude and an optional offset."""
+    parts = text.split()
+    if len(parts) not in (3, 4):
+        raise InvalidSchedule(_EXAMPLES["solar"])
+    try:
+        latitude, longitude = float(parts[1]), float(parts[2])
+    except ValueError:
+        raise InvalidSchedule(
+            f"expected numbers of degrees for latitude and longitude, got {parts[1]!r} "
+            f"and {parts[2]!r}"
+        ) from None
+    offset = parts[3] if len(parts) == 4 else 0
+    return Solar.parse(
+        {"event": parts[0], "latitude": latitude, "longitude": longitude, "offset": offset}
+    )
+
+
+def solar_text(schedule: Solar) -> str:
+    """The form's text for ``schedule``, which :func:`read_solar` reads back."""
+    offset = schedule.offset
+    words = [schedule.event.value, f"{schedule.latitude:g}", f"{schedule.longitude:g}"]
+    if offset:
+        words.append(("-" if offset < timedelta(0) else "") + format_duration(abs(offset)))
+    return " ".join(words)
+
+
+def solar_field() -> forms.CharField:
+    """The form field of a solar schedule."""
+    return forms.CharField(
+        required=False,
+        label="With the sun",
+        help_text=(
+            "A sun event (sunrise, sunset, dawn, dusk or noon), the place's latitude and "
+            "longitude in degrees, and an optional offset: 'sunset 59.91 10.75 -30m' is half "
+            "an hour before sunset in Oslo. In UTC instants; no event that day, no run."
+        ),
+    )

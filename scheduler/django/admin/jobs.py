@@ -63,7 +63,10 @@ __all__ = ["JobAdmin"]
 
 _EDIT_FIELDSETS: _FieldsetSpec = [
     (None, {"fields": ("name", "task", "description", "base_version")}),
-    ("Schedule", {"fields": ("schedule_type", "cron", "every", "at", "timezone", "enabled")}),
+    (
+        "Schedule",
+        {"fields": ("schedule_type", "cron", "every", "at", "solar", "timezone", "enabled")},
+    ),
     ("Arguments", {"fields": ("args", "kwargs")}),
     ("Window", {"fields": ("start", "end"), "classes": ("collapse",)}),
     (

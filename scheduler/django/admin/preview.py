@@ -83,7 +83,7 @@ def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
         zone = read_zone(values.get("timezone", "") or "UTC")
         start = read_instant("start", values.get("start", ""), zone)
         end = read_instant("end", values.get("end", ""), zone)
-        texts = {key: values.get(key, "") for key in ("cron", "every", "at")}
+        texts = {key: values.get(key, "") for key in ("cron", "every", "at", "solar")}
         schedule = read_schedule(kind, texts, zone=zone, name=name, start=start)
         spec = JobSpec(
             name=_usable_name(name),

@@ -16,6 +16,7 @@ from ...model.notify import JobNotify, encode_notify
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ...schedules.calendars import Calendar
 from ...schedules.kinds import Cron, Every, Once
+from ...schedules.solar import Solar
 from ..protocol.values import StoredJob
 
 __all__ = ["as_stored", "job_columns", "job_from_columns", "spec_from_columns"]
@@ -62,6 +63,7 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
         "every_seconds": schedule.interval.total_seconds() if isinstance(schedule, Every) else None,
         "anchor_at": schedule.anchor if isinstance(schedule, Every) else None,
         "run_at": schedule.at if isinstance(schedule, Once) else None,
+        "solar": json.dumps(schedule.to_json()) if isinstance(schedule, Solar) else None,
         "timezone": spec.timezone,
         "enabled": spec.enabled,
         "start_at": spec.start,
@@ -162,7 +164,9 @@ def _schedule_from_columns(row: Mapping[Any, Any]) -> ScheduleType:
         return Every(timedelta(seconds=row["every_seconds"]), anchor=row["anchor_at"])
     if row["run_at"] is not None:
         return Once(row["run_at"])
-    raise InvalidJob(f"job {row['name']!r}: stored without cron, every_seconds or run_at")
+    if row["solar"] is not None:
+        return Solar.parse(json.loads(row["solar"]))
+    raise InvalidJob(f"job {row['name']!r}: stored without cron, every_seconds, run_at or solar")
 
 
 def _seconds(value: timedelta | None) -> float | None:

@@ -210,6 +210,8 @@ job_table = Table(
     Column("max_memory_bytes", BigInteger, nullable=True),
     # The job's calendar (excluded days, holidays, business days) as JSON; NULL: none.
     Column("calendar", _Text, nullable=True),
+    # A solar schedule as JSON (event, latitude, longitude, offset); NULL for the others.
+    Column("solar", _Text, nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
     # Ids are never reused on SQLite either, so a cached (id, version) stays true.

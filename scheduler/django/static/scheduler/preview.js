@@ -2,8 +2,8 @@
    field changes, and show only the field of the chosen kind of schedule. */
 (function () {
     "use strict";
-    var FIELDS = ["name", "schedule_type", "cron", "every", "at", "timezone", "start", "end"];
-    var KINDS = ["cron", "every", "at"];
+    var FIELDS = ["name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end"];
+    var KINDS = ["cron", "every", "at", "solar"];
 
     function start() {
         var box = document.getElementById("tw-preview");
