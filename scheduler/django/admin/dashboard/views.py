@@ -12,7 +12,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
@@ -55,6 +60,8 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return [path("", self.admin_site.admin_view(self.dashboard_view), name=name)]
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         if not self.has_view_permission(request):
             raise PermissionDenied
         key = request.GET.get("window")
