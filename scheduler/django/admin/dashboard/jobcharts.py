@@ -99,7 +99,8 @@ def _strip(points: tuple[RunPoint, ...], zone: str, site: str) -> SafeString:
 
 def _durations(points: tuple[RunPoint, ...], read: int, zone: str) -> SafeString:
     top = max((point.duration or 0.0 for point in points), default=0.0) or 1.0
-    step = (_WIDTH - _LEFT - 8) / DURATIONS_SHOWN
+    # A few runs spread over the width; from STRIP_SHOWN on, each has its own column.
+    step = (_WIDTH - _LEFT - 8) / max(len(points), STRIP_SHOWN)
     base = _TOP + _PLOT
     parts = [
         line(_LEFT, _TOP, _LEFT, base),
