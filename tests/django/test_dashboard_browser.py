@@ -106,12 +106,9 @@ def test_the_dashboard_and_a_job_page_in_light_and_dark_mode(
             browser.close()
     store.dispose()
 
-    assert sorted(path.name for path in shots.glob("*.png")) == [
-        "dashboard-dark.png",
-        "dashboard-light.png",
-        "job-charts-dark.png",
-        "job-charts-light.png",
-    ]
+    for name in ("dashboard", "job-charts"):
+        for scheme in ("light", "dark"):
+            assert (shots / f"{name}-{scheme}.png").read_bytes().startswith(b"\x89PNG")
 
 
 def _check_dashboard(page: Any, expect: Any, scheme: str) -> None:
@@ -127,7 +124,11 @@ def _check_dashboard(page: Any, expect: Any, scheme: str) -> None:
         assert height > 0
     assert counts == DAY_COUNTS
     expect(page.locator("#tw-timeline .tw-timeline-row")).to_have_count(3)
-    expect(page.locator("#tw-timeline line.tw-tick")).to_have_count(96 + 23 + 1)
+    strokes = page.eval_on_selector_all(
+        "#tw-timeline path.tw-tick",
+        "paths => paths.map(p => p.getAttribute('d').split('M').length - 1)",
+    )
+    assert strokes == [48, 23, 1]
     expect(page.locator("#tw-lateness-p99")).to_have_text("9.00 s")
     expect(page.locator("#tw-health tbody tr")).to_have_count(2)
     expect(page.locator("#tw-failures tbody tr").first).to_contain_text("its replica stopped")

@@ -22,9 +22,10 @@ __all__ = ["HORIZON", "ROWS_SHOWN", "TICKS_SHOWN", "Timeline", "TimelineRow", "t
 
 #: How far ahead the timeline looks.
 HORIZON = timedelta(hours=24)
-#: How many jobs it draws, and how many slots per job.
-ROWS_SHOWN = 30
-TICKS_SHOWN = 96
+#: How many jobs it draws, and how many slots per job: each slot is a step of
+#: the schedule math (about 0.1 ms for a cron job), and the page stays quick.
+ROWS_SHOWN = 20
+TICKS_SHOWN = 48
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
