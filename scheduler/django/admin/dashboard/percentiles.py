@@ -115,7 +115,8 @@ def _nearest_rank(
     """Per partition, the smallest value whose rank reaches each fraction: one query."""
     connection = connections[database()]
     quote = connection.ops.quote_name
-    inner, params = ranked.query.sql_with_params()
+    # Compiled for this connection (sql_with_params would compile for "default").
+    inner, params = ranked.query.get_compiler(using=database()).as_sql()
     picks = ", ".join(
         f"MIN(CASE WHEN {quote(_RANK)} >= {fraction!r} * {quote(_SIZE)} THEN {quote(_VALUE)} END)"
         for fraction in fractions
