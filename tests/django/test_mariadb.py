@@ -123,7 +123,7 @@ def test_the_dashboards_figures_on_mariadb(shared_django_mariadb: str, settings:
     span = Span.ending(NOW, DEFAULT)
 
     counts: dict[str, int] = {}
-    for bar in status_counts(span, "hour").values():
+    for bar in status_counts(span, DEFAULT).values():
         for status, runs in bar.items():
             counts[status] = counts.get(status, 0) + runs
     health = job_health(span)

@@ -70,7 +70,10 @@ def test_each_window_counts_its_own_runs(admin_client_: Client, seeded: dict[str
     month = admin_client_.get(DASHBOARD + "?window=30d").content.decode()
 
     assert bar_counts(section(week, "tw-runs")) == {**DAY_COUNTS, "failed": 2}
-    assert section(week, "tw-runs").count('class="tw-bar"') == 7 * 24
+    # Bars of 6 hours from 06:00 seven days back (the boundary before 10:00)
+    # to the one that holds NOW: 172 hours.
+    assert section(week, "tw-runs").count('class="tw-bar"') == 29
+    assert "2026-03-01 06:00 UTC: 5 succeeded, 1 failed, 1 timed out" in week
     assert bar_counts(section(month, "tw-runs")) == {
         **DAY_COUNTS,
         "failed": 2,
@@ -237,3 +240,18 @@ def test_the_charts_are_accessible_and_need_no_script(
         )
         assert f'<pattern id="tw-runs-pattern-{status}"' in chart
     assert "<script" not in html.split('id="content-main"')[1]
+
+
+def test_percentiles_read_each_jobs_latest_runs_only(
+    admin_client_: Client, seeded: dict[str, int], site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 2 for RECENT: nightly's latest two durations are 2 and 5 s, hourly's 1 and 2 s."""
+    from scheduler.django.admin.dashboard import percentiles
+
+    monkeypatch.setattr(percentiles, "RECENT", 2)
+
+    rows = cells(section(admin_client_.get(DASHBOARD).content.decode(), "tw-health"))
+
+    postgres = connections[site].vendor == "postgresql"
+    expected = ["4.85 s", "1.95 s"] if postgres else ["5.00 s", "2.00 s"]
+    assert [row[4] for row in rows] == expected

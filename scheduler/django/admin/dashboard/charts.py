@@ -35,7 +35,8 @@ def runs_chart(
         parts.append(_bar(bar, counts.get(bar, {}), x, step, base, top, width))
     parts += _x_labels(bars, step, base, width)
     every = sum(totals)
-    desc = f"{every} runs in {len(bars)} bars of one {'hour' if width.days == 0 else 'day'}"
+    hours = int(width.total_seconds() // 3600)
+    desc = f"{every} runs in {len(bars)} bars of {'one hour' if hours == 1 else f'{hours} hours'}"
     desc += "; the table below the chart lists every bar."
     return frame(
         key="tw-runs-chart",
@@ -126,7 +127,7 @@ def timeline_chart(found: Timeline) -> SafeString:
         y = _TOP + index * _ROW
         # One path per row, a vertical stroke per slot: a short page for many ticks.
         strokes = "".join(f"M{num(x_of(slot))} {y + 3}v{_ROW - 6}" for slot in row.slots)
-        ticks = format_html('<path class="tw-tick" d="{}"/>', strokes) if strokes else ""
+        ticks = format_html('<path class="tw-tick" d="{}"/>', strokes) if strokes else join([])
         if row.more:  # the row's last drawn slot is not its last: say so where it ends
             ticks = join([ticks, text(x_of(row.slots[-1]) + 4, y + 13, "more\u2026")])
         more = " (more not drawn)" if row.more else ""

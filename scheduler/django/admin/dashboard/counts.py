@@ -17,7 +17,7 @@ from django.db.models.functions import Trunc
 from ....model.runs import RunStatus
 from ...models import Replica, Run
 from ..common import database
-from .periods import CHART_STATUSES, PROBLEM_STATUSES, Span
+from .periods import CHART_STATUSES, PROBLEM_STATUSES, Period, Span
 
 __all__ = [
     "FAILURES_SHOWN",
@@ -44,19 +44,21 @@ def runs_in(span: Span) -> QuerySet[Run]:
     )
 
 
-def status_counts(span: Span, bucket: str) -> dict[datetime, dict[str, int]]:
-    """Runs per bar (``bucket``: ``hour`` or ``day``, in UTC) and status, in one query."""
+def status_counts(span: Span, period: Period) -> dict[datetime, dict[str, int]]:
+    """Runs per bar and status, in one query grouped by hour (or day) and status;
+    for 6-hour bars the hours' counts are added up here (at most 168 x 6 rows)."""
     rows = (
         runs_in(span)
         .filter(status__in=[status.value for status in CHART_STATUSES])
-        .annotate(bar=Trunc("scheduled_for", bucket, tzinfo=UTC))
+        .annotate(bar=Trunc("scheduled_for", period.trunc, tzinfo=UTC))
         .values("bar", "status")
         .annotate(runs=Count("id"))
         .order_by()
     )
     found: dict[datetime, dict[str, int]] = defaultdict(dict)
     for row in rows:
-        found[_utc(row["bar"])][row["status"]] = row["runs"]
+        bar = found[span.bar_of(_utc(row["bar"]), period.bar_span)]
+        bar[row["status"]] = bar.get(row["status"], 0) + row["runs"]
     return dict(found)
 
 

@@ -39,18 +39,24 @@ class Period:
     key: str
     label: str
     span: timedelta
-    #: The bar width of the runs-over-time chart: ``hour`` or ``day`` (a Trunc kind).
-    bucket: str
+    #: The width of a bar of the runs-over-time chart, in hours: 1, 6 or 24.
+    bar_hours: int
 
     @property
-    def bucket_span(self) -> timedelta:
-        return timedelta(hours=1) if self.bucket == "hour" else timedelta(days=1)
+    def bar_span(self) -> timedelta:
+        return timedelta(hours=self.bar_hours)
+
+    @property
+    def trunc(self) -> str:
+        """What the database groups the slots by (a Trunc kind): ``hour`` or ``day``;
+        6-hour bars add up six hours each."""
+        return "day" if self.bar_hours == 24 else "hour"
 
 
 PERIODS: tuple[Period, ...] = (
-    Period(key="24h", label="24 hours", span=timedelta(hours=24), bucket="hour"),
-    Period(key="7d", label="7 days", span=timedelta(days=7), bucket="hour"),
-    Period(key="30d", label="30 days", span=timedelta(days=30), bucket="day"),
+    Period(key="24h", label="24 hours", span=timedelta(hours=24), bar_hours=1),
+    Period(key="7d", label="7 days", span=timedelta(days=7), bar_hours=6),
+    Period(key="30d", label="30 days", span=timedelta(days=30), bar_hours=24),
 )
 DEFAULT = PERIODS[0]
 
@@ -71,14 +77,15 @@ class Span:
 
     @classmethod
     def ending(cls, now: datetime, period: Period) -> Span:
-        """The period up to ``now``, started on the whole hour (or day) before,
-        so that every bar of the chart is a whole hour (or day)."""
-        since = now - period.span
-        if period.bucket == "hour":
-            since = since.replace(minute=0, second=0, microsecond=0)
-        else:
-            since = since.replace(hour=0, minute=0, second=0, microsecond=0)
+        """The period up to ``now``, started on the bar boundary before (UTC: a whole
+        hour, a sixth of a day or midnight), so that every bar is a whole one."""
+        since = (now - period.span).replace(minute=0, second=0, microsecond=0)
+        since -= timedelta(hours=since.hour % period.bar_hours)
         return cls(since=since, until=now)
+
+    def bar_of(self, instant: datetime, width: timedelta) -> datetime:
+        """The start of the bar of ``width`` that holds ``instant``."""
+        return self.since + width * ((instant - self.since) // width)
 
     def buckets(self, width: timedelta) -> list[datetime]:
         """The start of every bar, oldest first."""

@@ -30,7 +30,7 @@ from .counts import latest_failures, replicas, status_counts
 from .health import job_health
 from .marks import legend
 from .percentiles import lateness
-from .periods import CHART_STATUSES, PERIODS, Span, period_named
+from .periods import CHART_STATUSES, PERIODS, Period, Span, period_named
 from .timeline import timeline
 
 __all__ = ["DashboardAdmin"]
@@ -81,7 +81,7 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "tw_period": period,
             "tw_periods": PERIODS,
             "tw_span": {"since": local_time(span.since, "UTC"), "until": local_time(at, "UTC")},
-            **_runs(span, period.bucket_span),
+            **_runs(span, period),
             "tw_health": job_health(span),
             "tw_lateness": _lateness(span),
             "tw_failures": _failures(span, self.admin_site.name),
@@ -91,9 +91,9 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return TemplateResponse(request, "admin/scheduler/dashboard.html", context)
 
 
-def _runs(span: Span, width: Any) -> dict[str, Any]:
-    bars = span.buckets(width)
-    counts = status_counts(span, "hour" if width.days == 0 else "day")
+def _runs(span: Span, period: Period) -> dict[str, Any]:
+    bars = span.buckets(period.bar_span)
+    counts = status_counts(span, period)
     statuses = [status.value for status in CHART_STATUSES]
     rows = [
         (local_time(bar, "UTC"), [counts.get(bar, {}).get(s, 0) for s in statuses])
@@ -102,7 +102,7 @@ def _runs(span: Span, width: Any) -> dict[str, Any]:
     ]
     totals = [sum(row[1][i] for row in rows) for i in range(len(statuses))]
     return {
-        "tw_runs_chart": runs_chart(bars, counts, width),
+        "tw_runs_chart": runs_chart(bars, counts, period.bar_span),
         "tw_legend": legend(tuple(statuses)),
         "tw_runs_statuses": [s.replace("_", " ") for s in statuses],
         "tw_runs_rows": rows,
