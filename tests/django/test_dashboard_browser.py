@@ -128,7 +128,7 @@ def _check_dashboard(page: Any, expect: Any, scheme: str) -> None:
         "#tw-timeline path.tw-tick",
         "paths => paths.map(p => p.getAttribute('d').split('M').length - 1)",
     )
-    assert strokes == [48, 23, 1]
+    assert strokes == [24, 23, 1]
     expect(page.locator("#tw-lateness-p99")).to_have_text("9.00 s")
     expect(page.locator("#tw-health tbody tr")).to_have_count(2)
     expect(page.locator("#tw-failures tbody tr").first).to_contain_text("its replica stopped")

@@ -139,13 +139,13 @@ def test_the_timeline_draws_a_tick_per_slot_of_the_next_24_hours(
     rows = dict(re.findall(r'data-job="([\w-]+)" data-slots="(\d+)"', html))
     # Soonest first; the paused and the disabled job are left out.
     # 11:00 to 09:00 the next day (10:00 is 24 hours away: not in the horizon);
-    # every-10m has 143 slots, of which 48 are drawn.
-    assert rows == {"every-10m": "48", "hourly": "23", "nightly": "1"}
+    # every-10m has 143 slots, of which 24 are drawn.
+    assert rows == {"every-10m": "24", "hourly": "23", "nightly": "1"}
     strokes = re.findall(r'<path class="tw-tick" d="([^"]+)"', html)
-    assert [path.count("M") for path in strokes] == [48, 23, 1]
+    assert [path.count("M") for path in strokes] == [24, 23, 1]
     table = cells(html.split('id="tw-timeline-table"')[1])
     assert table == [
-        ["every-10m", "48 or more", "2026-03-01 10:10 UTC"],
+        ["every-10m", "24 or more", "2026-03-01 10:10 UTC"],
         ["hourly", "23", "2026-03-01 11:00 UTC"],
         ["nightly", "1", "2026-03-02 02:30 UTC"],
     ]

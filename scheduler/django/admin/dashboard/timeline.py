@@ -25,7 +25,7 @@ HORIZON = timedelta(hours=24)
 #: How many jobs it draws, and how many slots per job: each slot is a step of
 #: the schedule math (about 0.1 ms for a cron job), and the page stays quick.
 ROWS_SHOWN = 20
-TICKS_SHOWN = 48
+TICKS_SHOWN = 24
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

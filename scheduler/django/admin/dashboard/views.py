@@ -8,6 +8,7 @@ queries, whatever the number of jobs and runs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
@@ -84,7 +85,7 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             **_runs(span, period),
             "tw_health": job_health(span),
             "tw_lateness": _lateness(span),
-            "tw_failures": _failures(span, self.admin_site.name),
+            "tw_failures": _failures(span),
             "tw_replicas": _replicas(at),
             **_timeline(at),
         }
@@ -119,7 +120,7 @@ def _lateness(span: Span) -> dict[str, str] | None:
     return {"p50": run_duration(p50.total_seconds()), "p99": run_duration(p99.total_seconds())}
 
 
-def _failures(span: Span, site: str) -> list[dict[str, Any]]:
+def _failures(span: Span) -> list[dict[str, Any]]:
     return [
         {
             "job": run.job.name,
@@ -133,7 +134,7 @@ def _failures(span: Span, site: str) -> list[dict[str, Any]]:
     ]
 
 
-def _replicas(at: Any) -> dict[str, Any]:
+def _replicas(at: datetime) -> dict[str, Any]:
     found = replicas()
     stale_after = read_settings()[0].stale_after
 
@@ -153,7 +154,7 @@ def _replicas(at: Any) -> dict[str, Any]:
     return {"rows": rows, "hidden": found.total - len(rows)}
 
 
-def _timeline(at: Any) -> dict[str, Any]:
+def _timeline(at: datetime) -> dict[str, Any]:
     found = timeline(at)
     rows = [
         {
