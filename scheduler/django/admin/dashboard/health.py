@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from ...models import Job
 from ..common import database
 from .counts import job_counts
-from .percentiles import job_p95
 from .periods import Span
 
 __all__ = ["HEALTH_SHOWN", "Health", "JobHealth", "job_health"]
@@ -36,14 +35,13 @@ class Health:
     hidden: int
 
 
-def job_health(span: Span) -> Health:
-    """Failure rate, then p95 duration, worst first: three queries, each grouped by job.
+def job_health(span: Span, p95: dict[int, float]) -> Health:
+    """Failure rate, then p95 duration (``p95``, by job id), worst first: two queries.
 
     The database returns one row per job that ran in the window (at most the
     number of jobs, whatever the number of runs); they are ranked here.
     """
     counts = job_counts(span)
-    p95 = job_p95(span)
     ranked = sorted(
         counts,
         key=lambda row: (

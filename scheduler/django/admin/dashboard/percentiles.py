@@ -22,17 +22,22 @@ neighbours.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    Case,
     DurationField,
     ExpressionWrapper,
     F,
     FloatField,
     QuerySet,
+    Value,
+    When,
     Window,
 )
 from django.db.models.functions import RowNumber
@@ -44,7 +49,7 @@ from ..common import database
 from .counts import runs_in
 from .periods import Span
 
-__all__ = ["RECENT", "PercentileCont", "job_p95", "lateness"]
+__all__ = ["RECENT", "PercentileCont", "Percentiles", "percentiles"]
 
 _RANK, _SIZE, _VALUE, _RECENT = "tw_rank", "tw_size", "tw_value", "tw_recent"
 
@@ -68,50 +73,59 @@ def _postgres() -> bool:
 
 #: How many of each job's latest runs in the window the percentiles read.
 RECENT = 200
-# Each job's latest runs in [since, until) meeting a condition, one value each (PostgreSQL).
-_LATEST = """FROM scheduler_job j CROSS JOIN LATERAL (
-    SELECT {value} AS value FROM scheduler_run
-    WHERE job_id = j.id AND scheduled_for >= %s AND scheduled_for < %s AND {condition}
-    ORDER BY scheduled_for DESC LIMIT {recent}) r"""
+# Each job's latest started runs in [since, until): its duration, and how late it
+# started (NULL for a retry); then per job and over all (GROUPING SETS).
+_POSTGRES = """SELECT GROUPING(j.id), j.id,
+    PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY r.duration),
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY r.late),
+    PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY r.late)
+FROM scheduler_job j CROSS JOIN LATERAL (
+    SELECT duration_seconds AS duration, CASE WHEN trigger <> '{retry}'
+        THEN EXTRACT(EPOCH FROM started_at - scheduled_for) END AS late
+    FROM scheduler_run
+    WHERE job_id = j.id AND scheduled_for >= %s AND scheduled_for < %s
+        AND started_at IS NOT NULL
+    ORDER BY scheduled_for DESC LIMIT {recent}) r
+GROUP BY GROUPING SETS ((j.id), ())"""
 
 
-def job_p95(span: Span) -> dict[int, float]:
-    """The 95th percentile of the duration of each job's latest runs in ``span``, in seconds."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Percentiles:
+    """The dashboard's percentiles, over each job's latest :data:`RECENT` runs that
+    started in the window."""
+
+    #: Per job id: the 95th percentile of its runs' durations, in seconds.
+    p95: dict[int, float]
+    #: The median and 99th percentile of how late runs started after their slot
+    #: (retries left out: their slot is the first attempt's); ``None`` without any.
+    lateness: tuple[timedelta, timedelta] | None
+
+
+def percentiles(span: Span) -> Percentiles:
+    """The percentiles of ``span``: one query on PostgreSQL, two elsewhere."""
     if _postgres():
-        latest = _LATEST.format(
-            value="duration_seconds", condition="duration_seconds IS NOT NULL", recent=RECENT
-        )
-        p95 = "PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY r.value)"
-        return dict(_rows(f"SELECT j.id, {p95} {latest} GROUP BY j.id", span))
-    timed = runs_in(span).filter(duration_seconds__isnull=False)
-    latest_runs = _latest(timed, F("duration_seconds"), FloatField())
-    return {key: values[0] for key, values in _nearest_rank(latest_runs, (0.95,), by_job=True)}
+        rows = _rows(_POSTGRES.format(retry=Trigger.RETRY.value, recent=RECENT), span)
+        p95 = {row[1]: row[2] for row in rows if not row[0] and row[2] is not None}
+        total = next((row[3:] for row in rows if row[0]), (None, None))
+        return Percentiles(p95=p95, lateness=_pair(total))
+    started = runs_in(span).filter(started_at__isnull=False)
+    durations = _latest(started, F("duration_seconds"), FloatField())
+    p95 = {key: values[0] for key, values in _nearest_rank(durations, (0.95,), by_job=True)}
+    late = Case(
+        When(trigger=Trigger.RETRY.value, then=Value(None)),
+        default=ExpressionWrapper(
+            F("started_at") - F("scheduled_for"), output_field=DurationField()
+        ),
+        output_field=DurationField(),
+    )
+    found = _nearest_rank(_latest(started, late, DurationField()), (0.5, 0.99), by_job=False)
+    return Percentiles(p95=p95, lateness=_pair(found[0][1] if found else (None, None)))
 
 
-def lateness(span: Span) -> tuple[timedelta, timedelta] | None:
-    """The median and 99th percentile of how late each job's latest runs started after
-    their slot (retries left out: their slot is the first attempt's); ``None`` without any."""
-    if _postgres():
-        latest = _LATEST.format(
-            value="EXTRACT(EPOCH FROM started_at - scheduled_for)",
-            condition=f"started_at IS NOT NULL AND trigger <> '{Trigger.RETRY.value}'",
-            recent=RECENT,
-        )
-        picks = ", ".join(
-            f"PERCENTILE_CONT({p}) WITHIN GROUP (ORDER BY r.value)" for p in (0.5, 0.99)
-        )
-        rows = _rows(f"SELECT {picks} {latest}", span)
-        values = list(rows[0]) if rows else [None]
-    else:
-        started = runs_in(span).filter(started_at__isnull=False)
-        started = started.exclude(trigger=Trigger.RETRY.value)
-        late = ExpressionWrapper(F("started_at") - F("scheduled_for"), output_field=DurationField())
-        found = _nearest_rank(_latest(started, late, DurationField()), (0.5, 0.99), by_job=False)
-        values = found[0][1] if found else [None]
+def _pair(values: Sequence[Any]) -> tuple[timedelta, timedelta] | None:
     if values[0] is None:
         return None
-    p50, p99 = (_duration(value) for value in values)
-    return p50, p99
+    return _duration(values[0]), _duration(values[1])
 
 
 def _rows(sql: str, span: Span) -> list[tuple[Any, ...]]:
@@ -150,7 +164,7 @@ def _nearest_rank(
         f"SELECT {q('job_id')}, {q(_VALUE)}, "  # noqa: S608
         f"ROW_NUMBER() OVER ({over} ORDER BY {q(_VALUE)}) AS {q(_RANK)}, "
         f"COUNT(*) OVER ({over}) AS {q(_SIZE)} "
-        f"FROM ({inner}) recent WHERE {q(_RECENT)} <= {RECENT}"
+        f"FROM ({inner}) recent WHERE {q(_RECENT)} <= {RECENT} AND {q(_VALUE)} IS NOT NULL"
     )
     picks = ", ".join(
         f"MIN(CASE WHEN {q(_RANK)} >= {fraction!r} * {q(_SIZE)} THEN {q(_VALUE)} END)"

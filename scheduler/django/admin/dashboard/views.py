@@ -30,7 +30,7 @@ from .charts import runs_chart, timeline_chart
 from .counts import latest_failures, replicas, status_counts
 from .health import job_health
 from .marks import legend
-from .percentiles import lateness
+from .percentiles import percentiles
 from .periods import CHART_STATUSES, PERIODS, Period, Span, period_named
 from .timeline import timeline
 
@@ -83,8 +83,7 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "tw_periods": PERIODS,
             "tw_span": {"since": local_time(span.since, "UTC"), "until": local_time(at, "UTC")},
             **_runs(span, period),
-            "tw_health": job_health(span),
-            "tw_lateness": _lateness(span),
+            **_figures(span),
             "tw_failures": _failures(span),
             "tw_replicas": _replicas(at),
             **_timeline(at),
@@ -112,12 +111,13 @@ def _runs(span: Span, period: Period) -> dict[str, Any]:
     }
 
 
-def _lateness(span: Span) -> dict[str, str] | None:
-    found = lateness(span)
-    if found is None:
-        return None
-    p50, p99 = found
-    return {"p50": run_duration(p50.total_seconds()), "p99": run_duration(p99.total_seconds())}
+def _figures(span: Span) -> dict[str, Any]:
+    found = percentiles(span)
+    late = None
+    if found.lateness is not None:
+        p50, p99 = found.lateness
+        late = {"p50": run_duration(p50.total_seconds()), "p99": run_duration(p99.total_seconds())}
+    return {"tw_health": job_health(span, found.p95), "tw_lateness": late}
 
 
 def _failures(span: Span) -> list[dict[str, Any]]:
