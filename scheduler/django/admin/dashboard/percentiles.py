@@ -1,23 +1,24 @@
 """Percentiles computed in the database: p95 duration per job, lateness p50/p99.
 
-Both read each job's latest :data:`RECENT` runs in the window (the bounded
-sample the job page's duration chart also draws), so their cost is bounded
-by the number of jobs, not by the length of the window: on 30 days of a job
-due every minute they read 200 runs of it, not 43,200.
+Both read each job's latest :data:`RECENT` runs that started in the window
+(a bounded sample, as the job page's duration chart draws the last 200), so
+their cost follows the number of jobs, not the length of the window: on 30
+days of a job due every minute they read 200 of its runs, not 43,200.
 
 PostgreSQL has ``percentile_cont``, an ordered-set aggregate that
 interpolates between the two nearest values; each job's latest runs are
 found with ``CROSS JOIN LATERAL (... ORDER BY scheduled_for DESC LIMIT n)``
-through the ``(job_id, scheduled_for)`` history index.
+through the ``(job_id, scheduled_for)`` history index, and one query gives
+the per-job p95 and the overall lateness (``GROUPING SETS``).
 
 SQLite, MariaDB and MySQL have no percentile aggregate.  There the runs are
 numbered in the database with window functions (each job's runs newest
 first, to keep its latest; then in value order, with ``COUNT(*)`` over the
 same partition) and an outer query keeps the smallest value whose position
 reaches the fraction: the *nearest-rank* percentile, the value of rank
-ceil(p x n).  Still one query, and no run reaches Python; on a few values it
-can differ from PostgreSQL's interpolated figure by up to the gap between two
-neighbours.
+ceil(p x n).  One query per figure, and no run reaches Python; on a few
+values it can differ from PostgreSQL's interpolated figure by up to the gap
+between two neighbours.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import (
-    Aggregate,
     Case,
     DurationField,
     ExpressionWrapper,
@@ -49,22 +49,9 @@ from ..common import database
 from .counts import runs_in
 from .periods import Span
 
-__all__ = ["RECENT", "PercentileCont", "Percentiles", "percentiles"]
+__all__ = ["RECENT", "Percentiles", "percentiles"]
 
 _RANK, _SIZE, _VALUE, _RECENT = "tw_rank", "tw_size", "tw_value", "tw_recent"
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY value)``."""
-
-    function = "PERCENTILE_CONT"
-    name = "PercentileCont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
-        if not 0 <= fraction <= 1:
-            raise ValueError(f"a percentile's fraction is between 0 and 1, not {fraction}")
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
 def _postgres() -> bool:
