@@ -59,8 +59,8 @@ def test_the_last_24_hours_show_each_status_count(
     assert "Runs over time, by status (10 runs)" in chart
     # Bars by the hour, UTC: the succeeded run an hour before NOW is in the 09:00 bar.
     assert chart.count('class="tw-bar"') == 24
-    assert "2026-03-01 09:00 UTC: 2 succeeded" in chart
-    assert "2026-03-01 05:00 UTC: 1 lost" in chart
+    assert "2026-03-01 09:00:00 UTC: 2 succeeded" in chart
+    assert "2026-03-01 05:00:00 UTC: 1 lost" in chart
     totals = chart.split("<tfoot>")[1].split("</tfoot>")[0]
     assert re.findall(r"<td>(\d+)</td>", totals) == ["5", "1", "1", "1", "1", "1"]
 
@@ -73,7 +73,7 @@ def test_each_window_counts_its_own_runs(admin_client_: Client, seeded: dict[str
     # Bars of 6 hours from 06:00 seven days back (the boundary before 10:00)
     # to the one that holds NOW: 172 hours.
     assert section(week, "tw-runs").count('class="tw-bar"') == 29
-    assert "2026-03-01 06:00 UTC: 5 succeeded, 1 failed, 1 timed out" in week
+    assert "2026-03-01 06:00:00 UTC: 5 succeeded, 1 failed, 1 timed out" in week
     assert bar_counts(section(month, "tw-runs")) == {
         **DAY_COUNTS,
         "failed": 2,
@@ -119,8 +119,8 @@ def test_latest_failures_show_the_first_line_of_the_error(
     # One line per job, its latest failure; nightly's failed and timed-out runs
     # were written before hourly's lost one.
     assert day == [
-        ["hourly", "2026-03-01 05:00 UTC", "lost", "its replica stopped"],
-        ["nightly", "2026-03-01 07:00 UTC", "timed out", "(no error recorded)"],
+        ["hourly", "2026-03-01 05:00:00 UTC", "lost", "its replica stopped"],
+        ["nightly", "2026-03-01 07:00:00 UTC", "timed out", "(no error recorded)"],
     ]
     assert [row[0] for row in week] == ["hourly", "nightly"]
 
@@ -128,7 +128,7 @@ def test_latest_failures_show_the_first_line_of_the_error(
 def test_replicas_with_their_last_heartbeat(admin_client_: Client, seeded: dict[str, int]) -> None:
     rows = cells(section(admin_client_.get(DASHBOARD).content.decode(), "tw-replicas"))
 
-    assert rows == [["web-1:42", "web-1 (pid 42)", "2026-03-01 10:00 UTC now", "alive"]]
+    assert rows == [["web-1:42", "web-1 (pid 42)", "2026-03-01 10:00:00 UTC now", "alive"]]
 
 
 def test_the_timeline_draws_a_tick_per_slot_of_the_next_24_hours(
@@ -145,9 +145,9 @@ def test_the_timeline_draws_a_tick_per_slot_of_the_next_24_hours(
     assert [path.count("M") for path in strokes] == [24, 23, 1]
     table = cells(html.split('id="tw-timeline-table"')[1])
     assert table == [
-        ["every-10m", "24 or more", "2026-03-01 10:10 UTC"],
-        ["hourly", "23", "2026-03-01 11:00 UTC"],
-        ["nightly", "1", "2026-03-02 02:30 UTC"],
+        ["every-10m", "24 or more", "2026-03-01 10:10:00 UTC"],
+        ["hourly", "23", "2026-03-01 11:00:00 UTC"],
+        ["nightly", "1", "2026-03-02 02:30:00 UTC"],
     ]
 
 

@@ -75,7 +75,7 @@ def test_the_strip_marks_the_last_50_runs_each_linking_to_its_page(
     assert [int(pk) for pk in links] == list(ids)[RUNS - 50 :]
     assert '<desc id="tw-strip-desc">5 failed, 5 skipped, 40 succeeded</desc>' in strip
     assert (
-        'aria-label="2026-03-01 09:10 UTC: failed, 6.00 s"' in strip
+        'aria-label="2026-03-01 09:10:00 UTC: failed, 6.00 s"' in strip
     )  # run 180, 50 min before NOW
 
 
