@@ -13,7 +13,7 @@ DEMO_MANAGE := $(DEMO_BIN)/python contrib/demo/manage.py
 STANDALONE_SCHEDULES := contrib/standalone/schedules.yaml
 STANDALONE_TASKS := --pythonpath contrib/standalone --import demo_tasks
 
-.PHONY: help demo demo-standalone test test-fast lint docs bench simulate clean
+.PHONY: help demo demo-standalone test test-fast lint docs screenshots bench simulate clean
 
 help:
 	@echo "make demo   the Django demo: admin on DEMO_ADDR, scheduler, SQLite; Ctrl-C stops it"
@@ -24,6 +24,7 @@ help:
 	@echo "make test-fast   the quick loop: .venv's Python, no coverage, no slow tests"
 	@echo "make lint   ruff + mypy only"
 	@echo "make docs   build the docs (warnings are errors)"
+	@echo "make screenshots   retake the admin dashboard's screenshots in docs/_static (Chromium)"
 	@echo "make bench  Tickwork beside django-celery-beat and APScheduler (about 12 min)"
 	@echo "make simulate   SEEDS seeds (default 200) of replicas under faults, memory store"
 	@echo "            (SIM_ARGS: e.g. --store sqlite, --seed N to replay one, --jobs 2)"
@@ -75,6 +76,11 @@ lint: $(BIN)/activate
 
 docs: $(BIN)/activate
 	$(BIN)/nox --sessions docs
+
+# The dashboard's browser test, writing its screenshots where docs/django/admin.md
+# shows them (an ordinary test run writes them under pytest's tmp path).
+screenshots: $(BIN)/activate
+	TICKWORK_SCREENSHOTS=docs/_static $(BIN)/pytest -p no:xdist -q tests/django/test_dashboard_browser.py
 
 bench: $(BIN)/activate
 	$(BIN)/nox --sessions bench

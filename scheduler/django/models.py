@@ -19,14 +19,14 @@ from django.db import models
 from ..model.enums import DocumentedEnum
 from ..model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ..model.runs import ACTIVE_STATUSES, RunStatus, Trigger
-from ..stores.rows import ACTIVE_RUN_INDEX, SLOT_CONSTRAINT
+from ..stores.rows import ACTIVE_RUN_INDEX, SLOT_CONSTRAINT, WINDOW_RUN_INDEX
 from .fields import UTCDateTimeField
 
 #: The condition of the partial index of active runs (the SQLAlchemy schema's
 #: ``ACTIVE_RUN_CONDITION``, in the same order).
 ACTIVE_RUNS = models.Q(status__in=sorted(status.value for status in ACTIVE_STATUSES))
 
-__all__ = ["Job", "Replica", "Run"]
+__all__ = ["Dashboard", "Job", "Replica", "Run"]
 
 
 def _choices(enum: type[DocumentedEnum]) -> list[tuple[str, str]]:
@@ -129,6 +129,8 @@ class Run(models.Model):
             models.Index(fields=["job", "scheduled_for"], name="scheduler_run_history_idx"),
             models.Index(fields=["replica_id", "status"], name="scheduler_run_replica_idx"),
             models.Index(fields=["job", "status"], condition=ACTIVE_RUNS, name=ACTIVE_RUN_INDEX),
+            # The dashboard's window: runs by slot, then job and status, read from the index.
+            models.Index(fields=["scheduled_for", "job", "status"], name=WINDOW_RUN_INDEX),
         )
 
     def __str__(self) -> str:
@@ -151,3 +153,18 @@ class Replica(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class Dashboard(Run):
+    """The admin's dashboard of runs: a proxy of :class:`Run`, with no table of its own.
+
+    It gives the dashboard its place in the admin, ``/admin/scheduler/dashboard/``
+    and a line in the app index; :class:`~scheduler.django.admin.dashboard.DashboardAdmin`
+    asks for the view permission on runs, not on this model.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "dashboard"
+        verbose_name_plural = "dashboard"
+        default_permissions = ()

@@ -101,3 +101,38 @@ def test_run_scheduler_stops_before_running_on_a_refused_session(
         with pytest.raises(CommandError, match="Tickwork needs READ COMMITTED"):
             call_command("run_scheduler", "--once")
     assert DjangoStore(using=shared_django_mariadb).list_runs(limit=10) == []
+
+
+def test_the_dashboards_figures_on_mariadb(shared_django_mariadb: str, settings: Any) -> None:
+    """Counts by hour and status, and the nearest-rank percentiles through window
+    functions (MariaDB has no percentile aggregate), on the seeded runs."""
+    from scheduler.django.admin.dashboard.counts import status_counts
+    from scheduler.django.admin.dashboard.health import job_health
+    from scheduler.django.admin.dashboard.percentiles import percentiles
+    from scheduler.django.admin.dashboard.periods import DEFAULT, Span
+
+    from .admin.conftest import NOW
+    from .admin.dashboard_seed import DAY_COUNTS, seed
+
+    settings.SCHEDULER = {"DATABASE": shared_django_mariadb}
+    store = DjangoStore(using=shared_django_mariadb)
+    try:
+        seed(store, shared_django_mariadb, NOW)
+    finally:
+        store.dispose()
+    span = Span.ending(NOW, DEFAULT)
+
+    counts: dict[str, int] = {}
+    for bar in status_counts(span, DEFAULT).values():
+        for status, runs in bar.items():
+            counts[status] = counts.get(status, 0) + runs
+    found = percentiles(span)
+    health = job_health(span, found.p95)
+
+    assert counts == DAY_COUNTS
+    assert [(job.name, job.ended, job.problems, job.p95_seconds) for job in health.jobs] == [
+        ("nightly", 3, 2, 30.0),
+        ("hourly", 5, 1, 4.0),
+    ]
+    assert found.lateness is not None
+    assert [value.total_seconds() for value in found.lateness] == [2.0, 9.0]

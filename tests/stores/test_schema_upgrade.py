@@ -35,10 +35,17 @@ NEW_COLUMNS = [
     "add column scheduler_run.heartbeat_at",
 ]
 #: Everything the earlier version's database lacks, in the order it is added.
-NEW_SINCE_V0 = [*NEW_COLUMNS, "create index scheduler_run_active_idx"]
+NEW_SINCE_V0 = [
+    *NEW_COLUMNS,
+    "create index scheduler_run_active_idx",
+    "create index scheduler_run_window_idx",
+]
 ACTIVE_INDEX_SQL = (
     "CREATE INDEX scheduler_run_active_idx ON scheduler_run (job_id, status) "
     "WHERE status IN ('pending', 'queued', 'running')"
+)
+WINDOW_INDEX_SQL = (
+    "CREATE INDEX scheduler_run_window_idx ON scheduler_run (scheduled_for, job_id, status)"
 )
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -129,6 +136,7 @@ def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:
         "ALTER TABLE scheduler_job ADD COLUMN solar TEXT",
         f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind}",
         ACTIVE_INDEX_SQL,
+        WINDOW_INDEX_SQL,
     ]
     with old_store.engine.begin() as conn:  # run exactly that, as a DBA would
         for statement in sql:
@@ -227,6 +235,8 @@ def test_migrate_sql_prints_the_ddl_and_changes_nothing(
         f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind};\n\n"
         "-- create index scheduler_run_active_idx\n"
         f"{ACTIVE_INDEX_SQL};\n\n"
+        "-- create index scheduler_run_window_idx\n"
+        f"{WINDOW_INDEX_SQL};\n\n"
     )
     assert descriptions(old_store.schema_changes()) == NEW_SINCE_V0
 

@@ -212,6 +212,7 @@ def test_schema_has_exactly_the_names_the_django_app_reproduces(
         "scheduler_run_history_idx": ["job_id", "scheduled_for"],
         "scheduler_run_replica_idx": ["replica_id", "status"],
         "scheduler_run_active_idx": ["job_id", "status"],  # partial: runs that have not ended
+        "scheduler_run_window_idx": ["scheduled_for", "job_id", "status"],
     }
     [foreign_key] = inspector.get_foreign_keys("scheduler_run")
     assert foreign_key["constrained_columns"] == ["job_id"]

@@ -1,4 +1,4 @@
-"""The scheduler's pages in Django's admin: jobs, runs and replicas.
+"""The scheduler's pages in Django's admin: jobs, runs, replicas and the dashboard.
 
 Django imports this package when the admin autodiscovers; each module
 registers its model admin.  See ``docs/django/admin.md``.
@@ -6,8 +6,9 @@ registers its model admin.  See ``docs/django/admin.md``.
 
 from __future__ import annotations
 
+from .dashboard import DashboardAdmin
 from .jobs import JobAdmin
 from .replicas import ReplicaAdmin
 from .runs import RunAdmin
 
-__all__ = ["JobAdmin", "ReplicaAdmin", "RunAdmin"]
+__all__ = ["DashboardAdmin", "JobAdmin", "ReplicaAdmin", "RunAdmin"]

@@ -38,6 +38,7 @@ from ...model.runs import NewRun, Trigger
 from ..models import Job, Run
 from .choices import site_registry, time_zones
 from .common import database, now, store
+from .dashboard.jobcharts import job_charts
 from .filters import LastStatusFilter, StateFilter
 from .forms import JobForm, spec_of
 from .jobpage import (
@@ -229,6 +230,7 @@ class JobAdmin(GuardedWrites):
             tw_note=job_note(job),
             tw_preview=preview_spec(spec, at, notes=notes),
             tw_recent_runs=recent_runs(job, at, self.admin_site.name),
+            tw_charts=job_charts(job.pk, job.timezone, self.admin_site.name),
             tw_runs_url=reverse(f"{self.admin_site.name}:scheduler_run_changelist")
             + f"?job={job.pk}",
             tw_run_url=self._url("run", job.pk) if self.has_run_permission(request) else "",

@@ -18,6 +18,7 @@ from .constraints import (
     ACTIVE_RUN_CONDITION,
     ACTIVE_RUN_INDEX,
     SLOT_CONSTRAINT,
+    WINDOW_RUN_INDEX,
     is_slot_violation,
     slot_conflict,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "ACTIVE_RUN_INDEX",
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
+    "WINDOW_RUN_INDEX",
     "as_stored",
     "claim_rows",
     "compare_specs",

@@ -13,6 +13,7 @@ __all__ = [
     "ACTIVE_RUN_CONDITION",
     "ACTIVE_RUN_INDEX",
     "SLOT_CONSTRAINT",
+    "WINDOW_RUN_INDEX",
     "is_slot_violation",
     "slot_conflict",
 ]
@@ -21,7 +22,10 @@ __all__ = [
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
 #: Name of the partial index of the runs that have not ended, by job.
 ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
-#: That index's condition, and the one a query repeats, word for word and as
+#: Name of the index of runs by slot, then job and status: the admin dashboard
+#: reads a window of slots from it (counts per status, per job) without the table.
+WINDOW_RUN_INDEX = "scheduler_run_window_idx"
+#: The active-run index's condition, and the one a query repeats, word for word and as
 #: literals (never bound parameters), for the database to choose the index:
 #: "has this job a run going" is then one probe of a small index, whatever
 #: the size of the job's history or the number of runs in flight.

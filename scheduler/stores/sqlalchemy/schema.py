@@ -56,6 +56,7 @@ from ..rows import (
     ACTIVE_RUN_CONDITION,
     ACTIVE_RUN_INDEX,
     SLOT_CONSTRAINT,
+    WINDOW_RUN_INDEX,
     job_columns,
     result_column,
     run_columns,
@@ -259,6 +260,8 @@ run_table = Table(
         postgresql_where=text(ACTIVE_RUN_CONDITION),
         sqlite_where=text(ACTIVE_RUN_CONDITION),
     ),
+    # The admin dashboard's window: runs by slot, then job and status, read from the index.
+    Index(WINDOW_RUN_INDEX, "scheduled_for", "job_id", "status"),
     # Pruned run ids are not handed out again to a new run.
     sqlite_autoincrement=True,
     **_MYSQL_TABLE,

@@ -146,8 +146,9 @@ def test_a_jobs_page_lists_its_last_twenty_runs_in_one_query(
     slots = [row.split("</a>")[0].rsplit(">", 1)[1] for row in recent.split("<tr><td>")[1:]]
     assert slots == [f"2026-03-01 18:{59 - n:02d}:00 JST" for n in range(20)]
     run_queries = [q["sql"] for q in captured.captured_queries if "scheduler_run" in q["sql"]]
-    # The job with its last status (one query), and the twenty runs (one more).
-    assert len(run_queries) == 2
+    # The job with its last status (one query), the twenty runs (one more), and
+    # the last 200 runs' slots, statuses and durations for the charts (one more).
+    assert len(run_queries) == 3
 
 
 def test_cancel_withdraws_runs_that_have_not_started(
