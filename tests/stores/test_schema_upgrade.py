@@ -247,7 +247,7 @@ def test_migrate_applies_the_changes_then_finds_nothing_to_do(
     code, out, _ = cli(capsys, "migrate", "--database", old_url)
     assert (code, out) == (
         0,
-        "\n".join([*NEW_SINCE_V0, "8 changes applied; the database is up to date\n"]),
+        "\n".join([*NEW_SINCE_V0, "9 changes applied; the database is up to date\n"]),
     )
     assert cli(capsys, "migrate", "--database", old_url)[:2] == (0, "the database is up to date\n")
     assert cli(capsys, "migrate", "--database", old_url, "--sql")[:2] == (

@@ -15,7 +15,7 @@ AddFieldIfMissing = importlib.import_module(
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduler", "0008_job_calendar")]
+    dependencies = [("scheduler", "0009_run_window_index_dashboard")]
 
     operations = [
         AddFieldIfMissing(
