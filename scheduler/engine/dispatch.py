@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -57,6 +57,7 @@ class Dispatcher:
         registry: TaskRegistry,
         clock: Clock,
         hooks: RunHooks | None = None,
+        on_finished: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self.executors = executors
@@ -66,6 +67,9 @@ class Dispatcher:
         self._inflight: dict[int, ClaimedRun] = {}
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
         self._handed_out: list[ClaimedRun] = []
+        self._on_finished = on_finished
+        # The runs withdrawn unstarted, collected while shutting down.
+        self._withdrawn: list[tuple[int, ClaimedRun | None, Outcome]] | None = None
         self._lock = threading.Lock()
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
@@ -97,6 +101,12 @@ class Dispatcher:
         """
         with self._lock:
             claimed = self._inflight.pop(run_id, None)
+            if self._withdrawn is not None and _withdrawn(claimed, outcome):
+                self._withdrawn.append((run_id, claimed, outcome))
+                return
+        self._finish(run_id, claimed, outcome)
+
+    def _finish(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
         try:
             self._record(run_id, claimed, outcome)
         except StoreUnavailable:
@@ -108,6 +118,8 @@ class Dispatcher:
             )
             with self._lock:
                 self._unrecorded.append((run_id, claimed, outcome))
+        if self._on_finished is not None:
+            self._on_finished()
 
     # -- called by the loop ---------------------------------------------------
     def dispatch(self, claimed: Sequence[ClaimedRun]) -> int:
@@ -168,9 +180,17 @@ class Dispatcher:
         """How many runs the executors have accepted and not reported finished."""
         return sum(executor.active_count() for executor in self.executors.values())
 
-    def shutdown(self, grace: float) -> None:
+    def shutdown(self, grace: float, *, replica_id: str = "") -> None:
         """Shut every executor down, giving running work ``grace`` seconds to
-        finish; record the runs still going after it as ``lost``."""
+        finish; record the runs still going after it as ``lost``.
+
+        The runs an executor withdraws unstarted are given back to the store
+        (:meth:`~scheduler.stores.base.RunQueue.release_runs`, as claimed by
+        ``replica_id``) for another replica to claim; those the store does not
+        release (they started, or ended, meanwhile) are recorded ``cancelled``.
+        """
+        with self._lock:
+            self._withdrawn = []
         for name, executor in self.executors.items():
             for run_id in executor.shutdown(wait=True, timeout=grace):
                 self._lose(
@@ -178,8 +198,30 @@ class Dispatcher:
                     f"scheduler stopped; executor {name!r} did not finish it "
                     f"within the {grace:g}s shutdown grace",
                 )
+        self._release_withdrawn(replica_id)
 
     # -- internals --------------------------------------------------------------
+    def _release_withdrawn(self, replica_id: str) -> None:
+        """Give the runs withdrawn by the shutdown back; record the rest ``cancelled``."""
+        with self._lock:
+            withdrawn, self._withdrawn = self._withdrawn or [], None
+        if not withdrawn:
+            return
+        try:
+            ids = [run_id for run_id, _, _ in withdrawn]
+            released = set(self.store.release_runs(ids, replica_id=replica_id))
+        except StoreUnavailable:
+            released = set()
+        if released:
+            logger.info(
+                "gave %d claimed runs that had not started back for another replica",
+                len(released),
+                extra={"event": "runs_released", "count": len(released)},
+            )
+        for run_id, claimed, outcome in withdrawn:
+            if run_id not in released:
+                self._finish(run_id, claimed, outcome)
+
     def _note_start(self, run_id: int, worker: str, now: datetime) -> None:
         """Remember when and where ``run_id`` started, and tell the hooks."""
         with self._lock:
@@ -275,6 +317,15 @@ class Dispatcher:
         self.finished(
             run_id, Outcome(status=RunStatus.LOST, finished_at=self.clock.now(), error=message)
         )
+
+
+def _withdrawn(claimed: ClaimedRun | None, outcome: Outcome) -> bool:
+    """Whether an executor's report is of a run it withdrew before it started."""
+    return (
+        claimed is not None
+        and outcome.status is RunStatus.CANCELLED
+        and claimed.run.started_at is None
+    )
 
 
 def _log_handover(claimed: ClaimedRun, now: datetime) -> None:

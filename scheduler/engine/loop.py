@@ -121,7 +121,12 @@ class Engine:
         self.config = config or EngineConfig()
         self.hooks = default_hooks if hooks is None else hooks
         self.dispatcher = Dispatcher(
-            store, self.executors, registry=self.registry, clock=self.clock, hooks=self.hooks
+            store,
+            self.executors,
+            registry=self.registry,
+            clock=self.clock,
+            hooks=self.hooks,
+            on_finished=self._freed,
         )
         self.housekeeping = Housekeeping(
             store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
@@ -132,6 +137,8 @@ class Engine:
         self._stopping = threading.Event()
         self._woken = threading.Event()
         self._failures = 0
+        self._starved = False  # the last claim was cut short by the executors' capacity
+        self._by_capacity = True  # False for a single wake-up that waits for all it claims
         self._begin_pending = False  # a start that found the store down
         self._listener: ChangeListener | None = None
 
@@ -142,6 +149,7 @@ class Engine:
             self.replica_id,
             extra={"event": "replica_started", "replica": self.replica_id},
         )
+        self._by_capacity = not once  # --once claims all that is due, then waits for it
         try:
             self._begin()
             if not once:
@@ -222,7 +230,7 @@ class Engine:
         """Let running work finish within the shutdown grace; record the rest as lost."""
         now = self.clock.now()
         self._log_stopping()
-        self.dispatcher.shutdown(self.config.shutdown_grace)
+        self.dispatcher.shutdown(self.config.shutdown_grace, replica_id=self.replica_id)
         self._sign_off()
         if self._listener is not None:
             self._listener.close()
@@ -261,16 +269,38 @@ class Engine:
             self._wait(0.05)
 
     def _claim(self, now: datetime) -> list[ClaimedRun]:
-        """Claim due jobs' runs, then due pending runs, up to one batch in all."""
+        """Claim due jobs' runs, then due pending runs, up to one batch in all,
+        and no more than the executors can start soon (:meth:`_claim_limit`)."""
         self._planner.reset()
+        limit = self._claim_limit()
+        self._starved = limit < self.config.batch_size
         claimed = self.store.claim_due(
-            now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
+            now=now, replica_id=self.replica_id, limit=limit, plan=self._planner
         )
         self._announce_settled(now)  # committed: the missed and skipped rows exist
-        room = self.config.batch_size - len(claimed)
+        room = limit - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         return claimed
+
+    def _claim_limit(self) -> int:
+        """The batch size, or less when every executor has a capacity: their sum.
+
+        One executor without a limit (Celery, inline) lifts it: a claim cannot
+        tell in advance which executor its runs go to.  So does a single
+        wake-up (``run(once=True)``), which waits for all it claimed.
+        """
+        limit = self.config.batch_size
+        capacities = [executor.capacity() for executor in self.executors.values()]
+        if not self._by_capacity or not capacities or None in capacities:
+            return limit
+        return min(limit, sum(c for c in capacities if c is not None))
+
+    def _freed(self) -> None:
+        """A run ended: if the last claim was held back by capacity, claim again now."""
+        if self._starved:
+            self._starved = False
+            self.wake()
 
     def _announce_settled(self, now: datetime) -> None:
         """Tell the hooks of the slots the claim just recorded missed or skipped."""
