@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from .common import postgres_reachable
 
     cases = []
-    unreachable = postgres_reachable()
+    unreachable, began = postgres_reachable(), time.perf_counter()
     for runs in (int(size) for size in args.jobs.split(",")):
         for scenario in ("share", "stop"):
             if unreachable:
@@ -243,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             with TemporaryDirectory(prefix="tickwork-backlog-") as directory:
                 cases.append(_case(scenario, runs, args.task_seconds, Path(directory)))
             print(json.dumps(cases[-1]), file=sys.stderr, flush=True)
-    print(json.dumps({"workload": WORKLOAD, "cases": cases}), flush=True)
+    seconds = round(time.perf_counter() - began, 1)
+    print(json.dumps({"workload": WORKLOAD, "seconds": seconds, "cases": cases}), flush=True)
 
 
 if __name__ == "__main__":
