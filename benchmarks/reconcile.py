@@ -102,9 +102,7 @@ def _api_passes(store: Any, jobs: int) -> dict[str, Any]:
     from scheduler.model.policies import JobSource
 
     specs = [
-        JobSpec.build(
-            name=f"job-{i:07d}", task=TASK, cron=CRONS[i % len(CRONS)], kwargs={"n": i}
-        )
+        JobSpec.build(name=f"job-{i:07d}", task=TASK, cron=CRONS[i % len(CRONS)], kwargs={"n": i})
         for i in range(jobs)
     ]
     built = _peak_mib()
