@@ -137,7 +137,8 @@ class Engine:
         self._stopping = threading.Event()
         self._woken = threading.Event()
         self._failures = 0
-        self._starved = False  # the last claim was cut short by the executors' capacity
+        self._held_back = False  # the last claim took all the executors' capacity
+        self._starved = False  # ... and more was due: a run that ends wakes the loop
         self._by_capacity = True  # False for a single wake-up that waits for all it claims
         self._begin_pending = False  # a start that found the store down
         self._listener: ChangeListener | None = None
@@ -211,6 +212,9 @@ class Engine:
         self.dispatcher.watch_timeouts(now)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
         full_batch = len(claimed) >= self.config.batch_size
+        next_wake = None if full_batch else self.store.next_wake()
+        # Held back while more is due: the next run to end wakes the loop.
+        self._starved = self._held_back and next_wake is not None and next_wake <= now
         return TickReport(
             now=now,
             claimed=len(claimed),
@@ -219,7 +223,7 @@ class Engine:
             pruned=pruned,
             pruned_replicas=pruned_replicas,
             # After a full batch the next wake-up is now, whatever is due next.
-            next_wake=None if full_batch else self.store.next_wake(),
+            next_wake=next_wake,
             full_batch=full_batch,
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
@@ -273,7 +277,6 @@ class Engine:
         and no more than the executors can start soon (:meth:`_claim_limit`)."""
         self._planner.reset()
         limit = self._claim_limit()
-        self._starved = limit < self.config.batch_size
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=limit, plan=self._planner
         )
@@ -281,6 +284,7 @@ class Engine:
         room = limit - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
+        self._held_back = limit < self.config.batch_size and len(claimed) >= limit
         return claimed
 
     def _claim_limit(self) -> int:

@@ -4,6 +4,7 @@ and a replica that stops gives the runs it had not started back to the others.""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from scheduler.engine import Engine, EngineConfig
@@ -120,3 +121,30 @@ def test_a_thread_pool_has_its_free_workers_plus_a_buffer_as_capacity() -> None:
         assert pool.capacity() == 12
     finally:
         pool.shutdown(wait=True, timeout=1.0)
+
+
+def test_a_run_that_ends_wakes_a_replica_held_back_by_capacity() -> None:
+    """With a poll of an hour, the backlog still drains: each run that ends
+    lets the loop claim again at once, instead of at its next poll."""
+    store = MemoryStore()
+    _backlog(store, 9)
+    registry = TaskRegistry()
+    registry.register(lambda: None, name="tests.work")
+    config = EngineConfig(batch_size=100, poll_interval=3600.0)
+    engine = Engine(
+        store, {"default": ThreadExecutor(max_workers=1)}, registry=registry, config=config
+    )
+    loop = threading.Thread(target=engine.loop)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = store.list_runs(limit=100)
+            if len(runs) == 9 and all(r.status is RunStatus.SUCCEEDED for r in runs):
+                break
+            time.sleep(0.02)
+    finally:
+        engine.stop()
+        loop.join(30)
+        engine.close()
+    assert [r.status for r in store.list_runs(limit=100)] == [RunStatus.SUCCEEDED] * 9
