@@ -60,6 +60,11 @@ FULL: dict[str, dict[str, Any]] = {
         "options": ["--edits", "5", "--budget", "10"],
     },
     "floor": {"jobs": [1000, 10000, 100000], "systems": [], "options": []},
+    # A 100,000-job file and 100,000 specs through the API; 1,000,000 with
+    # ``python -m benchmarks.reconcile --jobs 1000000 --kinds api``.
+    "reconcile": {"jobs": [100000], "systems": [], "options": ["--kinds", "file,api"]},
+    # Two replicas of 4 threads drain 2,000 due runs; then again, one stopped midway.
+    "backlog": {"jobs": [2000], "systems": [], "options": []},
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -73,6 +78,8 @@ QUICK: dict[str, dict[str, Any]] = {
     },
     "edit": {"jobs": [20], "systems": list(SYSTEMS), "options": ["--edits", "1", "--budget", "4"]},
     "floor": {"jobs": [20], "systems": [], "options": []},
+    "reconcile": {"jobs": [20], "systems": [], "options": ["--kinds", "file,api"]},
+    "backlog": {"jobs": [40], "systems": [], "options": []},
 }
 PEER_PACKAGES = (
     "tickwork",

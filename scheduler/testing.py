@@ -78,17 +78,25 @@ class RecordingExecutor:
 
     ``auto_run=True`` executes each run inline at submission, like the
     immediate executor; otherwise the test calls :meth:`start`,
-    :meth:`complete` or :meth:`run_pending` when it wants.
+    :meth:`complete` or :meth:`run_pending` when it wants.  With ``workers``,
+    its :meth:`capacity` is that many runs not completed yet at once, so the
+    engine claims no more; without, it sets no limit.
     """
 
     capabilities = ExecutorCapabilities(runs_in_process=True)
 
     def __init__(
-        self, name: str = "default", *, clock: FakeClock | None = None, auto_run: bool = False
+        self,
+        name: str = "default",
+        *,
+        clock: FakeClock | None = None,
+        auto_run: bool = False,
+        workers: int | None = None,
     ) -> None:
         self.name = name
         self.clock = clock or FakeClock()
         self.auto_run = auto_run
+        self.workers = workers
         self.submissions: list[Submission] = []
         self._open: dict[int, Submission] = {}
         self._closed = False
@@ -146,3 +154,7 @@ class RecordingExecutor:
 
     def active_count(self) -> int:
         return len(self._open)
+
+    def capacity(self) -> int | None:
+        """``workers`` minus the runs not completed yet (no buffer); None without ``workers``."""
+        return None if self.workers is None else max(0, self.workers - len(self._open))

@@ -80,6 +80,9 @@ class HandOver:
     def active_count(self) -> int:
         return 0
 
+    def capacity(self) -> None:
+        return None
+
 
 class CountingEngine(Engine):
     """The engine, counting its completed wake-ups."""

@@ -32,6 +32,7 @@ from .options import (
     positive_float,
     positive_int,
 )
+from .progress import schedules_progress
 from .standalone import build_executors, import_task_modules, opened_store
 
 __all__ = ["add_run"]
@@ -203,10 +204,16 @@ def _schedule(
     """Reconcile the schedules file, then run the engine until stopped."""
     hooks = []
     if args.schedules:
+        path = Path(args.schedules)
+        progress = schedules_progress(path, sys.stderr)
         schedules = SchedulesFile(
-            Path(args.schedules), store, default_registry, executors=executors
+            path, store, default_registry, executors=executors, progress=progress
         )
-        schedules.sync(clock.now())
+        try:
+            schedules.sync(clock.now())
+        finally:
+            progress.close()
+            schedules.progress = None  # later reconciles are logged, not shown
         hooks.append(schedules)
     check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
     engine = Engine(

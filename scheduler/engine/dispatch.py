@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -57,6 +57,7 @@ class Dispatcher:
         registry: TaskRegistry,
         clock: Clock,
         hooks: RunHooks | None = None,
+        on_finished: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self.executors = executors
@@ -66,6 +67,9 @@ class Dispatcher:
         self._inflight: dict[int, ClaimedRun] = {}
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
         self._handed_out: list[ClaimedRun] = []
+        self._on_finished = on_finished
+        # The runs withdrawn unstarted, collected while shutting down.
+        self._withdrawn: list[tuple[int, ClaimedRun | None, Outcome]] | None = None
         self._lock = threading.Lock()
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
@@ -97,6 +101,12 @@ class Dispatcher:
         """
         with self._lock:
             claimed = self._inflight.pop(run_id, None)
+            if self._withdrawn is not None and _withdrawn(claimed, outcome):
+                self._withdrawn.append((run_id, claimed, outcome))
+                return
+        self._finish(run_id, claimed, outcome)
+
+    def _finish(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
         try:
             self._record(run_id, claimed, outcome)
         except StoreUnavailable:
@@ -108,6 +118,8 @@ class Dispatcher:
             )
             with self._lock:
                 self._unrecorded.append((run_id, claimed, outcome))
+        if self._on_finished is not None:
+            self._on_finished()
 
     # -- called by the loop ---------------------------------------------------
     def dispatch(self, claimed: Sequence[ClaimedRun]) -> int:
@@ -168,13 +180,21 @@ class Dispatcher:
         """How many runs the executors have accepted and not reported finished."""
         return sum(executor.active_count() for executor in self.executors.values())
 
-    def shutdown(self, grace: float, *, cut_short: threading.Event | None = None) -> None:
+    def shutdown(
+        self, grace: float, *, cut_short: threading.Event | None = None, replica_id: str = ""
+    ) -> None:
         """Shut every executor down, giving running work ``grace`` seconds to
         finish; record the runs still going after it as ``lost``.
 
         ``cut_short``, once set (before or during the grace), ends the wait at
         once: the runs still going then are recorded ``lost`` straight away.
+        The runs an executor withdraws unstarted are given back to the store
+        (:meth:`~scheduler.stores.base.RunQueue.release_runs`, as claimed by
+        ``replica_id``) for another replica to claim; those the store does not
+        release (they started, or ended, meanwhile) are recorded ``cancelled``.
         """
+        with self._lock:
+            self._withdrawn = []
         late = self._within_grace(grace, cut_short)
         if late is not None:
             reason = "did not finish it within the {grace:g}s shutdown grace"
@@ -190,6 +210,7 @@ class Dispatcher:
                     run_id,
                     f"scheduler stopped; executor {name!r} " + reason.format(grace=grace),
                 )
+        self._release_withdrawn(replica_id)
 
     def _within_grace(
         self, grace: float, cut_short: threading.Event | None
@@ -228,6 +249,27 @@ class Dispatcher:
         return late
 
     # -- internals --------------------------------------------------------------
+    def _release_withdrawn(self, replica_id: str) -> None:
+        """Give the runs withdrawn by the shutdown back; record the rest ``cancelled``."""
+        with self._lock:
+            withdrawn, self._withdrawn = self._withdrawn or [], None
+        if not withdrawn:
+            return
+        try:
+            ids = [run_id for run_id, _, _ in withdrawn]
+            released = set(self.store.release_runs(ids, replica_id=replica_id))
+        except StoreUnavailable:
+            released = set()
+        if released:
+            logger.info(
+                "gave %d claimed runs that had not started back for another replica",
+                len(released),
+                extra={"event": "runs_released", "count": len(released)},
+            )
+        for run_id, claimed, outcome in withdrawn:
+            if run_id not in released:
+                self._finish(run_id, claimed, outcome)
+
     def _note_start(self, run_id: int, worker: str, now: datetime) -> None:
         """Remember when and where ``run_id`` started, and tell the hooks."""
         with self._lock:
@@ -340,6 +382,15 @@ def _each(executors: Mapping[str, Executor]) -> list[tuple[str, Executor]]:
             seen.add(id(executor))
             found.append((name, executor))
     return found
+
+
+def _withdrawn(claimed: ClaimedRun | None, outcome: Outcome) -> bool:
+    """Whether an executor's report is of a run it withdrew before it started."""
+    return (
+        claimed is not None
+        and outcome.status is RunStatus.CANCELLED
+        and claimed.run.started_at is None
+    )
 
 
 def _log_handover(claimed: ClaimedRun, now: datetime) -> None:

@@ -122,7 +122,12 @@ class Engine:
         self.config = config or EngineConfig()
         self.hooks = default_hooks if hooks is None else hooks
         self.dispatcher = Dispatcher(
-            store, self.executors, registry=self.registry, clock=self.clock, hooks=self.hooks
+            store,
+            self.executors,
+            registry=self.registry,
+            clock=self.clock,
+            hooks=self.hooks,
+            on_finished=self._freed,
         )
         self.housekeeping = Housekeeping(
             store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
@@ -134,6 +139,9 @@ class Engine:
         self._forced = threading.Event()  # stop now: no shutdown grace
         self._woken = threading.Event()
         self._failures = 0
+        self._held_back = False  # the last claim took all the executors' capacity
+        self._starved = False  # ... and more was due: a run that ends wakes the loop
+        self._by_capacity = True  # False for a single wake-up that waits for all it claims
         self._begin_pending = False  # a start that found the store down
         self._listener: ChangeListener | None = None
 
@@ -144,6 +152,7 @@ class Engine:
             self.replica_id,
             extra={"event": "replica_started", "replica": self.replica_id},
         )
+        self._by_capacity = not once  # --once claims all that is due, then waits for it
         try:
             self._begin()
             if not once:
@@ -216,6 +225,9 @@ class Engine:
         self.dispatcher.watch_timeouts(now)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
         full_batch = len(claimed) >= self.config.batch_size
+        next_wake = None if full_batch else self.store.next_wake()
+        # Held back while more is due: the next run to end wakes the loop.
+        self._starved = self._held_back and next_wake is not None and next_wake <= now
         return TickReport(
             now=now,
             claimed=len(claimed),
@@ -224,7 +236,7 @@ class Engine:
             pruned=pruned,
             pruned_replicas=pruned_replicas,
             # After a full batch the next wake-up is now, whatever is due next.
-            next_wake=None if full_batch else self.store.next_wake(),
+            next_wake=next_wake,
             full_batch=full_batch,
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
@@ -236,7 +248,9 @@ class Engine:
         forced :meth:`stop`); record the rest as lost."""
         now = self.clock.now()
         self._log_stopping()
-        self.dispatcher.shutdown(self.config.shutdown_grace, cut_short=self._forced)
+        self.dispatcher.shutdown(
+            self.config.shutdown_grace, cut_short=self._forced, replica_id=self.replica_id
+        )
         self._sign_off()
         if self._listener is not None:
             self._listener.close()
@@ -275,16 +289,38 @@ class Engine:
             self._wait(0.05)
 
     def _claim(self, now: datetime) -> list[ClaimedRun]:
-        """Claim due jobs' runs, then due pending runs, up to one batch in all."""
+        """Claim due jobs' runs, then due pending runs, up to one batch in all,
+        and no more than the executors can start soon (:meth:`_claim_limit`)."""
         self._planner.reset()
+        limit = self._claim_limit()
         claimed = self.store.claim_due(
-            now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
+            now=now, replica_id=self.replica_id, limit=limit, plan=self._planner
         )
         self._announce_settled(now)  # committed: the missed and skipped rows exist
-        room = self.config.batch_size - len(claimed)
+        room = limit - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
+        self._held_back = limit < self.config.batch_size and len(claimed) >= limit
         return claimed
+
+    def _claim_limit(self) -> int:
+        """The batch size, or less when every executor has a capacity: their sum.
+
+        One executor without a limit (Celery, inline) lifts it: a claim cannot
+        tell in advance which executor its runs go to.  So does a single
+        wake-up (``run(once=True)``), which waits for all it claimed.
+        """
+        limit = self.config.batch_size
+        capacities = [executor.capacity() for executor in self.executors.values()]
+        if not self._by_capacity or not capacities or None in capacities:
+            return limit
+        return min(limit, sum(c for c in capacities if c is not None))
+
+    def _freed(self) -> None:
+        """A run ended: if the last claim was held back by capacity, claim again now."""
+        if self._starved:
+            self._starved = False
+            self.wake()
 
     def _announce_settled(self, now: datetime) -> None:
         """Tell the hooks of the slots the claim just recorded missed or skipped."""

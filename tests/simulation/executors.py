@@ -146,6 +146,9 @@ class LocalExecutor:
     def active_count(self) -> int:
         return len(self._open)
 
+    def capacity(self) -> None:
+        return None
+
 
 class RemoteExecutor:
     """Hands runs to :class:`Workers` outside the replica; like Celery, returns an external id."""
@@ -168,6 +171,9 @@ class RemoteExecutor:
 
     def active_count(self) -> int:
         return 0
+
+    def capacity(self) -> None:
+        return None
 
 
 class Workers:

@@ -206,6 +206,26 @@ class CheckedStore(Store, Generic[Db]):
         except _EndedMeanwhile:
             return False
 
+    def release_runs(self, run_ids: Sequence[int], *, replica_id: str) -> list[int]:
+        ids = sorted(set(run_ids))
+        if not ids:
+            return []
+        with self._write() as db:
+            return [run_id for run_id in ids if self._release(db, run_id, replica_id)]
+
+    def _release(self, db: Db, run_id: int, replica_id: str) -> bool:
+        """Release one run inside the transaction of ``db``.  A run that is not
+        started yet can change owner only by being released first, so the owner
+        read here is the owner when the status moves."""
+        try:
+            run = self._history.get_run(db, run_id)
+        except LookupError:
+            return False
+        if run.replica_id != replica_id or run.external_id:
+            return False
+        changes = {"replica_id": "", "claimed_at": None}
+        return self._runs.transition(db, run_id, _NOT_STARTED, RunStatus.PENDING, changes)
+
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
         changes = {"finished_at": ensure_aware_utc(now, "now")}
         return self._transition(run_id, _NOT_STARTED, RunStatus.CANCELLED, changes)

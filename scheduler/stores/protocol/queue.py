@@ -120,6 +120,20 @@ class RunQueue(Protocol):
         (:class:`~scheduler.errors.DuplicateRun`)."""
         ...
 
+    def release_runs(self, run_ids: Sequence[int], *, replica_id: str) -> list[int]:
+        """Give back runs ``replica_id`` claimed but never started, in one
+        transaction, so that another replica claims them (:meth:`claim_pending`).
+
+        Of ``run_ids``, each run that is still ``pending`` or ``queued``,
+        claimed by ``replica_id`` and not handed to a worker outside the
+        scheduler (no ``external_id``) becomes ``pending`` and unclaimed
+        (``replica_id`` and ``claimed_at`` cleared); its slot and attempt stay
+        as they were, so it is the same run, claimed once more by exactly one
+        replica, never a new slot.  Other runs, and unknown ids, are left as
+        they are.  Returns the ids released, ascending; no ids is no statement.
+        """
+        ...
+
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
         """Cancel a run that has not started (``finished_at = now``); False,
         changing nothing, if it already started or ended."""
