@@ -97,6 +97,8 @@ def test_herd(system: str, request: pytest.FixtureRequest) -> None:
     assert case["handed_over"] == 5
     assert case["seconds"] >= 0
     assert case["runs_per_second"] > 0
+    assert case["claim_started_seconds"] is not None
+    assert 0 < case["from_claim_seconds"] <= case["seconds"] - case["claim_started_seconds"] + 1e-3
     if not system.endswith("memory"):  # django-celery-beat writes them when it stops
         assert case["recorded_after_stop"] == 5
 
