@@ -99,7 +99,7 @@ class CountingEngine(Engine):
         self.wakeups.add()
         return report
 
-    def _claim(self, now: datetime) -> list[ClaimedRun]:
+    def _claim(self, now: datetime) -> tuple[list[ClaimedRun], bool, datetime | None]:
         self.claims.add()
         return super()._claim(now)
 

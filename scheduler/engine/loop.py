@@ -197,7 +197,7 @@ class Engine:
         beat = self.housekeeping.heartbeat_if_due(now)
         recovered = self.housekeeping.recover_if_due(now)
         started = time.perf_counter()
-        claimed = self._claim(now)
+        claimed, idle, wake = self._claim(now)
         claim_seconds = time.perf_counter() - started
         dispatched = self.dispatcher.dispatch(claimed)
         self.dispatcher.watch_timeouts(now)
@@ -210,8 +210,9 @@ class Engine:
             recovered=recovered,
             pruned=pruned,
             pruned_replicas=pruned_replicas,
-            # After a full batch the next wake-up is now, whatever is due next.
-            next_wake=None if full_batch else self.store.next_wake(),
+            # After a full batch the next wake-up is now, whatever is due next; when
+            # nothing was due, the store's answer before the claim still holds.
+            next_wake=None if full_batch else wake if idle else self.store.next_wake(),
             full_batch=full_batch,
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
@@ -260,9 +261,16 @@ class Engine:
             self.dispatcher.watch_timeouts(self.clock.now())
             self._wait(0.05)
 
-    def _claim(self, now: datetime) -> list[ClaimedRun]:
-        """Claim due jobs' runs, then due pending runs, up to one batch in all."""
+    def _claim(self, now: datetime) -> tuple[list[ClaimedRun], bool, datetime | None]:
+        """Claim due jobs' runs, then due pending runs, up to one batch in all.
+
+        The store is asked first when it next has work (one indexed read).  When
+        that is never or later than ``now``, the wake-up is idle: nothing is
+        claimed, no claim transaction is opened, and that answer is the next wake."""
         self._planner.reset()
+        wake = self.store.next_wake()
+        if wake is None or wake > now:
+            return [], True, wake
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
         )
@@ -270,7 +278,7 @@ class Engine:
         room = self.config.batch_size - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
-        return claimed
+        return claimed, False, None
 
     def _announce_settled(self, now: datetime) -> None:
         """Tell the hooks of the slots the claim just recorded missed or skipped."""
