@@ -60,6 +60,8 @@ FULL: dict[str, dict[str, Any]] = {
         "options": ["--edits", "5", "--budget", "10"],
     },
     "floor": {"jobs": [1000, 10000, 100000], "systems": [], "options": []},
+    # One wake-up with nothing due, timed with time.process_time (Tickwork only).
+    "idle": {"jobs": [1000, 1000000], "systems": TICKWORK, "options": []},
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -73,6 +75,7 @@ QUICK: dict[str, dict[str, Any]] = {
     },
     "edit": {"jobs": [20], "systems": list(SYSTEMS), "options": ["--edits", "1", "--budget", "4"]},
     "floor": {"jobs": [20], "systems": [], "options": []},
+    "idle": {"jobs": [20], "systems": TICKWORK, "options": ["--wakeups", "5", "--warmup", "2"]},
 }
 PEER_PACKAGES = (
     "tickwork",

@@ -277,6 +277,34 @@ def floor(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def idle_wakeup(document: dict[str, Any]) -> list[str]:
+    cases = _cases(document, "idle")
+    if not cases:
+        return []
+    rows = []
+    for case in cases:
+        problem = _problem(case)
+        if problem:
+            rows.append([LABELS[case["system"]], f"{case['jobs']:,}", problem, "", "", ""])
+            continue
+        rows.append(
+            [
+                LABELS[case["system"]],
+                f"{case['jobs']:,}",
+                _n(case["cpu_ms_median"], 2),
+                _n(case["cpu_ms_p90"], 2),
+                _n(case["wall_ms_median"], 2),
+                str(case["statements_per_wakeup"]),
+            ]
+        )
+    header = ["System", "Jobs", "CPU ms (median)", "CPU ms (p90)", "Wall ms", "Statements"]
+    return [
+        "### Idle wake-up: one wake-up with nothing due, CPU of the scheduler process",
+        "",
+        *_table(header, rows),
+    ]
+
+
 def header(document: dict[str, Any]) -> list[str]:
     box = document.get("machine", {})
     versions = document.get("versions", {})
@@ -299,6 +327,7 @@ def markdown(document: dict[str, Any]) -> str:
         lateness(document),
         edit(document),
         floor(document),
+        idle_wakeup(document),
     ]
     return "\n".join(line for part in parts for line in part)
 

@@ -172,3 +172,17 @@ def test_the_floor_through_the_whole_run(tmp_path: Path) -> None:
     table = (tmp_path / "latest.md").read_text(encoding="utf-8")
     assert "### 6. The floor" in table
     assert table in completed.stdout
+
+
+@pytest.mark.parametrize("system", ["tickwork-sqlite", "tickwork-postgresql"])
+def test_idle_wakeup(system: str, request: pytest.FixtureRequest) -> None:
+    _needs(system, request)
+    document = _run(
+        "benchmarks.idle", "--systems", system, "--jobs", "5", "--wakeups", "5", "--warmup", "1"
+    )
+    case = _only_case(document, "idle", system)
+    assert case["status"] == "complete"
+    assert case["wakeups"] == 5
+    assert case["handed_over"] == 0
+    assert 0 <= case["cpu_ms_median"] <= case["cpu_ms_p90"] <= case["cpu_ms_max"]
+    assert case["statements_per_wakeup"] == 1
