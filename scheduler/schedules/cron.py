@@ -19,7 +19,7 @@ from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, 
 
 from ..errors import InvalidSchedule
 
-__all__ = ["CronExpression", "parse_cron"]
+__all__ = ["CronExpression", "parse_cron", "uses_hash"]
 
 ALIASES = {
     "@yearly": "0 0 1 1 *",
@@ -111,7 +111,7 @@ class CronExpression:
             return self.fields
         expanded = croniter.expand(" ".join(self.fields), hash_id=self.hash_key.encode())[0]
         return tuple(
-            ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
+            ",".join(str(value) for value in expanded[index]) if uses_hash(field) else field
             for index, field in enumerate(self.fields)
         )
 
@@ -130,13 +130,14 @@ def parse_cron(text: str, hash_key: str = "") -> CronExpression:
     ``hash_key`` matters only when a field uses ``H``; otherwise it is dropped
     so that the many jobs sharing an expression share one parsed result.
     """
-    if not isinstance(text, str) or not _uses_hash(text):
+    if not isinstance(text, str) or not uses_hash(text):
         hash_key = ""
     return _parse_cron(text, hash_key)
 
 
 @lru_cache(maxsize=4096)  # every job read back from a store asks again
-def _uses_hash(text: str) -> bool:
+def uses_hash(text: str) -> bool:
+    """Whether a field of the cron expression ``text`` uses ``H``."""
     return any(_HASH_PART.match(part) for part in text.lower().replace(",", " ").split())
 
 
@@ -162,7 +163,7 @@ def _parse_cron(text: str, hash_key: str) -> CronExpression:
             f"cron expression {text!r} has {len(fields)} fields; expected 5 "
             "(minute hour day-of-month month day-of-week) or 6 (with seconds last)"
         )
-    if not hash_key and _uses_hash(" ".join(fields)):
+    if not hash_key and uses_hash(" ".join(fields)):
         raise InvalidSchedule(f"cron expression {text!r} uses H, which needs a job name to hash")
     for index, field in enumerate(fields):
         _check_field(text, fields, index, field, hash_key)
