@@ -62,6 +62,8 @@ FULL: dict[str, dict[str, Any]] = {
     "floor": {"jobs": [1000, 10000, 100000], "systems": [], "options": []},
     # One wake-up with nothing due, timed with time.process_time (Tickwork only).
     "idle": {"jobs": [1000, 1000000], "systems": TICKWORK, "options": []},
+    # The claim's run insert on PostgreSQL against COPY through a temporary table.
+    "insert_paths": {"jobs": [10, 100, 1000, 10000], "systems": [], "options": []},
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -76,6 +78,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "edit": {"jobs": [20], "systems": list(SYSTEMS), "options": ["--edits", "1", "--budget", "4"]},
     "floor": {"jobs": [20], "systems": [], "options": []},
     "idle": {"jobs": [20], "systems": TICKWORK, "options": ["--wakeups", "5", "--warmup", "2"]},
+    "insert_paths": {"jobs": [20], "systems": [], "options": ["--repeat", "1"]},
 }
 PEER_PACKAGES = (
     "tickwork",

@@ -305,6 +305,31 @@ def idle_wakeup(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def insert_paths(document: dict[str, Any]) -> list[str]:
+    batches = document.get("workloads", {}).get("insert_paths", {}).get("batches", [])
+    if not batches:
+        return []
+    paths = list(dict.fromkeys(batch["path"] for batch in batches))
+    by_size: dict[int, dict[str, Any]] = {}
+    for batch in batches:
+        by_size.setdefault(batch["rows"], {})[batch["path"]] = batch
+    rows = [
+        [f"{size:,}"]
+        + [
+            f"{found[path]['wall_ms']:g} ms ({found[path]['cpu_ms']:g} ms CPU)"
+            if path in found
+            else "-"
+            for path in paths
+        ]
+        for size, found in by_size.items()
+    ]
+    return [
+        "### The claim's insert on PostgreSQL: unnest against COPY, one committed batch",
+        "",
+        *_table(["Runs", *[path.replace("_", " ") for path in paths]], rows),
+    ]
+
+
 def header(document: dict[str, Any]) -> list[str]:
     box = document.get("machine", {})
     versions = document.get("versions", {})
@@ -328,6 +353,7 @@ def markdown(document: dict[str, Any]) -> str:
         edit(document),
         floor(document),
         idle_wakeup(document),
+        insert_paths(document),
     ]
     return "\n".join(line for part in parts for line in part)
 

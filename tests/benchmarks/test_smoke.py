@@ -186,3 +186,19 @@ def test_idle_wakeup(system: str, request: pytest.FixtureRequest) -> None:
     assert case["handed_over"] == 0
     assert 0 <= case["cpu_ms_median"] <= case["cpu_ms_p90"] <= case["cpu_ms_max"]
     assert case["statements_per_wakeup"] == 1
+
+
+@pytest.mark.usefixtures("postgres_url")  # skips, or fails in CI, without the server
+def test_insert_paths() -> None:
+    document = _run("benchmarks.insert_paths", "--jobs", "3,20", "--repeat", "1")
+    assert document["workload"] == "insert-paths"
+    assert {(batch["rows"], batch["path"]) for batch in document["batches"]} == {
+        (rows, path)
+        for rows in (3, 20)
+        for path in (
+            "unnest_every_column_an_array",
+            "unnest_constants_once",
+            "copy_to_temp_then_insert",
+        )
+    }
+    assert all(batch["wall_ms"] > 0 for batch in document["batches"])
