@@ -158,8 +158,12 @@ def _insert_postgresql(
         name for name, values in columns.items() if name != "job_id" and _same(values)
     )
     params = {name: values[0] if name in constant else values for name, values in columns.items()}
-    inserted = conn.exec_driver_sql(_postgresql_insert(constant), params).mappings()
-    return {slot_key(row): row["id"] for row in inserted if row["replica_id"] == replica_id}
+    inserted = conn.exec_driver_sql(_postgresql_insert(constant), params).all()  # plain tuples
+    return {
+        (job_id, slot, attempt): run_id
+        for run_id, job_id, slot, attempt, replica in inserted
+        if replica == replica_id
+    }
 
 
 def _same(values: list[Any]) -> bool:
