@@ -65,6 +65,10 @@ FULL: dict[str, dict[str, Any]] = {
     "reconcile": {"jobs": [100000], "systems": [], "options": ["--kinds", "file,api"]},
     # Two replicas of 4 threads drain 2,000 due runs; then again, one stopped midway.
     "backlog": {"jobs": [2000], "systems": [], "options": []},
+    # One wake-up with nothing due, timed with time.process_time (Tickwork only).
+    "idle": {"jobs": [1000, 1000000], "systems": TICKWORK, "options": []},
+    # The claim's run insert on PostgreSQL against COPY through a temporary table.
+    "insert_paths": {"jobs": [10, 100, 1000, 10000], "systems": [], "options": []},
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -80,6 +84,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "floor": {"jobs": [20], "systems": [], "options": []},
     "reconcile": {"jobs": [20], "systems": [], "options": ["--kinds", "file,api"]},
     "backlog": {"jobs": [40], "systems": [], "options": []},
+    "idle": {"jobs": [20], "systems": TICKWORK, "options": ["--wakeups", "5", "--warmup", "2"]},
+    "insert_paths": {"jobs": [20], "systems": [], "options": ["--repeat", "1"]},
 }
 PEER_PACKAGES = (
     "tickwork",

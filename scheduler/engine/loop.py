@@ -219,13 +219,15 @@ class Engine:
         beat = self.housekeeping.heartbeat_if_due(now)
         recovered = self.housekeeping.recover_if_due(now)
         started = time.perf_counter()
-        claimed = self._claim(now)
+        claimed, idle, wake = self._claim(now)
         claim_seconds = time.perf_counter() - started
         dispatched = self.dispatcher.dispatch(claimed)
         self.dispatcher.watch_timeouts(now)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
         full_batch = len(claimed) >= self.config.batch_size
-        next_wake = None if full_batch else self.store.next_wake()
+        # After a full batch the next wake-up is now, whatever is due next; when
+        # nothing was due, the store's answer before the claim still holds.
+        next_wake = None if full_batch else wake if idle else self.store.next_wake()
         # Held back while more is due: the next run to end wakes the loop.
         self._starved = self._held_back and next_wake is not None and next_wake <= now
         return TickReport(
@@ -235,7 +237,6 @@ class Engine:
             recovered=recovered,
             pruned=pruned,
             pruned_replicas=pruned_replicas,
-            # After a full batch the next wake-up is now, whatever is due next.
             next_wake=next_wake,
             full_batch=full_batch,
             claim_seconds=claim_seconds,
@@ -288,10 +289,18 @@ class Engine:
             self.dispatcher.watch_timeouts(self.clock.now())
             self._wait(0.05)
 
-    def _claim(self, now: datetime) -> list[ClaimedRun]:
+    def _claim(self, now: datetime) -> tuple[list[ClaimedRun], bool, datetime | None]:
         """Claim due jobs' runs, then due pending runs, up to one batch in all,
-        and no more than the executors can start soon (:meth:`_claim_limit`)."""
+        and no more than the executors can start soon (:meth:`_claim_limit`).
+
+        The store is asked first when it next has work (one indexed read).  When
+        that is never or later than ``now``, the wake-up is idle: nothing is
+        claimed, no claim transaction is opened, and that answer is the next wake."""
         self._planner.reset()
+        wake = self.store.next_wake()
+        if wake is None or wake > now:
+            self._held_back = False
+            return [], True, wake
         limit = self._claim_limit()
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=limit, plan=self._planner
@@ -301,7 +310,7 @@ class Engine:
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         self._held_back = limit < self.config.batch_size and len(claimed) >= limit
-        return claimed
+        return claimed, False, None
 
     def _claim_limit(self) -> int:
         """The batch size, or less when every executor has a capacity: their sum.

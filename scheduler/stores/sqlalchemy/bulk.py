@@ -8,7 +8,9 @@ compilation, type processors) costs more than the database's.
   array, ``INSERT ... SELECT ... FROM unnest(...) RETURNING``, so the ids come
   back in the same round trip.  The arrays travel in PostgreSQL's binary
   format (psycopg 3's ``%b``), which psycopg writes ten times faster than text
-  for instants.
+  for instants; a column with one value for the whole batch (the slot, the
+  status, the replica of a herd) is sent once as a plain parameter, so a herd
+  converts one array of job ids, not an array per column.
 * SQLite inserts with the driver's ``executemany``, instants as the text the
   schema keeps, then reads the new runs' ids back, newest first, in one walk
   down the primary key.
@@ -27,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, Column, Connection, Float, Integer, String, Text, select
@@ -119,18 +122,28 @@ def _literal(value: object) -> str:
 _BLANKS: Final = ", ".join(_literal(NEW_RUN_BLANKS[c.name]) for c in _BLANK)
 
 
-def _postgresql_insert() -> str:
-    arrays = ", ".join(f"%({c.name})b::{_array_type(c)}[]" for c in _PER_RUN)  # b: binary
-    names = ", ".join(f'"{c.name}"' for c in _PER_RUN)
-    values = ", ".join(f'v."{c.name}"' for c in _PER_RUN)
+@lru_cache(maxsize=64)
+def _postgresql_insert(constant: frozenset[str]) -> str:
+    """The insert of a claim whose ``constant`` columns hold one value for every run.
+
+    A column whose value varies travels as one array (binary: ``%b``); a
+    constant one as one value, sent once, so a herd of runs of one slot sends
+    an array of job ids and a handful of scalars, not thirteen arrays.
+    """
+    arrays = [c for c in _PER_RUN if c.name not in constant]
+    unnest = ", ".join(f"%({c.name})b::{_array_type(c)}[]" for c in arrays)  # b: binary
+    names = ", ".join(f'"{c.name}"' for c in arrays)
+    values = ", ".join(
+        f"%({c.name})s::{_array_type(c)}" if c.name in constant else f'v."{c.name}"'
+        for c in _PER_RUN
+    )
     return (
         f"INSERT INTO scheduler_run ({_COLUMN_LIST}) "  # noqa: S608 - names from the schema
-        f"SELECT {values}, {_BLANKS} FROM unnest({arrays}) AS v({names}) "
+        f"SELECT {values}, {_BLANKS} FROM unnest({unnest}) AS v({names}) "
         "RETURNING id, job_id, scheduled_for, attempt, replica_id"
     )
 
 
-_POSTGRESQL_INSERT: Final = _postgresql_insert()
 _POSTGRESQL_ADVANCE: Final = (
     "UPDATE scheduler_job SET next_run_at = %(next)s WHERE id = ANY(%(ids)b::bigint[])"
 )
@@ -139,9 +152,23 @@ _POSTGRESQL_ADVANCE: Final = (
 def _insert_postgresql(
     conn: Connection, rows: Sequence[Mapping[str, Any]], replica_id: str
 ) -> dict[SlotKey, int]:
-    arrays = {c.name: [row[c.name] for row in rows] for c in _PER_RUN}
-    inserted = conn.exec_driver_sql(_POSTGRESQL_INSERT, arrays).mappings()
-    return {slot_key(row): row["id"] for row in inserted if row["replica_id"] == replica_id}
+    columns = {c.name: [row[c.name] for row in rows] for c in _PER_RUN}
+    # job_id always varies in a claim (one run per job and slot), so one array remains.
+    constant = frozenset(
+        name for name, values in columns.items() if name != "job_id" and _same(values)
+    )
+    params = {name: values[0] if name in constant else values for name, values in columns.items()}
+    inserted = conn.exec_driver_sql(_postgresql_insert(constant), params).all()  # plain tuples
+    return {
+        (job_id, slot, attempt): run_id
+        for run_id, job_id, slot, attempt, replica in inserted
+        if replica == replica_id
+    }
+
+
+def _same(values: list[Any]) -> bool:
+    """Whether every one of ``values`` (not empty) is the first."""
+    return values.count(values[0]) == len(values)
 
 
 # -- SQLite -------------------------------------------------------------------------
