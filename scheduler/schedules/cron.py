@@ -110,7 +110,7 @@ class CronExpression:
             return self.fields
         # Only the H fields are expanded: croniter cannot read every list that
         # the other fields may hold (such as 6,2#1).
-        hashed = " ".join(field if _uses_hash(field) else "*" for field in self.fields)
+        hashed = " ".join(field if uses_hash(field) else "*" for field in self.fields)
         expanded = croniter.expand(hashed, hash_id=self.hash_key.encode())[0]
         return tuple(
             ",".join(str(value) for value in expanded[index]) if uses_hash(field) else field
