@@ -25,9 +25,11 @@ from ..model.runs import ClaimedRun, Outcome, RunStatus
 from ..monitoring.events import RunEvent
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
-from ..stores.base import Store
+from ..stores.base import RunStart, Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
-from .recording import announce_end, record_outcome
+from .batchwrite import EndReport, TransitionWriter
+from .groupcommit import GroupCommit
+from .recording import record_outcome, wants_retry
 
 __all__ = ["Dispatcher"]
 
@@ -57,6 +59,7 @@ class Dispatcher:
         registry: TaskRegistry,
         clock: Clock,
         hooks: RunHooks | None = None,
+        group_commit: float = 0.0,
     ) -> None:
         self.store = store
         self.executors = executors
@@ -67,13 +70,20 @@ class Dispatcher:
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
         self._handed_out: list[ClaimedRun] = []
         self._lock = threading.Lock()
+        self._writer = TransitionWriter(store, hooks=self.hooks, keep=self._keep)
+        self._batch_sizes: list[int] = []
+        self._group: GroupCommit[EndReport] | None = None
+        if group_commit > 0:
+            self._group = GroupCommit(
+                self._writer, interval=group_commit, on_batch=self._batch_sizes.append
+            )
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
     def started(self, run_id: int, *, worker: str) -> bool:
         """A worker is about to run ``run_id``; False means it must not."""
         now = self.clock.now()
         try:
-            if not self.store.mark_running(run_id, worker=worker, now=now):
+            if not self._mark_running(run_id, worker, now):
                 return False
         except StoreUnavailable:
             # Not run: it could not be recorded as started, so nothing would
@@ -97,6 +107,10 @@ class Dispatcher:
         """
         with self._lock:
             claimed = self._inflight.pop(run_id, None)
+        if self._group is not None:
+            retry = claimed is not None and wants_retry(claimed, outcome)
+            self._group.end(EndReport(run_id, claimed, outcome, retry))
+            return
         try:
             self._record(run_id, claimed, outcome)
         except StoreUnavailable:
@@ -121,7 +135,19 @@ class Dispatcher:
         handed = 0
         for name, batch in self._batches(claimed, now).items():
             handed += self._hand_over(self.executors[name], batch, now)
+        self.flush_reports()
         return handed
+
+    def flush_reports(self) -> None:
+        """Write the starts and ends gathered for a group commit now."""
+        if self._group is not None:
+            self._group.flush()
+
+    def take_commit_batches(self) -> tuple[int, ...]:
+        """The sizes (starts plus ends) of the group commits written since the last call."""
+        with self._lock:
+            taken, self._batch_sizes[:] = tuple(self._batch_sizes), []
+        return taken
 
     def flush_outcomes(self) -> None:
         """Record the outcomes kept while the store was unavailable, oldest first.
@@ -178,8 +204,20 @@ class Dispatcher:
                     f"scheduler stopped; executor {name!r} did not finish it "
                     f"within the {grace:g}s shutdown grace",
                 )
+        if self._group is not None:
+            self._group.close()
 
     # -- internals --------------------------------------------------------------
+    def _mark_running(self, run_id: int, worker: str, now: datetime) -> bool:
+        if self._group is None:
+            return self.store.mark_running(run_id, worker=worker, now=now)
+        return self._group.start(RunStart(run_id=run_id, worker=worker, at=now))
+
+    def _keep(self, ends: Sequence[EndReport]) -> None:
+        """Ends a group commit could not write: recorded by :meth:`flush_outcomes`."""
+        with self._lock:
+            self._unrecorded.extend((end.run_id, end.claimed, end.outcome) for end in ends)
+
     def _note_start(self, run_id: int, worker: str, now: datetime) -> None:
         """Remember when and where ``run_id`` started, and tell the hooks."""
         with self._lock:
@@ -191,12 +229,7 @@ class Dispatcher:
             self.hooks.emit_started(RunEvent.of(claimed.run, claimed.job))
 
     def _record(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
-        if claimed is not None:
-            record_outcome(self.store, claimed, outcome, hooks=self.hooks)
-        elif self.store.mark_finished(run_id, outcome) and self.hooks:
-            # Not handed over by this dispatcher, or already forgotten: read what it was.
-            run = self.store.get_run(run_id)
-            announce_end(run, self.store.get_job(run.job_name).spec, hooks=self.hooks)
+        self._writer.record(EndReport(run_id, claimed, outcome, retry=False))
 
     def _batches(self, claimed: Sequence[ClaimedRun], now: datetime) -> dict[str, _Batch]:
         """The runs that can start, with their tasks, by executor; the others fail."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run
+from .batches import RunEnd, RunStart, Transitions
 from .values import Planner, Retrier
 
 __all__ = ["RunQueue"]
@@ -118,6 +119,30 @@ class RunQueue(Protocol):
         changes when ``retry`` raises or asks for a run that is not a valid
         new run (:class:`ValueError`), or for one whose slot and attempt exist
         (:class:`~scheduler.errors.DuplicateRun`)."""
+        ...
+
+    def record_transitions(
+        self,
+        starts: Sequence[RunStart],
+        ends: Sequence[RunEnd],
+        *,
+        retry: Retrier | None = None,
+    ) -> Transitions:
+        """Record many starts and ends in one transaction (group commit).
+
+        Each start is recorded as :meth:`mark_running` would and each end as
+        :meth:`mark_finished` would (with ``retry`` for the ends that ask for
+        it), starts first, in the order given: a run reported twice moves
+        once.  Returns the runs that started and the runs that ended by this
+        call; the others were left as they were.  All or nothing: an unknown
+        run id (:class:`LookupError`), an outcome that is not terminal or an
+        instant that is naive (:class:`ValueError`), a retry whose slot and
+        attempt exist (:class:`~scheduler.errors.DuplicateRun`) change
+        nothing, so the caller can record the reports one by one to learn
+        which one was refused.  The statements sent are a fixed number,
+        whatever the number of runs, besides one read per retry; no starts
+        and no ends is no transaction.
+        """
         ...
 
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
