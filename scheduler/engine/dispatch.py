@@ -155,6 +155,7 @@ class Dispatcher:
         Raises :class:`~scheduler.errors.StoreUnavailable` if it still is;
         the outcomes not recorded yet are kept for the next call.
         """
+        self.flush_reports()  # first, so that the claim sees every run that ended
         with self._lock:
             waiting, self._unrecorded = self._unrecorded, []
         for index, (run_id, claimed, outcome) in enumerate(waiting):

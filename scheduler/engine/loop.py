@@ -74,6 +74,8 @@ class TickReport:
     error: str = ""  # why the store was unavailable
     #: The runs handed to workers outside this process (given an external id).
     handed_out: tuple[ClaimedRun, ...] = ()
+    #: The sizes (starts plus ends) of the group commits written since the last report.
+    commit_batches: tuple[int, ...] = ()
 
 
 class Engine:
@@ -121,7 +123,12 @@ class Engine:
         self.config = config or EngineConfig()
         self.hooks = default_hooks if hooks is None else hooks
         self.dispatcher = Dispatcher(
-            store, self.executors, registry=self.registry, clock=self.clock, hooks=self.hooks
+            store,
+            self.executors,
+            registry=self.registry,
+            clock=self.clock,
+            hooks=self.hooks,
+            group_commit=self.config.group_commit,
         )
         self.housekeeping = Housekeeping(
             store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
@@ -216,6 +223,7 @@ class Engine:
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
             handed_out=self.dispatcher.take_handed_out(),
+            commit_batches=self.dispatcher.take_commit_batches(),
         )
 
     def close(self) -> None:
