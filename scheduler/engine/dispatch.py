@@ -190,6 +190,7 @@ class Dispatcher:
         for executor in self.executors.values():
             if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
                 executor.check_timeouts(now)
+        self.flush_reports()
 
     def active_count(self) -> int:
         """How many runs the executors have accepted and not reported finished."""
