@@ -5,7 +5,8 @@ reports on with one read, decides in Python which reports move their run (the
 same rules as :func:`.runs.transition` and :func:`.runs.finish`, in the order
 given, so a run reported twice moves once), then writes the moves: PostgreSQL
 joins ``unnest`` arrays in one ``UPDATE``, the other databases take an
-``executemany``.
+``executemany``.  On PostgreSQL each kind is one ``UPDATE ... FROM
+unnest(...) ... RETURNING`` whose ``WHERE`` keeps the rules, and no read.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from ...model.runs import TERMINAL_STATUSES, RunStatus
+from ...model.runs import TERMINAL_STATUSES, Outcome, RunStatus
 from ..protocol.batches import RunEnd, RunStart
-from ..rows import outcome_columns
+from ..rows import outcome_columns, result_column
 from ..rules import run_not_found
 from .connections import Db
 from .schema import run_table
@@ -45,37 +46,39 @@ _FINISH: Final = (
 _PG_START: Final = (
     "UPDATE scheduler_run SET status = 'running', started_at = v.at, worker = v.worker "
     "FROM unnest(%(ids)b::bigint[], %(at)b::timestamptz[], %(worker)b::text[]) "
-    "AS v(id, at, worker) WHERE scheduler_run.id = v.id"
+    "AS v(id, at, worker) WHERE scheduler_run.id = v.id "
+    "AND scheduler_run.status IN ('pending', 'queued') RETURNING scheduler_run.id"
 )
 _PG_FINISH: Final = (
     "UPDATE scheduler_run SET status = v.status, finished_at = v.finished_at, "
-    "duration_seconds = v.duration, result = v.result, error = v.error, "
-    "traceback = v.traceback FROM unnest(%(ids)b::bigint[], %(status)b::text[], "
-    "%(finished_at)b::timestamptz[], %(duration)b::double precision[], %(result)b::text[], "
-    "%(error)b::text[], %(traceback)b::text[]) "
-    "AS v(id, status, finished_at, duration, result, error, traceback) "
-    "WHERE scheduler_run.id = v.id"
+    "duration_seconds = EXTRACT(EPOCH FROM v.finished_at - scheduler_run.started_at)"
+    "::double precision, result = v.result, error = v.error, traceback = v.traceback "
+    "FROM unnest(%(ids)b::bigint[], %(status)b::text[], %(finished_at)b::timestamptz[], "
+    "%(result)b::text[], %(error)b::text[], %(traceback)b::text[]) "
+    "AS v(id, status, finished_at, result, error, traceback) "
+    "WHERE scheduler_run.id = v.id AND scheduler_run.status <> ALL(%(ended)b::text[]) "
+    "RETURNING scheduler_run.id"
 )
+_PG_KNOWN: Final = "SELECT id FROM scheduler_run WHERE id = ANY(%(ids)b::bigint[])"
 
 
 def start_many(db: Db, starts: Sequence[RunStart]) -> set[int]:
     """:meth:`~scheduler.stores.checked.verbs.RunVerbs.start_many` in the transaction of ``db``."""
+    if db.conn.dialect.name == "postgresql":
+        first = {start.run_id: start for start in reversed(starts)}  # of two, the first
+        columns: dict[str, list[Any]] = {
+            "ids": list(first),
+            "at": [start.at for start in first.values()],
+            "worker": [start.worker for start in first.values()],
+        }
+        return _pg_update(db.conn, _PG_START, columns)
     found = _locked(db.conn, (start.run_id for start in starts))
     moved: dict[int, RunStart] = {}
     for start in starts:
         status, _ = found[start.run_id]
         if status in _NOT_STARTED and start.run_id not in moved:
             moved[start.run_id] = start
-    if not moved:
-        return set()
-    if db.conn.dialect.name == "postgresql":
-        columns = {
-            "ids": list(moved),
-            "at": [start.at for start in moved.values()],
-            "worker": [start.worker for start in moved.values()],
-        }
-        db.conn.exec_driver_sql(_PG_START, columns)
-    else:
+    if moved:
         params = [{"run": s.run_id, "at": s.at, "worker": s.worker} for s in moved.values()]
         db.conn.execute(_START, params)
     return set(moved)
@@ -83,6 +86,9 @@ def start_many(db: Db, starts: Sequence[RunStart]) -> set[int]:
 
 def finish_many(db: Db, ends: Sequence[RunEnd]) -> set[int]:
     """:meth:`~scheduler.stores.checked.verbs.RunVerbs.finish_many` in the transaction of ``db``."""
+    if db.conn.dialect.name == "postgresql":
+        first = {end.run_id: end.outcome for end in reversed(ends)}  # of two, the first
+        return _pg_update(db.conn, _PG_FINISH, _arrays(first))
     found = _locked(db.conn, (end.run_id for end in ends))
     rows: dict[int, dict[str, Any]] = {}
     for end in ends:
@@ -92,11 +98,7 @@ def finish_many(db: Db, ends: Sequence[RunEnd]) -> set[int]:
             rows[end.run_id] = outcome_columns(
                 outcome, started_at=started_at, finished_at=outcome.finished_at
             )
-    if not rows:
-        return set()
-    if db.conn.dialect.name == "postgresql":
-        db.conn.exec_driver_sql(_PG_FINISH, _arrays(rows))
-    else:
+    if rows:
         params = [
             {"run": run_id, **{f"new_{name}": row[name] for name in _OUTCOME}}
             for run_id, row in rows.items()
@@ -123,14 +125,29 @@ def _locked(conn: Connection, run_ids: Iterable[int]) -> dict[int, tuple[str, da
     return found
 
 
-def _arrays(rows: dict[int, dict[str, Any]]) -> dict[str, list[Any]]:
-    values = list(rows.values())
+def _pg_update(conn: Connection, statement: str, columns: dict[str, list[Any]]) -> set[int]:
+    """Run a PostgreSQL update of the runs ``columns["ids"]`` whose status
+    allows it (its row locks, and READ COMMITTED's re-check of a row another
+    transaction changed meanwhile, keep the rule); the ids it moved.  Checks
+    that the others exist only when some did not move."""
+    moved = {int(row[0]) for row in conn.exec_driver_sql(statement, columns)}
+    ids: list[int] = columns["ids"]
+    if len(moved) < len(ids):
+        known = {int(row[0]) for row in conn.exec_driver_sql(_PG_KNOWN, {"ids": ids})}
+        for run_id in ids:
+            if run_id not in known:
+                raise run_not_found(run_id)
+    return moved
+
+
+def _arrays(outcomes: dict[int, Outcome]) -> dict[str, list[Any]]:
+    values = list(outcomes.values())
     return {
-        "ids": list(rows),
-        "status": [row["status"] for row in values],
-        "finished_at": [row["finished_at"] for row in values],
-        "duration": [row["duration_seconds"] for row in values],
-        "result": [row["result"] for row in values],
-        "error": [row["error"] for row in values],
-        "traceback": [row["traceback"] for row in values],
+        "ids": list(outcomes),
+        "status": [outcome.status.value for outcome in values],
+        "finished_at": [outcome.finished_at for outcome in values],
+        "result": [result_column(outcome.result) for outcome in values],
+        "error": [outcome.error for outcome in values],
+        "traceback": [outcome.traceback for outcome in values],
+        "ended": sorted(_ENDED),
     }
