@@ -60,6 +60,12 @@ FULL: dict[str, dict[str, Any]] = {
         "options": ["--edits", "5", "--budget", "10"],
     },
     "floor": {"jobs": [1000, 10000, 100000], "systems": [], "options": []},
+    # 10 minutes for 60,000 jobs on 3 executors plus 10,000 on 3, 3 minutes each.
+    "steady": {
+        "jobs": [10000, 60000],
+        "systems": ["tickwork-postgresql"],
+        "options": ["--executors", "immediate,thread,process", "--duration", "180"],
+    },
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -73,6 +79,11 @@ QUICK: dict[str, dict[str, Any]] = {
     },
     "edit": {"jobs": [20], "systems": list(SYSTEMS), "options": ["--edits", "1", "--budget", "4"]},
     "floor": {"jobs": [20], "systems": [], "options": []},
+    "steady": {
+        "jobs": [120],
+        "systems": ["tickwork-postgresql"],
+        "options": ["--executors", "immediate", "--duration", "4", "--window", "2"],
+    },
 }
 PEER_PACKAGES = (
     "tickwork",

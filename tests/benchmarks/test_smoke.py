@@ -170,3 +170,21 @@ def test_the_floor_through_the_whole_run(tmp_path: Path) -> None:
     table = (tmp_path / "latest.md").read_text(encoding="utf-8")
     assert "### 6. The floor" in table
     assert table in completed.stdout
+
+
+@pytest.mark.serial  # the engine must start within --lead; every slot must be executed
+@pytest.mark.parametrize("executor", ["immediate", "thread"])
+def test_steady(executor: str, request: pytest.FixtureRequest) -> None:
+    _needs("tickwork-postgresql", request)
+    document = _run(
+        "benchmarks.steady",
+        *("--jobs", "120", "--executors", executor, "--workers", "4"),
+        *("--duration", "4", "--window", "2", "--lead", "2"),
+    )
+    case = _only_case(document, "steady", "tickwork-postgresql")
+    assert case["executor"] == executor
+    assert case["slots_due"] == 8  # 2 jobs a second: first slots at 0, 0, 1, 1, 2, 2, 3, 3 s
+    assert case["rows_by_status"] == {"succeeded": 8}, case
+    assert case["status"] == "complete"
+    assert [w["from_second"] for w in case["lateness_windows"]] == [0, 2]
+    assert all(w["runs_started"] == 4 for w in case["lateness_windows"])
