@@ -162,8 +162,12 @@ class GroupCommit(Generic[E]):
             self._oldest = time.monotonic()
         self._writing = True
         self._cond.release()
+        answers: Sequence[StartResult] = ()
         try:
             answers = self._answers(starts, ends)
+        except BaseException as error:  # a thread stopped mid-write: no start waits for ever
+            answers = [error] * len(starts)
+            raise
         finally:
             self._cond.acquire()
             self._writing = False
