@@ -39,7 +39,6 @@ from scheduler.model.policies import JobSource
 from scheduler.monitoring.events import RunEvent
 from scheduler.monitoring.hooks import RunHooks
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
-from scheduler.tasks.registry import job
 
 from .common import (
     Result,
@@ -54,17 +53,12 @@ from .common import (
     throwaway_database,
     workload_arguments,
 )
+from .noop import TASK
 from .systems.tickwork import ShiftedClock
 
 WORKLOAD = "steady"
 PERIOD = 60
 EXECUTORS = ("immediate", "thread", "process")
-TASK = "benchmarks.steady.noop"
-
-
-@job(name=TASK)
-def noop() -> None:
-    """The task every job runs (imported by the process executor's children too)."""
 
 
 class Starts:
