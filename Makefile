@@ -5,7 +5,13 @@ DEMO_ADDR ?= 127.0.0.1:8000
 DEMO_DB ?= sqlite:///demo.sqlite3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_MANAGE := $(BIN)/python contrib/demo/manage.py
+# The demos get a virtual environment of their own with only what they need
+# (Django, SQLAlchemy), not the development toolchain of .venv.
+DEMO_VENV := .venv-demo
+DEMO_BIN := $(DEMO_VENV)/bin
+DEMO_MANAGE := $(DEMO_BIN)/python contrib/demo/manage.py
+STANDALONE_SCHEDULES := contrib/standalone/schedules.yaml
+STANDALONE_TASKS := --pythonpath contrib/standalone --import demo_tasks
 
 .PHONY: help demo demo-standalone test test-fast lint docs bench simulate clean
 
@@ -13,6 +19,7 @@ help:
 	@echo "make demo   the Django demo: admin on DEMO_ADDR, scheduler, SQLite; Ctrl-C stops it"
 	@echo "            (DEMO_SECONDS=N stops it after N seconds)"
 	@echo "make demo-standalone   tickwork run on the standalone demo jobs (no Django, 30 s)"
+	@echo "            (both demos install what they need into .venv-demo)"
 	@echo "make test   lint, type-check, docs and the full test matrix (nox)"
 	@echo "make test-fast   the quick loop: .venv's Python, no coverage, no slow tests"
 	@echo "make lint   ruff + mypy only"
@@ -27,19 +34,26 @@ $(BIN)/activate: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(BIN)/activate
 
-demo: $(BIN)/activate
+# No --quiet: pip prints each package as it goes (about 20 s with a warm cache).
+$(DEMO_BIN)/activate: pyproject.toml
+	@printf "\n== Installing Tickwork, Django and SQLAlchemy into $(DEMO_VENV) ==\n\n"
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_BIN)/pip install --disable-pip-version-check --progress-bar on -e ".[django,sqlalchemy]"
+	touch $(DEMO_BIN)/activate
+
+demo: $(DEMO_BIN)/activate
 	@printf "\n== Setting up the demo site: contrib/demo, SQLite in contrib/demo/demo.sqlite3 ==\n\n"
 	$(DEMO_MANAGE) migrate --noinput --verbosity 0
 	$(DEMO_MANAGE) demo_setup
 	$(DEMO_MANAGE) rundemo --addr $(DEMO_ADDR)$(if $(DEMO_SECONDS), --seconds $(DEMO_SECONDS))
 
-demo-standalone: $(BIN)/activate
-	$(BIN)/tickwork check contrib/schedules.yaml
+demo-standalone: $(DEMO_BIN)/activate
+	$(DEMO_BIN)/tickwork check $(STANDALONE_SCHEDULES) $(STANDALONE_TASKS)
 	@printf "\n== Running the demo jobs for $(or $(DEMO_SECONDS),30)s (Ctrl-C stops it gracefully) ==\n\n"
-	-$(BIN)/tickwork run --database $(DEMO_DB) --schedules contrib/standalone/schedules.yaml \
-		--pythonpath contrib/standalone --import demo_tasks --duration $(or $(DEMO_SECONDS),30)
+	-$(DEMO_BIN)/tickwork run --database $(DEMO_DB) --schedules $(STANDALONE_SCHEDULES) \
+		$(STANDALONE_TASKS) --duration $(or $(DEMO_SECONDS),30)
 	@printf "\n== Run history (tickwork runs --database $(DEMO_DB)) ==\n\n"
-	$(BIN)/tickwork runs --database $(DEMO_DB) --limit 20
+	$(DEMO_BIN)/tickwork runs --database $(DEMO_DB) --limit 20
 
 test: $(BIN)/activate
 	$(BIN)/nox --sessions lint docs tests-py311-django52 tests-py313-django6
@@ -72,4 +86,4 @@ simulate: $(BIN)/activate
 	$(BIN)/python -m tests.simulation --seeds $(SEEDS) $(SIM_ARGS)
 
 clean:
-	rm -rf $(VENV) .nox docs/_build .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) $(DEMO_VENV) .nox docs/_build .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -16,6 +16,7 @@ from scheduler.model.jobs import JobSpec
 from scheduler.model.notify import JobNotify
 from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.model.runs import TERMINAL_STATUSES
+from scheduler.schedules.calendars import Calendar, DateRange, Holidays, OnExcluded
 
 __all__ = ["job_specs"]
 
@@ -70,6 +71,18 @@ NOTIFY = (
     )
     | st.just(JobNotify(enabled=False))
 )
+_DAYS = st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2100, 1, 1).date())
+#: No calendar, or excluded dates, holidays, weekends, skipped or moved.
+CALENDARS = st.just(Calendar()) | st.builds(
+    Calendar,
+    exclude=st.lists(
+        st.tuples(_DAYS, _DAYS).map(lambda pair: DateRange(*sorted(pair))), max_size=3
+    ).map(tuple),
+    holidays=st.none() | st.sampled_from([Holidays("DE", "BY"), Holidays("US")]),
+    business_days=st.booleans(),
+    on_excluded=st.sampled_from(OnExcluded),
+    name=st.just("") | WORDS,
+)
 ZONES = st.sampled_from(
     ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
 )
@@ -102,7 +115,8 @@ def _schedule(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def job_specs(draw: st.DrawFn, name: str | None = None) -> JobSpec:
-    """A valid :class:`JobSpec` with any schedule, window and policies."""
+    """A valid :class:`JobSpec` with any schedule, window, calendar and policies."""
+    schedule = draw(_schedule())
     return JobSpec.build(
         name=name
         if name is not None
@@ -127,6 +141,7 @@ def job_specs(draw: st.DrawFn, name: str | None = None) -> JobSpec:
         description=draw(TEXT),
         source=draw(st.sampled_from(JobSource)),
         notify=draw(NOTIFY),
-        **draw(_schedule()),
+        calendar=Calendar() if "at" in schedule else draw(CALENDARS),
+        **schedule,
         **draw(_window()),
     )

@@ -1,4 +1,4 @@
-"""Tasks for the standalone demo (``make demo``)."""
+"""Tasks for the standalone demo (``make demo-standalone``)."""
 
 from __future__ import annotations
 

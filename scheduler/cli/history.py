@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
+from ..clock import SystemClock
 from ..errors import SchedulerError
 from ..model.runs import Run, RunStatus
 from ..stores.base import Store, StoredJob
 from .options import database_option, positive_int
+from .overdue import overdue_by, overdue_note, span
 from .standalone import opened_store
 from .tables import next_run_text, render_table
 
@@ -119,24 +122,34 @@ def _show_run(store: Store, run_id: int, out: TextIO) -> int:
 
 def _jobs(args: argparse.Namespace, out: TextIO) -> int:
     with opened_store(args.database, create=False) as store:
-        jobs = store.list_jobs()
-        rows = [_job_row(store, job) for job in jobs]
-    if not rows:
-        print("no jobs yet", file=out)
-        return 0
-    header = ["JOB", "SCHEDULE", "SOURCE", "STATE", "NEXT RUN", "LAST STATUS"]
-    print(render_table(header, rows), file=out)
+        print(jobs_listing(store, SystemClock().now()), file=out)
     return 0
 
 
-def _job_row(store: Store, job: StoredJob) -> list[str]:
+def jobs_listing(store: Store, now: datetime) -> str:
+    """The jobs table of ``tickwork jobs`` at ``now``, with a note under it when
+    jobs are overdue (see :mod:`.overdue`)."""
+    jobs = store.list_jobs()
+    if not jobs:
+        return "no jobs yet"
+    rows = [_job_row(store, job, now) for job in jobs]
+    header = ["JOB", "SCHEDULE", "SOURCE", "STATE", "NEXT RUN", "LAST STATUS"]
+    table = render_table(header, rows)
+    late = sum(1 for job in jobs if overdue_by(job, now) is not None)
+    note = overdue_note(late, store.list_replicas() if late else (), now)
+    return table if note is None else f"{table}\n\n{note}"
+
+
+def _job_row(store: Store, job: StoredJob, now: datetime) -> list[str]:
     spec = job.spec
     last = store.list_runs(job_name=spec.name, limit=1)
+    late = overdue_by(job, now)
+    next_run = next_run_text(job) + ("" if late is None else f" (overdue {span(late)})")
     return [
         spec.name,
         spec.describe(),
         spec.source.value,
         job.state,
-        next_run_text(job),
+        next_run,
         last[0].status.value if last else "-",
     ]

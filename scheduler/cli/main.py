@@ -10,13 +10,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from .. import __version__
 from ..errors import ConfigError, SchedulerError
-from ..schedules.kinds import Cron, Every, Schedule, get_zone, upcoming
+from ..model.jobs import JobSpec
+from ..model.words import plural
+from ..schedules.kinds import Cron, Every, upcoming
 from .commands import add_commands
+from .next_runs import add_next, explain_calendar, instant_arg
 from .options import add_task_options, positive_int
 
 __all__ = ["main"]
@@ -36,9 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)
-        count = len(error.issues)
-        plural = "s" if count != 1 else ""
-        print(f"{count} error{plural} found; nothing was loaded.", file=sys.stderr)
+        print(f"{plural(len(error.issues), 'error')} found; nothing was loaded.", file=sys.stderr)
         return EXIT_INVALID
     except SchedulerError as error:
         print(f"tickwork: error: {error}", file=sys.stderr)
@@ -69,34 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tickwork {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_next(commands)
+    add_next(commands)
     _add_check(commands)
     add_commands(commands)
     return parser
-
-
-def _add_next(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub = commands.add_parser(
-        "next",
-        help="print the next run times of a cron expression or interval",
-        description="Print the next run times of a schedule, one ISO-8601 instant per line, "
-        "with the offset of --tz.",
-    )
-    what = sub.add_mutually_exclusive_group(required=True)
-    what.add_argument("expr", nargs="?", metavar="EXPR", help='cron expression, e.g. "30 2 * * *"')
-    what.add_argument("--every", metavar="DURATION", help="an interval instead, e.g. 15m or 1h30m")
-    sub.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA time zone (default UTC)")
-    sub.add_argument(
-        "--after",
-        metavar="ISO",
-        help="start strictly after this instant (default now); read in --tz if it has no offset",
-    )
-    sub.add_argument(
-        "--count", type=positive_int, default=5, metavar="N", help="how many (default 5)"
-    )
-    sub.add_argument("--name", default="", help="job name that seeds H fields")
-    sub.add_argument("--anchor", metavar="ISO", help="with --every: count intervals from here")
-    sub.set_defaults(handler=_run_next)
 
 
 def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -109,42 +86,20 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub.add_argument("file", metavar="FILE", help="the schedules YAML file")
     sub.add_argument("--count", type=positive_int, default=3, metavar="N", help="next runs per job")
     sub.add_argument("--after", metavar="ISO", help="compute next runs after this instant")
+    sub.add_argument(
+        "--explain",
+        action="store_true",
+        help="also list, per job with a calendar, the slots it leaves out or moves, and why",
+    )
     add_task_options(sub, "also check that every task is registered: ")
     sub.set_defaults(handler=_run_check)
-
-
-def _instant(text: str | None, zone_name: str, what: str) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise SchedulerError(
-            f"{what} {text!r} is not an ISO-8601 instant such as 2026-03-28T12:00:00+01:00"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=get_zone(zone_name))
-    return value.astimezone(UTC)
-
-
-def _run_next(args: argparse.Namespace, out: TextIO) -> int:
-    zone = get_zone(args.tz)
-    schedule: Schedule
-    if args.every is not None:
-        anchor = _instant(args.anchor, args.tz, "--anchor") if args.anchor else None
-        schedule = Every(args.every, anchor=anchor)
-    else:
-        schedule = Cron(args.expr, zone.key, hash_key=args.name)
-    for instant in upcoming(schedule, _instant(args.after, args.tz, "--after"), args.count):
-        print(instant.astimezone(zone).isoformat(), file=out)
-    return EXIT_OK
 
 
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     from ..config.reader import read_schedules
     from .tables import jobs_table
 
-    after = _instant(args.after, "UTC", "--after")
+    after = instant_arg(args.after, "UTC", "--after")
     schedules = read_schedules(args.file)
     if args.modules or args.allow:  # the tasks can be known: check them
         from ..config.reconcile import check_tasks
@@ -156,8 +111,19 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
             registry.allow(pattern)
         check_tasks(schedules, registry)
     jobs = schedules.jobs
-    print(f"{args.file}: {len(jobs)} job{'s' if len(jobs) != 1 else ''}, no errors", file=out)
+    print(f"{args.file}: {plural(len(jobs), 'job')}, no errors", file=out)
     if jobs:
         print(file=out)
         print(jobs_table(jobs, after, args.count), file=out)
+    if args.explain:
+        _explain_jobs(jobs, after, args.count, out)
     return EXIT_OK
+
+
+def _explain_jobs(jobs: Sequence[JobSpec], after: datetime, count: int, out: TextIO) -> None:
+    for job in sorted(jobs, key=lambda j: j.name):
+        if job.calendar.is_default or not isinstance(job.schedule, Cron | Every):
+            continue
+        runs = list(upcoming(job, after, count))
+        print(f"\n{job.name}: {job.calendar.describe()}", file=out, end="")
+        explain_calendar(job.schedule, job.calendar, job.timezone, after, runs, out)

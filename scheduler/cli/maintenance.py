@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from ..clock import SystemClock
+from ..model.words import plural
 from .options import database_option
 from .standalone import connect, opened_store
 from .tables import next_run_text
@@ -65,7 +66,7 @@ def _migrate(args: argparse.Namespace, out: TextIO) -> int:
     for change in changes:
         print(change.description, file=out)
     count = len(changes)
-    done = f"{count} change{'s' if count != 1 else ''} applied; " if count else ""
+    done = f"{plural(count, 'change')} applied; " if count else ""
     print(f"{done}the database is up to date", file=out)
     return 0
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..model.runs import Run
+from ..model.words import plural
 from ..stores.base import ReplicaInfo, Store
 from .tables import render_table
 
@@ -65,7 +66,7 @@ class Status:
         """The last line: how many replicas are alive, or why none is."""
         count = len(self.alive)
         if count:
-            return f"{count} replica{'s' if count != 1 else ''} alive"
+            return f"{plural(count, 'replica')} alive"
         if not self.replicas:
             return "no scheduler replica is alive: none has ever heartbeated"
         states = [info.state(self.now, self.stale_after) for info in self.replicas]

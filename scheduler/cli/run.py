@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -17,6 +14,7 @@ from ..clock import SystemClock
 from ..config.reader import read_schedules
 from ..config.reconcile import SchedulesFile, check_tasks
 from ..engine.loop import Engine, EngineConfig
+from ..engine.signals import ForcedStop, stopped_by_signals
 from ..executors.base import Executor
 from ..monitoring.address import MetricsServerError
 from ..monitoring.logs import LOG_FORMATS, log_formatter
@@ -39,6 +37,8 @@ from .standalone import build_executors, import_task_modules, opened_store
 __all__ = ["add_run"]
 
 EXIT_USAGE = 2  # as scheduler.cli.main's: a configuration refused at start
+_HEARTBEAT = EngineConfig().heartbeat_interval.total_seconds()
+_MIN_STALE_AFTER = 2 * _HEARTBEAT
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -50,7 +50,8 @@ def add_run(commands: Subparsers) -> None:
         "run",
         help="run the scheduler",
         description="Run the scheduler on a database: reconcile the schedules file, then claim "
-        "and run due jobs until stopped (SIGTERM or Ctrl-C stop it gracefully).",
+        "and run due jobs until stopped (SIGTERM or Ctrl-C stop it gracefully; a second "
+        "one stops it at once).",
     )
     database_option(sub)
     sub.add_argument("--schedules", metavar="FILE", help="schedules YAML to reconcile and watch")
@@ -87,7 +88,8 @@ def add_run(commands: Subparsers) -> None:
     )  # fmt: skip
     sub.add_argument(
         "--shutdown-grace", type=non_negative_float, default=30.0, metavar="SECONDS",
-        help="on SIGTERM, how long running work may take to finish (default 30)",
+        help="on SIGTERM or Ctrl-C, how long running work may take to finish (default 30); "
+        "a second signal stops it at once",
     )  # fmt: skip
     sub.add_argument(
         "--group-commit", type=non_negative_float, default=EngineConfig().group_commit,
@@ -101,8 +103,27 @@ def add_run(commands: Subparsers) -> None:
         help="how long a run handed to Celery may wait for a worker to start it before it "
         "is recorded lost and retried (default 1h; 'none' waits for ever)",
     )  # fmt: skip
+    sub.add_argument(
+        "--stale-after", type=stale_after_seconds,
+        default=EngineConfig().stale_after.total_seconds(), metavar="SECONDS",
+        help="how long a replica or an outside worker may go without a heartbeat before its "
+        "runs are recovered (default 60, as SCHEDULER['STALE_AFTER']); above "
+        f"{_MIN_STALE_AFTER:g}, twice the heartbeat interval",
+    )  # fmt: skip
     _add_operations_options(sub)
     sub.set_defaults(handler=_run)
+
+
+def stale_after_seconds(text: str) -> float:
+    """argparse type for ``--stale-after``: seconds above twice the heartbeat
+    interval, or a live replica would look dead between two heartbeats."""
+    value = positive_float(text)
+    if value <= _MIN_STALE_AFTER:
+        raise argparse.ArgumentTypeError(
+            f"expected more than {_MIN_STALE_AFTER:g} seconds (twice the "
+            f"{_HEARTBEAT:g}s heartbeat interval, or live replicas look dead), got {text}"
+        )
+    return value
 
 
 def _add_operations_options(sub: argparse.ArgumentParser) -> None:
@@ -161,6 +182,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         shutdown_grace=args.shutdown_grace,
         start_timeout=args.start_timeout,
         group_commit=args.group_commit,
+        stale_after=timedelta(seconds=args.stale_after),
     )
     with opened_store(args.database) as store, installed(notifiers):
         try:  # bound before anything is claimed: a port in use stops it here
@@ -169,7 +191,11 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"tickwork: error: {error}", file=sys.stderr)
             return EXIT_USAGE
         with metrics.serving():
-            _schedule(args, store, executors, clock, config, metrics)
+            try:
+                _schedule(args, store, executors, clock, config, metrics)
+            except ForcedStop as stopped:
+                print(f"tickwork: {stopped}", file=sys.stderr)
+                return stopped.exit_status
     return 0
 
 
@@ -201,19 +227,5 @@ def _schedule(
     )
     metrics.wake_with(engine.wake)
     until = clock.now() + timedelta(seconds=args.duration) if args.duration else None
-    with _stopping_on_signals(engine):
+    with stopped_by_signals(engine):
         engine.run(once=args.once, until=until)
-
-
-@contextmanager
-def _stopping_on_signals(engine: Engine) -> Iterator[None]:
-    """SIGTERM and SIGINT stop ``engine`` gracefully; the previous handlers come back after."""
-    signals = (signal.SIGTERM, signal.SIGINT)
-    previous = {signum: signal.getsignal(signum) for signum in signals}
-    for signum in signals:
-        signal.signal(signum, lambda *_: engine.stop())
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

@@ -30,7 +30,7 @@ def jobs_table(jobs: Sequence[JobSpec], after: datetime, count: int) -> str:
     rows: list[list[str]] = []
     for job in sorted(jobs, key=lambda j: j.name):
         runs = _next_runs(job, after, count)
-        first = [job.name, job.task, _schedule_text(job), job.schedule.describe(), runs[0]]
+        first = [job.name, job.task, _schedule_text(job), job.describe(), runs[0]]
         rows.append(first)
         rows.extend(["", "", "", "", run] for run in runs[1:])
     return render_table(["JOB", "TASK", "SCHEDULE", "DESCRIPTION", "NEXT RUNS"], rows)
@@ -38,7 +38,7 @@ def jobs_table(jobs: Sequence[JobSpec], after: datetime, count: int) -> str:
 
 def _schedule_text(job: JobSpec) -> str:
     expr = getattr(job.schedule, "expr", None)
-    return str(expr) if expr is not None else job.schedule.describe()
+    return str(expr) if expr is not None else job.describe()
 
 
 def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
@@ -50,7 +50,7 @@ def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
     while current is not None and len(runs) < count:
         current = job.next_after(current)
         if current is not None:
-            runs.append(current.astimezone(zone).isoformat())
+            runs.append(current.astimezone(zone).isoformat(timespec="seconds"))
     return runs or ["(no more runs)"]
 
 
@@ -58,4 +58,4 @@ def next_run_text(job: StoredJob) -> str:
     """The job's next run in its own zone, or ``-`` when it has none."""
     if job.next_run_at is None:
         return "-"
-    return job.next_run_at.astimezone(ZoneInfo(job.spec.timezone)).isoformat()
+    return job.next_run_at.astimezone(ZoneInfo(job.spec.timezone)).isoformat(timespec="seconds")

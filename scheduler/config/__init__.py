@@ -22,6 +22,7 @@ from .reader import (
     parse_schedules,
     read_schedules,
     read_schedules_text,
+    survey_schedules,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "parse_schedules",
     "read_schedules",
     "read_schedules_text",
+    "survey_schedules",
 ]

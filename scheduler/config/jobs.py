@@ -9,13 +9,18 @@ from typing import Any
 from ..errors import SchedulerError
 from ..model.jobs import JobSpec, ScheduleType, validate_field
 from ..model.policies import JobSource
+from ..schedules.calendars import CALENDAR_KEYS, Calendar
 from ..schedules.kinds import Cron, Every, Once
+from .calendars import job_calendar
 from .keys import JOB_KEYS, SCHEDULE_KEYS, SPEC_FIELDS
 from .loaded import Location
 from .nodes import MERGE_TAG, MERGE_UNSUPPORTED, Entry, child_path, position
 from .walker import Setting, Walker
 
 __all__ = ["JobReader"]
+
+#: The job keys that make its calendar.
+CALENDAR_JOB_KEYS = (*CALENDAR_KEYS, "calendar")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,13 +39,19 @@ class _Draft:
 class JobReader:
     """Reads the entries of ``jobs`` with ``walker``, which records their issues.
 
-    :attr:`locations` collects where each good job's name and settings are
-    written, for :class:`~scheduler.config.loaded.LoadedSchedules`.
+    :attr:`locations` collects where each job's name and settings are written,
+    for :class:`~scheduler.config.loaded.LoadedSchedules` (a bad job's too: a
+    check reports more about it), and :attr:`declared` the task and executor
+    each job names.
     """
 
     def __init__(self, walker: Walker) -> None:
         self.walker = walker
         self.locations: dict[str, dict[str, Location]] = {}
+        #: The file's named calendars, which a job's ``calendar`` key names.
+        self.calendars: dict[str, Calendar] = {}
+        #: The task and executor each job names (bad jobs' too), for checks.
+        self.declared: dict[str, dict[str, str]] = {}
 
     def job(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> JobSpec | None:
         """The job of ``entry``, read in ``zone`` over ``defaults``; ``None`` if it has
@@ -49,17 +60,17 @@ class JobReader:
         draft = self._draft(entry, zone, defaults)
         if draft is None:
             return None
+        self._locate(draft)
+        self._declare(draft)
         schedule = self._schedule(draft, draft.merged.get("start"))
         self._require_task(draft)
         self._check_window(draft.merged)
-        if len(self.walker.issues) > before or schedule is None:
+        calendar = self._calendar(draft, schedule)
+        if len(self.walker.issues) > before or schedule is None or calendar is None:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
-        values.update(name=draft.name, schedule=schedule, timezone=draft.zone)
-        spec = self._build(draft, values)
-        if spec is not None:
-            self._locate(draft)
-        return spec
+        values.update(name=draft.name, schedule=schedule, timezone=draft.zone, calendar=calendar)
+        return self._build(draft, values)
 
     def _locate(self, draft: _Draft) -> None:
         """Remember where the job's name and each of its settings are written."""
@@ -68,6 +79,13 @@ class JobReader:
         }
         found[""] = Location(*position(draft.entry.key_node), draft.path)
         self.locations[draft.name] = found
+
+    def _declare(self, draft: _Draft) -> None:
+        """Remember the task and executor the job names, if they could be read."""
+        named = {
+            key: draft.merged[key].value for key in ("task", "executor") if key in draft.merged
+        }
+        self.declared[draft.name] = {key: str(value) for key, value in named.items()}
 
     def _draft(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> _Draft | None:
         name = self._name(entry)
@@ -126,6 +144,11 @@ class JobReader:
         except SchedulerError as error:
             self.walker.issue(setting.node, setting.path, str(error))
             return None
+
+    def _calendar(self, draft: _Draft, schedule: ScheduleType | None) -> Calendar | None:
+        if isinstance(schedule, Once) and not any(key in draft.own for key in CALENDAR_JOB_KEYS):
+            return Calendar()  # a one-off job runs at its instant, whatever the defaults say
+        return job_calendar(self.walker, draft.merged, self.calendars, draft.entry, draft.path)
 
     def _require_task(self, draft: _Draft) -> None:
         if "task" not in draft.known:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..model.fields import FIELD_NAMES
 from ..model.job_policy import POLICY_FIELDS
 from ..model.policies import CatchupPolicy, OverlapPolicy
+from ..schedules.calendars import CALENDAR_KEYS, OnExcluded
 from . import values
 from .values import Reader
 
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 #: The keys of the file itself.
-TOP_KEYS = ("timezone", "defaults", "jobs")
+TOP_KEYS = ("timezone", "calendars", "defaults", "jobs")
 #: A job has exactly one of these.
 SCHEDULE_KEYS = ("cron", "every", "at")
 #: Every key a job may have, in the order the reference documents them.
@@ -39,6 +40,8 @@ JOB_KEYS = (
     "executor",
     "queue",
     "notify",
+    *CALENDAR_KEYS,
+    "calendar",
     "description",
 )
 #: What identifies one job makes no sense shared by all of them.
@@ -46,11 +49,14 @@ JOB_ONLY = frozenset({"task", *SCHEDULE_KEYS, "description"})
 #: The keys ``defaults`` may set.
 DEFAULT_KEYS = tuple(key for key in JOB_KEYS if key not in JOB_ONLY)
 #: The keys that are fields of a :class:`~scheduler.model.jobs.JobSpec` as they are.
-SPEC_FIELDS = frozenset(FIELD_NAMES)
+#: (``calendar`` names a calendar of the file; :mod:`.calendars` builds the job's calendar.)
+SPEC_FIELDS = frozenset(FIELD_NAMES) - {"calendar"}
 
 _DURATIONS = ("every", "catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
 _POSITIVE = frozenset({"every", "timeout", "catchup_window"})
-_OPTIONAL = frozenset({"start", "end", "catchup_window", "timeout", "max_memory", "queue"})
+_OPTIONAL = frozenset(
+    {"start", "end", "catchup_window", "timeout", "max_memory", "queue", "calendar"}
+)
 
 
 def _readers() -> dict[str, Reader]:
@@ -73,6 +79,11 @@ def _readers() -> dict[str, Reader]:
         "description": values.text("a string"),
         "notify": values.json_value,
         "max_memory": values.scalar,
+        "calendar": values.text("the name of a calendar under the top-level 'calendars'"),
+        "exclude": values.date_ranges,
+        "holidays": values.holidays,
+        "business_days": values.boolean,
+        "on_excluded": values.choice([policy.value for policy in OnExcluded]),
     }
     for key in _DURATIONS:
         table[key] = values.duration(positive=key in _POSITIVE)

@@ -10,7 +10,7 @@ from ..errors import ConfigIssue
 from ..model.jobs import JobSpec
 from .nodes import child_path
 
-__all__ = ["LoadedSchedules", "Location"]
+__all__ = ["LoadedSchedules", "Location", "Survey"]
 
 
 class Location(NamedTuple):
@@ -49,3 +49,20 @@ class LoadedSchedules:
         return ConfigIssue(
             file=self.file, line=where.line, column=where.column, path=path, message=message
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """All that can be checked of a schedules file, good or bad, in one pass.
+
+    ``issues`` are the file's own problems (what :class:`~scheduler.errors.ConfigError`
+    would carry); ``schedules`` holds the jobs read without a problem, and where every
+    job's settings are written, the bad jobs' too; ``declared`` the task and executor
+    of every job that names them readably, bad or good.  So a check reports a
+    job's unregistered task together with the file's syntax errors, not after
+    they are fixed.
+    """
+
+    issues: tuple[ConfigIssue, ...]
+    schedules: LoadedSchedules
+    declared: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

@@ -35,9 +35,10 @@ from yaml.nodes import MappingNode, Node
 from ..errors import ConfigError, ConfigIssue
 from ..model.jobs import JobSpec
 from ..schedules.kinds import get_zone
+from .calendars import named_calendars
 from .jobs import JobReader
 from .keys import DEFAULT_KEYS, JOB_KEYS, JOB_ONLY, SCHEDULE_KEYS, TOP_KEYS
-from .loaded import LoadedSchedules, Location
+from .loaded import LoadedSchedules, Location, Survey
 from .nodes import Document, Entry, SyntaxProblem, child_path, duplicate_keys, entries, position
 from .walker import Setting, Walker
 
@@ -52,6 +53,7 @@ __all__ = [
     "parse_schedules",
     "read_schedules",
     "read_schedules_text",
+    "survey_schedules",
 ]
 
 
@@ -76,13 +78,17 @@ def read_schedules(
     :class:`~scheduler.errors.ConfigError` too, with one issue that has no line.
     """
     filename = os.fspath(path)
+    text = _read_text(filename)
+    return read_schedules_text(text, filename, default_timezone=default_timezone)
+
+
+def _read_text(filename: str) -> str:
     try:
-        text = Path(filename).read_text(encoding="utf-8-sig")
+        return Path(filename).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         issue = ConfigIssue(file=filename, line=None, column=None, path="", message=reason)
         raise ConfigError([issue]) from error
-    return read_schedules_text(text, filename, default_timezone=default_timezone)
 
 
 def read_schedules_text(
@@ -98,14 +104,33 @@ def read_schedules_text(
     sorted by line and column; an unknown ``default_timezone`` is an
     :class:`~scheduler.errors.InvalidSchedule`.
     """
+    survey = _survey(text, filename, default_timezone)
+    if survey.issues:
+        raise ConfigError(survey.issues)
+    return survey.schedules
+
+
+def survey_schedules(path: str | os.PathLike[str], *, default_timezone: str = "UTC") -> Survey:
+    """Everything checkable about the schedules file at ``path`` in one pass: its
+    issues, its good jobs, and the task and executor each job names, bad or good
+    (see :class:`~scheduler.config.loaded.Survey`).  Raises nothing for a bad
+    file: a file that cannot be read is one issue without a line."""
+    filename = os.fspath(path)
+    try:
+        text = _read_text(filename)
+    except ConfigError as error:
+        return Survey(issues=error.issues, schedules=LoadedSchedules(file=filename, jobs=()))
+    return _survey(text, filename, default_timezone)
+
+
+def _survey(text: str, filename: str, default_timezone: str) -> Survey:
     get_zone(default_timezone)
     reader = _Reader(Document(text), filename, default_timezone)
     specs = reader.read()
     issues = reader.walker.issues
-    if issues:
-        ordered = sorted(dict.fromkeys(issues), key=lambda i: (i.line or 0, i.column or 0))
-        raise ConfigError(ordered)
-    return LoadedSchedules(file=filename, jobs=tuple(specs), locations=reader.jobs.locations)
+    ordered = sorted(dict.fromkeys(issues), key=lambda i: (i.line or 0, i.column or 0))
+    loaded = LoadedSchedules(file=filename, jobs=tuple(specs), locations=reader.jobs.locations)
+    return Survey(issues=tuple(ordered), schedules=loaded, declared=reader.jobs.declared)
 
 
 class _Reader:
@@ -140,6 +165,7 @@ class _Reader:
             return []
         top = self.walker.known(entries(root), TOP_KEYS, "")
         zone = self.top_zone(top.get("timezone"))
+        self.jobs.calendars = named_calendars(self.walker, top.get("calendars"))
         defaults = self.defaults(top.get("defaults"))
         jobs = top.get("jobs")
         if jobs is None or self.walker.is_null(jobs.value):

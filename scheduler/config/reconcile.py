@@ -18,6 +18,7 @@ from ..errors import ConfigError, ConfigIssue, InvalidJob, StoreUnavailable
 from ..executors.base import Executor, is_known_task
 from ..model.jobs import JobSpec
 from ..model.policies import JobSource
+from ..model.words import plural
 from ..stores.base import Store, SyncReport
 from ..tasks.registry import TaskRegistry
 from .reader import LoadedSchedules, read_schedules
@@ -117,9 +118,9 @@ class SchedulesFile:
         except (ConfigError, InvalidJob, OSError) as error:
             self._stamp = stamp
             logger.error(
-                "%s changed but cannot be used; still running the last good set of %d jobs:\n%s",
+                "%s changed but cannot be used; still running the last good set of %s:\n%s",
                 self.path,
-                len(self.last_good),
+                plural(len(self.last_good), "job"),
                 error,
                 extra={"event": "schedules_rejected", "file": str(self.path)},
             )

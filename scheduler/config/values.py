@@ -17,6 +17,8 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..errors import InvalidSchedule
+from ..schedules.calendars import DateRange, Holidays
 from ..schedules.durations import format_duration, parse_duration
 from .nodes import (
     MAP_TAG,
@@ -34,7 +36,9 @@ __all__ = [
     "Reader",
     "boolean",
     "choice",
+    "date_ranges",
     "duration",
+    "holidays",
     "instant",
     "integer",
     "json_list",
@@ -149,6 +153,36 @@ def json_mapping(doc: Document, node: Node) -> dict[str, Any]:
     if not isinstance(node, MappingNode):
         raise _expected(doc, "a mapping", node)
     return dict(_json(doc, node))
+
+
+def date_ranges(doc: Document, node: Node) -> tuple[DateRange, ...]:
+    """Read a date (``2026-12-24``), a range (``2026-12-24..2027-01-01``) or a
+    list of them, each as written (YAML would turn a bare date into a date)."""
+    items = node.value if isinstance(node, SequenceNode) else [node]
+    found: list[DateRange] = []
+    problems: list[Inner] = []
+    for index, item in enumerate(items):
+        suffix = f"[{index}]" if isinstance(node, SequenceNode) else ""
+        try:
+            if not isinstance(item, ScalarNode):
+                raise InvalidSchedule(
+                    "expected a date such as 2026-12-24 or a range such as "
+                    f"2026-12-24..2027-01-01, got {doc.describe(item)}"
+                )
+            found.append(DateRange.parse(str(item.value)))
+        except InvalidSchedule as error:
+            problems.append(Inner(item, suffix, str(error)))
+    if problems:
+        raise NodeProblem(problems[0].message, problems)
+    return tuple(found)
+
+
+def holidays(doc: Document, node: Node) -> Holidays:
+    """Read ``{country: DE, subdivision: BY}`` (or just ``DE``)."""
+    try:
+        return Holidays.parse(_json(doc, node))
+    except InvalidSchedule as error:
+        raise NodeProblem(str(error)) from None
 
 
 def json_value(doc: Document, node: Node) -> Any:

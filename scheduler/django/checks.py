@@ -32,9 +32,8 @@ from django.conf import settings
 from django.core import checks
 
 from ..clock import SystemClock
-from ..config.reader import read_schedules
-from ..config.reconcile import unregistered_tasks
-from ..errors import ConfigError
+from ..config.loaded import Survey
+from ..config.reader import survey_schedules
 from ..executors.base import (
     Executor,
     ExecutorConfigError,
@@ -51,6 +50,7 @@ from .settings import SchedulerSettings, read_settings
 __all__ = ["check_scheduler"]
 
 _WHERE = "settings.SCHEDULER"
+_DEFAULT_EXECUTOR = "default"  # what a job without "executor:" runs on (JobSpec)
 
 
 @checks.register("scheduler")
@@ -136,47 +136,71 @@ def _registry(found: SchedulerSettings, messages: list[checks.CheckMessage]) -> 
 def _schedules(
     found: SchedulerSettings, executors: dict[str, Executor], patterns: TaskRegistry
 ) -> list[checks.CheckMessage]:
+    """Every problem of the schedules file in one pass: its own (E005) and, for every
+    job that names them readably, even one with problems of its own, an
+    unregistered task (E006) and an executor not configured (E007); then what
+    only a fully read job can be checked for (E009, W001, W004).  Each message
+    starts with ``file:line:column``."""
     if found.schedules is None:
         return []
     keep = "the scheduler refuses to start with it, and a running one keeps its last good set"
-    try:
-        schedules = read_schedules(found.schedules, default_timezone=found.timezone)
-    except ConfigError as error:
-        return [
-            checks.Error(str(issue), hint=f"Fix the schedules file; {keep}.", id="scheduler.E005")
-            for issue in error.issues
-        ]
-    known = _KnownTasks(patterns)
+    survey = survey_schedules(found.schedules, default_timezone=found.timezone)
     messages: list[checks.CheckMessage] = [
-        checks.Error(str(issue), hint=f"Register the task; {keep}.", id="scheduler.E006")
-        for issue in unregistered_tasks(schedules, known, hint=UNREGISTERED_HINT)
+        checks.Error(str(issue), hint=f"Fix the schedules file; {keep}.", id="scheduler.E005")
+        for issue in survey.issues
     ]
-    for spec in schedules.jobs:
-        messages += _executor_fit(found, spec, executors)
+    known = _KnownTasks(patterns)
+    for name, named in survey.declared.items():
+        task = named.get("task")
+        if task is not None and not known.is_known(task):
+            problem = f"task {task!r} is not registered: {UNREGISTERED_HINT}"
+            messages.append(
+                checks.Error(
+                    _at(survey, name, "task", problem),
+                    hint=f"Register the task; {keep}.",
+                    id="scheduler.E006",
+                )
+            )
+        executor = named.get("executor", _DEFAULT_EXECUTOR)
+        if executor not in found.executors:
+            messages.append(_unconfigured(found, survey, name, executor))
+    for spec in survey.schedules.jobs:
+        messages += _executor_fit(survey, spec, executors)
     return messages
 
 
+def _at(survey: Survey, job: str, key: str, message: str) -> str:
+    """``message`` located where ``key`` of ``job`` is written: ``file:line:column: path:``."""
+    return str(survey.schedules.issue(job, key, message))
+
+
+def _unconfigured(
+    found: SchedulerSettings, survey: Survey, job: str, executor: str
+) -> checks.CheckMessage:
+    configured = ", ".join(map(repr, found.executors))
+    return checks.Error(
+        _at(
+            survey,
+            job,
+            "executor",
+            f"no executor named {executor!r} in SCHEDULER['EXECUTORS'] (configured: {configured})",
+        ),
+        hint="Configure it in SCHEDULER['EXECUTORS'], or name one that is.",
+        id="scheduler.E007",
+    )
+
+
 def _executor_fit(
-    found: SchedulerSettings, spec: JobSpec, executors: dict[str, Executor]
+    survey: Survey, spec: JobSpec, executors: dict[str, Executor]
 ) -> list[checks.CheckMessage]:
-    if spec.executor not in found.executors:
-        configured = ", ".join(map(repr, found.executors))
-        return [
-            checks.Error(
-                f"{found.schedules}: jobs.{spec.name}.executor: no executor named "
-                f"{spec.executor!r} in SCHEDULER['EXECUTORS'] (configured: {configured})",
-                hint="Configure it in SCHEDULER['EXECUTORS'], or name one that is.",
-                id="scheduler.E007",
-            )
-        ]
     executor = executors.get(spec.executor)
-    if executor is None:  # already reported as E003
+    if executor is None:  # not configured (E007), or not buildable (E003)
         return []
     messages: list[checks.CheckMessage] = []
     if isinstance(executor, JobChecker):
         messages += [
             checks.Error(
-                f"{found.schedules}: jobs.{spec.name}: {problem}",
+                _at(survey, spec.name, "queue", _unprefixed(spec, problem)),
                 hint="Every run of this job would fail when it is handed over: use a queue "
                 "the backend accepts, or add it to the backend's QUEUES in Django's TASKS.",
                 id="scheduler.E009",
@@ -185,7 +209,7 @@ def _executor_fit(
         ]
     messages += [
         checks.Warning(
-            problem,
+            _at(survey, spec.name, "", _unprefixed(spec, problem)),
             hint="Use an executor that can, or drop the setting from the job. Queues: Celery "
             "and django.tasks. Timeouts: Celery and the process executor stop the run, the "
             "thread executor records it timed_out; django.tasks backends cannot do either.",
@@ -193,22 +217,31 @@ def _executor_fit(
         )
         for problem in capability_problems(spec, spec.executor, executor)
     ]
-    messages += _observed_timeout(found, spec, executor)
+    messages += _observed_timeout(survey, spec, executor)
     return messages
 
 
+def _unprefixed(spec: JobSpec, problem: str) -> str:
+    """An executor's message without its ``job 'name': `` prefix, which the location says."""
+    return problem.removeprefix(f"job {spec.name!r}: ")
+
+
 def _observed_timeout(
-    found: SchedulerSettings, spec: JobSpec, executor: Executor
+    survey: Survey, spec: JobSpec, executor: Executor
 ) -> list[checks.CheckMessage]:
     caps = executor.capabilities
     if spec.policy.timeout is None or caps.enforces_timeout or not caps.observes_timeout:
         return []
     return [
         checks.Warning(
-            f"{found.schedules}: jobs.{spec.name}: timeout is only observed by executor "
-            f"{spec.executor!r} ({executor.name}): a run past it is recorded timed_out, but "
-            "its task keeps running (Python cannot stop a thread) and holds a worker until "
-            "it returns",
+            _at(
+                survey,
+                spec.name,
+                "timeout",
+                f"timeout is only observed by executor {spec.executor!r} ({executor.name}): "
+                "a run past it is recorded timed_out, but its task keeps running (Python "
+                "cannot stop a thread) and holds a worker until it returns",
+            ),
             hint="To stop the work at the timeout, run the job on the process executor: "
             "{'BACKEND': 'scheduler.executors.process.ProcessExecutor'} in "
             "SCHEDULER['EXECUTORS'].",

@@ -20,6 +20,7 @@ from django.core.mail import mail_admins
 from django.urls import NoReverseMatch, reverse
 
 from ..clock import Clock
+from ..model.words import plural
 from ..monitoring.events import RunEvent
 from ..monitoring.notifiers.base import Notifier
 from ..monitoring.notifiers.delivery import Skip
@@ -101,7 +102,8 @@ def mail_body(event: RunEvent, held: Held, window: timedelta) -> str:
     if held.count and held.first and held.last:
         lines += [
             "",
-            f"{held.count} more notification(s) for this job were held back by the "
+            f"{plural(held.count, 'more notification')} for this job "
+            f"{'was' if held.count == 1 else 'were'} held back by the "
             f"{format_duration(window)} throttle, from {held.first.isoformat()} "
             f"to {held.last.isoformat()}.",
         ]

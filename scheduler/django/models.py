@@ -74,6 +74,8 @@ class Job(models.Model):
     notify = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
     # The job's max_memory in bytes (the process executor's RLIMIT_AS); NULL: no limit.
     max_memory_bytes = models.BigIntegerField(null=True, blank=True)
+    # JSON of the job's calendar (excluded days, holidays, business days); NULL: none.
+    calendar = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
 
     class Meta:
         db_table = "scheduler_job"

@@ -26,8 +26,7 @@ from django.apps import AppConfig
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from ..config.reader import read_schedules
-from ..errors import ConfigError
+from ..config.reader import survey_schedules
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
 from ..monitoring.notifiers.base import Notifier
@@ -156,10 +155,9 @@ def _error(message: str) -> checks.Error:
 def _job_names(schedules: object, timezone: str, configured: Mapping[str, Any]) -> list[Any]:
     if schedules is None:
         return []
-    try:
-        loaded = read_schedules(schedules, default_timezone=timezone)  # type: ignore[arg-type]
-    except ConfigError:
-        return []  # reported as scheduler.E005
+    # The file's own errors are scheduler.E005; its good jobs are checked beside them.
+    survey = survey_schedules(schedules, default_timezone=timezone)  # type: ignore[arg-type]
+    loaded = survey.schedules
     return [
         checks.Error(
             str(loaded.issue(job, "notify", problem)),

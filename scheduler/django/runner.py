@@ -9,18 +9,16 @@ reconciled at start and whenever it changes.
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..config.reconcile import SchedulesFile
 from ..engine.loop import Engine, TickReport
+from ..engine.signals import stopped_by_signals
 from ..executors.base import Executor, ExecutorConfigError, build_executor
 from ..monitoring.sentry_setup import check_sentry_jobs
 from ..monitoring.serving import Wiring, metrics_endpoint
@@ -97,7 +95,9 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
 
     The schedules file is reconciled first; a bad one raises
     :class:`~scheduler.errors.ConfigError` and nothing runs.  Returns the
-    stopped engine (tests read its store).
+    stopped engine (tests read its store).  A second stop signal cuts the
+    shutdown grace short and raises
+    :class:`~scheduler.engine.signals.ForcedStop` once the engine has closed.
     """
     clock = clock or SystemClock()
     config = scheduler_settings()
@@ -109,7 +109,7 @@ def run(options: RunOptions, *, clock: Clock | None = None) -> Engine:
         with metrics.serving():
             engine = _engine(config, options, store, clock, after_tick=metrics.after_tick)
             metrics.wake_with(engine.wake)
-            with _stopped_by_signals(engine):
+            with stopped_by_signals(engine):
                 until = None
                 if options.duration is not None:
                     until = clock.now() + timedelta(seconds=options.duration)
@@ -168,19 +168,3 @@ def _engine(
         before_tick=hooks,
         after_tick=after_tick,
     )
-
-
-@contextmanager
-def _stopped_by_signals(engine: Engine) -> Iterator[None]:
-    """SIGTERM and SIGINT stop the engine gracefully; the old handlers come back after."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("received %s: stopping", signal.Signals(signum).name)
-        engine.stop()
-
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

@@ -196,18 +196,66 @@ class Dispatcher:
         """How many runs the executors have accepted and not reported finished."""
         return sum(executor.active_count() for executor in self.executors.values())
 
-    def shutdown(self, grace: float) -> None:
+    def shutdown(self, grace: float, *, cut_short: threading.Event | None = None) -> None:
         """Shut every executor down, giving running work ``grace`` seconds to
-        finish; record the runs still going after it as ``lost``."""
-        for name, executor in self.executors.items():
-            for run_id in executor.shutdown(wait=True, timeout=grace):
+        finish; record the runs still going after it as ``lost``.
+
+        ``cut_short``, once set (before or during the grace), ends the wait at
+        once: the runs still going then are recorded ``lost`` straight away.
+        """
+        late = self._within_grace(grace, cut_short)
+        if late is not None:
+            reason = "did not finish it within the {grace:g}s shutdown grace"
+        else:
+            late = {
+                name: executor.shutdown(wait=True, timeout=0)
+                for name, executor in _each(self.executors)
+            }
+            reason = "had not finished it when told to stop now (a second stop signal)"
+        for name, run_ids in late.items():
+            for run_id in run_ids:
                 self._lose(
                     run_id,
-                    f"scheduler stopped; executor {name!r} did not finish it "
-                    f"within the {grace:g}s shutdown grace",
+                    f"scheduler stopped; executor {name!r} " + reason.format(grace=grace),
                 )
         if self._group is not None:
             self._group.close()
+
+    def _within_grace(
+        self, grace: float, cut_short: threading.Event | None
+    ) -> dict[str, list[int]] | None:
+        """Each executor's runs still going after ``grace``; None if cut short first.
+
+        The executors are waited for on a thread of its own, so that this
+        thread (the main one, whose signal handlers set ``cut_short``) can
+        stop waiting the moment it is told to.
+        """
+        if cut_short is None:
+            return {
+                name: ex.shutdown(wait=True, timeout=grace) for name, ex in _each(self.executors)
+            }
+        late: dict[str, list[int]] = {}
+        errors: list[BaseException] = []
+        done = threading.Event()
+
+        def wait_out() -> None:
+            try:
+                for name, executor in _each(self.executors):
+                    late[name] = executor.shutdown(wait=True, timeout=grace)
+            except BaseException as error:  # raised again below, on the caller's thread
+                errors.append(error)
+            finally:
+                done.set()
+
+        if cut_short.is_set():
+            return None
+        threading.Thread(target=wait_out, name="tickwork-shutdown", daemon=True).start()
+        while not done.wait(_CUT_SHORT_POLL):
+            if cut_short.is_set():
+                return None
+        if errors:
+            raise errors[0]
+        return late
 
     # -- internals --------------------------------------------------------------
     def _mark_running(self, run_id: int, worker: str, now: datetime) -> bool:
@@ -310,6 +358,23 @@ class Dispatcher:
         self.finished(
             run_id, Outcome(status=RunStatus.LOST, finished_at=self.clock.now(), error=message)
         )
+
+
+#: How often, in seconds, a shutdown waiting for running work checks whether
+#: it was told to stop now.
+_CUT_SHORT_POLL = 0.05
+
+
+def _each(executors: Mapping[str, Executor]) -> list[tuple[str, Executor]]:
+    """Each executor once, under the first name it has (several names may
+    share one, as with ``run_scheduler --executor``)."""
+    seen: set[int] = set()
+    found = []
+    for name, executor in executors.items():
+        if id(executor) not in seen:
+            seen.add(id(executor))
+            found.append((name, executor))
+    return found
 
 
 def _log_handover(claimed: ClaimedRun, now: datetime) -> None:

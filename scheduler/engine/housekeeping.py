@@ -15,6 +15,7 @@ import socket
 from datetime import datetime, timedelta
 
 from ..errors import JobNotFound
+from ..model.words import plural
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import RecoveryReport, Store
@@ -143,9 +144,9 @@ def _log_recovery(report: RecoveryReport) -> int:
     count = len(report.released) + len(report.lost)
     if count:
         logger.warning(
-            "recovered %d runs of stopped replicas, silent workers or no worker at all "
+            "recovered %s of stopped replicas, silent workers or no worker at all "
             "(%d released, %d lost, %d retried)",
-            count,
+            plural(count, "run"),
             len(report.released),
             len(report.lost),
             len(report.retries),

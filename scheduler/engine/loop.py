@@ -40,6 +40,7 @@ from ..clock import Clock, SystemClock, is_real_time
 from ..errors import StoreUnavailable
 from ..executors.base import Executor
 from ..model.runs import ClaimedRun
+from ..model.words import plural
 from ..monitoring.events import RunEvent
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
@@ -137,6 +138,7 @@ class Engine:
         self._before_tick = tuple(before_tick)
         self._after_tick = tuple(after_tick)
         self._stopping = threading.Event()
+        self._forced = threading.Event()  # stop now: no shutdown grace
         self._woken = threading.Event()
         self._failures = 0
         self._begin_pending = False  # a start that found the store down
@@ -173,8 +175,14 @@ class Engine:
                 delay = min(delay, (until - now).total_seconds())
             self._wait(delay)
 
-    def stop(self) -> None:
-        """Ask the loop to stop claiming and return; safe from a signal handler."""
+    def stop(self, *, force: bool = False) -> None:
+        """Ask the loop to stop claiming and return; safe from a signal handler.
+
+        With ``force``, :meth:`close` does not wait for running work (or stops
+        waiting, if it already is): the runs still going are recorded ``lost``.
+        """
+        if force:
+            self._forced.set()
         self._stopping.set()
         self.wake()
 
@@ -191,6 +199,11 @@ class Engine:
     def stopping(self) -> bool:
         """Whether :meth:`stop` has been called."""
         return self._stopping.is_set()
+
+    @property
+    def forced(self) -> bool:
+        """Whether :meth:`stop` was called with ``force``."""
+        return self._forced.is_set()
 
     def tick(self) -> TickReport:
         """One wake-up; raises :class:`~scheduler.errors.StoreUnavailable` if the store is down."""
@@ -227,10 +240,11 @@ class Engine:
         )
 
     def close(self) -> None:
-        """Let running work finish within the shutdown grace; record the rest as lost."""
+        """Let running work finish within the shutdown grace (cut short by a
+        forced :meth:`stop`); record the rest as lost."""
         now = self.clock.now()
         self._log_stopping()
-        self.dispatcher.shutdown(self.config.shutdown_grace)
+        self.dispatcher.shutdown(self.config.shutdown_grace, cut_short=self._forced)
         self._sign_off()
         if self._listener is not None:
             self._listener.close()
@@ -308,10 +322,11 @@ class Engine:
 
     def _log_stopping(self) -> None:
         busy = self.dispatcher.active_count()
-        if busy:
+        if busy and not self.forced:
             logger.info(
-                "stopping: no new runs; %d runs still going get %gs to finish",
-                busy,
+                "stopping: no new runs; %s still going %s %gs to finish",
+                plural(busy, "run"),
+                "gets" if busy == 1 else "get",
                 self.config.shutdown_grace,
                 extra={"event": "stopping", "replica": self.replica_id, "active": busy},
             )
@@ -323,10 +338,10 @@ class Engine:
             self.housekeeping.stop(self.clock.now())
         except StoreUnavailable:
             logger.warning(
-                "could not record the shutdown of replica %s (%d outcomes unrecorded); "
+                "could not record the shutdown of replica %s (%s unrecorded); "
                 "recovery by another replica will mark its runs lost",
                 self.replica_id,
-                self.dispatcher.unrecorded,
+                plural(self.dispatcher.unrecorded, "outcome"),
             )
 
     def _safe_tick(self) -> TickReport:

@@ -6,9 +6,13 @@ the planner inside its claim transaction; nothing here touches storage.
 For a due job the planner enumerates every slot from its ``next_run_at`` up
 to ``now`` and decides, per slot:
 
-* on time (no later than ``grace`` after the slot): fire, trigger ``schedule``;
-* late: the job's catch-up policy decides (``once``, ``all``, ``skip``, within
-  ``catchup_window``); slots that do not fire are recorded as ``missed``;
+* on time: the newest due slot, if it is no later than ``grace`` after the
+  slot: fire, trigger ``schedule``;
+* late: every older slot (its successor is due too, so it is behind by more
+  than a period, whatever the grace), and the newest if beyond the grace: the
+  job's catch-up policy decides (``once``, ``all``, ``skip``, within
+  ``catchup_window``); the late slots it fires have trigger ``catchup``, and
+  those that do not fire are recorded as ``missed``;
 * if the job still has an active run, the overlap policy applies to the runs
   that would fire: ``skip`` records them as ``skipped``, ``queue`` keeps the
   latest as a waiting run, ``allow`` fires them all.
@@ -26,6 +30,7 @@ from datetime import datetime, timedelta
 from ..model.jobs import JobSpec
 from ..model.policies import CatchupPolicy, OverlapPolicy, jitter_offset, plan_catchup
 from ..model.runs import NewRun, RunStatus, Trigger
+from ..model.words import plural
 from ..schedules.kinds import Cron
 from ..stores.base import SlotPlan, StoredJob
 
@@ -88,9 +93,10 @@ class SlotPlanner:
             if len(slots) == self.max_slots:
                 dropped = _count_until(self, spec, following, now)
                 logger.warning(
-                    "job %s: %d more slots were missed and are not recorded one by one",
+                    "job %s: %s %s missed and not recorded one by one",
                     spec.name,
-                    dropped,
+                    plural(dropped, "more slot"),
+                    "was" if dropped == 1 else "were",
                     extra={"job": spec.name, "unrecorded_slots": dropped},
                 )
                 return slots, self._after(spec, now)
@@ -102,7 +108,7 @@ class SlotPlanner:
         schedule = spec.schedule
         # Cron compares by job name too (for H); its parsed expression does not.
         identity = (schedule.expression, schedule.tz) if isinstance(schedule, Cron) else schedule
-        key = (identity, instant, spec.start, spec.end)
+        key = (identity, instant, spec.start, spec.end, spec.calendar)
         if key not in self._next:
             self._next[key] = spec.next_after(instant)
         return self._next[key]
@@ -110,7 +116,9 @@ class SlotPlanner:
     def _decide(
         self, spec: JobSpec, slots: list[datetime], now: datetime
     ) -> tuple[list[tuple[datetime, Trigger]], list[datetime]]:
-        on_time = [slot for slot in slots if now - slot <= self.grace]
+        # Only the newest slot can be on time: an older one was overtaken by its
+        # successor, so it is a backlog (a stop, an overload) even inside the grace.
+        on_time = slots[-1:] if now - slots[-1] <= self.grace else []
         late = slots[: len(slots) - len(on_time)]
         fire = [(slot, Trigger.SCHEDULE) for slot in on_time]
         if not late:

@@ -35,8 +35,10 @@ class EngineConfig:
     poll_interval: float = 1.0
     #: The most runs one wake-up claims; the next wake-up follows at once.
     batch_size: int = 1000
-    #: How late a slot may be claimed and still fire on time; a later one is
-    #: missed, and its job's catch-up policy decides whether it fires.
+    #: How late a job's newest due slot may be claimed and still fire on time
+    #: (trigger ``schedule``).  A later one, and every older slot due in the
+    #: same claim (a backlog), is late: the job's catch-up policy decides
+    #: whether it fires (trigger ``catchup``) or is recorded ``missed``.
     grace: timedelta = DEFAULT_GRACE
     #: How often the replica records that it is alive, and looks for the
     #: runs of replicas and workers that are not.

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import InvalidJob, SchedulerError
+from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from .fields import JSONValue, ScheduleType, expected_error, json_copy
@@ -42,6 +43,8 @@ def encode_field(value: object) -> JSONValue:
     if isinstance(value, JobNotify):
         notify: JSONValue = encode_notify(value)  # type: ignore[assignment]
         return notify
+    if isinstance(value, Calendar):
+        return value.to_json()
     if isinstance(value, list | tuple | dict):
         copied: JSONValue = json_copy(value)  # so callers cannot reach into the spec
         return copied

@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 
 from ..clock import ensure_aware_utc
 from ..errors import InvalidJob, InvalidSchedule, SchedulerError
+from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once, get_zone
 from .notify import JobNotify
@@ -191,6 +192,13 @@ def _as_duration(value: object) -> timedelta | None:
         return None
 
 
+def _check_calendar(value: object) -> Calendar:
+    try:
+        return Calendar.parse(value)
+    except InvalidSchedule as error:
+        raise InvalidJob(str(error)) from None
+
+
 def _check_memory(value: object) -> int | None:
     if value is None:
         return None
@@ -256,6 +264,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "executor": _text(empty=False),
     "queue": _text(empty=False, optional=True),
     "notify": JobNotify.parse,
+    "calendar": _check_calendar,
     "description": _text(empty=True),
     "source": _choice(JobSource),
 }

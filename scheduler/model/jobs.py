@@ -25,6 +25,8 @@ from typing import Any
 
 from ..clock import ensure_aware_utc
 from ..errors import InvalidJob, InvalidSchedule, SchedulerError
+from ..schedules.calendared import next_allowed_after
+from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from .encoding import decode_field, decode_schedule, encode_field
@@ -46,6 +48,7 @@ __all__ = [
 
 _MICROSECOND = timedelta(microseconds=1)
 _DEFAULT_NOTIFY = JobNotify()
+_NO_CALENDAR = Calendar()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +82,7 @@ class JobSpec:
     description: str = ""
     source: JobSource = JobSource.CODE
     notify: JobNotify = _DEFAULT_NOTIFY
+    calendar: Calendar = _NO_CALENDAR
 
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
@@ -97,6 +101,11 @@ class JobSpec:
                 f"job {self.name!r}: schedule: the cron expression is read in "
                 f"{self.schedule.tz!r} but the job's timezone is {self.timezone!r}; "
                 "build it with Cron(expr, tz=timezone) or JobSpec.build()"
+            )
+        if isinstance(self.schedule, Once) and not self.calendar.is_default:
+            raise InvalidJob(
+                f"job {self.name!r}: calendar: a one-off job ('at') runs at its instant; "
+                "a calendar applies to cron and interval jobs only"
             )
 
     def __hash__(self) -> int:
@@ -169,14 +178,22 @@ class JobSpec:
         after = ensure_aware_utc(instant)
         if self.start is not None and after < self.start:
             after = self.start - _MICROSECOND
-        due = self.schedule.next_after(after)
+        if self.calendar.is_default:
+            due = self.schedule.next_after(after)
+        else:
+            due = next_allowed_after(self.schedule, self.calendar, self.timezone, after)
         if due is None or (self.end is not None and due > self.end):
             return None
         return due
 
     def describe(self) -> str:
-        """The schedule in words, such as ``every 15m``."""
-        return self.schedule.describe()
+        """The schedule in words, such as ``every 15m``, with its calendar if it has
+        one; a one-off instant is shown on the job's own clock, like its next runs."""
+        if isinstance(self.schedule, Once):
+            return self.schedule.describe(self.timezone)
+        calendar = self.calendar.describe()
+        text = self.schedule.describe()
+        return f"{text}, {calendar}" if calendar else text
 
     def definition_hash(self) -> str:
         """SHA-256 (hex) of the canonical JSON of every field.
@@ -204,6 +221,7 @@ class JobSpec:
             name: encode_field(self._flat(name))
             for name in FIELD_NAMES
             if (name != "notify" or not self.notify.is_default)
+            and (name != "calendar" or not self.calendar.is_default)
             and (name != "max_memory" or self.policy.max_memory is not None)
         }
 
@@ -281,6 +299,7 @@ def trusted_spec(
     source: JobSource,
     notify: JobNotify = _DEFAULT_NOTIFY,
     max_memory: int | None = None,
+    calendar: Calendar = _NO_CALENDAR,
 ) -> JobSpec:
     """A :class:`JobSpec` of values that are already valid and normal, not checked again.
 

@@ -18,6 +18,8 @@ from functools import lru_cache
 from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
 
 from ..errors import InvalidSchedule
+from .cron_fields import DAY_OF_MONTH, DAY_OF_WEEK, FIELD_NAMES, check_ranges, split_list
+from .cron_words import describe_fields
 
 __all__ = ["CronExpression", "parse_cron"]
 
@@ -30,7 +32,6 @@ ALIASES = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week", "second")
 _RANGES = (
     "0-59",
     "0-23",
@@ -92,14 +93,12 @@ class CronExpression:
         )
 
     def describe(self) -> str:
-        """A human sentence for the expression, such as ``At 02:30``."""
-        from cron_descriptor import Options, get_description
+        """A human sentence for the expression, such as ``At 02:30``.
 
-        options = Options()
-        options.use_24hour_time_format = True
-        options.verbose = False
+        ``H`` fields are described by the values they hash to for this job.
+        """
         try:
-            return str(get_description(self._describable(), options))
+            return describe_fields(self.hashed_fields())
         except Exception:  # a description is a courtesy, never a failure
             return self.text
 
@@ -109,19 +108,14 @@ class CronExpression:
         expression in words any other cron reader understands."""
         if not self.hash_key:
             return self.fields
-        expanded = croniter.expand(" ".join(self.fields), hash_id=self.hash_key.encode())[0]
+        # Only the H fields are expanded: croniter cannot read every list that
+        # the other fields may hold (such as 6,2#1).
+        hashed = " ".join(field if _uses_hash(field) else "*" for field in self.fields)
+        expanded = croniter.expand(hashed, hash_id=self.hash_key.encode())[0]
         return tuple(
             ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
             for index, field in enumerate(self.fields)
         )
-
-    def _describable(self) -> str:
-        # cron-descriptor wants seconds first and does not know H: describe the
-        # values H hashed to for this job instead.
-        fields = list(self.hashed_fields())
-        if self.has_seconds:
-            fields = [fields[5], *fields[:5]]
-        return " ".join(fields)
 
 
 def parse_cron(text: str, hash_key: str = "") -> CronExpression:
@@ -178,12 +172,25 @@ def _variants(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     Cron ORs day-of-month and day-of-week when both are restricted.  croniter
     gets that OR wrong as soon as L, W or # is involved, so the OR is computed
     here as a union of two expressions that each leave one day field open.
+    A day list mixing plain values with ``15W``, ``5L`` or ``1#2`` is a union
+    too (see :func:`~.cron_fields.split_list`): one expression per part.
     """
-    if _unrestricted(fields[2]) or _unrestricted(fields[4]):
-        return (fields,)
-    by_month_day = (*fields[:4], "*", *fields[5:])
-    by_week_day = (*fields[:2], "*", *fields[3:])
-    return (by_month_day, by_week_day)
+    if _unrestricted(fields[DAY_OF_MONTH]) or _unrestricted(fields[DAY_OF_WEEK]):
+        return _split(fields, DAY_OF_MONTH, DAY_OF_WEEK)
+    by_month_day = (*fields[:DAY_OF_WEEK], "*", *fields[DAY_OF_WEEK + 1 :])
+    by_week_day = (*fields[:DAY_OF_MONTH], "*", *fields[DAY_OF_MONTH + 1 :])
+    return (*_split(by_month_day, DAY_OF_MONTH), *_split(by_week_day, DAY_OF_WEEK))
+
+
+def _split(fields: tuple[str, ...], *indexes: int) -> tuple[tuple[str, ...], ...]:
+    variants = [fields]
+    for index in indexes:
+        variants = [
+            (*variant[:index], part, *variant[index + 1 :])
+            for variant in variants
+            for part in split_list(index, variant[index])
+        ]
+    return tuple(variants)
 
 
 def _ever_matches(fields: tuple[str, ...], hash_key: str) -> bool:
@@ -200,15 +207,17 @@ def _check_field(text: str, fields: tuple[str, ...], index: int, field: str, has
             f"cron expression {text!r}: 'LW' (last weekday of the month) is not supported; "
             "use 'L' or an explicit day such as '28-31' with a weekday"
         )
-    probe = ["*"] * len(fields)
-    probe[index] = field
-    try:
-        croniter(" ".join(probe), _VALIDATION_START, hash_id=hash_key or None)
-    except (CroniterError, ValueError, KeyError, IndexError) as error:
-        raise InvalidSchedule(
-            f"cron expression {text!r}: the {FIELD_NAMES[index]} field {field.upper()!r} "
-            f"is not valid (allowed: {_RANGES[index]})"
-        ) from error
+    check_ranges(text, index, field)
+    for part in split_list(index, field):
+        probe = ["*"] * len(fields)
+        probe[index] = part
+        try:
+            croniter(" ".join(probe), _VALIDATION_START, hash_id=hash_key or None)
+        except (CroniterError, ValueError, KeyError, IndexError) as error:
+            raise InvalidSchedule(
+                f"cron expression {text!r}: the {FIELD_NAMES[index]} field {field.upper()!r} "
+                f"is not valid (allowed: {_RANGES[index]})"
+            ) from error
 
 
 def _normal_field(field: str) -> str:

@@ -213,8 +213,9 @@ class Once:
     def next_after(self, instant: datetime) -> datetime | None:
         return self.at if self.at > ensure_aware_utc(instant) else None
 
-    def describe(self) -> str:
-        return f"once at {self.at.isoformat()}"
+    def describe(self, tz: str | ZoneInfo = "UTC") -> str:
+        """``once at`` the instant, with the offset it has in ``tz`` (the job's zone)."""
+        return f"once at {self.at.astimezone(get_zone(tz)).isoformat(timespec='seconds')}"
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> Iterator[datetime]:

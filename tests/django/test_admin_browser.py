@@ -109,6 +109,9 @@ def test_create_a_cron_job_preview_it_save_it_and_run_it_now(
             page.fill("#id_password", PASSWORD)
             page.click("input[type=submit]")
             expect(page.locator("h1")).to_have_text("Add job")
+            opened = page.locator("#tw-preview .tw-preview-body")
+            expect(opened).to_have_text("Type a cron expression to see its next runs.")
+            expect(opened.locator("[role=alert]")).to_have_count(0)
 
             page.fill("#id_name", "nightly-report")
             page.select_option("#id_task", PING)
@@ -122,15 +125,15 @@ def test_create_a_cron_job_preview_it_save_it_and_run_it_now(
 
             page.fill("#id_cron", "30 2 * * *")
             expect(preview.locator("li")).to_have_count(5)
-            expect(preview.locator("li").nth(0)).to_contain_text("2026-03-28 02:30 CET")
+            expect(preview.locator("li").nth(0)).to_contain_text("2026-03-28 02:30:00 CET")
             # 02:30 does not exist on the 29th in Berlin: the run moves to 03:00.
-            expect(preview.locator("li").nth(1)).to_contain_text("2026-03-29 03:00 CEST")
+            expect(preview.locator("li").nth(1)).to_contain_text("2026-03-29 03:00:00 CEST")
             expect(preview).to_contain_text("At 02:30")
             page.locator("#tw-preview").screenshot(path=artifacts / "2-preview.png")
 
             page.click("input[name=_continue]")
             expect(page.locator(".messagelist")).to_contain_text("was added successfully")
-            expect(preview.locator("li").nth(1)).to_contain_text("2026-03-29 03:00 CEST")
+            expect(preview.locator("li").nth(1)).to_contain_text("2026-03-29 03:00:00 CEST")
             page.screenshot(path=artifacts / "3-saved.png", full_page=True)
 
             page.click("button.tw-run-button")
@@ -139,7 +142,7 @@ def test_create_a_cron_job_preview_it_save_it_and_run_it_now(
             )
             recent = page.locator("#tw-recent-runs tbody tr")
             expect(recent).to_have_count(1)
-            expect(recent.first).to_contain_text("2026-03-27 13:00 CET")
+            expect(recent.first).to_contain_text("2026-03-27 13:00:00 CET")
             expect(recent.first).to_contain_text("manual")
             expect(recent.first).to_contain_text("pending")
             page.screenshot(path=artifacts / "4-run-now.png", full_page=True)

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from scheduler.django.checks import check_scheduler
+from scheduler.django.notifications import check_notifiers
 
 GOOD = """\
 jobs:
@@ -141,6 +142,34 @@ def test_an_unregistered_task_is_e006_at_its_place(
     assert check_scheduler() == []
 
 
+def test_every_problem_of_the_file_is_reported_in_one_pass_each_at_its_place(
+    scheduler: dict[str, Any], schedules: Path
+) -> None:
+    """YAML errors, unregistered tasks and unknown executors together: none waits for
+    another to be fixed, and a job with an error of its own is still checked."""
+    schedules.write_text(
+        "jobs:\n"
+        "  ping:\n"
+        "    task: tests.django.testapp.tasks.ping\n"
+        "    every: soon\n"  # line 4: a bad value
+        "  pong:\n"
+        "    task: tests.django.testapp.tasks.pong\n"  # line 6: not registered
+        "    every: 15m\n"
+        "  broken:\n"
+        "    task: nowhere.to.be.found\n"  # line 9: not registered, in a bad job
+        "    cron: '61 * * * *'\n"  # line 10: a bad cron
+        "    executor: celery\n"  # line 11: not configured
+    )
+    found = [(message.id, message.msg.split(": ")[0]) for message in check_scheduler()]
+    assert sorted(found) == [
+        ("scheduler.E005", f"{schedules}:10:11"),
+        ("scheduler.E005", f"{schedules}:4:12"),
+        ("scheduler.E006", f"{schedules}:6:11"),
+        ("scheduler.E006", f"{schedules}:9:11"),
+        ("scheduler.E007", f"{schedules}:11:15"),
+    ]
+
+
 def test_an_unknown_executor_named_by_a_job_is_e007(
     scheduler: dict[str, Any], schedules: Path
 ) -> None:
@@ -204,7 +233,8 @@ def test_a_timeout_the_thread_executor_only_observes_is_w004_pointing_to_process
     assert isinstance(message, checks.Warning)
     assert message.id == "scheduler.W004"
     assert message.msg == (
-        f"{schedules}: jobs.ping: timeout is only observed by executor 'default' (thread): "
+        f"{schedules}:5:14: jobs.ping.timeout: timeout is only observed by executor "
+        "'default' (thread): "
         "a run past it is recorded timed_out, but its task keeps running (Python cannot "
         "stop a thread) and holds a worker until it returns"
     )
@@ -219,3 +249,17 @@ def test_a_timeout_on_the_process_executor_passes(
     scheduler["EXECUTORS"] = {"default": {"BACKEND": "scheduler.executors.process.ProcessExecutor"}}
     schedules.write_text(GOOD + "    timeout: 2m\n")
     assert check_scheduler() == []
+
+
+def test_an_unknown_notifier_is_reported_beside_the_files_other_errors(
+    scheduler: dict[str, Any], schedules: Path
+) -> None:
+    schedules.write_text(
+        GOOD + "    notify: [pager]\n  broken:\n    task: tests.django.testapp.tasks.ping\n"
+    )
+    messages = [*check_scheduler(), *check_notifiers()]
+    found = sorted((message.id or "", message.msg.split(": ")[0]) for message in messages)
+    assert found == [
+        ("scheduler.E005", f"{schedules}:6:3"),  # no schedule
+        ("scheduler.E011", f"{schedules}:5:13"),
+    ]

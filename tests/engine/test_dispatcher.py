@@ -3,6 +3,8 @@ while the store is down.  Fake clock, in-memory store, recording executor."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from scheduler.engine.dispatch import Dispatcher
 from scheduler.errors import StoreUnavailable
 from scheduler.executors.base import Executor, ExecutorCapabilities, RunReporter
+from scheduler.executors.thread import ThreadExecutor
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import ClaimedRun, NewRun, Outcome, RunStatus
 from scheduler.stores.base import Retrier
@@ -224,6 +227,42 @@ def test_shutdown_records_runs_still_going_after_the_grace_as_lost(
         RunStatus.LOST,
         T0 + timedelta(seconds=5),
         "scheduler stopped; executor 'default' did not finish it within the 2.5s shutdown grace",
+    )
+
+
+@pytest.mark.parametrize("when", ["before", "during"])
+def test_a_shutdown_cut_short_records_what_still_runs_as_lost_at_once(
+    store: FlakyStore, clock: FakeClock, when: str
+) -> None:
+    """A second stop signal sets ``cut_short``: the 60 s grace is not waited out."""
+    started, release, cut_short = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> str:
+        started.set()
+        release.wait(60)
+        return "done"
+
+    registry = TaskRegistry()
+    registry.register(hold, name="tests.hold")
+    executor = ThreadExecutor(max_workers=1, clock=clock)
+    parts = Dispatcher(store, {"default": executor}, registry=registry, clock=clock)
+    parts.dispatch(claim(store, "default", task="tests.hold"))
+    assert started.wait(10)
+    if when == "before":
+        cut_short.set()
+    else:  # from another thread, as the main thread's signal handler would
+        threading.Timer(0.2, cut_short.set).start()
+    began = time.monotonic()
+    try:
+        parts.shutdown(60.0, cut_short=cut_short)
+    finally:
+        release.set()
+    assert time.monotonic() - began < 10
+    (run,) = store.list_runs()
+    assert (run.status, run.error) == (
+        RunStatus.LOST,
+        "scheduler stopped; executor 'default' had not finished it when told to stop now "
+        "(a second stop signal)",
     )
 
 

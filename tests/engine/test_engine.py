@@ -184,6 +184,32 @@ def test_downtime_with_catchup_all_fires_each_slot(world: World) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("catchup", "backlog"),
+    [
+        ("once", ("catchup", "missed")),
+        ("all", ("catchup", "succeeded")),
+        ("skip", ("catchup", "missed")),
+    ],
+)
+def test_a_backlog_inside_the_grace_is_late(
+    world: World, catchup: str, backlog: tuple[str, str]
+) -> None:
+    """A 56 s stop leaves a 10-second job six slots behind, all inside the
+    60 s grace: only the newest is on time; the others are a backlog, which
+    the catch-up policy decides (issue 14: they all fired as ``schedule``)."""
+    world.add(name="tick", every="10s", catchup=catchup)
+    world.run_until(T0 + timedelta(seconds=14))
+    world.clock.advance(timedelta(seconds=56))  # stopped at 09:00:14, back at 09:01:10
+    world.engine.tick()
+    late = ["09:00:20", "09:00:30", "09:00:40", "09:00:50", "09:01:00"]
+    assert world.rows() == [
+        ("2026-03-02T09:00:10+00:00", 1, "schedule", "succeeded"),
+        *[(f"2026-03-02T{slot}+00:00", 1, *backlog) for slot in late],
+        ("2026-03-02T09:01:10+00:00", 1, "schedule", "succeeded"),
+    ]
+
+
 def test_overlap_skip_records_the_busy_slots(new_store: StoreFactory) -> None:
     world = make_world(new_store, auto_run=False)
     world.add(name="slow", every="1m")

@@ -136,3 +136,25 @@ def test_a_run_no_worker_starts_is_lost_after_the_start_timeout_and_retried() ->
         "not started by a worker of executor default within 10m of being handed over",
     )
     assert (retry.attempt, retry.scheduled_for) == (2, T0)
+
+
+def test_a_run_whose_worker_went_silent_is_lost_by_recovery_and_retried() -> None:
+    """What docs/how-to/run-jobs-on-celery.md says of a whole worker gone: the
+    scheduler's recovery records the run lost, and the job's retries apply."""
+    clock = FakeClock(T0)
+    store = MemoryStore()
+    registry = TaskRegistry()
+    registry.register(lambda: None, name="ours.registered")
+    spec = JobSpec.build(
+        name="j", task="ours.registered", cron="0 * * * *", retries=1, source=JobSource.CODE
+    )
+    store.save_job(spec, now=T0 - timedelta(minutes=1))  # due at 09:00
+    engine = Engine(store, {"default": OutsideExecutor()}, registry=registry, clock=clock)
+    engine.tick()  # 09:00: handed to a worker
+    [run] = store.list_runs()
+    assert store.mark_running(run.id, worker="worker-1:42", now=T0)  # the worker starts it
+    clock.advance(timedelta(seconds=61))  # then goes silent for more than stale_after
+    engine.tick()
+    first, retry = sorted(store.list_runs(), key=lambda run: run.attempt)
+    assert first.status is RunStatus.LOST
+    assert (retry.attempt, retry.trigger.value, retry.status) == (2, "retry", RunStatus.PENDING)

@@ -125,3 +125,38 @@ def test_sigterm_during_a_running_process_executor_job(
     if expected == "lost":
         assert "shutdown grace" in statuses[0][1]
     assert not Path(f"/proc/{child}").exists()  # killed and reaped, not orphaned
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str, seen: list[str]) -> None:
+    """Read the scheduler's output until a line holds ``text`` (a state, not a time)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        seen.append(line)
+        if text in line:
+            return
+    pytest.fail(f"the scheduler exited before saying {text!r}:\n{''.join(seen)}")
+
+
+def test_a_second_ctrl_c_stops_at_once_and_records_the_run_lost(tmp_path: Path) -> None:
+    """The first SIGINT starts the 60 s grace and says how to skip it; the second
+    ends it: the running job is recorded lost and the exit status is 130."""
+    process, mark, database = _start(tmp_path, hold=120.0, grace=60.0)
+    _wait_for(mark, process)
+    seen: list[str] = []
+    began = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _wait_for_line(process, "press Ctrl-C again to stop now", seen)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    output = "".join(seen) + output
+    assert time.monotonic() - began < 30, output  # not the 60 s grace, nor the 120 s job
+    assert process.returncode == 128 + signal.SIGINT, output
+    assert "received SIGINT again: stopping now" in output
+    assert "tickwork: stopped at once by a second SIGINT" in output
+    (status, error), *rest = _statuses(database)
+    assert (status, error) == (
+        "lost",
+        "scheduler stopped; executor 'default' had not finished it when told to stop now "
+        "(a second stop signal)",
+    ), output
+    assert all(other not in ("pending", "queued", "running") for other, _ in rest), rest

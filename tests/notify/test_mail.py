@@ -94,7 +94,7 @@ def test_one_mail_per_job_per_window_and_the_rest_summarised_in_the_next() -> No
     second = mail.outbox[1]
     assert second.subject.endswith("(slot 2026-03-02T09:31:00+00:00) (+3 held back)")
     assert (
-        "3 more notification(s) for this job were held back by the 30m throttle, "
+        "3 more notifications for this job were held back by the 30m throttle, "
         "from 2026-03-02T09:01:02+00:00 to 2026-03-02T09:29:56+00:00." in second.body
     )
     send(ops, failure(40))

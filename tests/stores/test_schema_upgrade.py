@@ -30,6 +30,7 @@ NEW_COLUMNS = [
     "add column scheduler_job.removed_at",
     "add column scheduler_job.notify",
     "add column scheduler_job.max_memory_bytes",
+    "add column scheduler_job.calendar",
     "add column scheduler_run.heartbeat_at",
 ]
 #: Everything the earlier version's database lacks, in the order it is added.
@@ -123,6 +124,7 @@ def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:
         f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind}",
         "ALTER TABLE scheduler_job ADD COLUMN notify TEXT",
         "ALTER TABLE scheduler_job ADD COLUMN max_memory_bytes BIGINT",
+        "ALTER TABLE scheduler_job ADD COLUMN calendar TEXT",
         f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind}",
         ACTIVE_INDEX_SQL,
     ]
@@ -215,6 +217,8 @@ def test_migrate_sql_prints_the_ddl_and_changes_nothing(
         "ALTER TABLE scheduler_job ADD COLUMN notify TEXT;\n\n"
         "-- add column scheduler_job.max_memory_bytes\n"
         "ALTER TABLE scheduler_job ADD COLUMN max_memory_bytes BIGINT;\n\n"
+        "-- add column scheduler_job.calendar\n"
+        "ALTER TABLE scheduler_job ADD COLUMN calendar TEXT;\n\n"
         "-- add column scheduler_run.heartbeat_at\n"
         f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind};\n\n"
         "-- create index scheduler_run_active_idx\n"
@@ -229,7 +233,7 @@ def test_migrate_applies_the_changes_then_finds_nothing_to_do(
     code, out, _ = cli(capsys, "migrate", "--database", old_url)
     assert (code, out) == (
         0,
-        "\n".join([*NEW_SINCE_V0, "6 changes applied; the database is up to date\n"]),
+        "\n".join([*NEW_SINCE_V0, "7 changes applied; the database is up to date\n"]),
     )
     assert cli(capsys, "migrate", "--database", old_url)[:2] == (0, "the database is up to date\n")
     assert cli(capsys, "migrate", "--database", old_url, "--sql")[:2] == (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,6 +57,8 @@ def database(tmp_path: Path) -> str:
         (["runs", "--limit", "0"], "--limit: expected a number from 1 to 10000"),
         (["run", "--executor", "processes"], "invalid choice: 'processes'"),
         (["run", "--max-concurrency", "0"], "--max-concurrency: expected a number from 1"),
+        (["run", "--stale-after", "20"], "--stale-after: expected more than 20 seconds (twice"),
+        (["run", "--stale-after", "1m"], "--stale-after: expected a number of seconds, got '1m'"),
     ],
 )
 def test_bad_flags_are_refused_before_anything_is_touched(
@@ -198,3 +200,26 @@ def test_a_bad_start_timeout_is_refused(
 ) -> None:
     code, _, err = run(capsys, "run", "--start-timeout", value)
     assert code == 2 and "--start-timeout" in err and message in err
+
+
+def test_run_stale_after_sets_when_a_silent_replicas_runs_are_recovered(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A replica silent for 90 s: alive under --stale-after 120, dead under the default 60."""
+    url = f"sqlite:///{tmp_path}/silent.sqlite3"
+    store = SQLAlchemyStore(url)
+    store.create_schema()
+    now = datetime.now(UTC)
+    silent_since = now - timedelta(seconds=90)
+    store.save_job(JobSpec.build(name="report", task="app.tasks.report", every="1h"), now=now)
+    store.add_run("report", NewRun(scheduled_for=silent_since, due_at=silent_since))
+    (claimed,) = store.claim_pending(now=silent_since, replica_id="silent", limit=1)
+    assert store.mark_running(claimed.run.id, worker="silent:1", now=silent_since)
+    store.heartbeat("silent", hostname="gone", pid=1, now=silent_since)
+    try:
+        for flags, status in [(["--stale-after", "120"], RunStatus.RUNNING), ([], RunStatus.LOST)]:
+            code, _, err = run(capsys, "run", "--once", "--database", url, *flags)
+            assert code == 0, err
+            assert store.get_run(claimed.run.id).status is status, flags
+    finally:
+        store.dispose()

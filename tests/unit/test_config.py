@@ -293,7 +293,8 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
         ),
         (
             "colour: red\n",
-            "1:1: colour: unknown key 'colour'; expected one of: timezone, defaults, jobs",
+            "1:1: colour: unknown key 'colour'; expected one of: timezone, calendars, defaults, "
+            "jobs",
         ),
         (
             "1: x\n",
@@ -570,7 +571,8 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
             "at, args, kwargs, timezone, enabled, start, end, catchup, max_catchup, "
             "catchup_window, overlap, jitter, timeout, max_memory, retries, retry_backoff, "
             "retry_backoff_max, "
-            "executor, queue, notify, description",
+            "executor, queue, notify, exclude, holidays, business_days, on_excluded, calendar, "
+            "description",
         ),
         (
             job("task: x.a\nevery: 1m\n5: x"),

@@ -59,6 +59,26 @@ def test_downtime_with_catchup_once_fires_the_latest_and_records_the_rest() -> N
     assert plan.next_run_at == T0 + 5 * MIN
 
 
+def test_only_the_newest_slot_inside_the_grace_is_on_time() -> None:
+    # A 10-second job, 56 s behind: six slots inside the 60 s grace, one claim.
+    job = stored(T0, cron=None, every="10s", start=T0)
+    plan = SlotPlanner()(job, False, T0 + timedelta(seconds=56))
+    assert [(r.scheduled_for.second, r.status.value, r.trigger.value) for r in plan.runs] == [
+        *[(second, "missed", "catchup") for second in (0, 10, 20, 30, 40)],
+        (50, "pending", "schedule"),
+    ]
+
+
+def test_a_backlog_inside_the_grace_fires_as_catchup_under_catchup_all() -> None:
+    job = stored(T0, cron=None, every="10s", start=T0, catchup="all", max_catchup=3)
+    plan = SlotPlanner()(job, False, T0 + timedelta(seconds=56))
+    assert [(r.scheduled_for.second, r.status.value, r.trigger.value) for r in plan.runs] == [
+        *[(second, "missed", "catchup") for second in (0, 10)],
+        *[(second, "pending", "catchup") for second in (20, 30, 40)],
+        (50, "pending", "schedule"),
+    ]
+
+
 def test_catchup_once_when_every_slot_is_late() -> None:
     plan = SlotPlanner()(stored(T0, cron="0 * * * *"), False, T0 + timedelta(hours=2, minutes=30))
     assert summary(plan.runs) == [

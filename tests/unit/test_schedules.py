@@ -598,6 +598,9 @@ EXPRESSIONS = [
     "20 0-23/3 * * *",
     "* 2 * * *",
     "0,30 * * * * 15",
+    "30 2 * * 0,1#1",
+    "0 12 * * 5L,1",
+    "*/20 1-3 * * 6,0#2",
 ]
 instants = st.datetimes(
     min_value=datetime(1995, 1, 1), max_value=datetime(2037, 12, 31), timezones=st.just(UTC)

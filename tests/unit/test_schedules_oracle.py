@@ -73,7 +73,7 @@ def _pick_day_fields(rng: random.Random) -> tuple[str, str]:
     if kind < 0.8:
         return "*", "*"
     if kind < 0.9:
-        return "*", rng.choice(["0-6", "MON-FRI", "SAT,SUN", "*/2"])
+        return "*", rng.choice(["0-6", "MON-FRI", "SAT,SUN", "*/2", "0,6#1", "0L,1-5", "SUN#2,SAT"])
     return "*/2", "*"
 
 
@@ -144,13 +144,23 @@ def test_second_expressions_match_the_oracle_across_clock_changes() -> None:
 
 def _pick_dom(rng: random.Random) -> str:
     return rng.choice(
-        ["*", "*/2", "*/3", "1", "15", "31", "L", "15W", "1W", "31W", "1-7", "8-14,22", "?", "29"]
+        [
+            *["*", "*/2", "*/3", "1", "15", "31", "L", "15W", "1W", "31W", "1-7", "8-14,22", "?"],
+            "29",
+            # lists that mix W or L with plain days: the union of their elements
+            *["L,15W", "1W,15", "1,L", "15W,31W"],
+        ]
     )
 
 
 def _pick_dow(rng: random.Random) -> str:
     return rng.choice(
-        ["*", "1", "MON-FRI", "0", "7", "SAT,SUN", "5L", "1#2", "FRI#3", "*/2", "3", "?", "1-3"]
+        [
+            *["*", "1", "MON-FRI", "0", "7", "SAT,SUN", "5L", "1#2", "FRI#3", "*/2", "3", "?"],
+            "1-3",
+            # lists that mix plain weekdays with L or #: the union of their elements
+            *["4,4#2", "5,5L", "6,2#1", "5L,1", "1,2,3#1", "0#1,0L", "MON-WED,FRI#3"],
+        ]
     )
 
 

@@ -45,6 +45,7 @@ EXPORTS = {
         "parse_schedules",
         "read_schedules",
         "read_schedules_text",
+        "survey_schedules",  # added since: everything checkable in one pass
     ],
     "scheduler.config.reader": [
         "DEFAULT_KEYS",
@@ -57,6 +58,7 @@ EXPORTS = {
         "parse_schedules",
         "read_schedules",
         "read_schedules_text",
+        "survey_schedules",  # added since: everything checkable in one pass
     ],
 }
 

@@ -58,8 +58,14 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DATABASE", str(BASE_DIR / "demo.sqlite3")),
         # The scheduler and the web server write to one file: wait for each
-        # other's locks rather than fail, and let readers work during a write.
-        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        # other's locks rather than fail (every transaction takes the write
+        # lock when it begins, so it can wait), and let readers work during a
+        # write. See docs/reference/settings.md, "SQLite".
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     },
 }
 

@@ -1,7 +1,7 @@
 """How the admin shows times, schedules and statuses: small pure functions.
 
 Instants are shown in the job's own time zone, with the zone's abbreviation
-(``2026-03-28 02:30 CET``), and relative to "now" (``in 3 min``), so a reader
+(``2026-03-28 02:30:00 CET``), and relative to "now" (``in 3 min``), so a reader
 never has to convert in their head.  Nothing here queries the database.
 """
 
@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from ...model.jobs import JobSpec
 from ...model.runs import RunStatus
+from ...model.words import plural
 from ...schedules.kinds import Cron, Every, get_zone
 
 __all__ = [
@@ -44,13 +45,13 @@ _TONE = {
 
 
 def local_time(instant: datetime, zone: str) -> str:
-    """``instant`` on the wall clock of ``zone``: ``2026-03-28 02:30 CET``.
+    """``instant`` on the wall clock of ``zone``: ``2026-03-28 02:30:00 CET``.
 
-    Seconds are shown only when there are some.
+    Always with seconds, as the command line prints slots: a list that mixes
+    ``21:28`` and ``21:28:10`` reads as two formats.
     """
     wall = instant.astimezone(get_zone(zone))
-    shape = "%Y-%m-%d %H:%M:%S" if wall.second or wall.microsecond else "%Y-%m-%d %H:%M"
-    return f"{wall.strftime(shape)} {wall.tzname()}"
+    return f"{wall:%Y-%m-%d %H:%M:%S} {wall.tzname()}"
 
 
 def relative(instant: datetime, now: datetime) -> str:
@@ -71,8 +72,7 @@ def _span(seconds: float) -> str:
     if whole < _DAY:
         hours, minutes = divmod(whole // _MINUTE, 60)
         return f"{hours} h {minutes} min" if minutes and hours < 10 else f"{hours} h"
-    days = whole // _DAY
-    return f"{days} day" if days == 1 else f"{days} days"
+    return plural(whole // _DAY, "day")
 
 
 def schedule_words(spec: JobSpec) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
@@ -12,30 +13,74 @@ from ...model.runs import RunStatus
 from ..models import Job
 from .common import database
 
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django.contrib.admin.views.main import ChangeList
+
 __all__ = ["JobNameFilter", "LastStatusFilter", "StateFilter"]
 
-# One word per job for listings, as StoredJob.state and `tickwork jobs` say it.
+# A one-off job (an ``at`` schedule, such as a deferred call) with no slot left; a
+# paused job has no next slot either, so paused ones are paused, not finished.
+_FINISHED = Q(
+    removed_at__isnull=True,
+    enabled=True,
+    paused_at__isnull=True,
+    run_at__isnull=False,
+    next_run_at__isnull=True,
+)
+# One word per job for listings, as StoredJob.state and `tickwork jobs` say it, and
+# ``finished`` (jobpage.state_of reads a row the same way).
 _STATES = {
-    "active": Q(removed_at__isnull=True, enabled=True, paused_at__isnull=True),
+    "active": Q(removed_at__isnull=True, enabled=True, paused_at__isnull=True) & ~_FINISHED,
     "paused": Q(removed_at__isnull=True, enabled=True, paused_at__isnull=False),
     "disabled": Q(removed_at__isnull=True, enabled=False),
     "removed": Q(removed_at__isnull=False),
+    "finished": _FINISHED,
 }
+_ALL = "all"
+# Parameters of a link to particular jobs (a search, a field lookup such as
+# ``?id__exact=7`` or ``?name=...``): the default state filter does not hide those.
+_TARGETS = frozenset({"id", "pk", "name"})
 #: How many jobs the run page's job filter lists; search finds the others.
 JOB_FILTER_LIMIT = 100
 
 
 class StateFilter(admin.SimpleListFilter):
-    """Active, paused, disabled, or removed from its schedules file."""
+    """Active, paused, disabled, removed from its schedules file, or finished (a one-off
+    job that has fired).
+
+    By default every job but the finished ones is listed: each ``defer()`` call
+    is a one-off job, and those that ran would otherwise crowd the list until
+    retention removes them.  A search, or a link to particular jobs
+    (``?id__exact=7``, ``?name=...``), lists finished jobs too.
+    """
 
     title = "state"
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(state, state) for state in _STATES]
+        return [*((state, state) for state in _STATES), (_ALL, "all")]
+
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "not finished (default)",
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        condition = _STATES.get(str(self.value()))
+        value = self.value()
+        if value is None:
+            searched = bool(request.GET.get("q", "").strip())
+            targeted = searched or any(key.split("__")[0] in _TARGETS for key in request.GET)
+            return queryset if targeted else queryset.exclude(_FINISHED)
+        condition = _STATES.get(str(value))
         return queryset if condition is None else queryset.filter(condition)
 
 

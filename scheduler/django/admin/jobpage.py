@@ -51,12 +51,15 @@ RECENT_RUNS = 20
 
 
 def state_of(job: Job) -> str:
-    """``removed``, ``disabled``, ``paused`` or ``active``, as ``tickwork jobs`` says it."""
+    """``removed``, ``disabled``, ``paused`` or ``active``, as ``tickwork jobs`` says it;
+    or ``finished``: a one-off job (``at``, such as a deferred call) with no slot left."""
     if job.removed_at is not None:
         return "removed"
     if not job.enabled:
         return "disabled"
-    return "paused" if job.paused_at is not None else "active"
+    if job.paused_at is not None:
+        return "paused"
+    return "finished" if job.run_at is not None and job.next_run_at is None else "active"
 
 
 def schedule_html(job: Job) -> SafeString:

@@ -52,6 +52,7 @@ from .jobpage import (
 )
 from .notify import notify_text
 from .preview import preview_spec, preview_values
+from .writes import GuardedWrites
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldsetSpec
@@ -92,7 +93,7 @@ def editable(job: Job | None) -> bool:
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class JobAdmin(GuardedWrites):
     form = JobForm
     change_form_template = "admin/scheduler/job/change_form.html"
     list_display = ("name", "schedule", "next_run", "last_run", "state", "source")
@@ -147,7 +148,7 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return super().get_form(request, obj, change, **kwargs)
         form = super().get_form(request, obj, change, **kwargs)
         context = {"database": database(), "registry": site_registry()}
-        return type(form.__name__, (form,), context)
+        return self.guarded_form(request, type(form.__name__, (form,), context))
 
     def save_model(self, request: HttpRequest, obj: Job, form: JobForm, change: bool) -> None:
         """Store the form's definition through the store, then load the row it wrote."""
@@ -217,7 +218,7 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         state = state_of(job)
         notes = (
             ()
-            if state == "active"
+            if state in ("active", "finished")
             else (f"The job is {state}: these slots fire only if it is active.",)
         )
         context.update(
@@ -299,7 +300,11 @@ class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             if (paused_at is not None) is paused:
                 already.append(name)
                 continue
-            scheduler.set_paused(name, paused, now=now())
+            try:
+                scheduler.set_paused(name, paused, now=now())
+            except SchedulerError as error:
+                self.message_user(request, f"Not changed: {name}: {error}", messages.ERROR)
+                continue
             done.append(name)
         word = "Paused" if paused else "Resumed"
         if done:

@@ -32,6 +32,13 @@ _FIELD_LABELS = {
     "start": "Start",
     "end": "End",
 }
+# What the box says before the chosen kind of schedule is typed: a prompt, not
+# an error (the form reports a blank schedule only when it is submitted).
+_PROMPTS = {
+    "cron": "Type a cron expression to see its next runs.",
+    "every": "Type an interval to see its next runs.",
+    "at": "Type when to run to see that run.",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +52,8 @@ class PreviewRun:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Preview:
-    """What the preview box shows: the schedule in words and its next runs, or a problem."""
+    """What the preview box shows: the schedule in words and its next runs, a problem,
+    or (nothing typed yet) a prompt."""
 
     words: str = ""
     expression: str = ""
@@ -54,6 +62,7 @@ class Preview:
     field: str = ""
     problem: str = ""
     notes: tuple[str, ...] = ()
+    prompt: str = ""
 
     @property
     def field_label(self) -> str:
@@ -61,14 +70,20 @@ class Preview:
 
 
 def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
-    """The preview for the job form's current ``values`` (strings, as posted)."""
+    """The preview for the job form's current ``values`` (strings, as posted).
+
+    A blank schedule of the chosen kind gives a :attr:`Preview.prompt`: the
+    box opens with the form, before anything is typed, and shows no error then.
+    """
     name = values.get("name", "").strip()
+    kind = values.get("schedule_type", "cron")
+    if kind in _PROMPTS and not values.get(kind, "").strip():
+        return Preview(prompt=_PROMPTS[kind])
     try:
         zone = read_zone(values.get("timezone", "") or "UTC")
         start = read_instant("start", values.get("start", ""), zone)
         end = read_instant("end", values.get("end", ""), zone)
         texts = {key: values.get(key, "") for key in ("cron", "every", "at")}
-        kind = values.get("schedule_type", "cron")
         schedule = read_schedule(kind, texts, zone=zone, name=name, start=start)
         spec = JobSpec(
             name=_usable_name(name),

@@ -19,16 +19,18 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ...errors import SchedulerError
 from ..models import Run
 from .common import database, now, store
 from .display import first_line, local_time, relative, run_duration, status_badge
 from .filters import JobNameFilter
+from .writes import GuardedActions
 
 __all__ = ["RunAdmin"]
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RunAdmin(GuardedActions):
     list_display = ("slot", "job_link", "attempt", "trigger", "status_badge", "took", "error_line")
     list_display_links = ("slot",)
     list_filter = ("status", "trigger", JobNameFilter)
@@ -67,7 +69,12 @@ class RunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         cancelled: list[int] = []
         started: list[int] = []
         for run_id in queryset.order_by("id").values_list("id", flat=True):
-            (cancelled if scheduler.cancel_run(run_id, now=now()) else started).append(run_id)
+            try:
+                withdrawn = scheduler.cancel_run(run_id, now=now())
+            except SchedulerError as error:  # a busy database: say so, go on
+                self.message_user(request, f"Not cancelled: run {run_id}: {error}", messages.ERROR)
+                continue
+            (cancelled if withdrawn else started).append(run_id)
         if cancelled:
             self.message_user(request, f"Cancelled runs {_ids(cancelled)}.", messages.SUCCESS)
         if started:

@@ -46,6 +46,19 @@ class DjangoStore(CheckedStore[str]):
         """
         self._connections.dispose()
 
+    def writing(self) -> AbstractContextManager[str]:
+        """A transaction on the store's database that holds the write lock from its
+        start (on SQLite; elsewhere an ordinary transaction), for a caller that reads
+        before it writes through the store, as the admin's forms do.  Inside it the
+        store's verbs join it.  A lock not had within the database's timeout, or a
+        database out of reach, is :class:`~scheduler.errors.StoreUnavailable`.
+
+        A SQLite transaction that has read cannot wait for the lock: it fails at
+        once with ``database is locked`` when another connection writes, whatever
+        the busy timeout.  Taking the lock first makes it wait, up to the timeout.
+        """
+        return self._connections.write()
+
     def check_database(self) -> None:
         """Raise :class:`~scheduler.stores.servers.UnsupportedDatabase`, saying what to
         change, for a MariaDB or MySQL database the store cannot run on (too old a

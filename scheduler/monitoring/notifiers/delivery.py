@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ...model.words import plural
 from .. import events
 
 __all__ = ["OUTCOMES", "Backoff", "Delivery", "Skip"]
@@ -192,12 +193,12 @@ class Delivery:
 
     def _log_failure(self, event: events.RunEvent, error: Exception, attempts: int) -> None:
         logger.error(
-            "notifier %s: run %s of %s (%s) not delivered after %d attempts: %s",
+            "notifier %s: run %s of %s (%s) not delivered after %s: %s",
             self.name,
             event.run_id,
             event.job_name,
             event.status.value,
-            attempts,
+            plural(attempts, "attempt"),
             error,
             extra={"event": "notification_failed", "notifier": self.name, "job": event.job_name},
         )

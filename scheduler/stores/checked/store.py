@@ -24,6 +24,7 @@ from ...errors import DuplicateRun
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ...model.words import plural
 from ..base import (
     Planner,
     RecoveryReport,
@@ -143,10 +144,10 @@ class CheckedStore(Store, Generic[Db]):
         claimed.sort(key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id))
         if due_jobs:
             logger.debug(
-                "replica %s claimed %d runs of %d due jobs",
+                "replica %s claimed %s of %s",
                 replica_id,
-                len(claimed),
-                due_jobs,
+                plural(len(claimed), "run"),
+                plural(due_jobs, "due job"),
                 extra={"replica_id": replica_id, "claimed": len(claimed), "due_jobs": due_jobs},
             )
         return claimed

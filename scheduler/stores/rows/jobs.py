@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ...clock import ensure_aware_utc
@@ -13,12 +14,14 @@ from ...errors import InvalidJob
 from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
 from ...model.notify import JobNotify, encode_notify
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
+from ...schedules.calendars import Calendar
 from ...schedules.kinds import Cron, Every, Once
 from ..protocol.values import StoredJob
 
 __all__ = ["as_stored", "job_columns", "job_from_columns", "spec_from_columns"]
 
 _DEFAULT_NOTIFY = JobNotify()
+_NO_CALENDAR = Calendar()
 
 
 def as_stored(spec: JobSpec, source: JobSource | None = None) -> JobSpec:
@@ -79,6 +82,8 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
         # NULL while the job says nothing, as for every job stored before the column.
         "notify": None if spec.notify.is_default else json.dumps(encode_notify(spec.notify)),
         "max_memory_bytes": spec.policy.max_memory,
+        # NULL while the job has no calendar, as for every job stored before the column.
+        "calendar": None if spec.calendar.is_default else json.dumps(spec.calendar.to_json()),
         "definition_hash": job.definition_hash,
         "next_run_at": job.next_run_at,
         "paused_at": job.paused_at,
@@ -123,7 +128,18 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         if row["notify"] is None
         else JobNotify.parse(json.loads(row["notify"])),
         max_memory=row["max_memory_bytes"],
+        calendar=_calendar(row["calendar"]),
     )
+
+
+def _calendar(text: str | None) -> Calendar:
+    return _NO_CALENDAR if text is None else _calendars(text)
+
+
+@lru_cache(maxsize=1024)
+def _calendars(text: str) -> Calendar:
+    # Many jobs share one company calendar: read each distinct one once.
+    return Calendar.parse(json.loads(text))
 
 
 def _json_args(text: str) -> tuple[JSONValue, ...]:

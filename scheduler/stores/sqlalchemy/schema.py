@@ -208,6 +208,8 @@ job_table = Table(
     Column("notify", _Text, nullable=True),
     # The job's max_memory in bytes (the process executor's RLIMIT_AS); NULL: no limit.
     Column("max_memory_bytes", BigInteger, nullable=True),
+    # The job's calendar (excluded days, holidays, business days) as JSON; NULL: none.
+    Column("calendar", _Text, nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
     # Ids are never reused on SQLite either, so a cached (id, version) stays true.

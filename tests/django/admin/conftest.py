@@ -36,8 +36,9 @@ NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
 @contextmanager
-def repointed(alias: str, name: str) -> Iterator[None]:
-    """Give ``alias`` a new connection to the database ``name`` while inside.
+def repointed(alias: str, name: str, options: dict[str, Any] | None = None) -> Iterator[None]:
+    """Give ``alias`` a new connection to the database ``name`` (with the connection
+    ``options``, if given) while inside.
 
     A new connection object, not the old one renamed: when pytest-django's own
     in-memory test database is open on ``alias`` (the browser test's), Django
@@ -46,7 +47,8 @@ def repointed(alias: str, name: str) -> Iterator[None]:
     from django.db import connections
 
     previous = connections[alias]
-    fresh = type(previous)({**previous.settings_dict, "NAME": name}, alias)
+    changed = {"NAME": name} if options is None else {"NAME": name, "OPTIONS": options}
+    fresh = type(previous)({**previous.settings_dict, **changed}, alias)
     connections[alias] = fresh
     try:
         yield

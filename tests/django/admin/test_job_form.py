@@ -107,7 +107,7 @@ def test_the_saved_job_page_shows_its_next_five_runs_in_its_zone(
     preview = page.split('id="tw-preview"')[1].split("</fieldset>")[0]
     assert "At 02:30 <code>30 2 * * *</code>" in preview
     assert [line.split(">")[1] for line in preview.split("<time ")[1:]] == [
-        f"2026-03-0{day} 02:30 CET</time" for day in range(2, 7)
+        f"2026-03-0{day} 02:30:00 CET</time" for day in range(2, 7)
     ]
     assert "in 15 h" in preview
     assert "No runs yet." in page
@@ -283,7 +283,7 @@ def test_a_job_removed_from_the_file_says_so_and_when(
     page = admin_client_.get(change_url(site, "gone")).content.decode()
 
     assert "Removed from " in page
-    assert " on 2026-02-27 09:00 UTC: the file no longer declares it" in page
+    assert " on 2026-02-27 09:00:00 UTC: the file no longer declares it" in page
     assert '<span class="tw-state tw-state-removed">removed</span>' in page
 
 
@@ -338,7 +338,7 @@ def test_a_user_who_may_only_view_sees_the_job_spelled_out_not_a_form(
     assert "args [1]" in page
     assert "catch-up once (at most 100); overlap skip" in page
     assert "data-url=" not in page  # no live preview without a form
-    assert "2026-03-02 02:30 CET" in page  # the next runs, from the stored schedule
+    assert "2026-03-02 02:30:00 CET" in page  # the next runs, from the stored schedule
 
 
 # -- two editors ----------------------------------------------------------------

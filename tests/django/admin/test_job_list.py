@@ -8,6 +8,7 @@ from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from scheduler.django.models import Job
 from scheduler.django.store import DjangoStore
 from scheduler.model.policies import JobSource
 from scheduler.model.runs import NewRun, Outcome, RunStatus, Trigger
@@ -52,7 +53,7 @@ def test_each_column_reads_like_a_person_would_say_it(
     assert "At 02:30, Monday through Friday" in nightly
     assert '<code class="tw-expr">30 2 * * 1-5</code>' in nightly
     # Sunday 10:00 UTC: next is Monday 02:30 in Berlin (01:30 UTC), 15.5 hours on.
-    assert "2026-03-02 02:30 CET" in nightly
+    assert "2026-03-02 02:30:00 CET" in nightly
     assert "in 15 h" in nightly
     assert '<span class="tw-badge tw-bad"' in nightly
     assert ">failed</span>" in nightly
@@ -61,11 +62,11 @@ def test_each_column_reads_like_a_person_would_say_it(
     assert '<td class="field-source">admin</td>' in nightly
 
     assert "every 15m" in found["quarter"]
-    assert "2026-03-01 10:15 UTC" in found["quarter"]
+    assert "2026-03-01 10:15:00 UTC" in found["quarter"]
     assert "in 15 min" in found["quarter"]
     assert ">succeeded</span>" in found["quarter"]
 
-    assert "once at 2026-03-03 05:00 EST" in found["launch"]
+    assert "once at 2026-03-03 05:00:00 EST" in found["launch"]
     assert "(paused)" in found["launch"]
     assert "tw-state-paused" in found["launch"]
     assert '<span class="tw-none">\u2014</span>' in found["launch"]  # never ran
@@ -139,3 +140,58 @@ def test_manual_runs_count_as_runs_for_the_last_status(
     save(store, name="nightly")
     store.add_run("nightly", NewRun(scheduled_for=NOW, due_at=NOW, trigger=Trigger.MANUAL))
     assert ">pending</span>" in rows(admin_client_.get(JOBS))["nightly"]
+
+
+def fired(store: DjangoStore, site: str, name: str) -> None:
+    """A deferred call ``name`` whose one run came and succeeded, as the scheduler leaves it."""
+    save(store, JobSource.CODE, name=name, at=NOW - timedelta(minutes=5))
+    Job.objects.using(site).filter(name=name).update(next_run_at=None)  # claimed: no next slot
+    finish(store, name, RunStatus.SUCCEEDED, minutes_ago=5)
+
+
+def test_finished_one_off_jobs_show_as_finished_and_only_when_asked_for(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    save(store, name="nightly")
+    save(store, name="later", at=NOW + timedelta(hours=1))  # a one-off still to come
+    save(store, name="idle", every="1h")
+    store.set_paused("idle", True, now=NOW)
+    fired(store, site, "remind-1")
+    fired(store, site, "remind-2")
+
+    def names(query: str) -> set[str]:
+        return set(rows(admin_client_.get(JOBS + query)))
+
+    assert names("") == {"nightly", "later", "idle"}
+    assert names("?state=finished") == {"remind-1", "remind-2"}
+    assert names("?state=active") == {"nightly", "later"}
+    assert names("?state=paused") == {"idle"}
+    assert names("?state=all") == {"nightly", "later", "idle", "remind-1", "remind-2"}
+    finished = rows(admin_client_.get(JOBS + "?state=finished"))["remind-1"]
+    assert '<span class="tw-state tw-state-finished">finished</span>' in finished
+    assert "(finished)" in finished
+    assert "schedule ended" not in finished
+    assert ">succeeded</span>" in finished
+
+    page = admin_client_.get(JOBS).content.decode()
+    assert "not finished (default)" in page
+    assert "?state=finished" in page
+
+
+def test_links_to_a_particular_job_find_it_even_when_finished(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    fired(store, site, "remind-1")
+    save(store, name="nightly")
+    pk = Job.objects.using(site).get(name="remind-1").pk
+
+    def names(query: str) -> set[str]:
+        return set(rows(admin_client_.get(JOBS + query)))
+
+    assert names(f"?id__exact={pk}") == {"remind-1"}
+    assert names("?name=remind-1") == {"remind-1"}
+    assert names("?q=remind") == {"remind-1"}
+    assert names("?q=") == {"nightly"}
+    page = admin_client_.get(f"{JOBS}{pk}/change/")
+    assert page.status_code == 200
+    assert "tw-state-finished" in page.content.decode()

@@ -34,11 +34,11 @@ def test_a_cron_preview_follows_the_zones_daylight_saving_rules(
     assert "(Europe/Berlin)" in html
     # 02:30 does not exist on 29 March: a fixed-time job runs once, at 03:00 CEST.
     assert runs(html) == [
-        "2026-03-28 02:30 CET in 13 h",
-        "2026-03-29 03:00 CEST in 1 day",
-        "2026-03-30 02:30 CEST in 2 days",
-        "2026-03-31 02:30 CEST in 3 days",
-        "2026-04-01 02:30 CEST in 4 days",
+        "2026-03-28 02:30:00 CET in 13 h",
+        "2026-03-29 03:00:00 CEST in 1 day",
+        "2026-03-30 02:30:00 CEST in 2 days",
+        "2026-03-31 02:30:00 CEST in 3 days",
+        "2026-04-01 02:30:00 CEST in 4 days",
     ]
 
 
@@ -55,9 +55,9 @@ def test_an_interval_preview_counts_from_the_start(admin_client_: Client, clock:
     ).content.decode()
     assert "every 1h30m" in html
     assert runs(html) == [
-        "2026-03-01 10:20 UTC in 20 min",
-        "2026-03-01 11:50 UTC in 1 h 50 min",
-        "2026-03-01 13:20 UTC in 3 h 20 min",
+        "2026-03-01 10:20:00 UTC in 20 min",
+        "2026-03-01 11:50:00 UTC in 1 h 50 min",
+        "2026-03-01 13:20:00 UTC in 3 h 20 min",
     ]
 
 
@@ -70,13 +70,38 @@ def test_a_preview_of_bad_values_names_the_field_and_why(admin_client_: Client) 
         "<strong>Cron expression:</strong> cron expression &#x27;61 * * * *&#x27;: "
         "the minute field &#x27;61&#x27; is not valid (allowed: 0-59)"
     )
-    assert problem(schedule_type="every", every="", timezone="UTC") == (
-        "<strong>Every:</strong> Enter an interval, such as &#x27;90s&#x27;, "
-        "&#x27;15m&#x27; or &#x27;1h30m&#x27;."
+    assert problem(schedule_type="every", every="1 fortnight", timezone="UTC").startswith(
+        "<strong>Every:</strong> "
     )
     assert "<strong>Time zone:</strong> unknown time zone" in problem(
         schedule_type="cron", cron="* * * * *", timezone="Nowhere/Land"
     )
+
+
+def test_a_blank_schedule_is_a_prompt_not_an_error(admin_client_: Client) -> None:
+    """The box opens with the add form, before anything is typed: no error then."""
+    for kind, prompt in [
+        ("cron", "Type a cron expression to see its next runs."),
+        ("every", "Type an interval to see its next runs."),
+        ("at", "Type when to run to see that run."),
+    ]:
+        html = admin_client_.get(
+            PREVIEW, {"name": "", "schedule_type": kind, kind: "  ", "timezone": "UTC"}
+        ).content.decode()
+        assert 'role="alert"' not in html, kind
+        assert "Enter " not in html, kind
+        assert f'<p class="tw-preview-prompt">{prompt}</p>' in html
+
+
+def test_the_add_form_shows_no_error_until_it_is_submitted(admin_client_: Client) -> None:
+    page = admin_client_.get("/admin/scheduler/job/add/")
+    assert page.status_code == 200
+    assert not page.context["adminform"].form.errors
+    assert "errorlist" not in page.content.decode()
+    submitted = admin_client_.post(
+        "/admin/scheduler/job/add/", {"schedule_type": "cron", "timezone": "UTC"}
+    )
+    assert "Enter a cron expression" in submitted.content.decode()
 
 
 def test_a_hashed_cron_is_spread_by_the_typed_name(admin_client_: Client) -> None:

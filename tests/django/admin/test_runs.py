@@ -64,12 +64,12 @@ def test_the_run_list_shows_each_run_on_its_jobs_clock(
 
     assert len(rows) == 2
     newest, failed = rows
-    assert "2026-03-01 10:30 CET" in newest
+    assert "2026-03-01 10:30:00 CET" in newest
     assert "30 min ago" in newest
     assert ">nightly</a>" in newest
     assert ">succeeded</span>" in newest
     assert "1.50 s" in newest
-    assert "2026-03-01 10:00 CET" in failed
+    assert "2026-03-01 10:00:00 CET" in failed
     assert ">failed</span>" in failed
     assert "1 min 15 s" in failed
     assert '<td class="field-error_line">Traceback (most recent call last):</td>' in failed
@@ -144,7 +144,7 @@ def test_a_jobs_page_lists_its_last_twenty_runs_in_one_query(
 
     recent = page.split('id="tw-recent-runs"')[1].split("</table>")[0]
     slots = [row.split("</a>")[0].rsplit(">", 1)[1] for row in recent.split("<tr><td>")[1:]]
-    assert slots == [f"2026-03-01 18:{59 - n:02d} JST" for n in range(20)]
+    assert slots == [f"2026-03-01 18:{59 - n:02d}:00 JST" for n in range(20)]
     run_queries = [q["sql"] for q in captured.captured_queries if "scheduler_run" in q["sql"]]
     # The job with its last status (one query), and the twenty runs (one more).
     assert len(run_queries) == 2

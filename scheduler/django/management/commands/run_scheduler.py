@@ -12,14 +12,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scheduler.cli.options import positive_float
 from scheduler.django.runner import RunOptions, run
+from scheduler.engine.signals import ForcedStop
 from scheduler.errors import ConfigError, SchedulerError
+from scheduler.model.words import plural
 from scheduler.monitoring.logs import LOG_FORMATS, log_formatter
 
 
 class Command(BaseCommand):
     help = (
         "Run the scheduler: reconcile SCHEDULER['SCHEDULES'] into the database, then claim "
-        "and hand over due runs until SIGTERM or Ctrl-C, which stop it gracefully."
+        "and hand over due runs until SIGTERM or Ctrl-C, which stop it gracefully; a second "
+        "one stops it at once, recording the runs still going as lost."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -86,8 +89,10 @@ class Command(BaseCommand):
             for issue in error.issues:
                 self.stderr.write(str(issue))
             raise CommandError(
-                f"{len(error.issues)} error(s) in the schedules file; nothing was changed"
+                f"{plural(len(error.issues), 'error')} in the schedules file; nothing was changed"
             ) from error
+        except ForcedStop as stopped:
+            raise CommandError(str(stopped), returncode=stopped.exit_status) from stopped
         except (SchedulerError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
 

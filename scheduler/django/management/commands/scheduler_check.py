@@ -16,6 +16,7 @@ from scheduler.config.reconcile import check_tasks
 from scheduler.django.discovery import UNREGISTERED_HINT, task_registry
 from scheduler.django.settings import scheduler_settings
 from scheduler.errors import ConfigError
+from scheduler.model.words import plural
 
 
 class Command(BaseCommand):
@@ -45,8 +46,9 @@ class Command(BaseCommand):
         except ConfigError as error:
             for issue in error.issues:
                 self.stderr.write(str(issue))
-            raise CommandError(f"{len(error.issues)} error(s) found; nothing was loaded") from error
-        self.stdout.write(f"{path}: {len(specs)} job{'s' if len(specs) != 1 else ''}, no errors")
+            found = plural(len(error.issues), "error")
+            raise CommandError(f"{found} found; nothing was loaded") from error
+        self.stdout.write(f"{path}: {plural(len(specs), 'job')}, no errors")
         if specs:
             self.stdout.write("")
             self.stdout.write(jobs_table(specs, datetime.now(UTC), options["count"]))

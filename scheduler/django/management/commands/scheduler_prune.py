@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from scheduler.django.settings import scheduler_settings
 from scheduler.django.store import DjangoStore
 from scheduler.errors import SchedulerError
+from scheduler.model.words import plural
 from scheduler.schedules.durations import parse_duration
 
 
@@ -37,4 +38,4 @@ class Command(BaseCommand):
             deleted = store.prune(now=datetime.now(UTC), keep_last=keep_last, max_age=max_age)
         except (SchedulerError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"deleted {deleted} run{'s' if deleted != 1 else ''}")
+        self.stdout.write(f"deleted {plural(deleted, 'run')}")

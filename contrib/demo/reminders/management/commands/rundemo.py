@@ -47,11 +47,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         addr = options["addr"]
-        with _stop_requested() as stop:
-            children = {
-                "scheduler": _start([*manage, "run_scheduler"]),
-                "web server": _start([*manage, "runserver", addr, "--noreload"]),
-            }
+        children: dict[str, subprocess.Popen[bytes]] = {}
+        with _stop_requested(children) as stop:
+            children["scheduler"] = _start([*manage, "run_scheduler"])
+            children["web server"] = _start([*manage, "runserver", addr, "--noreload"])
             self.stdout.write(_banner(addr, options["seconds"]))
             died = _wait(children, stop, options["seconds"])
             _stop_all(children)
@@ -72,11 +71,21 @@ def _banner(addr: str, seconds: float | None) -> str:
 
 
 @contextmanager
-def _stop_requested() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM while inside; the old handlers come back after."""
+def _stop_requested(
+    children: Mapping[str, subprocess.Popen[bytes]],
+) -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM while inside; the old handlers come back after.
+
+    A second signal is passed on to the ``children`` still running: the
+    scheduler then stops at once, as its first message says a second Ctrl-C does.
+    """
     stop = threading.Event()
 
     def request(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            for child in children.values():
+                if child.poll() is None:
+                    os.killpg(child.pid, signum)
         stop.set()
 
     previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
