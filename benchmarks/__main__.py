@@ -69,6 +69,12 @@ FULL: dict[str, dict[str, Any]] = {
     "idle": {"jobs": [1000, 1000000], "systems": TICKWORK, "options": []},
     # The claim's run insert on PostgreSQL against COPY through a temporary table.
     "insert_paths": {"jobs": [10, 100, 1000, 10000], "systems": [], "options": []},
+    # 10 minutes for 60,000 jobs on 3 executors plus 10,000 on 3, 3 minutes each.
+    "steady": {
+        "jobs": [10000, 60000],
+        "systems": ["tickwork-postgresql"],
+        "options": ["--executors", "immediate,thread,process", "--duration", "180"],
+    },
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -86,6 +92,11 @@ QUICK: dict[str, dict[str, Any]] = {
     "backlog": {"jobs": [40], "systems": [], "options": []},
     "idle": {"jobs": [20], "systems": TICKWORK, "options": ["--wakeups", "5", "--warmup", "2"]},
     "insert_paths": {"jobs": [20], "systems": [], "options": ["--repeat", "1"]},
+    "steady": {
+        "jobs": [120],
+        "systems": ["tickwork-postgresql"],
+        "options": ["--executors", "immediate", "--duration", "4", "--window", "2"],
+    },
 }
 PEER_PACKAGES = (
     "tickwork",

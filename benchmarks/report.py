@@ -221,6 +221,39 @@ def lateness(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def steady(document: dict[str, Any]) -> list[str]:
+    cases = _cases(document, "steady")
+    if not cases:
+        return []
+    rows = []
+    for case in cases:
+        where = f"{case['jobs']:,} jobs, {case.get('executor', '?')}"
+        problem = case.get("reason") if case.get("status") in ("error", "not measured") else None
+        if problem:
+            rows.append([where, problem, "", "", "", ""])
+            continue
+        windows = case["lateness_windows"]
+        rows.append(
+            [
+                where,
+                f"{case['finished_runs_per_second']} of {case['offered_runs_per_second']}",
+                f"{case['rows_by_status'].get('succeeded', 0):,} of {case['slots_due']:,}",
+                " / ".join(_n(w["p50_ms"], 0) for w in windows),
+                " / ".join(_n(w["p99_ms"], 0) for w in windows),
+                _n(case["cpu_seconds_per_run_ms"], 2),
+            ]
+        )
+    header = [
+        "Case",
+        "Runs/s finished",
+        "Succeeded rows of slots due",
+        "p50 ms per window",
+        "p99 ms per window",
+        "CPU ms/run",
+    ]
+    return ["### 8. Steady state: jobs due once a minute, executed", "", *_table(header, rows)]
+
+
 def edit(document: dict[str, Any]) -> list[str]:
     cases = _cases(document, "edit")
     if not cases:
@@ -354,6 +387,7 @@ def markdown(document: dict[str, Any]) -> str:
         floor(document),
         idle_wakeup(document),
         insert_paths(document),
+        steady(document),
     ]
     return "\n".join(line for part in parts for line in part)
 

@@ -93,6 +93,12 @@ def add_run(commands: Subparsers) -> None:
         "a second signal stops it at once",
     )  # fmt: skip
     sub.add_argument(
+        "--group-commit", type=non_negative_float, default=EngineConfig().group_commit,
+        metavar="SECONDS",
+        help="longest a run's end waits to be written with others (default 0.05; "
+        "0 writes each start and end in its own transaction)",
+    )  # fmt: skip
+    sub.add_argument(
         "--start-timeout", type=optional_duration, default=EngineConfig().start_timeout,
         metavar="DURATION",
         help="how long a run handed to Celery may wait for a worker to start it before it "
@@ -176,6 +182,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         poll_interval=args.poll_interval,
         shutdown_grace=args.shutdown_grace,
         start_timeout=args.start_timeout,
+        group_commit=args.group_commit,
         stale_after=timedelta(seconds=args.stale_after),
     )
     with opened_store(args.database) as store, installed(notifiers):

@@ -25,9 +25,11 @@ from ..model.runs import ClaimedRun, Outcome, RunStatus
 from ..monitoring.events import RunEvent
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
-from ..stores.base import Store
+from ..stores.base import RunStart, Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
-from .recording import announce_end, record_outcome
+from .batchwrite import EndReport, TransitionWriter
+from .groupcommit import GroupCommit
+from .recording import record_outcome, wants_retry
 
 __all__ = ["Dispatcher"]
 
@@ -58,6 +60,7 @@ class Dispatcher:
         clock: Clock,
         hooks: RunHooks | None = None,
         on_finished: Callable[[], object] | None = None,
+        group_commit: float = 0.0,
     ) -> None:
         self.store = store
         self.executors = executors
@@ -71,13 +74,20 @@ class Dispatcher:
         # The runs withdrawn unstarted, collected while shutting down.
         self._withdrawn: list[tuple[int, ClaimedRun | None, Outcome]] | None = None
         self._lock = threading.Lock()
+        self._writer = TransitionWriter(store, hooks=self.hooks, keep=self._keep)
+        self._batch_sizes: list[int] = []
+        self._group: GroupCommit[EndReport] | None = None
+        if group_commit > 0:
+            self._group = GroupCommit(
+                self._writer, interval=group_commit, on_batch=self._batch_sizes.append
+            )
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
     def started(self, run_id: int, *, worker: str) -> bool:
         """A worker is about to run ``run_id``; False means it must not."""
         now = self.clock.now()
         try:
-            if not self.store.mark_running(run_id, worker=worker, now=now):
+            if not self._mark_running(run_id, worker, now):
                 return False
         except StoreUnavailable:
             # Not run: it could not be recorded as started, so nothing would
@@ -107,6 +117,12 @@ class Dispatcher:
         self._finish(run_id, claimed, outcome)
 
     def _finish(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
+        if self._group is not None:
+            retry = claimed is not None and wants_retry(claimed, outcome)
+            self._group.end(EndReport(run_id, claimed, outcome, retry))
+            if self._on_finished is not None:
+                self._on_finished()
+            return
         try:
             self._record(run_id, claimed, outcome)
         except StoreUnavailable:
@@ -133,7 +149,19 @@ class Dispatcher:
         handed = 0
         for name, batch in self._batches(claimed, now).items():
             handed += self._hand_over(self.executors[name], batch, now)
+        self.flush_reports()
         return handed
+
+    def flush_reports(self) -> None:
+        """Write the starts and ends gathered for a group commit now."""
+        if self._group is not None:
+            self._group.flush()
+
+    def take_commit_batches(self) -> tuple[int, ...]:
+        """The sizes (starts plus ends) of the group commits written since the last call."""
+        with self._lock:
+            taken, self._batch_sizes[:] = tuple(self._batch_sizes), []
+        return taken
 
     def flush_outcomes(self) -> None:
         """Record the outcomes kept while the store was unavailable, oldest first.
@@ -141,6 +169,7 @@ class Dispatcher:
         Raises :class:`~scheduler.errors.StoreUnavailable` if it still is;
         the outcomes not recorded yet are kept for the next call.
         """
+        self.flush_reports()  # first, so that the claim sees every run that ended
         with self._lock:
             waiting, self._unrecorded = self._unrecorded, []
         for index, (run_id, claimed, outcome) in enumerate(waiting):
@@ -175,6 +204,7 @@ class Dispatcher:
         for executor in self.executors.values():
             if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
                 executor.check_timeouts(now)
+        self.flush_reports()
 
     def active_count(self) -> int:
         """How many runs the executors have accepted and not reported finished."""
@@ -211,6 +241,8 @@ class Dispatcher:
                     f"scheduler stopped; executor {name!r} " + reason.format(grace=grace),
                 )
         self._release_withdrawn(replica_id)
+        if self._group is not None:
+            self._group.close()
 
     def _within_grace(
         self, grace: float, cut_short: threading.Event | None
@@ -270,6 +302,16 @@ class Dispatcher:
             if run_id not in released:
                 self._finish(run_id, claimed, outcome)
 
+    def _mark_running(self, run_id: int, worker: str, now: datetime) -> bool:
+        if self._group is None:
+            return self.store.mark_running(run_id, worker=worker, now=now)
+        return self._group.start(RunStart(run_id=run_id, worker=worker, at=now))
+
+    def _keep(self, ends: Sequence[EndReport]) -> None:
+        """Ends a group commit could not write: recorded by :meth:`flush_outcomes`."""
+        with self._lock:
+            self._unrecorded.extend((end.run_id, end.claimed, end.outcome) for end in ends)
+
     def _note_start(self, run_id: int, worker: str, now: datetime) -> None:
         """Remember when and where ``run_id`` started, and tell the hooks."""
         with self._lock:
@@ -281,12 +323,7 @@ class Dispatcher:
             self.hooks.emit_started(RunEvent.of(claimed.run, claimed.job))
 
     def _record(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
-        if claimed is not None:
-            record_outcome(self.store, claimed, outcome, hooks=self.hooks)
-        elif self.store.mark_finished(run_id, outcome) and self.hooks:
-            # Not handed over by this dispatcher, or already forgotten: read what it was.
-            run = self.store.get_run(run_id)
-            announce_end(run, self.store.get_job(run.job_name).spec, hooks=self.hooks)
+        self._writer.record(EndReport(run_id, claimed, outcome, retry=False))
 
     def _batches(self, claimed: Sequence[ClaimedRun], now: datetime) -> dict[str, _Batch]:
         """The runs that can start, with their tasks, by executor; the others fail."""

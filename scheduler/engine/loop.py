@@ -75,6 +75,8 @@ class TickReport:
     error: str = ""  # why the store was unavailable
     #: The runs handed to workers outside this process (given an external id).
     handed_out: tuple[ClaimedRun, ...] = ()
+    #: The sizes (starts plus ends) of the group commits written since the last report.
+    commit_batches: tuple[int, ...] = ()
 
 
 class Engine:
@@ -128,6 +130,7 @@ class Engine:
             clock=self.clock,
             hooks=self.hooks,
             on_finished=self._freed,
+            group_commit=self.config.group_commit,
         )
         self.housekeeping = Housekeeping(
             store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
@@ -242,6 +245,7 @@ class Engine:
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
             handed_out=self.dispatcher.take_handed_out(),
+            commit_batches=self.dispatcher.take_commit_batches(),
         )
 
     def close(self) -> None:

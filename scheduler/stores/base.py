@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from .protocol.batches import RunEnd, RunStart, Transitions
 from .protocol.changes import CHANGE_CHANNEL, ChangeListener, NotifiesChanges
 from .protocol.history import RunHistory
 from .protocol.jobs import JobStore
@@ -70,13 +71,16 @@ __all__ = [
     "ReplicaInfo",
     "ReplicaStore",
     "Retrier",
+    "RunEnd",
     "RunHistory",
     "RunQueue",
+    "RunStart",
     "SlotPlan",
     "Store",
     "StoreOverview",
     "StoredJob",
     "SyncReport",
+    "Transitions",
 ]
 
 

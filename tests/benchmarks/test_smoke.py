@@ -202,3 +202,21 @@ def test_insert_paths() -> None:
         )
     }
     assert all(batch["wall_ms"] > 0 for batch in document["batches"])
+
+
+@pytest.mark.serial  # the engine must start within --lead; every slot must be executed
+@pytest.mark.parametrize("executor", ["immediate", "thread"])
+def test_steady(executor: str, request: pytest.FixtureRequest) -> None:
+    _needs("tickwork-postgresql", request)
+    document = _run(
+        "benchmarks.steady",
+        *("--jobs", "120", "--executors", executor, "--workers", "4"),
+        *("--duration", "4", "--window", "2", "--lead", "2"),
+    )
+    case = _only_case(document, "steady", "tickwork-postgresql")
+    assert case["executor"] == executor
+    assert case["slots_due"] == 8  # 2 jobs a second: first slots at 0, 0, 1, 1, 2, 2, 3, 3 s
+    assert case["rows_by_status"] == {"succeeded": 8}, case
+    assert case["status"] == "complete"
+    assert [w["from_second"] for w in case["lateness_windows"]] == [0, 2]
+    assert all(w["runs_started"] == 4 for w in case["lateness_windows"])

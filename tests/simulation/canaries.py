@@ -6,13 +6,22 @@ They exist only to show that the simulation can fail; nothing else uses them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 
 from scheduler.model.runs import ClaimedRun, NewRun
-from scheduler.stores.base import Planner, SlotPlan, Store, StoredJob
+from scheduler.stores.base import (
+    Planner,
+    Retrier,
+    RunEnd,
+    RunStart,
+    SlotPlan,
+    Store,
+    StoredJob,
+    Transitions,
+)
 from scheduler.stores.memory.state import State
 from scheduler.testing import MemoryStore
 
@@ -68,6 +77,17 @@ class StartsTwice(MemoryStore):
         if super().mark_running(run_id, worker=worker, now=now):
             return True
         return self.get_run(run_id).finished_at is None
+
+    def record_transitions(
+        self, starts: Sequence[RunStart], ends: Sequence[RunEnd], *, retry: Retrier | None = None
+    ) -> Transitions:
+        done = super().record_transitions(starts, ends, retry=retry)
+        again = {
+            start.run_id
+            for start in starts
+            if start.run_id not in done.started and self.get_run(start.run_id).finished_at is None
+        }
+        return replace(done, started=done.started | again)
 
 
 def _mode(cls: type[MemoryStore]) -> Callable[[], AbstractContextManager[Store]]:

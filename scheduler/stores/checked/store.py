@@ -30,10 +30,13 @@ from ..base import (
     RecoveryReport,
     ReplicaInfo,
     Retrier,
+    RunEnd,
+    RunStart,
     Store,
     StoredJob,
     StoreOverview,
     SyncReport,
+    Transitions,
 )
 from ..rows.constraints import slot_conflict
 from .arguments import (
@@ -226,6 +229,34 @@ class CheckedStore(Store, Generic[Db]):
         changes = {"replica_id": "", "claimed_at": None}
         return self._runs.transition(db, run_id, _NOT_STARTED, RunStatus.PENDING, changes)
 
+    def record_transitions(
+        self,
+        starts: Sequence[RunStart],
+        ends: Sequence[RunEnd],
+        *,
+        retry: Retrier | None = None,
+    ) -> Transitions:
+        starts = [_checked_start(start, index) for index, start in enumerate(starts)]
+        ends = [replace(end, outcome=finished(end.outcome)) for end in ends]
+        if not starts and not ends:
+            return Transitions()
+        checked = checked_retrier(retry)
+        with self._slot_conflicts("a retry in a group commit"), self._write() as db:
+            started = self._runs.start_many(db, starts) if starts else set()
+            ended = self._runs.finish_many(db, ends) if ends else set()
+            if checked is not None:
+                for end in ends:
+                    if end.retry and end.run_id in ended:
+                        self._add_retry(db, end.run_id, checked)
+        return Transitions(started=frozenset(started), ended=frozenset(ended))
+
+    def _add_retry(self, db: Db, run_id: int, retry: Retrier) -> None:
+        """Insert the next attempt ``retry`` asks for after ``run_id`` ended."""
+        run = self._history.get_run(db, run_id)
+        new = retry(run, self._jobs.get_job(db, run.job_name).spec)
+        if new is not None:
+            self._claims.add_run(db, run.job_name, pending_run(run.job_name, new))
+
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
         changes = {"finished_at": ensure_aware_utc(now, "now")}
         return self._transition(run_id, _NOT_STARTED, RunStatus.CANCELLED, changes)
@@ -317,6 +348,11 @@ class CheckedStore(Store, Generic[Db]):
             if conflict is None:
                 raise
             raise DuplicateRun(f"{what}: {conflict}") from error
+
+
+def _checked_start(start: RunStart, index: int) -> RunStart:
+    at = ensure_aware_utc(start.at, f"starts[{index}].at")
+    return start if at is start.at else replace(start, at=at)
 
 
 class _EndedMeanwhile(Exception):

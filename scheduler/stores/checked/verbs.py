@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ..protocol.batches import RunEnd, RunStart
 from ..protocol.values import (
     Planner,
     RecoveryReport,
@@ -106,6 +107,17 @@ class RunVerbs(Protocol[Db]):
 
     def finish(self, db: Db, run_id: int, outcome: Outcome) -> bool:
         """``outcome`` is terminal; True when the run was not terminal yet."""
+        ...
+
+    def start_many(self, db: Db, starts: Sequence[RunStart]) -> set[int]:
+        """``starts`` is not empty, its instants aware UTC: :meth:`transition` of
+        each from pending or queued to running, with its ``started_at`` and
+        ``worker``, in order; the ids moved.  An unknown id raises LookupError."""
+        ...
+
+    def finish_many(self, db: Db, ends: Sequence[RunEnd]) -> set[int]:
+        """``ends`` is not empty, its outcomes terminal: :meth:`finish` of each,
+        in order; the ids this call ended.  An unknown id raises LookupError."""
         ...
 
 

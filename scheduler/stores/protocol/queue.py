@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run
+from .batches import RunEnd, RunStart, Transitions
 from .values import Planner, Retrier
 
 __all__ = ["RunQueue"]
@@ -131,6 +132,30 @@ class RunQueue(Protocol):
         as they were, so it is the same run, claimed once more by exactly one
         replica, never a new slot.  Other runs, and unknown ids, are left as
         they are.  Returns the ids released, ascending; no ids is no statement.
+        """
+        ...
+
+    def record_transitions(
+        self,
+        starts: Sequence[RunStart],
+        ends: Sequence[RunEnd],
+        *,
+        retry: Retrier | None = None,
+    ) -> Transitions:
+        """Record many starts and ends in one transaction (group commit).
+
+        Each start is recorded as :meth:`mark_running` would and each end as
+        :meth:`mark_finished` would (with ``retry`` for the ends that ask for
+        it), starts first, in the order given: a run reported twice moves
+        once.  Returns the runs that started and the runs that ended by this
+        call; the others were left as they were.  All or nothing: an unknown
+        run id (:class:`LookupError`), an outcome that is not terminal or an
+        instant that is naive (:class:`ValueError`), a retry whose slot and
+        attempt exist (:class:`~scheduler.errors.DuplicateRun`) change
+        nothing, so the caller can record the reports one by one to learn
+        which one was refused.  The statements sent are a fixed number,
+        whatever the number of runs, besides one read per retry; no starts
+        and no ends is no transaction.
         """
         ...
 
