@@ -30,6 +30,7 @@ from ..tasks.registry import RegisteredTask, TaskRegistry
 from .batchwrite import EndReport, TransitionWriter
 from .groupcommit import GroupCommit
 from .recording import record_outcome, wants_retry
+from .stopping import each_executor, withdrawn_unstarted, within_grace
 
 __all__ = ["Dispatcher"]
 
@@ -111,7 +112,7 @@ class Dispatcher:
         """
         with self._lock:
             claimed = self._inflight.pop(run_id, None)
-            if self._withdrawn is not None and _withdrawn(claimed, outcome):
+            if self._withdrawn is not None and withdrawn_unstarted(claimed, outcome):
                 self._withdrawn.append((run_id, claimed, outcome))
                 return
         self._finish(run_id, claimed, outcome)
@@ -225,13 +226,13 @@ class Dispatcher:
         """
         with self._lock:
             self._withdrawn = []
-        late = self._within_grace(grace, cut_short)
+        late = within_grace(self.executors, grace, cut_short)
         if late is not None:
             reason = "did not finish it within the {grace:g}s shutdown grace"
         else:
             late = {
                 name: executor.shutdown(wait=True, timeout=0)
-                for name, executor in _each(self.executors)
+                for name, executor in each_executor(self.executors)
             }
             reason = "had not finished it when told to stop now (a second stop signal)"
         for name, run_ids in late.items():
@@ -244,43 +245,6 @@ class Dispatcher:
         if self._group is not None:
             self._group.close()
 
-    def _within_grace(
-        self, grace: float, cut_short: threading.Event | None
-    ) -> dict[str, list[int]] | None:
-        """Each executor's runs still going after ``grace``; None if cut short first.
-
-        The executors are waited for on a thread of its own, so that this
-        thread (the main one, whose signal handlers set ``cut_short``) can
-        stop waiting the moment it is told to.
-        """
-        if cut_short is None:
-            return {
-                name: ex.shutdown(wait=True, timeout=grace) for name, ex in _each(self.executors)
-            }
-        late: dict[str, list[int]] = {}
-        errors: list[BaseException] = []
-        done = threading.Event()
-
-        def wait_out() -> None:
-            try:
-                for name, executor in _each(self.executors):
-                    late[name] = executor.shutdown(wait=True, timeout=grace)
-            except BaseException as error:  # raised again below, on the caller's thread
-                errors.append(error)
-            finally:
-                done.set()
-
-        if cut_short.is_set():
-            return None
-        threading.Thread(target=wait_out, name="tickwork-shutdown", daemon=True).start()
-        while not done.wait(_CUT_SHORT_POLL):
-            if cut_short.is_set():
-                return None
-        if errors:
-            raise errors[0]
-        return late
-
-    # -- internals --------------------------------------------------------------
     def _release_withdrawn(self, replica_id: str) -> None:
         """Give the runs withdrawn by the shutdown back; record the rest ``cancelled``."""
         with self._lock:
@@ -402,32 +366,6 @@ class Dispatcher:
         self.finished(
             run_id, Outcome(status=RunStatus.LOST, finished_at=self.clock.now(), error=message)
         )
-
-
-#: How often, in seconds, a shutdown waiting for running work checks whether
-#: it was told to stop now.
-_CUT_SHORT_POLL = 0.05
-
-
-def _each(executors: Mapping[str, Executor]) -> list[tuple[str, Executor]]:
-    """Each executor once, under the first name it has (several names may
-    share one, as with ``run_scheduler --executor``)."""
-    seen: set[int] = set()
-    found = []
-    for name, executor in executors.items():
-        if id(executor) not in seen:
-            seen.add(id(executor))
-            found.append((name, executor))
-    return found
-
-
-def _withdrawn(claimed: ClaimedRun | None, outcome: Outcome) -> bool:
-    """Whether an executor's report is of a run it withdrew before it started."""
-    return (
-        claimed is not None
-        and outcome.status is RunStatus.CANCELLED
-        and claimed.run.started_at is None
-    )
 
 
 def _log_handover(claimed: ClaimedRun, now: datetime) -> None:

@@ -33,7 +33,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import Clock, SystemClock, is_real_time
@@ -50,33 +49,12 @@ from ..tasks.registry import registry as default_registry
 from .dispatch import Dispatcher
 from .housekeeping import Housekeeping
 from .planning import SlotPlanner
+from .report import TickReport, claim_limit, next_delay
 from .settings import EngineConfig, Retention
 
 __all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TickReport:
-    """What one wake-up did."""
-
-    now: datetime
-    claimed: int = 0
-    dispatched: int = 0
-    recovered: int = 0
-    pruned: int = 0  # runs
-    pruned_replicas: int = 0
-    next_wake: datetime | None = None  # not asked after a full batch
-    full_batch: bool = False
-    retry_in: float | None = None  # set when the store was unavailable
-    claim_seconds: float | None = None  # how long the claim took, when it answered
-    heartbeat_at: datetime | None = None  # when this wake-up recorded a heartbeat
-    error: str = ""  # why the store was unavailable
-    #: The runs handed to workers outside this process (given an external id).
-    handed_out: tuple[ClaimedRun, ...] = ()
-    #: The sizes (starts plus ends) of the group commits written since the last report.
-    commit_batches: tuple[int, ...] = ()
 
 
 class Engine:
@@ -175,7 +153,7 @@ class Engine:
             now = self.clock.now()
             if once or (until is not None and now >= until):
                 return
-            delay = self._delay(report)
+            delay = next_delay(report, self.config.poll_interval, self.clock.now())
             if until is not None:
                 delay = min(delay, (until - now).total_seconds())
             self._wait(delay)
@@ -295,7 +273,7 @@ class Engine:
 
     def _claim(self, now: datetime) -> tuple[list[ClaimedRun], bool, datetime | None]:
         """Claim due jobs' runs, then due pending runs, up to one batch in all,
-        and no more than the executors can start soon (:meth:`_claim_limit`).
+        and no more than the executors can start soon (:func:`~.report.claim_limit`).
 
         The store is asked first when it next has work (one indexed read).  When
         that is never or later than ``now``, the wake-up is idle: nothing is
@@ -305,7 +283,7 @@ class Engine:
         if wake is None or wake > now:
             self._held_back = False
             return [], True, wake
-        limit = self._claim_limit()
+        limit = claim_limit(self.executors, self.config.batch_size, self._by_capacity)
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=limit, plan=self._planner
         )
@@ -315,19 +293,6 @@ class Engine:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
         self._held_back = limit < self.config.batch_size and len(claimed) >= limit
         return claimed, False, None
-
-    def _claim_limit(self) -> int:
-        """The batch size, or less when every executor has a capacity: their sum.
-
-        One executor without a limit (Celery, inline) lifts it: a claim cannot
-        tell in advance which executor its runs go to.  So does a single
-        wake-up (``run(once=True)``), which waits for all it claimed.
-        """
-        limit = self.config.batch_size
-        capacities = [executor.capacity() for executor in self.executors.values()]
-        if not self._by_capacity or not capacities or None in capacities:
-            return limit
-        return min(limit, sum(c for c in capacities if c is not None))
 
     def _freed(self) -> None:
         """A run ended: if the last claim was held back by capacity, claim again now."""
@@ -402,19 +367,6 @@ class Engine:
             logger.info("store reachable again", extra={"event": "store_recovered"})
             self._failures = 0
         return report
-
-    def _delay(self, report: TickReport) -> float:
-        if report.retry_in is not None:
-            return report.retry_in  # backing off from an unavailable store
-        if report.full_batch:
-            return 0.0  # more is due right now
-        poll = self.config.poll_interval
-        if report.next_wake is None:
-            return poll
-        until_due = (report.next_wake - self.clock.now()).total_seconds()
-        if until_due <= 0:  # due but not claimable (locked elsewhere, waiting to queue)
-            return poll if report.claimed == 0 else 0.0
-        return min(poll, until_due)
 
     def _wait(self, seconds: float) -> None:
         """Wait between wake-ups.  A clock in real time is waited on through

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from scheduler.engine import Engine, EngineConfig, Retention
+from scheduler.engine.report import next_delay
 from scheduler.errors import StoreUnavailable
 from scheduler.executors.base import Executor
 from scheduler.model.runs import ClaimedRun
@@ -254,7 +255,7 @@ class Simulation:
         engine = replica.engine
         assert engine is not None
         report = engine._safe_tick()
-        delay = engine._delay(report)
+        delay = next_delay(report, engine.config.poll_interval, engine.clock.now())
         if report.claimed or report.recovered:
             self.note(
                 f"replica {replica.index} claimed {report.claimed}, recovered {report.recovered}"
