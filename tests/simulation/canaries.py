@@ -13,7 +13,7 @@ from datetime import datetime
 
 from scheduler.model.runs import ClaimedRun, NewRun
 from scheduler.stores.base import Planner, SlotPlan, Store, StoredJob
-from scheduler.stores.memory.state import State
+from scheduler.stores.memory.state import Slot, State
 from scheduler.testing import MemoryStore
 
 from .runner import MODES
@@ -36,6 +36,9 @@ class ClaimsWithoutAdvancing(MemoryStore):
 class _Unchecked(State):
     def check_unique(self, rows: Iterable[tuple[str, NewRun]]) -> None:
         return None
+
+    def taken(self, slot: Slot) -> bool:
+        return False
 
 
 class NoUniqueSlot(MemoryStore):
