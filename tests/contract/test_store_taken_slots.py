@@ -22,16 +22,17 @@ def test_claiming_a_slot_that_already_has_a_run_skips_it_and_moves_the_job_on(
     store: Store,
 ) -> None:
     # A manual run took b's slot: the claim creates no second run of it, raises
-    # nothing, moves b past it, and claims the other jobs of the batch.
-    due_now(store, "a", "b", "c")
+    # nothing, moves b past it, and claims or records the other jobs of the batch.
+    due_now(store, "a", "b", "c", "d")
     [manual] = add_runs(store, "b", NOW, trigger=Trigger.MANUAL)
-    planner = RecordingPlanner()
+    planner = RecordingPlanner(statuses={"d": RunStatus.MISSED})
     claimed = store.claim_due(now=NOW, replica_id="r1", limit=10, plan=planner)
     assert [(c.run.job_name, c.run.scheduled_for) for c in claimed] == [("a", NOW), ("c", NOW)]
     assert store.list_runs(job_name="b") == [manual]
-    assert sorted(planner.planned) == ["a", "b", "c"]
+    assert [run.status for run in store.list_runs(job_name="d")] == [RunStatus.MISSED]
+    assert sorted(planner.planned) == ["a", "b", "c", "d"]
     assert planner.taken == [("b", NOW, 1)]
-    assert [job.next_run_at for job in store.list_jobs()] == [NOW + HOUR] * 3
+    assert [job.next_run_at for job in store.list_jobs()] == [NOW + HOUR] * 4
     assert store.claim_due(now=NOW, replica_id="r2", limit=10, plan=planner) == []
 
 

@@ -83,22 +83,26 @@ def insert_runs(
     conn: Connection, rows: Sequence[Mapping[str, Any]], *, replica_id: str
 ) -> dict[SlotKey, int]:
     """Insert the rows of :func:`~scheduler.stores.rows.run_columns` whose slot
-    and attempt has no run yet; the ids of those claimed for ``replica_id``
-    and inserted, by slot (the module's docstring says how)."""
+    and attempt has no run yet; the ids of those inserted, by slot (the
+    module's docstring says how).  ``replica_id``: the claiming replica's."""
     taken = _taken(conn, rows)
     rows = [row for row in rows if _key(row) not in taken]
     if not rows:
         return {}
     before = conn.scalar(select(func.coalesce(func.max(_run.id), 0)))
     conn.exec_driver_sql(_INSERT, [_values(row) for row in rows])
-    wanted = {_key(row) for row in rows if row["replica_id"] == replica_id}
-    if not wanted:
-        return {}
-    mine = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt).where(
-        _run.id > before, _run.replica_id == replica_id
-    )
-    found = {_key(row): row["id"] for row in conn.execute(mine).mappings()}
-    return {key: found[key] for key in wanted if key in found}
+    # A row is ours if it has the slot and the claimer we gave it: a manual
+    # run that took a slot meanwhile has no claimer, a claimed row of ours has one.
+    planned = {_key(row): row["replica_id"] for row in rows}
+    job_ids = sorted({job_id for job_id, _, _ in planned})
+    found: dict[SlotKey, int] = {}
+    for start in range(0, len(job_ids), _CHUNK):
+        new = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt, _run.replica_id)
+        new = new.where(_run.id > before, _run.job_id.in_(job_ids[start : start + _CHUNK]))
+        for row in conn.execute(new).mappings():
+            if planned.get(_key(row)) == row["replica_id"]:
+                found[_key(row)] = row["id"]
+    return found
 
 
 def _taken(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> set[SlotKey]:
