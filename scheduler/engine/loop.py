@@ -214,6 +214,7 @@ class Engine:
         return TickReport(
             now=now,
             claimed=len(claimed),
+            taken_slots=self._planner.taken,
             dispatched=dispatched,
             recovered=recovered,
             pruned=pruned,

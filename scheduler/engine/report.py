@@ -20,6 +20,10 @@ class TickReport:
 
     now: datetime
     claimed: int = 0
+    #: Slots this wake-up's claim skipped because each already had a run (see
+    #: :meth:`~scheduler.stores.base.RunQueue.claim_due`): a job an edit made
+    #: with a clock behind this replica's set back to a slot already claimed.
+    taken_slots: int = 0
     dispatched: int = 0
     recovered: int = 0
     pruned: int = 0  # runs

@@ -22,7 +22,7 @@ from scheduler.stores.base import (
     StoredJob,
     Transitions,
 )
-from scheduler.stores.memory.state import State
+from scheduler.stores.memory.state import Slot, State
 from scheduler.testing import MemoryStore
 
 from .runner import MODES
@@ -45,6 +45,9 @@ class ClaimsWithoutAdvancing(MemoryStore):
 class _Unchecked(State):
     def check_unique(self, rows: Iterable[tuple[str, NewRun]]) -> None:
         return None
+
+    def taken(self, slot: Slot) -> bool:
+        return False
 
 
 class NoUniqueSlot(MemoryStore):

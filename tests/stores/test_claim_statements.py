@@ -98,9 +98,10 @@ def test_a_claim_is_three_statements_whatever_the_number_of_jobs(
         # the due jobs, locked; their runs, ids returned; their next run times
         expected = ["SELECT", "INSERT", "UPDATE"]
     elif sql_store.engine.dialect.name == "mysql":
-        # the due jobs, locked; the largest run id so far; their runs; the
-        # claimed runs' ids, read back above it; their next run times
-        expected = ["SELECT", "SELECT", "INSERT", "SELECT", "UPDATE"]
+        # the due jobs, locked; which of their slots already have runs; the
+        # largest run id so far; their runs; the new runs' ids, read back
+        # above it; their next run times
+        expected = ["SELECT", "SELECT", "SELECT", "INSERT", "SELECT", "UPDATE"]
     else:  # the write lock; and the claimed runs' ids are read back by slot
         expected = ["BEGIN IMMEDIATE", "SELECT", "INSERT", "SELECT", "UPDATE"]
     assert few == (20, expected)

@@ -36,6 +36,8 @@ from ..base import (
     StoredJob,
     StoreOverview,
     SyncReport,
+    TakenSlot,
+    TakenSlotsListener,
     Transitions,
 )
 from ..rows.constraints import slot_conflict
@@ -138,18 +140,26 @@ class CheckedStore(Store, Generic[Db]):
             return []
         checked = checked_planner(plan)
         with self._slot_conflicts("claim_due"), self._write() as db:
-            claimed, due_jobs = self._claims.claim_due(
+            claim = self._claims.claim_due(
                 db, now=now, replica_id=replica_id, limit=limit, plan=checked
             )
-        claimed.sort(key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id))
-        if due_jobs:
+        claimed = sorted(
+            claim.claimed, key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id)
+        )
+        if claim.due_jobs:
             logger.debug(
                 "replica %s claimed %s of %s",
                 replica_id,
                 plural(len(claimed), "run"),
-                plural(due_jobs, "due job"),
-                extra={"replica_id": replica_id, "claimed": len(claimed), "due_jobs": due_jobs},
+                plural(claim.due_jobs, "due job"),
+                extra={
+                    "replica_id": replica_id,
+                    "claimed": len(claimed),
+                    "due_jobs": claim.due_jobs,
+                },
             )
+        if claim.taken:
+            _report_taken(claim.taken, replica_id, plan)
         return claimed
 
     def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
@@ -353,6 +363,29 @@ class CheckedStore(Store, Generic[Db]):
 def _checked_start(start: RunStart, index: int) -> RunStart:
     at = ensure_aware_utc(start.at, f"starts[{index}].at")
     return start if at is start.at else replace(start, at=at)
+
+
+def _report_taken(taken: Sequence[TakenSlot], replica_id: str, plan: Planner) -> None:
+    """Log each planned slot a claim skipped because it had a run; tell ``plan``."""
+    for job_name, slot, attempt in taken:
+        logger.warning(
+            "replica %s skipped job %s slot %s attempt %d: it already has a run "
+            "(an edit or resume made with a clock behind this replica's, or a "
+            "manual run, set the job back to it); the job moves past it",
+            replica_id,
+            job_name,
+            slot.isoformat(),
+            attempt,
+            extra={
+                "replica_id": replica_id,
+                "job": job_name,
+                "scheduled_for": slot.isoformat(),
+                "attempt": attempt,
+            },
+        )
+    listener: object = plan  # a planner is a callable, and may be a listener too
+    if isinstance(listener, TakenSlotsListener):
+        listener.slots_taken(taken)
 
 
 class _EndedMeanwhile(Exception):

@@ -49,11 +49,20 @@ class RunQueue(Protocol):
         statements sent are a fixed number, whatever the number of due jobs;
         a ``limit`` below 1 claims nothing and sends none.
 
+        A planned run whose slot and attempt already has a run (claimed by a
+        replica before an edit, made with a clock behind that replica's, set
+        the job back to it; or taken by a manual run) is not a new run: it is
+        skipped, nothing else changes for it, and its job still moves to the
+        plan's ``next_run_at``, while the other runs of the claim are created
+        as usual.  When any is skipped, a ``plan`` that is a
+        :class:`~scheduler.stores.base.TakenSlotsListener` hears which, once
+        the claim committed, and the store logs each at WARNING.
+
         Nothing is written when anything fails: ``plan`` raising (its error
         propagates), a planned run that is not a valid new run
         (:class:`ValueError`: a status other than pending, missed or skipped,
-        an attempt below 1, a naive instant), or a slot and attempt that
-        already has a run (:class:`~scheduler.errors.DuplicateRun`).
+        an attempt below 1, a naive instant), or a plan that asks for one
+        slot and attempt twice (:class:`~scheduler.errors.DuplicateRun`).
         """
         ...
 
