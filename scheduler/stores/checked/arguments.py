@@ -20,12 +20,14 @@ from ...errors import DuplicateRun, InvalidJob
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, NewRun, Outcome, Run, RunStatus
+from ..protocol.batches import RunStart
 from ..protocol.values import Planner, Retrier, SlotPlan, StoredJob
 from ..rules import DUPLICATE_SLOT
 
 __all__ = [
     "checked_planner",
     "checked_retrier",
+    "checked_start",
     "finished",
     "pending_run",
     "refuse_repeated_names",
@@ -118,3 +120,9 @@ def finished(outcome: Outcome) -> Outcome:
 def run_status(status: RunStatus | str | None) -> RunStatus | None:
     """A status filter as a :class:`RunStatus` (given as one, or as its value)."""
     return None if status is None else RunStatus(status)
+
+
+def checked_start(start: RunStart, index: int) -> RunStart:
+    """``start`` with its instant in UTC; ValueError, naming ``starts[index]``, if naive."""
+    at = ensure_aware_utc(start.at, f"starts[{index}].at")
+    return start if at is start.at else replace(start, at=at)

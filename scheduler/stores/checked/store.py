@@ -44,6 +44,7 @@ from ..rows.constraints import slot_conflict
 from .arguments import (
     checked_planner,
     checked_retrier,
+    checked_start,
     finished,
     pending_run,
     run_status,
@@ -246,7 +247,7 @@ class CheckedStore(Store, Generic[Db]):
         *,
         retry: Retrier | None = None,
     ) -> Transitions:
-        starts = [_checked_start(start, index) for index, start in enumerate(starts)]
+        starts = [checked_start(start, index) for index, start in enumerate(starts)]
         ends = [replace(end, outcome=finished(end.outcome)) for end in ends]
         if not starts and not ends:
             return Transitions()
@@ -358,11 +359,6 @@ class CheckedStore(Store, Generic[Db]):
             if conflict is None:
                 raise
             raise DuplicateRun(f"{what}: {conflict}") from error
-
-
-def _checked_start(start: RunStart, index: int) -> RunStart:
-    at = ensure_aware_utc(start.at, f"starts[{index}].at")
-    return start if at is start.at else replace(start, at=at)
 
 
 def _report_taken(taken: Sequence[TakenSlot], replica_id: str, plan: Planner) -> None:
