@@ -60,6 +60,21 @@ FULL: dict[str, dict[str, Any]] = {
         "options": ["--edits", "5", "--budget", "10"],
     },
     "floor": {"jobs": [1000, 10000, 100000], "systems": [], "options": []},
+    # A 100,000-job file and 100,000 specs through the API; 1,000,000 with
+    # ``python -m benchmarks.reconcile --jobs 1000000 --kinds api``.
+    "reconcile": {"jobs": [100000], "systems": [], "options": ["--kinds", "file,api"]},
+    # Two replicas of 4 threads drain 2,000 due runs; then again, one stopped midway.
+    "backlog": {"jobs": [2000], "systems": [], "options": []},
+    # One wake-up with nothing due, timed with time.process_time (Tickwork only).
+    "idle": {"jobs": [1000, 1000000], "systems": TICKWORK, "options": []},
+    # The claim's run insert on PostgreSQL against COPY through a temporary table.
+    "insert_paths": {"jobs": [10, 100, 1000, 10000], "systems": [], "options": []},
+    # 10 minutes for 60,000 jobs on 3 executors plus 10,000 on 3, 3 minutes each.
+    "steady": {
+        "jobs": [10000, 60000],
+        "systems": ["tickwork-postgresql"],
+        "options": ["--executors", "immediate,thread,process", "--duration", "180"],
+    },
 }
 
 #: The same, at sizes that only show that everything runs (the smoke test uses it).
@@ -73,6 +88,15 @@ QUICK: dict[str, dict[str, Any]] = {
     },
     "edit": {"jobs": [20], "systems": list(SYSTEMS), "options": ["--edits", "1", "--budget", "4"]},
     "floor": {"jobs": [20], "systems": [], "options": []},
+    "reconcile": {"jobs": [20], "systems": [], "options": ["--kinds", "file,api"]},
+    "backlog": {"jobs": [40], "systems": [], "options": []},
+    "idle": {"jobs": [20], "systems": TICKWORK, "options": ["--wakeups", "5", "--warmup", "2"]},
+    "insert_paths": {"jobs": [20], "systems": [], "options": ["--repeat", "1"]},
+    "steady": {
+        "jobs": [120],
+        "systems": ["tickwork-postgresql"],
+        "options": ["--executors", "immediate", "--duration", "4", "--window", "2"],
+    },
 }
 PEER_PACKAGES = (
     "tickwork",

@@ -18,6 +18,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from .leftovers import CASE_TAG, database_prefix, drop_leftovers, new_tag
 
 #: The server the PostgreSQL cases use; each case creates its own database on it.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -181,8 +184,12 @@ def _parse_admin_url() -> dict[str, str]:
 
 @contextlib.contextmanager
 def throwaway_database(kind: str, directory: Path) -> Iterator[Database]:
-    """A new, empty database of ``kind`` that is dropped (or deleted) afterwards."""
-    name = f"tickwork_bench_{uuid.uuid4().hex[:10]}"
+    """A new, empty database of ``kind`` that is dropped (or deleted) afterwards.
+
+    Its name carries the case's tag (:mod:`benchmarks.leftovers`), so the
+    runner drops it even when the case process is killed before it can.
+    """
+    name = f"{database_prefix()}{uuid.uuid4().hex[:10]}"
     database = Database(kind=kind, name=name, directory=directory)
     if kind == "sqlite":
         try:
@@ -316,6 +323,24 @@ class Counter:
             return self.value
 
 
+@dataclass
+class Starts:
+    """Thread-safe ``time.time()`` instants at which a scheduler began a wake-up's work."""
+
+    items: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self) -> None:
+        instant = time.time()
+        with self._lock:
+            self.items.append(instant)
+
+    def last_before(self, instant: float) -> float | None:
+        """The latest start at or before ``instant`` (None if none was)."""
+        with self._lock:
+            return max((start for start in self.items if start <= instant), default=None)
+
+
 def count_sqlalchemy_statements(engine: Any, counter: Counter) -> None:
     """Count every statement ``engine`` sends (an executemany counts once)."""
     from sqlalchemy import event
@@ -422,11 +447,33 @@ def run_cases(
 
 
 def run_case(command: Sequence[str], workload: str, system: str, jobs: int) -> Result:
-    """Run one case's process and read the JSON object on its last line of output."""
+    """Run one case's process and read the JSON object on its last line of output.
+
+    The case works in a directory and under a database tag this process owns,
+    so whatever it leaves behind, killed at :data:`CASE_TIMEOUT` or crashed,
+    is deleted and dropped here.
+    """
+    tag = new_tag()
+    with tempfile.TemporaryDirectory(prefix="tickwork-bench-") as workdir:
+        try:
+            return _run_case(
+                [*command, "--workdir", workdir],
+                {**os.environ, CASE_TAG: tag},
+                workload,
+                system,
+                jobs,
+            )
+        finally:
+            drop_leftovers(tag, POSTGRES_ADMIN_URL, MARIADB_ADMIN_URL)
+
+
+def _run_case(
+    command: Sequence[str], env: dict[str, str], workload: str, system: str, jobs: int
+) -> Result:
     started = time.perf_counter()
     try:
         completed = subprocess.run(  # noqa: S603 - our own interpreter and module
-            command, capture_output=True, text=True, check=False, timeout=CASE_TIMEOUT
+            command, capture_output=True, text=True, check=False, timeout=CASE_TIMEOUT, env=env
         )
     except subprocess.TimeoutExpired:
         return case_result(

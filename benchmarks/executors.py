@@ -65,7 +65,8 @@ def noop() -> int:
 
 
 def run_all(executor: Executor, task: str, count: int, **options: Any) -> tuple[float, list[Run]]:
-    """Save ``count`` jobs of ``task`` due now; hand them over; wait for every end."""
+    """Save ``count`` jobs of ``task`` due now; hand them over as the executor
+    has room for them; wait for every end."""
     store = MemoryStore()
     now = datetime.now(UTC)
     for number in range(count):
@@ -80,8 +81,8 @@ def run_all(executor: Executor, task: str, count: int, **options: Any) -> tuple[
     engine = Engine(store, {"default": executor}, replica_id="bench-executors")
     try:
         began = time.perf_counter()
-        engine.tick()
         while True:
+            engine.tick()  # claims what the executor has room for (its capacity)
             runs = store.list_runs(limit=count + 1)
             if len(runs) == count and all(run.status in TERMINAL_STATUSES for run in runs):
                 break

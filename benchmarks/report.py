@@ -76,6 +76,8 @@ def _herd_cell(case: Case) -> str:
     rate = _rate(case.get("runs_per_second"))
     if case["status"] == "complete":
         text = f"{_seconds(case['seconds'])} ({rate}/s)"
+        if case.get("from_claim_seconds") is not None:
+            text += f", {_seconds(case['from_claim_seconds'])} from its wake-up"
     else:
         text = (
             f"cut at {case['budget_seconds']:g} s: {_n(case['handed_over'])} handed over ({rate}/s)"
@@ -93,7 +95,8 @@ def herd(document: dict[str, Any]) -> list[str]:
     lines = [
         "### 1. Thundering herd: N jobs on `* * * * *` due at once",
         "",
-        "Time from the due instant until the last run was handed over (runs per second).",
+        "Time from the due instant until the last run was handed over (runs per second),",
+        "and from the start of the wake-up that handed the first run over (Tickwork's claim).",
         "",
         *_grid(cases, _herd_cell),
         *_herd_notes(cases),
@@ -218,6 +221,39 @@ def lateness(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def steady(document: dict[str, Any]) -> list[str]:
+    cases = _cases(document, "steady")
+    if not cases:
+        return []
+    rows = []
+    for case in cases:
+        where = f"{case['jobs']:,} jobs, {case.get('executor', '?')}"
+        problem = case.get("reason") if case.get("status") in ("error", "not measured") else None
+        if problem:
+            rows.append([where, problem, "", "", "", ""])
+            continue
+        windows = case["lateness_windows"]
+        rows.append(
+            [
+                where,
+                f"{case['finished_runs_per_second']} of {case['offered_runs_per_second']}",
+                f"{case['rows_by_status'].get('succeeded', 0):,} of {case['slots_due']:,}",
+                " / ".join(_n(w["p50_ms"], 0) for w in windows),
+                " / ".join(_n(w["p99_ms"], 0) for w in windows),
+                _n(case["cpu_seconds_per_run_ms"], 2),
+            ]
+        )
+    header = [
+        "Case",
+        "Runs/s finished",
+        "Succeeded rows of slots due",
+        "p50 ms per window",
+        "p99 ms per window",
+        "CPU ms/run",
+    ]
+    return ["### 8. Steady state: jobs due once a minute, executed", "", *_table(header, rows)]
+
+
 def edit(document: dict[str, Any]) -> list[str]:
     cases = _cases(document, "edit")
     if not cases:
@@ -274,6 +310,59 @@ def floor(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def idle_wakeup(document: dict[str, Any]) -> list[str]:
+    cases = _cases(document, "idle")
+    if not cases:
+        return []
+    rows = []
+    for case in cases:
+        problem = _problem(case)
+        if problem:
+            rows.append([LABELS[case["system"]], f"{case['jobs']:,}", problem, "", "", ""])
+            continue
+        rows.append(
+            [
+                LABELS[case["system"]],
+                f"{case['jobs']:,}",
+                _n(case["cpu_ms_median"], 2),
+                _n(case["cpu_ms_p90"], 2),
+                _n(case["wall_ms_median"], 2),
+                str(case["statements_per_wakeup"]),
+            ]
+        )
+    header = ["System", "Jobs", "CPU ms (median)", "CPU ms (p90)", "Wall ms", "Statements"]
+    return [
+        "### Idle wake-up: one wake-up with nothing due, CPU of the scheduler process",
+        "",
+        *_table(header, rows),
+    ]
+
+
+def insert_paths(document: dict[str, Any]) -> list[str]:
+    batches = document.get("workloads", {}).get("insert_paths", {}).get("batches", [])
+    if not batches:
+        return []
+    paths = list(dict.fromkeys(batch["path"] for batch in batches))
+    by_size: dict[int, dict[str, Any]] = {}
+    for batch in batches:
+        by_size.setdefault(batch["rows"], {})[batch["path"]] = batch
+    rows = [
+        [f"{size:,}"]
+        + [
+            f"{found[path]['wall_ms']:g} ms ({found[path]['cpu_ms']:g} ms CPU)"
+            if path in found
+            else "-"
+            for path in paths
+        ]
+        for size, found in by_size.items()
+    ]
+    return [
+        "### The claim's insert on PostgreSQL: unnest against COPY, one committed batch",
+        "",
+        *_table(["Runs", *[path.replace("_", " ") for path in paths]], rows),
+    ]
+
+
 def header(document: dict[str, Any]) -> list[str]:
     box = document.get("machine", {})
     versions = document.get("versions", {})
@@ -296,6 +385,9 @@ def markdown(document: dict[str, Any]) -> str:
         lateness(document),
         edit(document),
         floor(document),
+        idle_wakeup(document),
+        insert_paths(document),
+        steady(document),
     ]
     return "\n".join(line for part in parts for line in part)
 

@@ -78,17 +78,27 @@ class RecordingExecutor:
 
     ``auto_run=True`` executes each run inline at submission, like the
     immediate executor; otherwise the test calls :meth:`start`,
-    :meth:`complete` or :meth:`run_pending` when it wants.
+    :meth:`complete` or :meth:`run_pending` when it wants.  With ``workers``,
+    its :meth:`capacity` is that many runs not completed yet at once, so the
+    engine claims no more; without, it sets no limit.  What it reports
+    is written before its methods return: it flushes the engine's group
+    commit (``flush_reports()``), where a test would otherwise wait for it.
     """
 
     capabilities = ExecutorCapabilities(runs_in_process=True)
 
     def __init__(
-        self, name: str = "default", *, clock: FakeClock | None = None, auto_run: bool = False
+        self,
+        name: str = "default",
+        *,
+        clock: FakeClock | None = None,
+        auto_run: bool = False,
+        workers: int | None = None,
     ) -> None:
         self.name = name
         self.clock = clock or FakeClock()
         self.auto_run = auto_run
+        self.workers = workers
         self.submissions: list[Submission] = []
         self._open: dict[int, Submission] = {}
         self._closed = False
@@ -123,7 +133,7 @@ class RecordingExecutor:
         """Report an outcome without executing anything."""
         submission = self._open.pop(run_id)
         outcome = Outcome(status=status, finished_at=self.clock.now(), result=result, error=error)
-        submission.reporter.finished(run_id, outcome)
+        _reported(submission.reporter, run_id, outcome)
 
     def run(self, run_id: int) -> None:
         """Really execute the run's task now, inline, and report it."""
@@ -133,7 +143,7 @@ class RecordingExecutor:
             return
         outcome = execute(submission.claimed, submission.task, clock=self.clock)
         self._open.pop(run_id)
-        submission.reporter.finished(run_id, outcome)
+        _reported(submission.reporter, run_id, outcome)
 
     def run_pending(self) -> None:
         """:meth:`run` every run that has not been completed yet."""
@@ -146,3 +156,15 @@ class RecordingExecutor:
 
     def active_count(self) -> int:
         return len(self._open)
+
+    def capacity(self) -> int | None:
+        """``workers`` minus the runs not completed yet (no buffer); None without ``workers``."""
+        return None if self.workers is None else max(0, self.workers - len(self._open))
+
+
+def _reported(reporter: RunReporter, run_id: int, outcome: Outcome) -> None:
+    """Report the end, and write it at once where the reporter gathers reports."""
+    reporter.finished(run_id, outcome)
+    flush = getattr(reporter, "flush_reports", None)
+    if callable(flush):
+        flush()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from ..common import Counter, Database, Handovers
+from ..common import Counter, Database, Handovers, Starts
 
 __all__ = ["Harness", "Slot", "open_harness", "wait_ready"]
 
@@ -29,6 +29,8 @@ class Harness(Protocol):
     statements: Counter
     #: Wake-ups (ticks) the running scheduler has completed.
     wakeups: Counter
+    #: When each wake-up began to claim (Tickwork) or to process its due jobs (the peers).
+    claims: Starts
     #: What this system cannot do or does differently, in words, for the report.
     notes: list[str]
 

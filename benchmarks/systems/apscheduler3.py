@@ -39,7 +39,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .. import profiling
-from ..common import Counter, Database, Handovers, count_sqlalchemy_statements
+from ..common import Counter, Database, Handovers, Starts, count_sqlalchemy_statements
 from . import Slot
 
 __all__ = ["APSchedulerHarness"]
@@ -67,8 +67,10 @@ class CountingScheduler(BackgroundScheduler):  # type: ignore[misc]
     """APScheduler's background scheduler, counting its wake-ups."""
 
     wakeups: Counter
+    claims: Starts
 
     def _process_jobs(self) -> float | None:
+        self.claims.add()
         wait: float | None = super()._process_jobs()
         self.wakeups.add()
         return wait
@@ -85,6 +87,7 @@ class APSchedulerHarness:
         self.handovers = Handovers()
         self.statements = Counter()
         self.wakeups = Counter()
+        self.claims = Starts()
         self.outcomes: dict[str, int] = {"executed": 0, "missed": 0, "error": 0, "skipped": 0}
         self._lock = threading.Lock()
         self.notes = ["APScheduler 3 keeps no run history; it persists each job's next run time"]
@@ -185,6 +188,7 @@ class APSchedulerHarness:
                 return due
             self.stop()  # set-up overran the due instant: start again with more room
             self.handovers, self.wakeups, self.statements = Handovers(), Counter(), Counter()
+            self.claims = Starts()
             margin *= 2
         raise RuntimeError(f"could not store {self._herd} jobs ahead of their due instant")
 
@@ -196,7 +200,7 @@ class APSchedulerHarness:
             executors={"default": executor},
             timezone=UTC,
         )
-        scheduler.wakeups = self.wakeups
+        scheduler.wakeups, scheduler.claims = self.wakeups, self.claims
         scheduler.add_listener(
             self._outcome,
             EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES,

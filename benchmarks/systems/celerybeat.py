@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import profiling
-from ..common import Counter, Database, Handovers
+from ..common import Counter, Database, Handovers, Starts
 from . import Slot
 
 __all__ = ["CeleryBeatHarness"]
@@ -78,6 +78,7 @@ class CeleryBeatHarness:
         self.handovers = Handovers()
         self.statements = Counter()
         self.wakeups = Counter()
+        self.claims = Starts()
         self.notes = [
             "django-celery-beat keeps no run history; it saves last_run_at per task "
             "at its next sync (every 3 minutes and at shutdown)"
@@ -178,6 +179,7 @@ class CeleryBeatHarness:
             """django-celery-beat's scheduler, counting its ticks and timing its syncs."""
 
             def tick(self, *args: Any, **kwargs: Any) -> Any:
+                harness.claims.add()
                 interval = super().tick(*args, **kwargs)
                 harness.wakeups.add()
                 return interval

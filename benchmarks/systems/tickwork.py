@@ -33,7 +33,14 @@ from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.tasks.registry import RegisteredTask, TaskRegistry
 
 from .. import profiling
-from ..common import Counter, Database, Handovers, count_sqlalchemy_statements, utcnow
+from ..common import (
+    Counter,
+    Database,
+    Handovers,
+    Starts,
+    count_sqlalchemy_statements,
+    utcnow,
+)
 from . import Slot
 
 __all__ = ["HandOver", "TickworkHarness"]
@@ -80,16 +87,24 @@ class HandOver:
     def active_count(self) -> int:
         return 0
 
+    def capacity(self) -> None:
+        return None
+
 
 class CountingEngine(Engine):
-    """The engine, counting its completed wake-ups."""
+    """The engine, counting its completed wake-ups and noting when each began to claim."""
 
     wakeups: Counter
+    claims: Starts
 
     def tick(self) -> TickReport:
         report = super().tick()
         self.wakeups.add()
         return report
+
+    def _claim(self, now: datetime) -> tuple[list[ClaimedRun], bool, datetime | None]:
+        self.claims.add()
+        return super()._claim(now)
 
 
 class TickworkHarness:
@@ -100,6 +115,7 @@ class TickworkHarness:
         self.handovers = Handovers()
         self.statements = Counter()
         self.wakeups = Counter()
+        self.claims = Starts()
         self.notes: list[str] = []
         self.registry = TaskRegistry()
         self.registry.register(noop, name=TASK)
@@ -148,7 +164,7 @@ class TickworkHarness:
         profiling.time_sqlalchemy(self.store.engine)
         executors = {"default": HandOver(self.handovers, self.clock.offset)}
         engine = CountingEngine(self.store, executors, registry=self.registry, clock=self.clock)
-        engine.wakeups = self.wakeups
+        engine.wakeups, engine.claims = self.wakeups, self.claims
         self._engine = engine
         self._thread = threading.Thread(
             target=profiling.profiled(engine.run), name="tickwork-engine", daemon=True

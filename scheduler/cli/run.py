@@ -32,6 +32,7 @@ from .options import (
     positive_float,
     positive_int,
 )
+from .progress import schedules_progress
 from .standalone import build_executors, import_task_modules, opened_store
 
 __all__ = ["add_run"]
@@ -90,6 +91,12 @@ def add_run(commands: Subparsers) -> None:
         "--shutdown-grace", type=non_negative_float, default=30.0, metavar="SECONDS",
         help="on SIGTERM or Ctrl-C, how long running work may take to finish (default 30); "
         "a second signal stops it at once",
+    )  # fmt: skip
+    sub.add_argument(
+        "--group-commit", type=non_negative_float, default=EngineConfig().group_commit,
+        metavar="SECONDS",
+        help="longest a run's end waits to be written with others (default 0.05; "
+        "0 writes each start and end in its own transaction)",
     )  # fmt: skip
     sub.add_argument(
         "--start-timeout", type=optional_duration, default=EngineConfig().start_timeout,
@@ -175,6 +182,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         poll_interval=args.poll_interval,
         shutdown_grace=args.shutdown_grace,
         start_timeout=args.start_timeout,
+        group_commit=args.group_commit,
         stale_after=timedelta(seconds=args.stale_after),
     )
     with opened_store(args.database) as store, installed(notifiers):
@@ -203,10 +211,16 @@ def _schedule(
     """Reconcile the schedules file, then run the engine until stopped."""
     hooks = []
     if args.schedules:
+        path = Path(args.schedules)
+        progress = schedules_progress(path, sys.stderr)
         schedules = SchedulesFile(
-            Path(args.schedules), store, default_registry, executors=executors
+            path, store, default_registry, executors=executors, progress=progress
         )
-        schedules.sync(clock.now())
+        try:
+            schedules.sync(clock.now())
+        finally:
+            progress.close()
+            schedules.progress = None  # later reconciles are logged, not shown
         hooks.append(schedules)
     check_sentry_jobs(lambda: [stored.spec for stored in store.list_jobs()])
     engine = Engine(

@@ -172,8 +172,18 @@ class _Reader:
             return []
         what = "a mapping of job names to job settings"
         body = self.walker.mapping(jobs.value, "jobs", what) or []
-        specs = [self.jobs.job(entry, zone, defaults) for entry in body]
-        return [spec for spec in specs if spec is not None]
+        if isinstance(jobs.value, MappingNode):
+            # The entries are the only hold on each job's nodes now: each job's
+            # are freed once it is read, so the node tree of a large file and
+            # its jobs are never all in memory at once.
+            jobs.value.value.clear()
+        body.reverse()
+        specs: list[JobSpec] = []
+        while body:
+            spec = self.jobs.job(body.pop(), zone, defaults)
+            if spec is not None:
+                specs.append(spec)
+        return specs
 
     def top_zone(self, entry: Entry | None) -> str:
         if entry is None:

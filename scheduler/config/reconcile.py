@@ -9,7 +9,7 @@ later is logged loudly and the last good set keeps running.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +82,8 @@ class SchedulesFile:
     hint: str = COMMAND_LINE_HINT
     default_timezone: str = "UTC"
     executors: Mapping[str, Executor] = field(default_factory=dict)
+    #: Told each step of :meth:`sync` in words, for a progress display.
+    progress: Callable[[str], object] | None = None
     _stamp: tuple[int, int] | None = field(default=None, init=False)
     last_good: tuple[JobSpec, ...] = field(default=(), init=False)
 
@@ -94,11 +96,18 @@ class SchedulesFile:
     def sync(self, now: datetime) -> SyncReport:
         """Load and reconcile now; errors propagate (use at start-up)."""
         self._stamp = self._current_stamp()
+        self._step(f"{self.path}: reading")
         specs = self.load()
+        self._step(f"{self.path}: {len(specs):,} jobs read; syncing them into the database")
         report = self.store.sync_jobs(specs, source=JobSource.YAML, now=now)
+        self._step(f"{self.path}: {len(specs):,} jobs synced")
         self.last_good = tuple(specs)
         _log_sync(self.path, report)
         return report
+
+    def _step(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
 
     def __call__(self, now: datetime) -> None:
         """Reconcile if the file changed; a bad edit keeps the last good set.

@@ -71,6 +71,7 @@ KEYS = (
     "STALE_AFTER",
     "START_TIMEOUT",
     "SHUTDOWN_GRACE",
+    "GROUP_COMMIT",
     "HISTORY",
     "METRICS",
     "NOTIFIERS",
@@ -105,6 +106,7 @@ class SchedulerSettings:
     stale_after: timedelta = _DEFAULT_ENGINE.stale_after
     start_timeout: timedelta | None = _DEFAULT_ENGINE.start_timeout
     shutdown_grace: float = _DEFAULT_ENGINE.shutdown_grace
+    group_commit: float = _DEFAULT_ENGINE.group_commit
     keep_last: int | None = _DEFAULT_RETENTION.keep_last
     max_age: timedelta | None = _DEFAULT_RETENTION.max_age
     #: Where to serve /metrics and /healthz (``METRICS``); no port, no endpoint.
@@ -130,6 +132,7 @@ class SchedulerSettings:
             "stale_after": self.stale_after,
             "start_timeout": self.start_timeout,
             "shutdown_grace": self.shutdown_grace,
+            "group_commit": self.group_commit,
             "retention": Retention(keep_last=self.keep_last, max_age=self.max_age),
         }
         return EngineConfig(**{**values, **overrides})
@@ -177,6 +180,9 @@ class _Reader:
             "batch_size": self.count(raw, "BATCH_SIZE", _DEFAULT_ENGINE.batch_size),
             "shutdown_grace": self.seconds(
                 raw, "SHUTDOWN_GRACE", _DEFAULT_ENGINE.shutdown_grace, zero=True
+            ),
+            "group_commit": self.seconds(
+                raw, "GROUP_COMMIT", _DEFAULT_ENGINE.group_commit, zero=True
             ),
             **self.replicas(raw),
             "start_timeout": self.optional_duration(

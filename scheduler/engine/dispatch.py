@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,9 +25,12 @@ from ..model.runs import ClaimedRun, Outcome, RunStatus
 from ..monitoring.events import RunEvent
 from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
-from ..stores.base import Store
+from ..stores.base import RunStart, Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
-from .recording import announce_end, record_outcome
+from .batchwrite import EndReport, TransitionWriter
+from .groupcommit import GroupCommit
+from .recording import record_outcome, wants_retry
+from .stopping import each_executor, withdrawn_unstarted, within_grace
 
 __all__ = ["Dispatcher"]
 
@@ -57,6 +60,8 @@ class Dispatcher:
         registry: TaskRegistry,
         clock: Clock,
         hooks: RunHooks | None = None,
+        on_finished: Callable[[], object] | None = None,
+        group_commit: float = 0.0,
     ) -> None:
         self.store = store
         self.executors = executors
@@ -66,14 +71,24 @@ class Dispatcher:
         self._inflight: dict[int, ClaimedRun] = {}
         self._unrecorded: list[tuple[int, ClaimedRun | None, Outcome]] = []
         self._handed_out: list[ClaimedRun] = []
+        self._on_finished = on_finished
+        # The runs withdrawn unstarted, collected while shutting down.
+        self._withdrawn: list[tuple[int, ClaimedRun | None, Outcome]] | None = None
         self._lock = threading.Lock()
+        self._writer = TransitionWriter(store, hooks=self.hooks, keep=self._keep)
+        self._batch_sizes: list[int] = []
+        self._group: GroupCommit[EndReport] | None = None
+        if group_commit > 0:
+            self._group = GroupCommit(
+                self._writer, interval=group_commit, on_batch=self._batch_sizes.append
+            )
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
     def started(self, run_id: int, *, worker: str) -> bool:
         """A worker is about to run ``run_id``; False means it must not."""
         now = self.clock.now()
         try:
-            if not self.store.mark_running(run_id, worker=worker, now=now):
+            if not self._mark_running(run_id, worker, now):
                 return False
         except StoreUnavailable:
             # Not run: it could not be recorded as started, so nothing would
@@ -97,6 +112,18 @@ class Dispatcher:
         """
         with self._lock:
             claimed = self._inflight.pop(run_id, None)
+            if self._withdrawn is not None and withdrawn_unstarted(claimed, outcome):
+                self._withdrawn.append((run_id, claimed, outcome))
+                return
+        self._finish(run_id, claimed, outcome)
+
+    def _finish(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
+        if self._group is not None:
+            retry = claimed is not None and wants_retry(claimed, outcome)
+            self._group.end(EndReport(run_id, claimed, outcome, retry))
+            if self._on_finished is not None:
+                self._on_finished()
+            return
         try:
             self._record(run_id, claimed, outcome)
         except StoreUnavailable:
@@ -108,6 +135,8 @@ class Dispatcher:
             )
             with self._lock:
                 self._unrecorded.append((run_id, claimed, outcome))
+        if self._on_finished is not None:
+            self._on_finished()
 
     # -- called by the loop ---------------------------------------------------
     def dispatch(self, claimed: Sequence[ClaimedRun]) -> int:
@@ -121,7 +150,19 @@ class Dispatcher:
         handed = 0
         for name, batch in self._batches(claimed, now).items():
             handed += self._hand_over(self.executors[name], batch, now)
+        self.flush_reports()
         return handed
+
+    def flush_reports(self) -> None:
+        """Write the starts and ends gathered for a group commit now."""
+        if self._group is not None:
+            self._group.flush()
+
+    def take_commit_batches(self) -> tuple[int, ...]:
+        """The sizes (starts plus ends) of the group commits written since the last call."""
+        with self._lock:
+            taken, self._batch_sizes[:] = tuple(self._batch_sizes), []
+        return taken
 
     def flush_outcomes(self) -> None:
         """Record the outcomes kept while the store was unavailable, oldest first.
@@ -129,6 +170,7 @@ class Dispatcher:
         Raises :class:`~scheduler.errors.StoreUnavailable` if it still is;
         the outcomes not recorded yet are kept for the next call.
         """
+        self.flush_reports()  # first, so that the claim sees every run that ended
         with self._lock:
             waiting, self._unrecorded = self._unrecorded, []
         for index, (run_id, claimed, outcome) in enumerate(waiting):
@@ -163,25 +205,34 @@ class Dispatcher:
         for executor in self.executors.values():
             if executor.capabilities.observes_timeout and isinstance(executor, TimeoutObserver):
                 executor.check_timeouts(now)
+        self.flush_reports()
 
     def active_count(self) -> int:
         """How many runs the executors have accepted and not reported finished."""
         return sum(executor.active_count() for executor in self.executors.values())
 
-    def shutdown(self, grace: float, *, cut_short: threading.Event | None = None) -> None:
+    def shutdown(
+        self, grace: float, *, cut_short: threading.Event | None = None, replica_id: str = ""
+    ) -> None:
         """Shut every executor down, giving running work ``grace`` seconds to
         finish; record the runs still going after it as ``lost``.
 
         ``cut_short``, once set (before or during the grace), ends the wait at
         once: the runs still going then are recorded ``lost`` straight away.
+        The runs an executor withdraws unstarted are given back to the store
+        (:meth:`~scheduler.stores.base.RunQueue.release_runs`, as claimed by
+        ``replica_id``) for another replica to claim; those the store does not
+        release (they started, or ended, meanwhile) are recorded ``cancelled``.
         """
-        late = self._within_grace(grace, cut_short)
+        with self._lock:
+            self._withdrawn = []
+        late = within_grace(self.executors, grace, cut_short)
         if late is not None:
             reason = "did not finish it within the {grace:g}s shutdown grace"
         else:
             late = {
                 name: executor.shutdown(wait=True, timeout=0)
-                for name, executor in _each(self.executors)
+                for name, executor in each_executor(self.executors)
             }
             reason = "had not finished it when told to stop now (a second stop signal)"
         for name, run_ids in late.items():
@@ -190,44 +241,41 @@ class Dispatcher:
                     run_id,
                     f"scheduler stopped; executor {name!r} " + reason.format(grace=grace),
                 )
+        self._release_withdrawn(replica_id)
+        if self._group is not None:
+            self._group.close()
 
-    def _within_grace(
-        self, grace: float, cut_short: threading.Event | None
-    ) -> dict[str, list[int]] | None:
-        """Each executor's runs still going after ``grace``; None if cut short first.
+    def _release_withdrawn(self, replica_id: str) -> None:
+        """Give the runs withdrawn by the shutdown back; record the rest ``cancelled``."""
+        with self._lock:
+            withdrawn, self._withdrawn = self._withdrawn or [], None
+        if not withdrawn:
+            return
+        try:
+            ids = [run_id for run_id, _, _ in withdrawn]
+            released = set(self.store.release_runs(ids, replica_id=replica_id))
+        except StoreUnavailable:
+            released = set()
+        if released:
+            logger.info(
+                "gave %d claimed runs that had not started back for another replica",
+                len(released),
+                extra={"event": "runs_released", "count": len(released)},
+            )
+        for run_id, claimed, outcome in withdrawn:
+            if run_id not in released:
+                self._finish(run_id, claimed, outcome)
 
-        The executors are waited for on a thread of its own, so that this
-        thread (the main one, whose signal handlers set ``cut_short``) can
-        stop waiting the moment it is told to.
-        """
-        if cut_short is None:
-            return {
-                name: ex.shutdown(wait=True, timeout=grace) for name, ex in _each(self.executors)
-            }
-        late: dict[str, list[int]] = {}
-        errors: list[BaseException] = []
-        done = threading.Event()
+    def _mark_running(self, run_id: int, worker: str, now: datetime) -> bool:
+        if self._group is None:
+            return self.store.mark_running(run_id, worker=worker, now=now)
+        return self._group.start(RunStart(run_id=run_id, worker=worker, at=now))
 
-        def wait_out() -> None:
-            try:
-                for name, executor in _each(self.executors):
-                    late[name] = executor.shutdown(wait=True, timeout=grace)
-            except BaseException as error:  # raised again below, on the caller's thread
-                errors.append(error)
-            finally:
-                done.set()
+    def _keep(self, ends: Sequence[EndReport]) -> None:
+        """Ends a group commit could not write: recorded by :meth:`flush_outcomes`."""
+        with self._lock:
+            self._unrecorded.extend((end.run_id, end.claimed, end.outcome) for end in ends)
 
-        if cut_short.is_set():
-            return None
-        threading.Thread(target=wait_out, name="tickwork-shutdown", daemon=True).start()
-        while not done.wait(_CUT_SHORT_POLL):
-            if cut_short.is_set():
-                return None
-        if errors:
-            raise errors[0]
-        return late
-
-    # -- internals --------------------------------------------------------------
     def _note_start(self, run_id: int, worker: str, now: datetime) -> None:
         """Remember when and where ``run_id`` started, and tell the hooks."""
         with self._lock:
@@ -239,12 +287,7 @@ class Dispatcher:
             self.hooks.emit_started(RunEvent.of(claimed.run, claimed.job))
 
     def _record(self, run_id: int, claimed: ClaimedRun | None, outcome: Outcome) -> None:
-        if claimed is not None:
-            record_outcome(self.store, claimed, outcome, hooks=self.hooks)
-        elif self.store.mark_finished(run_id, outcome) and self.hooks:
-            # Not handed over by this dispatcher, or already forgotten: read what it was.
-            run = self.store.get_run(run_id)
-            announce_end(run, self.store.get_job(run.job_name).spec, hooks=self.hooks)
+        self._writer.record(EndReport(run_id, claimed, outcome, retry=False))
 
     def _batches(self, claimed: Sequence[ClaimedRun], now: datetime) -> dict[str, _Batch]:
         """The runs that can start, with their tasks, by executor; the others fail."""
@@ -323,23 +366,6 @@ class Dispatcher:
         self.finished(
             run_id, Outcome(status=RunStatus.LOST, finished_at=self.clock.now(), error=message)
         )
-
-
-#: How often, in seconds, a shutdown waiting for running work checks whether
-#: it was told to stop now.
-_CUT_SHORT_POLL = 0.05
-
-
-def _each(executors: Mapping[str, Executor]) -> list[tuple[str, Executor]]:
-    """Each executor once, under the first name it has (several names may
-    share one, as with ``run_scheduler --executor``)."""
-    seen: set[int] = set()
-    found = []
-    for name, executor in executors.items():
-        if id(executor) not in seen:
-            seen.add(id(executor))
-            found.append((name, executor))
-    return found
 
 
 def _log_handover(claimed: ClaimedRun, now: datetime) -> None:

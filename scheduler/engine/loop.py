@@ -33,7 +33,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import Clock, SystemClock, is_real_time
@@ -50,31 +49,12 @@ from ..tasks.registry import registry as default_registry
 from .dispatch import Dispatcher
 from .housekeeping import Housekeeping
 from .planning import SlotPlanner
+from .report import TickReport, claim_limit, next_delay
 from .settings import EngineConfig, Retention
 
 __all__ = ["Engine", "EngineConfig", "Retention", "TickReport"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TickReport:
-    """What one wake-up did."""
-
-    now: datetime
-    claimed: int = 0
-    dispatched: int = 0
-    recovered: int = 0
-    pruned: int = 0  # runs
-    pruned_replicas: int = 0
-    next_wake: datetime | None = None  # not asked after a full batch
-    full_batch: bool = False
-    retry_in: float | None = None  # set when the store was unavailable
-    claim_seconds: float | None = None  # how long the claim took, when it answered
-    heartbeat_at: datetime | None = None  # when this wake-up recorded a heartbeat
-    error: str = ""  # why the store was unavailable
-    #: The runs handed to workers outside this process (given an external id).
-    handed_out: tuple[ClaimedRun, ...] = ()
 
 
 class Engine:
@@ -122,7 +102,13 @@ class Engine:
         self.config = config or EngineConfig()
         self.hooks = default_hooks if hooks is None else hooks
         self.dispatcher = Dispatcher(
-            store, self.executors, registry=self.registry, clock=self.clock, hooks=self.hooks
+            store,
+            self.executors,
+            registry=self.registry,
+            clock=self.clock,
+            hooks=self.hooks,
+            on_finished=self._freed,
+            group_commit=self.config.group_commit,
         )
         self.housekeeping = Housekeeping(
             store, replica_id=self.replica_id, config=self.config, hooks=self.hooks
@@ -134,6 +120,9 @@ class Engine:
         self._forced = threading.Event()  # stop now: no shutdown grace
         self._woken = threading.Event()
         self._failures = 0
+        self._held_back = False  # the last claim took all the executors' capacity
+        self._starved = False  # ... and more was due: a run that ends wakes the loop
+        self._by_capacity = True  # False for a single wake-up that waits for all it claims
         self._begin_pending = False  # a start that found the store down
         self._listener: ChangeListener | None = None
 
@@ -144,6 +133,7 @@ class Engine:
             self.replica_id,
             extra={"event": "replica_started", "replica": self.replica_id},
         )
+        self._by_capacity = not once  # --once claims all that is due, then waits for it
         try:
             self._begin()
             if not once:
@@ -163,7 +153,7 @@ class Engine:
             now = self.clock.now()
             if once or (until is not None and now >= until):
                 return
-            delay = self._delay(report)
+            delay = next_delay(report, self.config.poll_interval, self.clock.now())
             if until is not None:
                 delay = min(delay, (until - now).total_seconds())
             self._wait(delay)
@@ -210,25 +200,31 @@ class Engine:
         beat = self.housekeeping.heartbeat_if_due(now)
         recovered = self.housekeeping.recover_if_due(now)
         started = time.perf_counter()
-        claimed = self._claim(now)
+        claimed, idle, wake = self._claim(now)
         claim_seconds = time.perf_counter() - started
         dispatched = self.dispatcher.dispatch(claimed)
         self.dispatcher.watch_timeouts(now)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
         full_batch = len(claimed) >= self.config.batch_size
+        # After a full batch the next wake-up is now, whatever is due next; when
+        # nothing was due, the store's answer before the claim still holds.
+        next_wake = None if full_batch else wake if idle else self.store.next_wake()
+        # Held back while more is due: the next run to end wakes the loop.
+        self._starved = self._held_back and next_wake is not None and next_wake <= now
         return TickReport(
             now=now,
             claimed=len(claimed),
+            taken_slots=self._planner.taken,
             dispatched=dispatched,
             recovered=recovered,
             pruned=pruned,
             pruned_replicas=pruned_replicas,
-            # After a full batch the next wake-up is now, whatever is due next.
-            next_wake=None if full_batch else self.store.next_wake(),
+            next_wake=next_wake,
             full_batch=full_batch,
             claim_seconds=claim_seconds,
             heartbeat_at=now if beat else None,
             handed_out=self.dispatcher.take_handed_out(),
+            commit_batches=self.dispatcher.take_commit_batches(),
         )
 
     def close(self) -> None:
@@ -236,7 +232,9 @@ class Engine:
         forced :meth:`stop`); record the rest as lost."""
         now = self.clock.now()
         self._log_stopping()
-        self.dispatcher.shutdown(self.config.shutdown_grace, cut_short=self._forced)
+        self.dispatcher.shutdown(
+            self.config.shutdown_grace, cut_short=self._forced, replica_id=self.replica_id
+        )
         self._sign_off()
         if self._listener is not None:
             self._listener.close()
@@ -274,17 +272,34 @@ class Engine:
             self.dispatcher.watch_timeouts(self.clock.now())
             self._wait(0.05)
 
-    def _claim(self, now: datetime) -> list[ClaimedRun]:
-        """Claim due jobs' runs, then due pending runs, up to one batch in all."""
+    def _claim(self, now: datetime) -> tuple[list[ClaimedRun], bool, datetime | None]:
+        """Claim due jobs' runs, then due pending runs, up to one batch in all,
+        and no more than the executors can start soon (:func:`~.report.claim_limit`).
+
+        The store is asked first when it next has work (one indexed read).  When
+        that is never or later than ``now``, the wake-up is idle: nothing is
+        claimed, no claim transaction is opened, and that answer is the next wake."""
         self._planner.reset()
+        wake = self.store.next_wake()
+        if wake is None or wake > now:
+            self._held_back = False
+            return [], True, wake
+        limit = claim_limit(self.executors, self.config.batch_size, self._by_capacity)
         claimed = self.store.claim_due(
-            now=now, replica_id=self.replica_id, limit=self.config.batch_size, plan=self._planner
+            now=now, replica_id=self.replica_id, limit=limit, plan=self._planner
         )
         self._announce_settled(now)  # committed: the missed and skipped rows exist
-        room = self.config.batch_size - len(claimed)
+        room = limit - len(claimed)
         if room > 0:
             claimed += self.store.claim_pending(now=now, replica_id=self.replica_id, limit=room)
-        return claimed
+        self._held_back = limit < self.config.batch_size and len(claimed) >= limit
+        return claimed, False, None
+
+    def _freed(self) -> None:
+        """A run ended: if the last claim was held back by capacity, claim again now."""
+        if self._starved:
+            self._starved = False
+            self.wake()
 
     def _announce_settled(self, now: datetime) -> None:
         """Tell the hooks of the slots the claim just recorded missed or skipped."""
@@ -353,19 +368,6 @@ class Engine:
             logger.info("store reachable again", extra={"event": "store_recovered"})
             self._failures = 0
         return report
-
-    def _delay(self, report: TickReport) -> float:
-        if report.retry_in is not None:
-            return report.retry_in  # backing off from an unavailable store
-        if report.full_batch:
-            return 0.0  # more is due right now
-        poll = self.config.poll_interval
-        if report.next_wake is None:
-            return poll
-        until_due = (report.next_wake - self.clock.now()).total_seconds()
-        if until_due <= 0:  # due but not claimable (locked elsewhere, waiting to queue)
-            return poll if report.claimed == 0 else 0.0
-        return min(poll, until_due)
 
     def _wait(self, seconds: float) -> None:
         """Wait between wake-ups.  A clock in real time is waited on through

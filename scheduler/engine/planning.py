@@ -24,6 +24,7 @@ slow wake-up does not shift the schedule.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +33,7 @@ from ..model.policies import CatchupPolicy, OverlapPolicy, jitter_offset, plan_c
 from ..model.runs import NewRun, RunStatus, Trigger
 from ..model.words import plural
 from ..schedules.kinds import Cron
-from ..stores.base import SlotPlan, StoredJob
+from ..stores.base import SlotPlan, StoredJob, TakenSlot
 
 __all__ = ["DEFAULT_GRACE", "SlotPlanner"]
 
@@ -60,6 +61,9 @@ class SlotPlanner:
     max_slots: int = MAX_SLOTS
     _next: dict[tuple[object, ...], datetime | None] = field(default_factory=dict)
     _settled: dict[tuple[str, datetime], tuple[JobSpec, NewRun]] = field(default_factory=dict)
+    #: How many planned slots the claims since :meth:`reset` skipped, each
+    #: because it already had a run (:meth:`slots_taken`).
+    taken: int = 0
 
     def __call__(self, job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
         spec = job.spec
@@ -76,9 +80,18 @@ class SlotPlanner:
         return SlotPlan(runs=tuple(runs), next_run_at=following)
 
     def reset(self) -> None:
-        """Forget memoised next times and settled slots (call once per claim)."""
+        """Forget memoised next times, settled and taken slots (call once per claim)."""
         self._next.clear()
         self._settled.clear()
+        self.taken = 0
+
+    def slots_taken(self, slots: Sequence[TakenSlot]) -> None:
+        """The claim skipped ``slots``, which already had runs: they were not
+        settled by this claim (:class:`~scheduler.stores.base.TakenSlotsListener`)."""
+        self.taken += len(slots)
+        for job_name, slot, attempt in slots:
+            if attempt == 1:
+                self._settled.pop((job_name, slot), None)
 
     def settled(self) -> list[tuple[JobSpec, NewRun]]:
         """The missed and skipped runs planned since :meth:`reset`, each once."""

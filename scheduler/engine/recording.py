@@ -22,7 +22,14 @@ from ..monitoring.hooks import RunHooks
 from ..monitoring.hooks import hooks as default_hooks
 from ..stores.base import Store
 
-__all__ = ["RETRYABLE", "announce_end", "record_outcome", "retry_for"]
+__all__ = [
+    "RETRYABLE",
+    "announce_end",
+    "announce_recorded",
+    "record_outcome",
+    "retry_for",
+    "wants_retry",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +48,7 @@ def record_outcome(
     by default) hear of it once the retry, if any, is stored.
     """
     run, job = claimed.run, claimed.job
-    ended = replace(
-        run,
-        status=outcome.status,
-        finished_at=outcome.finished_at,
-        error=outcome.error,
-        result=outcome.result,
-        traceback=outcome.traceback,
-    )
-    retry = retry_for(ended, job)
-    if not _finish(store, run.id, outcome, with_retry=retry is not None):
+    if not _finish(store, run.id, outcome, with_retry=wants_retry(claimed, outcome)):
         logger.debug(
             "run %d of %s had already ended; %s not recorded",
             run.id,
@@ -58,6 +56,22 @@ def record_outcome(
             outcome.status.value,
         )
         return None
+    return announce_recorded(claimed, outcome, hooks=hooks)
+
+
+def wants_retry(claimed: ClaimedRun, outcome: Outcome) -> bool:
+    """Whether ``claimed``, ending as ``outcome``, gets another attempt by its job's policy."""
+    return retry_for(_ended(claimed.run, outcome), claimed.job) is not None
+
+
+def announce_recorded(
+    claimed: ClaimedRun, outcome: Outcome, *, hooks: RunHooks | None = None
+) -> NewRun | None:
+    """Log that ``claimed`` ended as ``outcome`` (recorded, with its retry, by
+    the caller) and tell the ``on_run_finished`` hooks; return that retry."""
+    run, job = claimed.run, claimed.job
+    ended = _ended(run, outcome)
+    retry = retry_for(ended, job)
     extra = {
         "event": "finished",
         "job": job.name,
@@ -85,6 +99,17 @@ def record_outcome(
         )
     announce_end(ended, job, will_retry=retry is not None, hooks=hooks)
     return retry
+
+
+def _ended(run: Run, outcome: Outcome) -> Run:
+    return replace(
+        run,
+        status=outcome.status,
+        finished_at=outcome.finished_at,
+        error=outcome.error,
+        result=outcome.result,
+        traceback=outcome.traceback,
+    )
 
 
 def _finish(store: Store, run_id: int, outcome: Outcome, *, with_retry: bool) -> bool:

@@ -53,6 +53,12 @@ class EngineConfig:
     #: When the engine closes, how many seconds running work gets to finish
     #: before it is recorded ``lost``.
     shutdown_grace: float = 30.0
+    #: Group commit: the longest, in seconds, that the end of a run executed
+    #: in this process waits to be written together with others (a start is
+    #: written at once, with whatever else waits, and shares the write with
+    #: the starts of other workers).  0 writes each start and each end in a
+    #: transaction of its own.
+    group_commit: float = 0.05
     #: How much run history to keep.
     retention: Retention = field(default_factory=Retention)
     #: How often old history is pruned.
@@ -65,6 +71,10 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.poll_interval <= 0 or self.batch_size < 1:
             raise ValueError("poll_interval must be positive and batch_size at least 1")
+        if not 0 <= self.group_commit <= 10:
+            raise ValueError(
+                f"group_commit must be between 0 and 10 seconds, got {self.group_commit!r}"
+            )
         if self.start_timeout is not None and self.start_timeout <= timedelta(0):
             raise ValueError(f"start_timeout must be positive or None, got {self.start_timeout}")
         if self.stale_after <= 2 * self.heartbeat_interval:

@@ -41,6 +41,7 @@ from .base import (
     ExecutorClosed,
     RunReporter,
     clock_option,
+    pool_capacity,
     positive_int_option,
 )
 from .entries import Entry, EntryState
@@ -133,6 +134,11 @@ class AsyncioExecutor:
         """Runs waiting or running whose end has not been reported yet."""
         with self._lock:
             return len(self._entries)
+
+    def capacity(self) -> int:
+        """Free places plus a small buffer (:func:`~scheduler.executors.base.pool_capacity`)."""
+        with self._lock:
+            return pool_capacity(self._max, len(self._entries))
 
     # -- the loop's thread ----------------------------------------------------------
     def _started_loop(self) -> asyncio.AbstractEventLoop:

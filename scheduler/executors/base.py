@@ -51,6 +51,7 @@ __all__ = [
     "capability_problems",
     "clock_option",
     "is_known_task",
+    "pool_capacity",
     "positive_int_option",
     "resolve_task",
 ]
@@ -155,6 +156,16 @@ class Executor(Protocol):
         """How many accepted runs have not been reported finished yet."""
         ...
 
+    def capacity(self) -> int | None:
+        """How many more runs it could start soon: its free workers plus a small
+        buffer (:func:`pool_capacity`), never below 0; ``None`` when it sets no
+        limit of its own (a broker's workers, an inline executor).
+
+        The engine claims no more runs than its executors' capacities add up
+        to, so replicas share a backlog instead of one claiming it all.
+        """
+        ...
+
 
 @runtime_checkable
 class TimeoutObserver(Protocol):
@@ -200,6 +211,14 @@ class JobChecker(Protocol):
     def job_problems(self, spec: JobSpec) -> list[str]:
         """What in ``spec`` the executor would refuse; each message names the job and field."""
         ...
+
+
+def pool_capacity(workers: int, active: int) -> int:
+    """The capacity of a pool of ``workers`` with ``active`` runs accepted:
+    its free workers plus a buffer of half the pool (at least two), so a
+    worker that frees up finds its next run already claimed while the engine
+    claims more.  The buffer is what a shutdown gives back unstarted."""
+    return max(0, workers + max(2, workers // 2) - active)
 
 
 def resolve_task(registry: TaskRegistry, name: str, executor: object) -> RegisteredTask:

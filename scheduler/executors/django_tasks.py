@@ -117,6 +117,10 @@ class DjangoTasksExecutor:
         """Always 0: nothing the executor enqueued runs in it afterwards."""
         return 0
 
+    def capacity(self) -> None:
+        """No limit here: the tasks backend queues what its workers have not taken yet."""
+        return None
+
     # -- configuration ------------------------------------------------------------
     def job_problems(self, spec: JobSpec) -> list[str]:
         """What the backend would refuse in ``spec`` at every hand-over (its queue)."""

@@ -62,3 +62,7 @@ class ImmediateExecutor:
         """Runs being executed inline right now (by any thread)."""
         with self._lock:
             return len(self._active)
+
+    def capacity(self) -> None:
+        """No limit: each run is executed inside the wake-up that claimed it."""
+        return None

@@ -44,6 +44,7 @@ from .base import (
     ExecutorClosed,
     RunReporter,
     clock_option,
+    pool_capacity,
     positive_int_option,
 )
 from .entries import Entry, EntryState
@@ -157,6 +158,11 @@ class ProcessExecutor:
         """Runs queued or running whose end has not been reported yet."""
         with self._lock:
             return len(self._entries)
+
+    def capacity(self) -> int:
+        """Free workers plus a small buffer (:func:`~scheduler.executors.base.pool_capacity`)."""
+        with self._lock:
+            return pool_capacity(self._max_workers, len(self._entries))
 
     def _abandon_running(self) -> list[int]:
         with self._lock:

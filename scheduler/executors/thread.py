@@ -38,6 +38,7 @@ from .base import (
     ExecutorConfigError,
     RunReporter,
     clock_option,
+    pool_capacity,
     positive_int_option,
 )
 from .entries import Entry, EntryState
@@ -177,6 +178,11 @@ class ThreadExecutor:
         """Runs queued or running whose end has not been reported yet."""
         with self._lock:
             return len(self._entries)
+
+    def capacity(self) -> int:
+        """Free workers plus a small buffer (:func:`~scheduler.executors.base.pool_capacity`)."""
+        with self._lock:
+            return pool_capacity(self._max_workers, len(self._entries))
 
     def _start_worker(self) -> None:
         thread = threading.Thread(

@@ -24,6 +24,9 @@ The metrics:
 ``tickwork_claim_seconds`` (histogram)
     How long one claim (due jobs, then due pending runs) took, per wake-up
     that reached the store.
+``tickwork_commit_batch_size`` (histogram)
+    How many run starts and ends one group commit wrote (the engine's
+    ``group_commit`` setting), per write; reported after each wake-up.
 ``tickwork_due_backlog`` (gauge)
     Due and not yet handed over: active jobs whose ``next_run_at`` passed,
     plus unclaimed pending runs whose ``due_at`` passed (store-wide; read
@@ -89,6 +92,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Few buckets per job: each is a series per job label.
 _DURATION_BUCKETS = (0.1, 1, 10, 60, 300, 1800, 3600)
 _LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+_BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 _CLAIM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -187,6 +191,12 @@ class Metrics:
         self.in_flight = Gauge("tickwork_runs_in_flight", "Runs started, not ended.", registry=reg)
         self.claim = Histogram(
             "tickwork_claim_seconds", "One claim.", buckets=_CLAIM_BUCKETS, registry=reg
+        )
+        self.commit_batch = Histogram(
+            "tickwork_commit_batch_size",
+            "Run starts and ends written by one group commit.",
+            buckets=_BATCH_BUCKETS,
+            registry=reg,
         )
         self.backlog = Gauge(
             "tickwork_due_backlog", "Due jobs and runs not handed over.", registry=reg

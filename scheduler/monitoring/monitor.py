@@ -57,6 +57,8 @@ class TickFacts(Protocol):
     def error(self) -> str: ...
     @property
     def handed_out(self) -> Sequence[ClaimedRun]: ...
+    @property
+    def commit_batches(self) -> Sequence[int]: ...
 
 
 class Monitor:
@@ -134,6 +136,8 @@ class Monitor:
             self.health.store_answered(report.now)
         if report.claim_seconds is not None:
             self.metrics.claim.observe(report.claim_seconds)
+        for size in report.commit_batches:
+            self.metrics.commit_batch.observe(size)
         if report.heartbeat_at is not None:
             self.health.heartbeat(report.heartbeat_at)
             self.metrics.heartbeat_at(report.heartbeat_at)

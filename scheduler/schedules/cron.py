@@ -21,7 +21,7 @@ from ..errors import InvalidSchedule
 from .cron_fields import DAY_OF_MONTH, DAY_OF_WEEK, FIELD_NAMES, check_ranges, split_list
 from .cron_words import describe_fields
 
-__all__ = ["CronExpression", "parse_cron"]
+__all__ = ["CronExpression", "parse_cron", "uses_hash"]
 
 ALIASES = {
     "@yearly": "0 0 1 1 *",
@@ -110,10 +110,10 @@ class CronExpression:
             return self.fields
         # Only the H fields are expanded: croniter cannot read every list that
         # the other fields may hold (such as 6,2#1).
-        hashed = " ".join(field if _uses_hash(field) else "*" for field in self.fields)
+        hashed = " ".join(field if uses_hash(field) else "*" for field in self.fields)
         expanded = croniter.expand(hashed, hash_id=self.hash_key.encode())[0]
         return tuple(
-            ",".join(str(value) for value in expanded[index]) if _uses_hash(field) else field
+            ",".join(str(value) for value in expanded[index]) if uses_hash(field) else field
             for index, field in enumerate(self.fields)
         )
 
@@ -124,13 +124,14 @@ def parse_cron(text: str, hash_key: str = "") -> CronExpression:
     ``hash_key`` matters only when a field uses ``H``; otherwise it is dropped
     so that the many jobs sharing an expression share one parsed result.
     """
-    if not isinstance(text, str) or not _uses_hash(text):
+    if not isinstance(text, str) or not uses_hash(text):
         hash_key = ""
     return _parse_cron(text, hash_key)
 
 
 @lru_cache(maxsize=4096)  # every job read back from a store asks again
-def _uses_hash(text: str) -> bool:
+def uses_hash(text: str) -> bool:
+    """Whether a field of the cron expression ``text`` uses ``H``."""
     return any(_HASH_PART.match(part) for part in text.lower().replace(",", " ").split())
 
 
@@ -156,7 +157,7 @@ def _parse_cron(text: str, hash_key: str) -> CronExpression:
             f"cron expression {text!r} has {len(fields)} fields; expected 5 "
             "(minute hour day-of-month month day-of-week) or 6 (with seconds last)"
         )
-    if not hash_key and _uses_hash(" ".join(fields)):
+    if not hash_key and uses_hash(" ".join(fields)):
         raise InvalidSchedule(f"cron expression {text!r} uses H, which needs a job name to hash")
     for index, field in enumerate(fields):
         _check_field(text, fields, index, field, hash_key)

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..clock import ensure_aware_utc
 from ..errors import InvalidDuration, InvalidSchedule
-from .cron import CronExpression, parse_cron
+from .cron import CronExpression, parse_cron, uses_hash
 from .durations import format_duration, parse_duration
 
 __all__ = ["Cron", "Every", "Once", "Schedule", "get_zone", "upcoming"]
@@ -96,6 +96,21 @@ class Cron:
     def expression(self) -> CronExpression:
         """The parsed expression."""
         return self._expression
+
+    def keyed(self, hash_key: str) -> Cron:
+        """This cron with ``H`` hashed by ``hash_key``: equal to
+        ``Cron(expr, tz=tz, hash_key=hash_key)``, built without parsing or
+        looking up its zone again when its expression has no ``H`` (so the
+        thousands of jobs read back with one expression share its parse)."""
+        if hash_key == self.hash_key:
+            return self
+        if uses_hash(self.expr):
+            return Cron(self.expr, tz=self.tz, hash_key=hash_key)
+        other = object.__new__(Cron)
+        for name in ("expr", "tz", "_expression", "_zone"):
+            object.__setattr__(other, name, getattr(self, name))
+        object.__setattr__(other, "hash_key", hash_key)
+        return other
 
     @property
     def is_wildcard(self) -> bool:

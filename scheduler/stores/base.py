@@ -17,7 +17,11 @@ Promises every store keeps:
   refused with a :class:`ValueError` that names the argument, and nothing
   changes;
 * ``(job, scheduled_for, attempt)`` is unique: a second run for the same slot
-  and attempt is refused, whatever locking did or did not happen;
+  and attempt is refused (:meth:`RunQueue.add_run` raises
+  :class:`~scheduler.errors.DuplicateRun`), whatever locking did or did not
+  happen; a claim whose planner asks for a slot that already has a run skips
+  that slot and moves the job past it (a job set back by an edit made with a
+  clock behind a replica's must not stop every later claim);
 * :meth:`RunQueue.claim_due` is atomic: the runs it creates and the jobs'
   advanced ``next_run_at`` are committed together, or not at all, and two
   replicas calling it at once never claim the same job;
@@ -42,6 +46,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from .protocol.batches import RunEnd, RunStart, Transitions
 from .protocol.changes import CHANGE_CHANNEL, ChangeListener, NotifiesChanges
 from .protocol.history import RunHistory
 from .protocol.jobs import JobStore
@@ -57,6 +62,8 @@ from .protocol.values import (
     StoredJob,
     StoreOverview,
     SyncReport,
+    TakenSlot,
+    TakenSlotsListener,
 )
 
 __all__ = [
@@ -70,13 +77,18 @@ __all__ = [
     "ReplicaInfo",
     "ReplicaStore",
     "Retrier",
+    "RunEnd",
     "RunHistory",
     "RunQueue",
+    "RunStart",
     "SlotPlan",
     "Store",
     "StoreOverview",
     "StoredJob",
     "SyncReport",
+    "TakenSlot",
+    "TakenSlotsListener",
+    "Transitions",
 ]
 
 

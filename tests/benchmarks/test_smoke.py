@@ -97,6 +97,8 @@ def test_herd(system: str, request: pytest.FixtureRequest) -> None:
     assert case["handed_over"] == 5
     assert case["seconds"] >= 0
     assert case["runs_per_second"] > 0
+    assert case["claim_started_seconds"] is not None
+    assert 0 < case["from_claim_seconds"] <= case["seconds"] - case["claim_started_seconds"] + 1e-3
     if not system.endswith("memory"):  # django-celery-beat writes them when it stops
         assert case["recorded_after_stop"] == 5
 
@@ -170,3 +172,51 @@ def test_the_floor_through_the_whole_run(tmp_path: Path) -> None:
     table = (tmp_path / "latest.md").read_text(encoding="utf-8")
     assert "### 6. The floor" in table
     assert table in completed.stdout
+
+
+@pytest.mark.parametrize("system", ["tickwork-sqlite", "tickwork-postgresql"])
+def test_idle_wakeup(system: str, request: pytest.FixtureRequest) -> None:
+    _needs(system, request)
+    document = _run(
+        "benchmarks.idle", "--systems", system, "--jobs", "5", "--wakeups", "5", "--warmup", "1"
+    )
+    case = _only_case(document, "idle", system)
+    assert case["status"] == "complete"
+    assert case["wakeups"] == 5
+    assert case["handed_over"] == 0
+    assert 0 <= case["cpu_ms_median"] <= case["cpu_ms_p90"] <= case["cpu_ms_max"]
+    assert case["statements_per_wakeup"] == 1
+
+
+@pytest.mark.usefixtures("postgres_url")  # skips, or fails in CI, without the server
+def test_insert_paths() -> None:
+    document = _run("benchmarks.insert_paths", "--jobs", "3,20", "--repeat", "1")
+    assert document["workload"] == "insert-paths"
+    assert {(batch["rows"], batch["path"]) for batch in document["batches"]} == {
+        (rows, path)
+        for rows in (3, 20)
+        for path in (
+            "unnest_every_column_an_array",
+            "unnest_constants_once",
+            "copy_to_temp_then_insert",
+        )
+    }
+    assert all(batch["wall_ms"] > 0 for batch in document["batches"])
+
+
+@pytest.mark.serial  # the engine must start within --lead; every slot must be executed
+@pytest.mark.parametrize("executor", ["immediate", "thread"])
+def test_steady(executor: str, request: pytest.FixtureRequest) -> None:
+    _needs("tickwork-postgresql", request)
+    document = _run(
+        "benchmarks.steady",
+        *("--jobs", "120", "--executors", executor, "--workers", "4"),
+        *("--duration", "4", "--window", "2", "--lead", "2"),
+    )
+    case = _only_case(document, "steady", "tickwork-postgresql")
+    assert case["executor"] == executor
+    assert case["slots_due"] == 8  # 2 jobs a second: first slots at 0, 0, 1, 1, 2, 2, 3, 3 s
+    assert case["rows_by_status"] == {"succeeded": 8}, case
+    assert case["status"] == "complete"
+    assert [w["from_second"] for w in case["lateness_windows"]] == [0, 2]
+    assert all(w["runs_started"] == 4 for w in case["lateness_windows"])

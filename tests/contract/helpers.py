@@ -8,7 +8,7 @@ hour earlier is due exactly at ``NOW``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -130,7 +130,8 @@ class RecordingPlanner:
     Every call is recorded as ``(job name, has_active_run, now)``.  ``statuses``
     gives the new run's status per job (pending otherwise), ``delay`` pushes
     ``due_at`` after the slot (jitter), ``fail_for`` raises for that job and
-    ``duplicate_for`` asks for that job's run twice.
+    ``duplicate_for`` asks for that job's run twice.  The slots a claim
+    skipped because they had runs are recorded in ``taken``.
     """
 
     def __init__(
@@ -146,6 +147,7 @@ class RecordingPlanner:
         self.delay = delay
         self.fail_for = fail_for
         self.duplicate_for = duplicate_for
+        self.taken: list[tuple[str, datetime, int]] = []
 
     def __call__(self, job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
         name = job.spec.name
@@ -158,6 +160,9 @@ class RecordingPlanner:
         run = NewRun(scheduled_for=slot, due_at=slot + self.delay, status=status)
         runs = (run, run) if name == self.duplicate_for else (run,)
         return SlotPlan(runs=runs, next_run_at=job.spec.next_after(slot))
+
+    def slots_taken(self, slots: Sequence[tuple[str, datetime, int]]) -> None:
+        self.taken += slots
 
     @property
     def planned(self) -> list[str]:

@@ -276,16 +276,6 @@ def test_a_planner_asking_for_a_slot_twice_gets_duplicate_run_and_no_writes(
     assert store.list_jobs() == before
 
 
-def test_claiming_a_slot_that_already_has_a_run_gets_duplicate_run(store: Store) -> None:
-    due_now(store, "a", "b")
-    [manual] = add_runs(store, "b", NOW, trigger=Trigger.MANUAL)
-    before = store.list_jobs()
-    with pytest.raises(DuplicateRun):
-        store.claim_due(now=NOW, replica_id="r1", limit=10, plan=RecordingPlanner())
-    assert store.list_runs() == [manual]
-    assert store.list_jobs() == before
-
-
 # -- claim_pending ----------------------------------------------------------------
 def test_claim_pending_claims_due_unclaimed_runs_oldest_due_first(store: Store) -> None:
     store.save_job(hourly("a"), now=NOW)

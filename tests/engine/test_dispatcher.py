@@ -58,6 +58,9 @@ class Outside:
     def active_count(self) -> int:
         return 0
 
+    def capacity(self) -> None:
+        return None
+
 
 class Refusing(Outside):
     """An executor whose broker is down."""

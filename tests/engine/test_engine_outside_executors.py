@@ -47,6 +47,9 @@ class OutsideExecutor:
     def active_count(self) -> int:
         return 0
 
+    def capacity(self) -> None:
+        return None
+
 
 def _world(task: str) -> tuple[Engine, MemoryStore, OutsideExecutor, FakeClock]:
     clock = FakeClock(T0)

@@ -41,6 +41,10 @@ class FlakyStore(MemoryStore):
         self._check()
         return super().claim_due(**kwargs)
 
+    def record_transitions(self, *args: Any, **kwargs: Any) -> Any:
+        self._check()
+        return super().record_transitions(*args, **kwargs)
+
 
 def _registry() -> TaskRegistry:
     registry = TaskRegistry()

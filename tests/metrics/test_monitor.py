@@ -52,6 +52,7 @@ class Tick:
     heartbeat_at: datetime | None = None
     error: str = ""
     handed_out: tuple[ClaimedRun, ...] = ()
+    commit_batches: tuple[int, ...] = ()
 
 
 def event(status: RunStatus, job: JobSpec = HOURLY, **fields: Any) -> RunEvent:

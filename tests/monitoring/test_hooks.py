@@ -205,6 +205,7 @@ def test_a_second_report_of_an_end_is_not_heard(store: Store) -> None:
     done = Outcome(status=RunStatus.SUCCEEDED, finished_at=clock.now())
     scheduler.dispatcher.finished(run_id, done)
     scheduler.dispatcher.finished(run_id, Outcome(status=RunStatus.FAILED, finished_at=clock.now()))
+    scheduler.dispatcher.flush_reports()
     assert [e.status for e in heard.finished] == [RunStatus.SUCCEEDED]
 
 

@@ -6,14 +6,23 @@ They exist only to show that the simulation can fail; nothing else uses them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 
 from scheduler.model.runs import ClaimedRun, NewRun
-from scheduler.stores.base import Planner, SlotPlan, Store, StoredJob
-from scheduler.stores.memory.state import State
+from scheduler.stores.base import (
+    Planner,
+    Retrier,
+    RunEnd,
+    RunStart,
+    SlotPlan,
+    Store,
+    StoredJob,
+    Transitions,
+)
+from scheduler.stores.memory.state import Slot, State
 from scheduler.testing import MemoryStore
 
 from .runner import MODES
@@ -36,6 +45,9 @@ class ClaimsWithoutAdvancing(MemoryStore):
 class _Unchecked(State):
     def check_unique(self, rows: Iterable[tuple[str, NewRun]]) -> None:
         return None
+
+    def taken(self, slot: Slot) -> bool:
+        return False
 
 
 class NoUniqueSlot(MemoryStore):
@@ -68,6 +80,17 @@ class StartsTwice(MemoryStore):
         if super().mark_running(run_id, worker=worker, now=now):
             return True
         return self.get_run(run_id).finished_at is None
+
+    def record_transitions(
+        self, starts: Sequence[RunStart], ends: Sequence[RunEnd], *, retry: Retrier | None = None
+    ) -> Transitions:
+        done = super().record_transitions(starts, ends, retry=retry)
+        again = {
+            start.run_id
+            for start in starts
+            if start.run_id not in done.started and self.get_run(start.run_id).finished_at is None
+        }
+        return replace(done, started=done.started | again)
 
 
 def _mode(cls: type[MemoryStore]) -> Callable[[], AbstractContextManager[Store]]:

@@ -118,12 +118,12 @@ class LocalExecutor:
         outcome = Outcome(status=status, finished_at=finished_at, error="" if ok else "sim failure")
         host.at(report, lambda: self._finish(run_id, outcome), self._owner)
         if kind is FaultKind.REPORT_TWICE:
-            host.at(report + 1.0, lambda: entry.reporter.finished(run_id, outcome), self._owner)
+            host.at(report + 1.0, lambda: _report_end(entry.reporter, run_id, outcome), self._owner)
 
     def _finish(self, run_id: int, outcome: Outcome) -> None:
         entry = self._open.pop(run_id, None)
         if entry is not None:
-            entry.reporter.finished(run_id, outcome)
+            _report_end(entry.reporter, run_id, outcome)
 
     def check_timeouts(self, now: datetime) -> list[int]:
         expired = [
@@ -136,7 +136,7 @@ class LocalExecutor:
         for run_id in expired:
             entry = self._open.pop(run_id)
             outcome = Outcome(status=RunStatus.TIMED_OUT, finished_at=now, error="sim timeout")
-            entry.reporter.finished(run_id, outcome)
+            _report_end(entry.reporter, run_id, outcome)
         return expired
 
     def shutdown(self, *, wait: bool, timeout: float | None) -> list[int]:
@@ -145,6 +145,9 @@ class LocalExecutor:
 
     def active_count(self) -> int:
         return len(self._open)
+
+    def capacity(self) -> None:
+        return None
 
 
 class RemoteExecutor:
@@ -168,6 +171,9 @@ class RemoteExecutor:
 
     def active_count(self) -> int:
         return 0
+
+    def capacity(self) -> None:
+        return None
 
 
 class Workers:
@@ -241,3 +247,12 @@ class Workers:
                 self._beating.add(claimed.run.id)
                 when = self._host.now + RECORD_RETRIES[tries]
                 self._host.at(when, lambda: self._record(claimed, outcome, tries + 1), self.OWNER)
+
+
+def _report_end(reporter: RunReporter, run_id: int, outcome: Outcome) -> None:
+    """Report an end and write it at once: the group commit's timer runs on real
+    time, which would write ends at moments the seed does not decide."""
+    reporter.finished(run_id, outcome)
+    flush = getattr(reporter, "flush_reports", None)
+    if flush is not None:
+        flush()

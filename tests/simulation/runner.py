@@ -59,7 +59,7 @@ def run_seed(
     seed: int,
     mode: str = "memory",
     *,
-    skewed_editor: bool = False,
+    skewed_editor: bool = True,
     active: float = ACTIVE,
     quiet: float = QUIET,
 ) -> Outcome:

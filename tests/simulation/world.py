@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from scheduler.engine import Engine, EngineConfig, Retention
+from scheduler.engine.report import next_delay
 from scheduler.errors import StoreUnavailable
 from scheduler.executors.base import Executor
 from scheduler.model.runs import ClaimedRun
@@ -77,6 +78,8 @@ class Outcome:
     trace: list[tuple[float, str, str]]
     jobs: set[str]
     events: int = 0
+    #: Planned slots the claims skipped because each had a run already.
+    taken_slots: int = 0
 
 
 class Simulation:
@@ -90,6 +93,7 @@ class Simulation:
         self.now = 0.0
         self.ledger = Ledger()
         self.injected: Counter[str] = Counter()
+        self.taken_slots = 0
         self.trace: deque[tuple[float, str, str]] = deque(maxlen=TRACE_LINES)
         self._heap: list[tuple[float, int, tuple[int, int], Callable[[], None]]] = []
         self._seq = 0
@@ -190,6 +194,7 @@ class Simulation:
             list(self.trace),
             self.checker.jobs,
             events,
+            self.taken_slots,
         )
 
     def _play(self, end: float) -> int:
@@ -254,11 +259,14 @@ class Simulation:
         engine = replica.engine
         assert engine is not None
         report = engine._safe_tick()
-        delay = engine._delay(report)
+        delay = next_delay(report, engine.config.poll_interval, engine.clock.now())
         if report.claimed or report.recovered:
             self.note(
                 f"replica {replica.index} claimed {report.claimed}, recovered {report.recovered}"
             )
+        if report.taken_slots:  # an edit from a clock behind set a job back to a claimed slot
+            self.taken_slots += report.taken_slots
+            self.note(f"replica {replica.index} skipped {report.taken_slots} slots that had runs")
         if report.claimed:  # only a claim sets a run going
             self.checker.check_overlap()
         wake = self.now + max(delay, 0.01) + self._rng.uniform(0, 0.3)

@@ -21,6 +21,7 @@ from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.base import SlotPlan, StoredJob
 from scheduler.stores.checked import CheckedStore
 from scheduler.stores.checked.arguments import checked_planner
+from scheduler.stores.checked.verbs import Claim
 from scheduler.stores.rules import new_definition
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -164,9 +165,9 @@ def test_other_database_errors_pass_through() -> None:
 def test_a_claim_comes_back_oldest_slot_first_then_by_job_name() -> None:
     spy = Spy()
     later, b, a = object(), object(), object()
-    spy.work.result = (
-        [claimed(later, "a", NOW + HOUR), claimed(b, "b", NOW), claimed(a, "a", NOW)],
-        3,
+    spy.work.result = Claim(
+        claimed=[claimed(later, "a", NOW + HOUR), claimed(b, "b", NOW), claimed(a, "a", NOW)],
+        due_jobs=3,
     )
     assert [c.tag for c in spy.claim_due(now=NOW, replica_id="r1", limit=5, plan=never)] == [
         a,

@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ...stores.base import Planner, SlotPlan
+from ...stores.checked.verbs import Claim
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,
     claim_rows,
@@ -71,11 +72,10 @@ def next_wake(using: str) -> datetime | None:
     return min(instants, default=None)
 
 
-def claim_due(
-    using: str, *, now: datetime, replica_id: str, limit: int, plan: Planner
-) -> tuple[list[ClaimedRun], int]:
+def claim_due(using: str, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:
     """:meth:`~scheduler.stores.base.RunQueue.claim_due` inside a transaction: the
-    claimed runs, unsorted, and how many jobs were due."""
+    claimed runs, unsorted, how many jobs were due, and the planned slots left
+    out because they already had a run (:func:`_taken`)."""
     due_query = (
         jobs(using)
         .filter(ENABLED, next_run_at__lte=now)
@@ -84,12 +84,14 @@ def claim_due(
     )
     due = list(for_update(due_query, using, skip_locked=True).values(*JOB_FIELDS, "busy")[:limit])
     if not due:
-        return [], 0
+        return Claim()
     due_jobs = {row["id"]: stored(row) for row in due}
     busy = {row["id"] for row in due if row["busy"] is not None}
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in due_jobs.items()}
-    rows = claim_rows(plans, due_jobs, busy, now=now, replica_id=replica_id)
-    ids = _insert_runs(using, rows, now=now, replica_id=replica_id)
+    planned = claim_rows(plans, due_jobs, busy, now=now, replica_id=replica_id)
+    taken = _taken(using, planned)
+    rows = [row for row in planned if _slot(row) not in taken]
+    ids = _insert_runs(using, rows, now=now, replica_id=replica_id) if rows else []
     _advance(using, plans)
     claimed = [
         ClaimedRun(
@@ -99,7 +101,15 @@ def claim_due(
         for run_id, row in zip(ids, rows, strict=True)
         if row["replica_id"]
     ]
-    return claimed, len(due_jobs)
+    return Claim(
+        claimed=claimed,
+        due_jobs=len(due_jobs),
+        taken=[
+            (due_jobs[row["job_id"]].spec.name, row["scheduled_for"], row["attempt"])
+            for row in planned
+            if _slot(row) in taken
+        ],
+    )
 
 
 def claim_pending(using: str, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
@@ -156,6 +166,27 @@ def add_run(using: str, job_name: str, new: NewRun) -> Run:
     created = RunRow.objects.using(using).create(**values)
     notify(using)
     return run_from_columns(created.pk, job_name, values)
+
+
+def _slot(row: Mapping[str, Any]) -> tuple[int, datetime, int]:
+    return (row["job_id"], row["scheduled_for"], row["attempt"])
+
+
+def _taken(using: str, rows: Sequence[Mapping[str, Any]]) -> set[tuple[int, datetime, int]]:
+    """The slots and attempts of ``rows`` that already have a run: one select on
+    the slot constraint's index per chunk of jobs.  The claim holds its jobs'
+    rows, so no other claim inserts their slots meanwhile; a manual run that
+    takes one in that instant makes the insert fail with the constraint's
+    refusal, :class:`~scheduler.errors.DuplicateRun`, and the next claim
+    skips it."""
+    keys = {_slot(row) for row in rows}
+    first = min(slot for _, slot, _ in keys)
+    last = max(slot for _, slot, _ in keys)
+    found: set[tuple[int, datetime, int]] = set()
+    for chunk in chunks(using, sorted({job_id for job_id, _, _ in keys})):
+        query = runs(using).filter(job_id__in=chunk, scheduled_for__range=(first, last))
+        found.update(query.values_list("job_id", "scheduled_for", "attempt"))
+    return found & keys
 
 
 def _insert_runs(

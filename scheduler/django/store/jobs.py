@@ -16,6 +16,7 @@ from ...model.policies import JobSource
 from ...stores.base import StoredJob, SyncReport
 from ...stores.rows import (
     as_stored,
+    batches,
     compare_specs,
     job_columns,
     job_from_columns,
@@ -24,10 +25,10 @@ from ...stores.rows import (
     sync_report,
 )
 from ...stores.rules import (
+    Definitions,
     check_replace,
     foreign_source,
     job_not_found,
-    new_definition,
     unchanged,
 )
 from ..models import Job
@@ -44,25 +45,33 @@ __all__ = [
     "sync_jobs",
 ]
 
+#: What a sync compares of each stored job of its source.
+_SYNC_KEYS = (
+    "id", "name", "enabled", "removed_at", "paused_at", "definition_hash", "version", "created_at",
+)  # fmt: skip
+
 
 def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
     """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside a transaction."""
-    specs = [as_stored(spec) for spec in specs]
+    specs, definitions = [as_stored(spec) for spec in specs], Definitions(now)
+    # Only what comparing needs: the full row is read for disabled jobs alone.
     mine = {
         row["name"]: row
-        for row in for_update(jobs(using).filter(source=source.value), using).values(*JOB_FIELDS)
+        for row in for_update(jobs(using).filter(source=source.value), using).values(*_SYNC_KEYS)
     }
     _refuse_foreign_names(using, [s.name for s in specs if s.name not in mine], source)
-    added, changed, unchanged = compare_specs(specs, mine)
+    added, changed, unchanged = compare_specs(specs, mine, definitions)
     keep = {spec.name for spec in specs}
+    gone = [row["id"] for name, row in mine.items() if name not in keep and not row["removed_at"]]
     disabled = [
-        (row, replace(spec_from_columns(row), enabled=False))
-        for name, row in mine.items()
-        if name not in keep and row["removed_at"] is None
+        (row, replace(spec_from_columns(row), enabled=False)) for row in _rows_by_id(using, gone)
     ]
-    _insert_jobs(using, added, now)
-    _update_jobs(using, changed, now)
-    _update_jobs(using, disabled, now, removed=True)
+    for batch in batches(added):
+        _insert_jobs(using, batch, definitions)
+    for changes in batches(changed):
+        _update_jobs(using, changes, definitions)
+    for changes in batches(disabled):
+        _update_jobs(using, changes, definitions, removed=True)
     if added or changed or disabled:
         notify(using)
     return sync_report(added, changed, disabled, unchanged)
@@ -77,8 +86,8 @@ def save_job(using: str, spec: JobSpec, now: datetime, expected_version: int | N
         return stored(old)
     notify(using)
     if old is None:
-        return _insert_jobs(using, [spec], now)[0]
-    return _update_jobs(using, [(old, spec)], now)[0]
+        return _insert_jobs(using, [spec], Definitions(now))[0]
+    return _update_jobs(using, [(old, spec)], Definitions(now))[0]
 
 
 def get_job(using: str, name: str) -> StoredJob:
@@ -130,20 +139,33 @@ def _refuse_foreign_names(using: str, names: Sequence[str], source: JobSource) -
             raise foreign_source(owner["name"], owner["source"], source)
 
 
-def _insert_jobs(using: str, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:
-    """Insert new jobs, in one batch; their first slot is the first after ``now``."""
-    added = [new_definition(spec, now, version=1, created_at=now) for spec in specs]
+def _rows_by_id(using: str, ids: Sequence[int]) -> list[Row]:
+    """The full rows of the jobs with these ids, in a few statements."""
+    rows: list[Row] = []
+    for chunk in chunks(using, sorted(ids)):
+        rows += jobs(using).filter(id__in=chunk).values(*JOB_FIELDS)
+    return rows
+
+
+def _insert_jobs(using: str, specs: Sequence[JobSpec], definitions: Definitions) -> list[StoredJob]:
+    """Insert new jobs, in one batch; their first slot is the first after ``definitions.now``."""
+    now = definitions.now
+    added = [definitions.new(spec, version=1, created_at=now) for spec in specs]
     if added:
         jobs(using).bulk_create([Job(**job_columns(job)) for job in added])
     return added
 
 
 def _update_jobs(
-    using: str, changes: Sequence[tuple[Row, JobSpec]], now: datetime, *, removed: bool = False
+    using: str,
+    changes: Sequence[tuple[Row, JobSpec]],
+    definitions: Definitions,
+    *,
+    removed: bool = False,
 ) -> list[StoredJob]:
     """Store new definitions of existing jobs, in one batch: version + 1, next
-    slot from ``now`` unless paused; ``removed_at`` is ``now`` if ``removed``."""
-    updated = redefined(changes, now, removed=removed)
+    slot from ``definitions.now`` unless paused; ``removed_at`` is then if ``removed``."""
+    updated = redefined(changes, definitions, removed=removed)
     if updated:
         rows = [
             Job(id=row["id"], **job_columns(job))

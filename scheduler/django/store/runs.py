@@ -12,6 +12,7 @@ from ...model.runs import Outcome, Run, RunStatus
 from ...stores.rows import outcome_columns, run_from_columns, status_values
 from ...stores.rules import run_not_found
 from ..models import Run as RunRow
+from .batches import finish_many, start_many
 from .queries import (
     RUNNING,
     TERMINAL,
@@ -21,7 +22,15 @@ from .queries import (
     runs,
 )
 
-__all__ = ["beat_runs", "finish", "run_from_row", "set_external_ids", "transition"]
+__all__ = [
+    "beat_runs",
+    "finish",
+    "finish_many",
+    "run_from_row",
+    "set_external_ids",
+    "start_many",
+    "transition",
+]
 
 
 def run_from_row(row: Row) -> Run:

@@ -147,6 +147,10 @@ class CeleryExecutor:
         """Always 0: nothing runs in this process once a message is sent."""
         return 0
 
+    def capacity(self) -> None:
+        """No limit here: the broker queues what the workers have not taken yet."""
+        return None
+
     # -- NamedTaskSender --------------------------------------------------------
     def named_task(self, name: str) -> RegisteredTask | None:
         """A stand-in for the Celery task ``name`` if the configured app knows it.

@@ -16,15 +16,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ...clock import ensure_aware_utc
-from ...errors import InvalidJob
+from ...errors import DuplicateRun, InvalidJob
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, NewRun, Outcome, Run, RunStatus
+from ..protocol.batches import RunStart
 from ..protocol.values import Planner, Retrier, SlotPlan, StoredJob
+from ..rules import DUPLICATE_SLOT
 
 __all__ = [
     "checked_planner",
     "checked_retrier",
+    "checked_start",
     "finished",
     "pending_run",
     "refuse_repeated_names",
@@ -52,12 +55,15 @@ def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:
 
 def checked_planner(plan: Planner) -> Planner:
     """``plan``, with each plan it makes checked: its runs valid new runs of the
-    job (:meth:`~scheduler.model.runs.NewRun.checked`), its next slot in UTC."""
+    job (:meth:`~scheduler.model.runs.NewRun.checked`), no slot and attempt
+    asked for twice (:class:`~scheduler.errors.DuplicateRun`: a broken
+    planner, not a slot some earlier claim took), its next slot in UTC."""
 
     def checked(job: StoredJob, has_active_run: bool, now: datetime) -> SlotPlan:
         chosen = plan(job, has_active_run, now)
         name = job.spec.name
         runs = tuple(new.checked(name) for new in chosen.runs)
+        _refuse_repeated_slots(name, runs)
         following = chosen.next_run_at
         if following is not None and following.tzinfo is not UTC:
             following = ensure_aware_utc(following, "next_run_at")
@@ -66,6 +72,18 @@ def checked_planner(plan: Planner) -> Planner:
         return SlotPlan(runs=runs, next_run_at=following)
 
     return checked
+
+
+def _refuse_repeated_slots(job_name: str, runs: Iterable[NewRun]) -> None:
+    seen: set[tuple[datetime, int]] = set()
+    for new in runs:
+        slot = (new.scheduled_for, new.attempt)
+        if slot in seen:
+            raise DuplicateRun(
+                f"{DUPLICATE_SLOT}: the plan of job {job_name!r} asks for slot "
+                f"{new.scheduled_for.isoformat()}, attempt {new.attempt}, twice"
+            )
+        seen.add(slot)
 
 
 def checked_retrier(retry: Retrier | None) -> Retrier | None:
@@ -102,3 +120,9 @@ def finished(outcome: Outcome) -> Outcome:
 def run_status(status: RunStatus | str | None) -> RunStatus | None:
     """A status filter as a :class:`RunStatus` (given as one, or as its value)."""
     return None if status is None else RunStatus(status)
+
+
+def checked_start(start: RunStart, index: int) -> RunStart:
+    """``start`` with its instant in UTC; ValueError, naming ``starts[index]``, if naive."""
+    at = ensure_aware_utc(start.at, f"starts[{index}].at")
+    return start if at is start.at else replace(start, at=at)

@@ -30,15 +30,21 @@ from ..base import (
     RecoveryReport,
     ReplicaInfo,
     Retrier,
+    RunEnd,
+    RunStart,
     Store,
     StoredJob,
     StoreOverview,
     SyncReport,
+    TakenSlot,
+    TakenSlotsListener,
+    Transitions,
 )
 from ..rows.constraints import slot_conflict
 from .arguments import (
     checked_planner,
     checked_retrier,
+    checked_start,
     finished,
     pending_run,
     run_status,
@@ -135,18 +141,26 @@ class CheckedStore(Store, Generic[Db]):
             return []
         checked = checked_planner(plan)
         with self._slot_conflicts("claim_due"), self._write() as db:
-            claimed, due_jobs = self._claims.claim_due(
+            claim = self._claims.claim_due(
                 db, now=now, replica_id=replica_id, limit=limit, plan=checked
             )
-        claimed.sort(key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id))
-        if due_jobs:
+        claimed = sorted(
+            claim.claimed, key=lambda c: (c.run.scheduled_for, c.run.job_name, c.run.id)
+        )
+        if claim.due_jobs:
             logger.debug(
                 "replica %s claimed %s of %s",
                 replica_id,
                 plural(len(claimed), "run"),
-                plural(due_jobs, "due job"),
-                extra={"replica_id": replica_id, "claimed": len(claimed), "due_jobs": due_jobs},
+                plural(claim.due_jobs, "due job"),
+                extra={
+                    "replica_id": replica_id,
+                    "claimed": len(claimed),
+                    "due_jobs": claim.due_jobs,
+                },
             )
+        if claim.taken:
+            _report_taken(claim.taken, replica_id, plan)
         return claimed
 
     def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
@@ -205,6 +219,54 @@ class CheckedStore(Store, Generic[Db]):
                 return ended
         except _EndedMeanwhile:
             return False
+
+    def release_runs(self, run_ids: Sequence[int], *, replica_id: str) -> list[int]:
+        ids = sorted(set(run_ids))
+        if not ids:
+            return []
+        with self._write() as db:
+            return [run_id for run_id in ids if self._release(db, run_id, replica_id)]
+
+    def _release(self, db: Db, run_id: int, replica_id: str) -> bool:
+        """Release one run inside the transaction of ``db``.  A run that is not
+        started yet can change owner only by being released first, so the owner
+        read here is the owner when the status moves."""
+        try:
+            run = self._history.get_run(db, run_id)
+        except LookupError:
+            return False
+        if run.replica_id != replica_id or run.external_id:
+            return False
+        changes = {"replica_id": "", "claimed_at": None}
+        return self._runs.transition(db, run_id, _NOT_STARTED, RunStatus.PENDING, changes)
+
+    def record_transitions(
+        self,
+        starts: Sequence[RunStart],
+        ends: Sequence[RunEnd],
+        *,
+        retry: Retrier | None = None,
+    ) -> Transitions:
+        starts = [checked_start(start, index) for index, start in enumerate(starts)]
+        ends = [replace(end, outcome=finished(end.outcome)) for end in ends]
+        if not starts and not ends:
+            return Transitions()
+        checked = checked_retrier(retry)
+        with self._slot_conflicts("a retry in a group commit"), self._write() as db:
+            started = self._runs.start_many(db, starts) if starts else set()
+            ended = self._runs.finish_many(db, ends) if ends else set()
+            if checked is not None:
+                for end in ends:
+                    if end.retry and end.run_id in ended:
+                        self._add_retry(db, end.run_id, checked)
+        return Transitions(started=frozenset(started), ended=frozenset(ended))
+
+    def _add_retry(self, db: Db, run_id: int, retry: Retrier) -> None:
+        """Insert the next attempt ``retry`` asks for after ``run_id`` ended."""
+        run = self._history.get_run(db, run_id)
+        new = retry(run, self._jobs.get_job(db, run.job_name).spec)
+        if new is not None:
+            self._claims.add_run(db, run.job_name, pending_run(run.job_name, new))
 
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:
         changes = {"finished_at": ensure_aware_utc(now, "now")}
@@ -297,6 +359,29 @@ class CheckedStore(Store, Generic[Db]):
             if conflict is None:
                 raise
             raise DuplicateRun(f"{what}: {conflict}") from error
+
+
+def _report_taken(taken: Sequence[TakenSlot], replica_id: str, plan: Planner) -> None:
+    """Log each planned slot a claim skipped because it had a run; tell ``plan``."""
+    for job_name, slot, attempt in taken:
+        logger.warning(
+            "replica %s skipped job %s slot %s attempt %d: it already has a run "
+            "(an edit or resume made with a clock behind this replica's, or a "
+            "manual run, set the job back to it); the job moves past it",
+            replica_id,
+            job_name,
+            slot.isoformat(),
+            attempt,
+            extra={
+                "replica_id": replica_id,
+                "job": job_name,
+                "scheduled_for": slot.isoformat(),
+                "attempt": attempt,
+            },
+        )
+    listener: object = plan  # a planner is a callable, and may be a listener too
+    if isinstance(listener, TakenSlotsListener):
+        listener.slots_taken(taken)
 
 
 class _EndedMeanwhile(Exception):

@@ -17,12 +17,14 @@ checks each module against its part.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
+from ..protocol.batches import RunEnd, RunStart
 from ..protocol.values import (
     Planner,
     RecoveryReport,
@@ -31,9 +33,10 @@ from ..protocol.values import (
     StoredJob,
     StoreOverview,
     SyncReport,
+    TakenSlot,
 )
 
-__all__ = ["ClaimVerbs", "HistoryVerbs", "JobVerbs", "ReplicaVerbs", "RunVerbs"]
+__all__ = ["Claim", "ClaimVerbs", "HistoryVerbs", "JobVerbs", "ReplicaVerbs", "RunVerbs"]
 
 Db = TypeVar("Db", contravariant=True)
 
@@ -58,6 +61,17 @@ class JobVerbs(Protocol[Db]):
     def set_paused(self, db: Db, name: str, paused: bool, now: datetime) -> StoredJob: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """What a store's ``claim_due`` did: the runs it claimed (in any order), how
+    many jobs were due, and the planned slots it skipped because each already
+    had a run (:data:`~scheduler.stores.base.TakenSlot`)."""
+
+    claimed: list[ClaimedRun] = field(default_factory=list)
+    due_jobs: int = 0
+    taken: list[TakenSlot] = field(default_factory=list)
+
+
 class ClaimVerbs(Protocol[Db]):
     """The claims of :class:`~scheduler.stores.base.RunQueue` (a store's ``claims``)."""
 
@@ -65,8 +79,10 @@ class ClaimVerbs(Protocol[Db]):
 
     def claim_due(
         self, db: Db, *, now: datetime, replica_id: str, limit: int, plan: Planner
-    ) -> tuple[list[ClaimedRun], int]:
-        """The claimed runs, in any order, and how many jobs were due."""
+    ) -> Claim:
+        """Every plan has no slot and attempt twice (the public verb checked);
+        a planned run whose slot and attempt already has a run is not
+        inserted, and is reported in :attr:`Claim.taken`."""
         ...
 
     def claim_pending(
@@ -106,6 +122,17 @@ class RunVerbs(Protocol[Db]):
 
     def finish(self, db: Db, run_id: int, outcome: Outcome) -> bool:
         """``outcome`` is terminal; True when the run was not terminal yet."""
+        ...
+
+    def start_many(self, db: Db, starts: Sequence[RunStart]) -> set[int]:
+        """``starts`` is not empty, its instants aware UTC: :meth:`transition` of
+        each from pending or queued to running, with its ``started_at`` and
+        ``worker``, in order; the ids moved.  An unknown id raises LookupError."""
+        ...
+
+    def finish_many(self, db: Db, ends: Sequence[RunEnd]) -> set[int]:
+        """``ends`` is not empty, its outcomes terminal: :meth:`finish` of each,
+        in order; the ids this call ended.  An unknown id raises LookupError."""
         ...
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from ...model.policies import OverlapPolicy
 from ...model.runs import ACTIVE_STATUSES, ClaimedRun, NewRun, Run, RunStatus
+from ..checked.verbs import Claim
 from ..protocol.values import Planner, StoredJob
 from ..rules import one_run_per_queue_job
-from .state import State, unclaimed
+from .state import State, slot_of, unclaimed
 
 __all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
 
@@ -23,26 +24,25 @@ def next_wake(state: State) -> datetime | None:
     return min((instant for instant in (*jobs, *runs) if instant is not None), default=None)
 
 
-def claim_due(
-    state: State, *, now: datetime, replica_id: str, limit: int, plan: Planner
-) -> tuple[list[ClaimedRun], int]:
+def claim_due(state: State, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:
     active = state.jobs_with_runs_in(ACTIVE_STATUSES)
     due = _due_jobs(state, now, limit)
     plans = [(job, plan(job, job.spec.name in active, now)) for job in due]
-    state.check_unique((job.spec.name, new) for job, chosen in plans for new in chosen.runs)
     # Nothing was written above: from here on, nothing can fail.
-    claimed: list[ClaimedRun] = []
+    result = Claim(due_jobs=len(due))
     for job, chosen in plans:
-        state.jobs[job.spec.name] = replace(job, next_run_at=chosen.next_run_at)
+        name = job.spec.name
+        state.jobs[name] = replace(job, next_run_at=chosen.next_run_at)
         # A busy job's new runs wait for claim_pending and its overlap rule.
-        claim_for = "" if job.spec.name in active else replica_id
+        claim_for = "" if name in active else replica_id
         for new in chosen.runs:
-            run = state.insert(
-                job.spec.name, new, now=now, claim_for=claim_for, executor=job.spec.executor
-            )
+            if state.taken(slot_of(name, new)):
+                result.taken.append(slot_of(name, new))
+                continue
+            run = state.insert(name, new, now=now, claim_for=claim_for, executor=job.spec.executor)
             if run.replica_id:
-                claimed.append(ClaimedRun(run=run, job=job.spec))
-    return claimed, len(due)
+                result.claimed.append(ClaimedRun(run=run, job=job.spec))
+    return result
 
 
 def claim_pending(state: State, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:

@@ -6,9 +6,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ...model.runs import TERMINAL_STATUSES, Outcome, RunStatus
+from ..protocol.batches import RunEnd, RunStart
 from .state import State, json_copy
 
-__all__ = ["beat_runs", "finish", "set_external_ids", "transition"]
+__all__ = [
+    "beat_runs",
+    "finish",
+    "finish_many",
+    "set_external_ids",
+    "start_many",
+    "transition",
+]
+
+_NOT_STARTED = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
 
 
 def transition(
@@ -51,3 +61,20 @@ def finish(state: State, run_id: int, outcome: Outcome) -> bool:
         traceback=outcome.traceback,
     )
     return True
+
+
+def start_many(state: State, starts: Sequence[RunStart]) -> set[int]:
+    for start in starts:  # every id known before anything moves
+        state.run(start.run_id)
+    changes = ({"started_at": start.at, "worker": start.worker} for start in starts)
+    return {
+        start.run_id
+        for start, change in zip(starts, changes, strict=True)
+        if transition(state, start.run_id, _NOT_STARTED, RunStatus.RUNNING, change)
+    }
+
+
+def finish_many(state: State, ends: Sequence[RunEnd]) -> set[int]:
+    for end in ends:
+        state.run(end.run_id)
+    return {end.run_id for end in ends if finish(state, end.run_id, end.outcome)}

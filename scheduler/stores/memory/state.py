@@ -67,6 +67,10 @@ class State:
     def jobs_with_runs_in(self, statuses: frozenset[RunStatus]) -> set[str]:
         return {run.job_name for run in self.runs.values() if run.status in statuses}
 
+    def taken(self, slot: Slot) -> bool:
+        """Whether ``slot`` (job name, slot, attempt) already has a run."""
+        return slot in self.slots
+
     def check_unique(self, rows: Iterable[tuple[str, NewRun]]) -> None:
         """:class:`DuplicateRun` if a run of ``rows`` (job name, new run) takes a
         slot and attempt that is taken, or that another of them takes."""

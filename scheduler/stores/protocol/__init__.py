@@ -2,6 +2,7 @@
 
 * :mod:`.values`: what the verbs take and give (:class:`~.values.StoredJob`,
   plans, reports, the planner and retrier callables);
+* :mod:`.batches`: the starts and ends of many runs, recorded together;
 * :mod:`.jobs`: :class:`~.jobs.JobStore`, the job definitions;
 * :mod:`.queue`: :class:`~.queue.RunQueue`, claiming runs and recording their life;
 * :mod:`.replicas`: :class:`~.replicas.ReplicaStore`, heartbeats and recovery;

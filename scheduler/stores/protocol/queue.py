@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run
+from .batches import RunEnd, RunStart, Transitions
 from .values import Planner, Retrier
 
 __all__ = ["RunQueue"]
@@ -48,11 +49,20 @@ class RunQueue(Protocol):
         statements sent are a fixed number, whatever the number of due jobs;
         a ``limit`` below 1 claims nothing and sends none.
 
+        A planned run whose slot and attempt already has a run (claimed by a
+        replica before an edit, made with a clock behind that replica's, set
+        the job back to it; or taken by a manual run) is not a new run: it is
+        skipped, nothing else changes for it, and its job still moves to the
+        plan's ``next_run_at``, while the other runs of the claim are created
+        as usual.  When any is skipped, a ``plan`` that is a
+        :class:`~scheduler.stores.base.TakenSlotsListener` hears which, once
+        the claim committed, and the store logs each at WARNING.
+
         Nothing is written when anything fails: ``plan`` raising (its error
         propagates), a planned run that is not a valid new run
         (:class:`ValueError`: a status other than pending, missed or skipped,
-        an attempt below 1, a naive instant), or a slot and attempt that
-        already has a run (:class:`~scheduler.errors.DuplicateRun`).
+        an attempt below 1, a naive instant), or a plan that asks for one
+        slot and attempt twice (:class:`~scheduler.errors.DuplicateRun`).
         """
         ...
 
@@ -118,6 +128,44 @@ class RunQueue(Protocol):
         changes when ``retry`` raises or asks for a run that is not a valid
         new run (:class:`ValueError`), or for one whose slot and attempt exist
         (:class:`~scheduler.errors.DuplicateRun`)."""
+        ...
+
+    def release_runs(self, run_ids: Sequence[int], *, replica_id: str) -> list[int]:
+        """Give back runs ``replica_id`` claimed but never started, in one
+        transaction, so that another replica claims them (:meth:`claim_pending`).
+
+        Of ``run_ids``, each run that is still ``pending`` or ``queued``,
+        claimed by ``replica_id`` and not handed to a worker outside the
+        scheduler (no ``external_id``) becomes ``pending`` and unclaimed
+        (``replica_id`` and ``claimed_at`` cleared); its slot and attempt stay
+        as they were, so it is the same run, claimed once more by exactly one
+        replica, never a new slot.  Other runs, and unknown ids, are left as
+        they are.  Returns the ids released, ascending; no ids is no statement.
+        """
+        ...
+
+    def record_transitions(
+        self,
+        starts: Sequence[RunStart],
+        ends: Sequence[RunEnd],
+        *,
+        retry: Retrier | None = None,
+    ) -> Transitions:
+        """Record many starts and ends in one transaction (group commit).
+
+        Each start is recorded as :meth:`mark_running` would and each end as
+        :meth:`mark_finished` would (with ``retry`` for the ends that ask for
+        it), starts first, in the order given: a run reported twice moves
+        once.  Returns the runs that started and the runs that ended by this
+        call; the others were left as they were.  All or nothing: an unknown
+        run id (:class:`LookupError`), an outcome that is not terminal or an
+        instant that is naive (:class:`ValueError`), a retry whose slot and
+        attempt exist (:class:`~scheduler.errors.DuplicateRun`) change
+        nothing, so the caller can record the reports one by one to learn
+        which one was refused.  The statements sent are a fixed number,
+        whatever the number of runs, besides one read per retry; no starts
+        and no ends is no transaction.
+        """
         ...
 
     def cancel_run(self, run_id: int, *, now: datetime) -> bool:

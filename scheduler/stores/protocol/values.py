@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from ...model.jobs import JobSpec
 from ...model.runs import NewRun, Run
@@ -19,6 +20,8 @@ __all__ = [
     "StoreOverview",
     "StoredJob",
     "SyncReport",
+    "TakenSlot",
+    "TakenSlotsListener",
 ]
 
 #: The words of :attr:`StoredJob.state`, in the order listings show them.
@@ -88,6 +91,26 @@ class SlotPlan:
 #: ``has_active_run`` says whether the job has a run that is pending, queued or
 #: running.  Pure: it must not touch the store.
 Planner = Callable[[StoredJob, bool, datetime], SlotPlan]
+
+#: A slot a planner asked for that already had a run, so the claim skipped it:
+#: ``(job name, scheduled_for, attempt)``.
+TakenSlot = tuple[str, datetime, int]
+
+
+@runtime_checkable
+class TakenSlotsListener(Protocol):
+    """A :data:`Planner` that wants to know which of its planned runs a claim
+    skipped because their slot and attempt already had a run.
+
+    :meth:`~scheduler.stores.base.RunQueue.claim_due` calls :meth:`slots_taken`
+    once its transaction committed, when it skipped any; the engine's planner
+    then does not announce those slots as missed or skipped, and counts them.
+    """
+
+    def slots_taken(self, slots: Sequence[TakenSlot]) -> None:
+        """``slots`` were planned and skipped: each already had a run."""
+        ...
+
 
 #: Called by :meth:`~scheduler.stores.base.ReplicaStore.recover` inside its
 #: transaction, once per run it marks ``lost``: ``retry(lost_run, job)`` gets the

@@ -32,15 +32,17 @@ from .runs import (
     run_from_columns,
     status_values,
 )
-from .sync import compare_specs, redefined, sync_report
+from .sync import SYNC_BATCH, batches, compare_specs, redefined, sync_report
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
     "ACTIVE_RUN_INDEX",
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
+    "SYNC_BATCH",
     "WINDOW_RUN_INDEX",
     "as_stored",
+    "batches",
     "claim_rows",
     "compare_specs",
     "is_slot_violation",

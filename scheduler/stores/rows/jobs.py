@@ -11,7 +11,7 @@ from typing import Any
 
 from ...clock import ensure_aware_utc
 from ...errors import InvalidJob
-from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_spec
+from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_copy, trusted_spec
 from ...model.notify import JobNotify, encode_notify
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ...schedules.calendars import Calendar
@@ -19,7 +19,24 @@ from ...schedules.kinds import Cron, Every, Once
 from ...schedules.solar import Solar
 from ..protocol.values import StoredJob
 
-__all__ = ["as_stored", "job_columns", "job_from_columns", "spec_from_columns"]
+__all__ = [
+    "SHARED_DEFINITION",
+    "as_stored",
+    "job_columns",
+    "job_from_columns",
+    "renamed_spec",
+    "spec_from_columns",
+]
+
+#: The columns :func:`spec_from_columns` reads but the name: jobs equal in all of
+#: these are the same job under other names, and share most of one built spec.
+SHARED_DEFINITION = (
+    "task", "args", "kwargs", "cron", "every_seconds", "anchor_at", "run_at", "timezone",
+    "enabled", "start_at", "end_at", "catchup", "max_catchup", "catchup_window_seconds",
+    "overlap", "jitter_seconds", "timeout_seconds", "retries", "retry_backoff_seconds",
+    "retry_backoff_max_seconds", "executor", "queue", "description", "source", "notify",
+    "max_memory_bytes", "calendar",
+)  # fmt: skip
 
 _DEFAULT_NOTIFY = JobNotify()
 _NO_CALENDAR = Calendar()
@@ -142,6 +159,20 @@ def _calendar(text: str | None) -> Calendar:
 def _calendars(text: str) -> Calendar:
     # Many jobs share one company calendar: read each distinct one once.
     return Calendar.parse(json.loads(text))
+
+
+def renamed_spec(template: JobSpec, row: Mapping[Any, Any]) -> JobSpec:
+    """The spec of ``row``, whose :data:`SHARED_DEFINITION` columns equal those of
+    the row ``template`` was read from: ``template`` under the row's name (its
+    cron keyed by it), with arguments of its own (JSON values may be mutable)."""
+    name, schedule = row["name"], template.schedule
+    return trusted_copy(
+        template,
+        name=name,
+        schedule=schedule.keyed(name) if isinstance(schedule, Cron) else schedule,
+        args=_json_args(row["args"]),
+        kwargs=_json_kwargs(row["kwargs"]),
+    )
 
 
 def _json_args(text: str) -> tuple[JSONValue, ...]:

@@ -7,24 +7,28 @@ and ``paused_at``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ...model.jobs import JobSpec
 from ..protocol.values import StoredJob, SyncReport
-from ..rules import new_definition, unchanged
+from ..rules import Definitions
 
-__all__ = ["compare_specs", "redefined", "sync_report"]
+__all__ = ["SYNC_BATCH", "batches", "compare_specs", "redefined", "sync_report"]
 
 _Row = TypeVar("_Row", bound=Mapping[Any, Any])
+_Item = TypeVar("_Item")
+
+#: How many jobs a sync inserts or updates per statement.
+SYNC_BATCH = 2000
 
 
 def compare_specs(
-    specs: Sequence[JobSpec], stored: Mapping[str, _Row]
+    specs: Sequence[JobSpec], stored: Mapping[str, _Row], definitions: Definitions
 ) -> tuple[list[JobSpec], list[tuple[_Row, JobSpec]], list[str]]:
     """Sort ``specs`` against the ``stored`` rows of their names into new ones,
-    changed ones (with their row), and the names of unchanged ones."""
+    changed ones (with their row), and the names of unchanged ones (by
+    definition hash, each computed once by ``definitions``)."""
     added: list[JobSpec] = []
     changed: list[tuple[_Row, JobSpec]] = []
     same: list[str] = []
@@ -32,7 +36,7 @@ def compare_specs(
         old = stored.get(spec.name)
         if old is None:
             added.append(spec)
-        elif unchanged(old["definition_hash"], old["removed_at"], spec):
+        elif definitions.unchanged(old["definition_hash"], old["removed_at"], spec):
             same.append(spec.name)
         else:
             changed.append((old, spec))
@@ -56,15 +60,15 @@ def sync_report(
 
 
 def redefined(
-    changes: Sequence[tuple[_Row, JobSpec]], now: datetime, *, removed: bool = False
+    changes: Sequence[tuple[_Row, JobSpec]], definitions: Definitions, *, removed: bool = False
 ) -> list[StoredJob]:
     """The new definitions of the jobs of ``changes`` (each a stored row and its
-    new spec) at ``now``: version + 1, next slot from ``now`` unless paused, and
-    ``removed_at`` set to ``now`` if ``removed``."""
+    new spec) at ``definitions.now``: version + 1, next slot from then unless
+    paused, and ``removed_at`` set to then if ``removed``."""
+    now = definitions.now
     return [
-        new_definition(
+        definitions.new(
             spec,
-            now,
             version=row["version"] + 1,
             created_at=row["created_at"],
             paused_at=row["paused_at"],
@@ -72,3 +76,10 @@ def redefined(
         )
         for row, spec in changes
     ]
+
+
+def batches(items: Sequence[_Item], size: int = SYNC_BATCH) -> Iterator[Sequence[_Item]]:
+    """``items`` in slices of ``size``: a sync writes in batches, so the rows
+    it builds to write are never more than one batch, whatever the file's size."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -4,14 +4,22 @@ These statements are the database's own SQL with the driver's parameters:
 on a claim of 1,000 runs, the per-row work of SQLAlchemy Core (parameter
 compilation, type processors) costs more than the database's.
 
+* A run whose slot and attempt already has one is not inserted, and no error
+  raised: the claim skips it (see :meth:`~scheduler.stores.base.RunQueue.claim_due`).
+  PostgreSQL and SQLite say so with ``ON CONFLICT (job_id, scheduled_for,
+  attempt) DO NOTHING``, which names the slot constraint alone, so any other
+  error still fails the claim; a concurrent claim of the same slot waits for
+  the first to commit, then inserts nothing.
 * PostgreSQL inserts every run in one statement that takes each column as one
-  array, ``INSERT ... SELECT ... FROM unnest(...) RETURNING``, so the ids come
-  back in the same round trip.  The arrays travel in PostgreSQL's binary
+  array, ``INSERT ... SELECT ... FROM unnest(...) RETURNING``, so the ids of
+  the runs it inserted come back in the same round trip.  The arrays travel in PostgreSQL's binary
   format (psycopg 3's ``%b``), which psycopg writes ten times faster than text
-  for instants.
+  for instants; a column with one value for the whole batch (the slot, the
+  status, the replica of a herd) is sent once as a plain parameter, so a herd
+  converts one array of job ids, not an array per column.
 * SQLite inserts with the driver's ``executemany``, instants as the text the
-  schema keeps, then reads the new runs' ids back, newest first, in one walk
-  down the primary key.
+  schema keeps, then reads the new runs' ids back (as many as it inserted,
+  newest first) in one walk down the primary key.
 * MariaDB and MySQL: see :mod:`.mysql`.
 * Next run times: PostgreSQL sets each distinct instant once, for every job
   moving to it (``WHERE id = ANY(ids)``, one ``executemany`` over the
@@ -27,6 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, Column, Connection, Float, Integer, String, Text, select
@@ -57,18 +66,17 @@ def slot_key(row: Mapping[Any, Any]) -> SlotKey:
 def insert_runs(
     conn: Connection, rows: Sequence[Mapping[str, Any]], *, replica_id: str
 ) -> dict[SlotKey, int]:
-    """Insert the rows of :func:`~scheduler.stores.rows.run_columns`; the ids
-    of those claimed for ``replica_id``, by slot."""
+    """Insert the rows of :func:`~scheduler.stores.rows.run_columns` (no slot
+    twice), except those whose slot and attempt already has a run; the ids of
+    the inserted ones, by slot (at least of those claimed for ``replica_id``)."""
     if not rows:
         return {}
     if conn.dialect.name == "postgresql":
-        return _insert_postgresql(conn, rows, replica_id)
+        return _insert_postgresql(conn, rows)
     if mysql.is_mysql(conn):
         return mysql.insert_runs(conn, rows, replica_id=replica_id)
-    conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
-    inserted = _newest_ids(conn, rows)
-    claimed = (slot_key(row) for row in rows if row["replica_id"])
-    return {key: inserted[key] for key in claimed}
+    inserted = conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
+    return _newest_ids(conn, inserted.rowcount)
 
 
 def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> None:
@@ -119,36 +127,59 @@ def _literal(value: object) -> str:
 _BLANKS: Final = ", ".join(_literal(NEW_RUN_BLANKS[c.name]) for c in _BLANK)
 
 
-def _postgresql_insert() -> str:
-    arrays = ", ".join(f"%({c.name})b::{_array_type(c)}[]" for c in _PER_RUN)  # b: binary
-    names = ", ".join(f'"{c.name}"' for c in _PER_RUN)
-    values = ", ".join(f'v."{c.name}"' for c in _PER_RUN)
+# The slot constraint's columns: a row whose slot and attempt exist is left out.
+_SKIP_TAKEN_SLOTS: Final = "ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING"
+
+
+@lru_cache(maxsize=64)
+def _postgresql_insert(constant: frozenset[str]) -> str:
+    """The insert of a claim whose ``constant`` columns hold one value for every run.
+
+    A column whose value varies travels as one array (binary: ``%b``); a
+    constant one as one value, sent once, so a herd of runs of one slot sends
+    an array of job ids and a handful of scalars, not thirteen arrays.  A row
+    whose slot and attempt already has a run is left out (and not returned).
+    """
+    arrays = [c for c in _PER_RUN if c.name not in constant]
+    unnest = ", ".join(f"%({c.name})b::{_array_type(c)}[]" for c in arrays)  # b: binary
+    names = ", ".join(f'"{c.name}"' for c in arrays)
+    values = ", ".join(
+        f"%({c.name})s::{_array_type(c)}" if c.name in constant else f'v."{c.name}"'
+        for c in _PER_RUN
+    )
     return (
         f"INSERT INTO scheduler_run ({_COLUMN_LIST}) "  # noqa: S608 - names from the schema
-        f"SELECT {values}, {_BLANKS} FROM unnest({arrays}) AS v({names}) "
-        "RETURNING id, job_id, scheduled_for, attempt, replica_id"
+        f"SELECT {values}, {_BLANKS} FROM unnest({unnest}) AS v({names}) "
+        f"{_SKIP_TAKEN_SLOTS} RETURNING id, job_id, scheduled_for, attempt"
     )
 
 
-_POSTGRESQL_INSERT: Final = _postgresql_insert()
 _POSTGRESQL_ADVANCE: Final = (
     "UPDATE scheduler_job SET next_run_at = %(next)s WHERE id = ANY(%(ids)b::bigint[])"
 )
 
 
-def _insert_postgresql(
-    conn: Connection, rows: Sequence[Mapping[str, Any]], replica_id: str
-) -> dict[SlotKey, int]:
-    arrays = {c.name: [row[c.name] for row in rows] for c in _PER_RUN}
-    inserted = conn.exec_driver_sql(_POSTGRESQL_INSERT, arrays).mappings()
-    return {slot_key(row): row["id"] for row in inserted if row["replica_id"] == replica_id}
+def _insert_postgresql(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[SlotKey, int]:
+    columns = {c.name: [row[c.name] for row in rows] for c in _PER_RUN}
+    # job_id always varies in a claim (one run per job and slot), so one array remains.
+    constant = frozenset(
+        name for name, values in columns.items() if name != "job_id" and _same(values)
+    )
+    params = {name: values[0] if name in constant else values for name, values in columns.items()}
+    inserted = conn.exec_driver_sql(_postgresql_insert(constant), params).all()  # plain tuples
+    return {(job_id, slot, attempt): run_id for run_id, job_id, slot, attempt in inserted}
+
+
+def _same(values: list[Any]) -> bool:
+    """Whether every one of ``values`` (not empty) is the first."""
+    return values.count(values[0]) == len(values)
 
 
 # -- SQLite -------------------------------------------------------------------------
 
 _SQLITE_INSERT: Final = (
     f"INSERT INTO scheduler_run ({_COLUMN_LIST}) "  # noqa: S608 - names from the schema
-    f"VALUES ({', '.join('?' for _ in _PER_RUN)}, {_BLANKS})"
+    f"VALUES ({', '.join('?' for _ in _PER_RUN)}, {_BLANKS}) {_SKIP_TAKEN_SLOTS}"
 )
 _SQLITE_ADVANCE: Final = "UPDATE scheduler_job SET next_run_at = ? WHERE id = ?"
 
@@ -157,18 +188,21 @@ def _sqlite_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(sqlite_text(row[c.name]) if c.name in _INSTANTS else row[c.name] for c in _PER_RUN)
 
 
-def _newest_ids(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[SlotKey, int]:
-    """The ids of ``rows``, just inserted, by slot.
+def _newest_ids(conn: Connection, count: int) -> dict[SlotKey, int]:
+    """The ids of the ``count`` runs just inserted, by slot.
 
     The claim holds SQLite's write lock, and a new run's id is larger than
-    any before it (the table is ``AUTOINCREMENT``), so the ``len(rows)``
-    newest runs are these: one walk down the primary key, however many runs
-    the table holds.  (Selecting them by job and replica would read every
-    run the replica ever claimed.)
+    any before it (the table is ``AUTOINCREMENT``), so the ``count`` newest
+    runs are these (``count``: the rows the insert changed, without those it
+    left out): one walk down the primary key, however many runs the table
+    holds.  (Selecting them by job and replica would read every run the
+    replica ever claimed.)
     """
+    if count <= 0:
+        return {}
     newest = (
         select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt)
         .order_by(_run.id.desc())
-        .limit(len(rows))
+        .limit(count)
     )
     return {slot_key(row): row["id"] for row in conn.execute(newest).mappings()}

@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from ...model.jobs import JobSpec
 from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
+from ..checked.verbs import Claim
 from ..protocol.values import Planner, StoredJob
 from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
 from ..rules import job_not_found, one_run_per_queue_job
@@ -140,27 +141,32 @@ def next_wake(db: Db) -> datetime | None:
     return min((instant for instant in instants if instant is not None), default=None)
 
 
-def claim_due(
-    db: Db, *, now: datetime, replica_id: str, limit: int, plan: Planner
-) -> tuple[list[ClaimedRun], int]:
+def claim_due(db: Db, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:
     """:meth:`~scheduler.stores.base.RunQueue.claim_due` inside the transaction of
-    ``db``: the claimed runs, unsorted, and how many jobs were due."""
+    ``db``: the claimed runs, unsorted, how many jobs were due, and the planned
+    slots skipped because they already had a run (:func:`.bulk.insert_runs`)."""
     conn, cache = db.conn, db.specs
     due = conn.execute(_DUE_JOBS, {"now": now, "limit": limit}).mappings().all()
     if not due:
-        return [], 0
+        return Claim()
     jobs: dict[int, StoredJob] = {row["id"]: cache.stored(row) for row in due}
     busy = {row["id"] for row in due if row["busy"]}
     plans = {job_id: plan(job, job_id in busy, now) for job_id, job in jobs.items()}
     rows = claim_rows(plans, jobs, busy, now=now, replica_id=replica_id)
     ids = bulk.insert_runs(conn, rows, replica_id=replica_id)
     bulk.advance_jobs(conn, {job_id: chosen.next_run_at for job_id, chosen in plans.items()})
-    claimed = [
-        _claimed(ids[bulk.slot_key(row)], jobs[row["job_id"]].spec, row)
-        for row in rows
-        if row["replica_id"]
-    ]
-    return claimed, len(jobs)
+    taken = [row for row in rows if bulk.slot_key(row) not in ids]
+    return Claim(
+        claimed=[
+            _claimed(ids[bulk.slot_key(row)], jobs[row["job_id"]].spec, row)
+            for row in rows
+            if row["replica_id"] and bulk.slot_key(row) in ids
+        ],
+        due_jobs=len(jobs),
+        taken=[
+            (jobs[row["job_id"]].spec.name, row["scheduled_for"], row["attempt"]) for row in taken
+        ],
+    )
 
 
 def claim_pending(db: Db, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:

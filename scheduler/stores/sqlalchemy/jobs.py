@@ -17,8 +17,8 @@ from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ..protocol.values import StoredJob, SyncReport
-from ..rows import as_stored, compare_specs, redefined, sync_report
-from ..rules import check_replace, foreign_source, job_not_found, new_definition, unchanged
+from ..rows import as_stored, batches, compare_specs, redefined, sync_report
+from ..rules import Definitions, check_replace, foreign_source, job_not_found, unchanged
 from .changes import notify
 from .connections import Db
 from .queries import among, select_rows
@@ -42,19 +42,24 @@ _job = job_table.c
 
 def sync_jobs(db: Db, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
     """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside the transaction of ``db``."""
-    conn, cache = db.conn, db.specs
+    conn, cache, definitions = db.conn, db.specs, Definitions(now)
     specs = [as_stored(spec) for spec in specs]
+    # Only what comparing needs, as plain tuples: no spec is rebuilt from a row
+    # unless its job is disabled, so an unchanged job costs a tuple and a hash.
     mine = {row["name"]: row for row in select_rows(conn, _job_keys(source))}
     _refuse_foreign_names(conn, [s.name for s in specs if s.name not in mine], source)
-    added, changed, unchanged = compare_specs(specs, mine)
+    added, changed, unchanged = compare_specs(specs, mine, definitions)
     keep = {spec.name for spec in specs}
     gone = [
         row["id"] for name, row in mine.items() if name not in keep and row["removed_at"] is None
     ]
     disabled = [(row, replace(cache.get(row), enabled=False)) for row in rows_by_id(conn, gone)]
-    _insert_jobs(conn, added, now)
-    _update_jobs(conn, changed, now)
-    _update_jobs(conn, disabled, now, removed=True)
+    for batch in batches(added):
+        _insert_jobs(conn, batch, definitions)
+    for changes in batches(changed):
+        _update_jobs(conn, changes, definitions)
+    for changes in batches(disabled):
+        _update_jobs(conn, changes, definitions, removed=True)
     if added or changed or disabled:
         notify(conn)
     return sync_report(added, changed, disabled, unchanged)
@@ -69,8 +74,8 @@ def save_job(db: Db, spec: JobSpec, now: datetime, expected_version: int | None)
         return db.specs.stored(old)
     notify(conn)
     if old is None:
-        return _insert_jobs(conn, [spec], now)[0]
-    return _update_jobs(conn, [(old, spec)], now)[0]
+        return _insert_jobs(conn, [spec], Definitions(now))[0]
+    return _update_jobs(conn, [(old, spec)], Definitions(now))[0]
 
 
 def get_job(db: Db, name: str) -> StoredJob:
@@ -147,9 +152,12 @@ def _job_keys(source: JobSource) -> Select[Any]:
     return select(*columns).where(_job.source == source.value).with_for_update(key_share=True)
 
 
-def _insert_jobs(conn: Connection, specs: Sequence[JobSpec], now: datetime) -> list[StoredJob]:
-    """Insert new jobs, in one batch; their first slot is the first after ``now``."""
-    stored = [new_definition(spec, now, version=1, created_at=now) for spec in specs]
+def _insert_jobs(
+    conn: Connection, specs: Sequence[JobSpec], definitions: Definitions
+) -> list[StoredJob]:
+    """Insert new jobs, in one batch; their first slot is the first after ``definitions.now``."""
+    now = definitions.now
+    stored = [definitions.new(spec, version=1, created_at=now) for spec in specs]
     if stored:
         conn.execute(insert(job_table), [job_columns(job) for job in stored])
     return stored
@@ -158,13 +166,13 @@ def _insert_jobs(conn: Connection, specs: Sequence[JobSpec], now: datetime) -> l
 def _update_jobs(
     conn: Connection,
     changes: Sequence[tuple[RowMapping, JobSpec]],
-    now: datetime,
+    definitions: Definitions,
     *,
     removed: bool = False,
 ) -> list[StoredJob]:
     """Store new definitions of existing jobs, in one batch: version + 1, next
-    slot from ``now`` unless paused; ``removed_at`` is ``now`` if ``removed``."""
-    stored = redefined(changes, now, removed=removed)
+    slot from ``definitions.now`` unless paused; ``removed_at`` is then if ``removed``."""
+    stored = redefined(changes, definitions, removed=removed)
     if stored:
         params = [
             {**job_columns(job), "job": row["id"]}

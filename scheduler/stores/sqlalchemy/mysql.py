@@ -3,13 +3,18 @@
 * The server is checked when the store starts (:func:`check_server`, the
   rules of :mod:`scheduler.stores.servers`): version, isolation level,
   character set.
-* A claim inserts its runs with the driver's ``executemany``, which PyMySQL
-  and mysqlclient send as multi-row ``INSERT``\\ s, then reads the claimed
-  runs' ids back by their replica, above the largest id there was before the
-  insert: ids only grow, so every run this insert made is above it, and the
-  read walks the primary key from there (no ``RETURNING`` on MySQL, and
-  ``LAST_INSERT_ID`` ranges break under ``auto_increment_increment``, as on
-  Galera).
+* A claim first reads which of its slots already have a run (one select on
+  the slot constraint's index) and leaves those out; it inserts the rest with
+  the driver's ``executemany``, which PyMySQL and mysqlclient send as
+  multi-row ``INSERT``\\ s, then reads the new runs' ids back, above the
+  largest id there was before the insert: ids only grow, so every run this
+  insert made is above it, and the read walks the primary key from there (no
+  ``RETURNING`` on MySQL, and ``LAST_INSERT_ID`` ranges break under
+  ``auto_increment_increment``, as on Galera).  The claim holds its jobs'
+  rows, so no other claim inserts their slots meanwhile; a manual run that
+  takes one of them in that instant is left alone by ``ON DUPLICATE KEY
+  UPDATE id = id`` (not ``INSERT IGNORE``, which would also turn a bad value
+  into a warning), and the claim skips that slot too.
 * Next run times are set one ``UPDATE ... WHERE id IN (...)`` per distinct
   instant when there are few, so a herd of jobs sharing a schedule is one
   statement; when there are many, one ``UPDATE`` joins the jobs to a derived
@@ -41,7 +46,9 @@ _run = run_table.c
 _COLUMNS: Final = [c.name for c in run_table.c if c.name != "id"]
 _INSERT: Final = (
     f"INSERT INTO scheduler_run ({', '.join(f'`{name}`' for name in _COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join('%s' for _ in _COLUMNS)})"
+    f"VALUES ({', '.join('%s' for _ in _COLUMNS)}) "
+    # A slot some other transaction took since the claim looked: left as it is.
+    "ON DUPLICATE KEY UPDATE id = id"
 )
 # Ids per IN list: a few tens of kilobytes of SQL.
 _CHUNK = 5_000
@@ -75,18 +82,41 @@ def check_server(conn: Connection) -> None:
 def insert_runs(
     conn: Connection, rows: Sequence[Mapping[str, Any]], *, replica_id: str
 ) -> dict[SlotKey, int]:
-    """Insert the rows of :func:`~scheduler.stores.rows.run_columns`; the ids
-    of those claimed for ``replica_id``, by slot."""
+    """Insert the rows of :func:`~scheduler.stores.rows.run_columns` whose slot
+    and attempt has no run yet; the ids of those inserted, by slot (the
+    module's docstring says how).  ``replica_id``: the claiming replica's."""
+    taken = _taken(conn, rows)
+    rows = [row for row in rows if _key(row) not in taken]
+    if not rows:
+        return {}
     before = conn.scalar(select(func.coalesce(func.max(_run.id), 0)))
     conn.exec_driver_sql(_INSERT, [_values(row) for row in rows])
-    wanted = {_key(row) for row in rows if row["replica_id"] == replica_id}
-    if not wanted:
-        return {}
-    mine = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt).where(
-        _run.id > before, _run.replica_id == replica_id
-    )
-    found = {_key(row): row["id"] for row in conn.execute(mine).mappings()}
-    return {key: found[key] for key in wanted}
+    # A row is ours if it has the slot and the claimer we gave it: a manual
+    # run that took a slot meanwhile has no claimer, a claimed row of ours has one.
+    planned = {_key(row): row["replica_id"] for row in rows}
+    job_ids = sorted({job_id for job_id, _, _ in planned})
+    found: dict[SlotKey, int] = {}
+    for start in range(0, len(job_ids), _CHUNK):
+        new = select(_run.id, _run.job_id, _run.scheduled_for, _run.attempt, _run.replica_id)
+        new = new.where(_run.id > before, _run.job_id.in_(job_ids[start : start + _CHUNK]))
+        for row in conn.execute(new).mappings():
+            if planned.get(_key(row)) == row["replica_id"]:
+                found[_key(row)] = row["id"]
+    return found
+
+
+def _taken(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> set[SlotKey]:
+    """The slots and attempts of ``rows`` that already have a run."""
+    keys = {_key(row) for row in rows}
+    job_ids = sorted({job_id for job_id, _, _ in keys})
+    slots = sorted({slot for _, slot, _ in keys})
+    found: set[SlotKey] = set()
+    for start in range(0, len(job_ids), _CHUNK):
+        query = select(_run.job_id, _run.scheduled_for, _run.attempt).where(
+            _run.job_id.in_(job_ids[start : start + _CHUNK]), _run.scheduled_for.in_(slots)
+        )
+        found.update(_key(row) for row in conn.execute(query).mappings())
+    return found & keys
 
 
 def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import RowMapping, Select, bindparam, select, update
 from ...model.runs import ACTIVE_STATUSES, TERMINAL_STATUSES, Outcome, Run, RunStatus
 from ..rows import outcome_columns, status_values
 from ..rules import run_not_found
+from .batches import finish_many, start_many
 from .connections import Db
 from .schema import job_table, run_from_columns, run_table
 
@@ -26,9 +27,11 @@ __all__ = [
     "TERMINAL",
     "beat_runs",
     "finish",
+    "finish_many",
     "run_from_row",
     "runs_with_names",
     "set_external_ids",
+    "start_many",
     "transition",
 ]
 
