@@ -72,3 +72,40 @@ def test_a_job_that_differs_in_its_definition_gets_its_own_spec() -> None:
         Cron("*/2 * * * *", hash_key="b"),
     ]
     store.dispose()
+
+
+def test_every_column_of_a_definition_but_the_name_decides_what_is_shared() -> None:
+    # A column left out of SHARED_DEFINITION would let two jobs that differ in it
+    # share one spec (a calendar, a solar schedule): the list must cover them all.
+    from scheduler.stores.rows.jobs import SHARED_DEFINITION, job_columns
+    from scheduler.stores.sqlalchemy.schema import job_columns as schema_job_columns
+
+    assert schema_job_columns is job_columns
+    spec = JobSpec.build(name="a", task="app.tasks.report", cron="0 9 * * *")
+    store = SQLAlchemyStore("sqlite://")
+    store.create_schema()
+    stored = store.save_job(spec, now=NOW)
+    bookkeeping = {
+        "name", "definition_hash", "next_run_at", "paused_at", "removed_at", "version",
+        "created_at", "updated_at",
+    }  # fmt: skip
+    assert set(job_columns(stored)) - bookkeeping == set(SHARED_DEFINITION)
+    store.dispose()
+
+
+def test_jobs_that_differ_only_in_their_calendar_get_their_own_specs() -> None:
+    from scheduler.schedules.calendars import Calendar
+
+    store = SQLAlchemyStore("sqlite://")
+    store.create_schema()
+    plain = JobSpec.build(name="plain", task="app.tasks.report", cron="0 9 * * *")
+    store.save_job(plain, now=NOW)
+    store.save_job(
+        plain.with_fields(name="closed", calendar=Calendar(exclude=("2026-12-25",))), now=NOW
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(job_table).order_by(job_table.c.name)).mappings().all()
+    cache = SpecCache(100)
+    specs = [cache.get(row) for row in rows]
+    assert [(s.name, s.calendar.is_default) for s in specs] == [("closed", False), ("plain", True)]
+    store.dispose()

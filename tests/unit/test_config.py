@@ -209,8 +209,10 @@ def test_load_accepts_str_paths() -> None:
 
 
 def test_key_lists() -> None:
-    assert JOB_KEYS[:4] == ("task", "cron", "every", "at")
-    assert set(JOB_KEYS) - set(DEFAULT_KEYS) == {"task", "cron", "every", "at", "description"}
+    assert JOB_KEYS[:5] == ("task", "cron", "every", "at", "solar")
+    assert set(JOB_KEYS) - set(DEFAULT_KEYS) == {
+        "task", "cron", "every", "at", "solar", "description",
+    }  # fmt: skip
 
 
 # --- five mistakes at once -------------------------------------------------------------
@@ -345,17 +347,17 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
         ),
         (
             job("task: x.a"),
-            "2:3: jobs.j: expected exactly one of 'cron', 'every' or 'at', got none",
+            "2:3: jobs.j: expected exactly one of 'cron', 'every', 'at' or 'solar', got none",
         ),
         (
             job("task: x.a\ncron: '* * * * *'\nevery: 1m"),
-            "5:5: jobs.j.every: expected exactly one of 'cron', 'every' or 'at', got 'cron' and "
-            "'every'",
+            "5:5: jobs.j.every: expected exactly one of 'cron', 'every', 'at' or 'solar', "
+            "got 'cron' and 'every'",
         ),
         (
             job("task: x.a\nat: 2026-01-01T00:00:00Z\nevery: 1m\ncron: '* * * * *'"),
-            "5:5: jobs.j.every: expected exactly one of 'cron', 'every' or 'at', got 'cron' and "
-            "'every' and 'at'",
+            "5:5: jobs.j.every: expected exactly one of 'cron', 'every', 'at' or 'solar', "
+            "got 'cron' and 'every' and 'at'",
         ),
         (
             job("task: x.a\ncron: '61 * * * *'"),
@@ -568,7 +570,7 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
         (
             job("task: x.a\nevery: 1m\nschedule: daily"),
             "5:5: jobs.j.schedule: unknown key 'schedule'; expected one of: task, cron, every, "
-            "at, args, kwargs, timezone, enabled, start, end, catchup, max_catchup, "
+            "at, solar, args, kwargs, timezone, enabled, start, end, catchup, max_catchup, "
             "catchup_window, overlap, jitter, timeout, max_memory, retries, retry_backoff, "
             "retry_backoff_max, "
             "executor, queue, notify, exclude, holidays, business_days, on_excluded, calendar, "

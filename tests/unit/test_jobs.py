@@ -124,7 +124,9 @@ def test_build_at() -> None:
 def test_build_takes_exactly_one_schedule(schedule: dict[str, Any], found: str) -> None:
     with pytest.raises(InvalidJob) as caught:
         JobSpec.build(name="x", task="a.b", **schedule)
-    assert str(caught.value) == f"job 'x': give exactly one of cron, every or at, got {found}"
+    assert (
+        str(caught.value) == f"job 'x': give exactly one of cron, every, at or solar, got {found}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,7 +258,7 @@ TASK_RULE = "expected a dotted path such as 'app.tasks.send' or a registered tas
         ({"task": "os.system; rm"}, f"job 'n': task: {TASK_RULE}, got 'os.system; rm'"),
         (
             {"schedule": "* * * * *"},
-            "job 'n': schedule: expected a Cron, Every or Once schedule, got '* * * * *'",
+            "job 'n': schedule: expected a Cron, Every, Once or Solar schedule, got '* * * * *'",
         ),
         ({"args": "abc"}, "job 'n': args: expected a list of JSON values, got 'abc'"),
         (
@@ -593,7 +595,10 @@ def test_from_dict_needs_only_the_essentials() -> None:
     [
         ({"colour": "red"}, "job data: unknown fields 'colour'"),
         ({"schedule": None}, "job 'n': schedule: expected a mapping with one of 'cron', "),
-        ({"schedule": {"cron": "* * * * *", "at": "x"}}, "with one of 'cron', 'every' or 'at'"),
+        (
+            {"schedule": {"cron": "* * * * *", "at": "x"}},
+            "with one of 'cron', 'every', 'at' or 'solar'",
+        ),
         ({"schedule": {"every": [1]}}, "job 'n': schedule: expected a number of seconds or"),
         ({"schedule": {"at": "tomorrow"}}, "job 'n': schedule: expected an ISO-8601 string"),
         ({"jitter": "soon"}, "job 'n': jitter: expected a duration such as '90s'"),

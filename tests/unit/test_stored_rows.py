@@ -83,5 +83,7 @@ def test_a_trusted_spec_is_frozen_and_replace_validates_it_again() -> None:
 def test_a_row_without_a_schedule_is_refused() -> None:
     spec = JobSpec.build(name="nightly", task="app.tasks.report", cron="30 2 * * *")
     row = {**job_columns(new_definition(spec, NOW, version=1, created_at=NOW)), "cron": None}
-    with pytest.raises(InvalidJob, match="'nightly': stored without cron, every_seconds or run_at"):
+    with pytest.raises(
+        InvalidJob, match="'nightly': stored without cron, every_seconds, run_at or solar"
+    ):
         spec_from_columns(row)

@@ -35,7 +35,7 @@ SHARED_DEFINITION = (
     "enabled", "start_at", "end_at", "catchup", "max_catchup", "catchup_window_seconds",
     "overlap", "jitter_seconds", "timeout_seconds", "retries", "retry_backoff_seconds",
     "retry_backoff_max_seconds", "executor", "queue", "description", "source", "notify",
-    "max_memory_bytes", "calendar",
+    "max_memory_bytes", "calendar", "solar",
 )  # fmt: skip
 
 _DEFAULT_NOTIFY = JobNotify()
