@@ -116,7 +116,9 @@ def tests_py313_django6(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict on the core and the simulator."""
     # pytest: the simulator's tests are type-checked too (mypy's files).
-    session.install("-e", ".[lint,django,sqlalchemy,postgres,sentry,metrics,calendars,solar]", "pytest>=8.3")
+    session.install(
+        "-e", ".[lint,django,sqlalchemy,postgres,sentry,metrics,calendars,solar]", "pytest>=8.3"
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
