@@ -83,11 +83,36 @@ def _next_moving(
         due = schedule.next_after(cursor)
         if due is None or (best is not None and due > best):
             return best
-        moved = _moved(due, calendar, zone)
+        day = _local_date(due, zone)
+        if calendar.reason(day) is None:
+            moved: datetime | None = due
+            cursor = due
+        else:
+            # The slots of one excluded day all move to one day, keeping their
+            # order: only the first that lands after ``after`` can be the answer.
+            moved = _first_moved_after(schedule, calendar, zone, due, after)
+            cursor = max(_day_start(day + timedelta(days=1), zone) - _TICK, due)
         if moved is not None and moved > after and (best is None or moved < best):
             best = moved
-        cursor = due
     return best
+
+
+def _first_moved_after(
+    schedule: Schedule, calendar: Calendar, zone: ZoneInfo, first: datetime, after: datetime
+) -> datetime | None:
+    """Of the slots of ``first``'s (excluded) day, from ``first`` on, where the
+    first one whose move lands after ``after`` fires; ``None`` if none does."""
+    moved = _moved(first, calendar, zone)
+    if moved is None or moved > after:
+        return moved
+    # ``after`` is on the day the slots move to: look for the first slot of the
+    # excluded day whose wall time is later than ``after``'s.
+    day = _local_date(first, zone)
+    wall = after.astimezone(zone).time().replace(tzinfo=None, fold=0)
+    later = schedule.next_after(max(first, _at_wall(day, wall, zone)))
+    if later is None or _local_date(later, zone) != day:
+        return None
+    return _moved(later, calendar, zone)
 
 
 def _moved(slot: datetime, calendar: Calendar, zone: ZoneInfo) -> datetime | None:

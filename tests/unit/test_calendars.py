@@ -207,3 +207,15 @@ def test_a_calendar_that_excludes_everything_ends_the_job() -> None:
     forever = Calendar(exclude=("2026-01-01..2040-12-31",))
     spec = _daily("UTC", forever)
     assert spec.next_after(datetime(2026, 6, 1, tzinfo=UTC)) is None
+
+
+def test_moving_the_slots_of_a_frequent_job_looks_at_days_not_slots() -> None:
+    # 259,200 one-second slots fall on the excluded days; they all move to the
+    # 27th, and the answer is found day by day (this once took minutes).
+    closed = Calendar(exclude=("2026-12-24..2026-12-26",), on_excluded="next_business_day")
+    spec = JobSpec.build(name="pulse", task="t.x", every="1s", calendar=closed)
+    assert _runs(spec, "2026-12-23T23:59:59+00:00", 2) == [
+        "2026-12-27T00:00:00+00:00",
+        "2026-12-27T00:00:01+00:00",
+    ]
+    assert _runs(spec, "2026-12-27T00:00:00.500000+00:00", 1) == ["2026-12-27T00:00:01+00:00"]
