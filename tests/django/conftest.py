@@ -9,7 +9,9 @@ then it gets a database created for it (``django_postgres``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,27 @@ def sqlalchemy_url(alias: str) -> str:
     password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
     where = f"{settings['HOST']}:{settings['PORT']}"
     return f"postgresql+psycopg://{settings['USER']}{password}@{where}/{settings['NAME']}"
+
+
+#: The browser the Playwright tests drive: Debian's Chromium unless told otherwise.
+CHROMIUM = os.environ.get("TICKWORK_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The path of Chromium, with Playwright importable; skipped without them
+    (failed under ``CI=true``, where .ci/deps.sh installs them)."""
+    if not Path(CHROMIUM).is_file():
+        _missing_for_browser(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing_for_browser("Playwright for Python is not installed (pip install playwright)")
+    return CHROMIUM
+
+
+def _missing_for_browser(what: str) -> None:
+    message = f"{what}; the browser test needs it"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)

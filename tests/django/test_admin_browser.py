@@ -27,7 +27,6 @@ from scheduler.testing import FakeClock
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TICKWORK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,24 +40,6 @@ PASSWORD = "browser-test-password"  # noqa: S105 - a throwaway test user's
 PING = "tests.django.testapp.tasks.ping"
 # A Friday noon: the Sunday after, Berlin springs forward over 02:30.
 NOW = "2026-03-27T12:00:00+00:00"
-
-
-def _missing(what: str) -> None:
-    message = f"{what}; the browser test needs it"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {message}")
-    pytest.skip(message)
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).is_file():
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing("Playwright for Python is not installed (pip install playwright)")
-    return CHROMIUM
 
 
 @pytest.fixture

@@ -30,29 +30,10 @@ from .admin.dashboard_seed import DAY_COUNTS, seed
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TICKWORK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
 PASSWORD = "browser-test-password"  # noqa: S105 - a throwaway test user's
 #: The colour of a succeeded run in each theme (scheduler/admin.css).
 SUCCEEDED = {"light": "rgb(46, 125, 50)", "dark": "rgb(102, 187, 106)"}
-
-
-def _missing(what: str) -> None:
-    message = f"{what}; the browser test needs it"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {message}")
-    pytest.skip(message)
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).is_file():
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing("Playwright for Python is not installed (pip install playwright)")
-    return CHROMIUM
 
 
 @pytest.fixture

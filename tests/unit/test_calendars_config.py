@@ -7,10 +7,10 @@ from textwrap import dedent
 
 import pytest
 
-from scheduler.cli import main
 from scheduler.config import parse_schedules
 from scheduler.errors import ConfigError
 from scheduler.schedules.calendars import Calendar, DateRange, Holidays, OnExcluded
+from tests.cli import run
 
 FILE = dedent(
     """\
@@ -102,17 +102,8 @@ def test_every_calendar_mistake_is_reported_where_it_is_written() -> None:
     assert "unknown key 'weekends'" in found[3][2]
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_next_explains_the_slots_a_calendar_leaves_out(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
+    code, out, err = run(
         capsys, "next", "0 9 * * *", "--tz", "Europe/Berlin",
         "--after", "2026-12-23T12:00:00+01:00", "--holidays", "DE-BY", "--business-days",
         "--count", "2", "--explain",
@@ -129,7 +120,7 @@ def test_next_explains_the_slots_a_calendar_leaves_out(capsys: pytest.CaptureFix
 
 
 def test_next_explains_moved_slots(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run(
         capsys, "next", "0 10 * * 6", "--tz", "Europe/Berlin", "--after", "2026-12-01",
         "--business-days", "--on-excluded", "next_business_day", "--count", "1", "--explain",
     )  # fmt: skip
@@ -143,7 +134,7 @@ def test_next_explains_moved_slots(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_next_refuses_an_unknown_country(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "next", "0 9 * * *", "--holidays", "XX", "--count", "1")
+    code, out, err = run(capsys, "next", "0 9 * * *", "--holidays", "XX", "--count", "1")
     assert (code, out) == (1, "")
     assert "unknown holiday calendar: country 'XX'" in err
 
@@ -153,7 +144,7 @@ def test_check_explains_each_job_with_a_calendar(
 ) -> None:
     path = tmp_path / "schedules.yaml"
     path.write_text(FILE)
-    code, out, err = _run(
+    code, out, err = run(
         capsys, "check", str(path), "--after", "2026-12-23T12:00:00+01:00", "--count", "2",
         "--explain",
     )  # fmt: skip

@@ -8,18 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import main
+from tests.cli import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse exits on usage errors and --help
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_next_autumn_runs_once(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,21 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import main
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from tests.cli import run
 
 T0 = datetime(2026, 2, 1, 12, tzinfo=UTC)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -14,20 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import main
 from scheduler.cli.probe import ago
 from scheduler.model.jobs import JobSpec
 from scheduler.model.runs import NewRun
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli import run
 
 
 @pytest.fixture
