@@ -96,7 +96,7 @@ class MonitoredHarness(TickworkHarness):
             hooks=self.hooks,
             after_tick=after_tick,
         )
-        engine.wakeups = self.wakeups
+        engine.wakeups, engine.claims = self.wakeups, self.claims
         self._engine = engine
         self._thread = threading.Thread(target=engine.run, name="tickwork-engine", daemon=True)
         self._thread.start()

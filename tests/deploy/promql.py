@@ -30,6 +30,7 @@ METRICS = {
     "tickwork_run_lateness_seconds": _metric("histogram"),
     "tickwork_runs_in_flight": _metric("gauge"),
     "tickwork_claim_seconds": _metric("histogram"),
+    "tickwork_commit_batch_size": _metric("histogram"),
     "tickwork_due_backlog": _metric("gauge"),
     "tickwork_store_up": _metric("gauge"),
     "tickwork_last_heartbeat_timestamp_seconds": _metric("gauge"),

@@ -128,7 +128,7 @@ def test_a_job_queue_the_backend_refuses_is_e009(schedules: Path) -> None:
     [message] = check_scheduler()
     assert message.id == "scheduler.E009"
     assert message.msg.startswith(
-        f"{schedules}: jobs.ping: job 'ping': queue: django.tasks backend 'default' "
+        f"{schedules}:6:12: jobs.ping.queue: queue: django.tasks backend 'default' "
         "(its QUEUES: 'default', 'reports') refuses the wrapper task"
     )
     assert message.hint is not None and "QUEUES" in message.hint

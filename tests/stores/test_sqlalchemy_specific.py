@@ -149,12 +149,12 @@ JOB_COLUMNS = [
     "catchup_window_seconds", "overlap", "jitter_seconds", "timeout_seconds", "retries",
     "retry_backoff_seconds", "retry_backoff_max_seconds", "executor", "queue", "description",
     "source", "definition_hash", "next_run_at", "paused_at", "removed_at", "version",
-    "created_at", "updated_at", "notify", "max_memory_bytes",
+    "created_at", "updated_at", "notify", "max_memory_bytes", "calendar", "solar",
 ]  # fmt: skip
 JOB_NULLABLE = {
     "cron", "every_seconds", "anchor_at", "run_at", "start_at", "end_at",
     "catchup_window_seconds", "timeout_seconds", "queue", "next_run_at", "paused_at",
-    "removed_at", "notify", "max_memory_bytes",
+    "removed_at", "notify", "max_memory_bytes", "calendar", "solar",
 }  # fmt: skip
 RUN_COLUMNS = [
     "id", "job_id", "scheduled_for", "due_at", "attempt", "trigger", "status", "claimed_at",
