@@ -32,6 +32,7 @@ from tests.django.sites import site as make_site
 
 from .conftest import NOW, PING, repointed, user
 from .conftest import save as admin_save
+from .test_job_form import posted
 
 SAVES = 200
 #: The connection options the settings reference recommends for SQLite.
@@ -45,35 +46,10 @@ JOBS = "/admin/scheduler/job/"
 
 
 def form(**changes: str) -> dict[str, str]:
-    """The job form as a browser posts it."""
-    data = {
-        "name": "",
-        "task": PING,
-        "description": "",
-        "schedule_type": "every",
-        "cron": "",
-        "every": "1h",
-        "at": "",
-        "timezone": "UTC",
-        "enabled": "on",
-        "start": "",
-        "end": "",
-        "args": "[]",
-        "kwargs": "{}",
-        "catchup": "once",
-        "max_catchup": "100",
-        "catchup_window": "",
-        "overlap": "skip",
-        "jitter": "0s",
-        "timeout": "",
-        "retries": "0",
-        "retry_backoff": "10s",
-        "retry_backoff_max": "1h",
-        "executor": "default",
-        "queue": "",
-        "_save": "Save",
-    }
-    return {**data, **changes}
+    """The job form as a browser posts it: an hourly job in UTC, with ``changes``."""
+    return posted(
+        **{"schedule_type": "every", "cron": "", "every": "1h", "timezone": "UTC", **changes}
+    )
 
 
 @contextmanager
