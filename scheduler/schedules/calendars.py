@@ -149,6 +149,10 @@ class Holidays:
         return data
 
 
+#: The language of holiday names (``--explain``, the admin's preview).
+_NAMES_LANGUAGE = "en_US"
+
+
 @lru_cache(maxsize=256)
 def _country_calendar(country: str, subdivision: str | None, year: int | None) -> Any:
     try:
@@ -156,8 +160,15 @@ def _country_calendar(country: str, subdivision: str | None, year: int | None) -
     except ImportError:
         raise InvalidSchedule(_INSTALL) from None
     try:
+        # Left to itself, the package names holidays in the language of the
+        # process's locale (gettext reads LANG): one language on every machine.
+        # (Every country it translates has American English; the others' names
+        # are written in English.)
         return holidays.country_holidays(
-            country, subdiv=subdivision, years=() if year is None else year
+            country,
+            subdiv=subdivision,
+            years=() if year is None else year,
+            language=_NAMES_LANGUAGE,
         )
     except NotImplementedError:
         where = "" if subdivision is None else f" subdivision {subdivision!r} of"
