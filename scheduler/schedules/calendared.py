@@ -42,6 +42,27 @@ class ExcludedSlot:
     moved_to: datetime | None  # aware UTC; None: dropped
 
 
+class _NextAllowed:
+    """:meth:`Calendar.next_allowed` for days asked about in order.  Every day of
+    one run of excluded days has the same answer (the day after the run), so a
+    run of a thousand excluded days is walked once, not once per day in it."""
+
+    __slots__ = ("_allowed", "_calendar", "_since")
+
+    def __init__(self, calendar: Calendar) -> None:
+        self._calendar = calendar
+        self._since: date | None = None
+        self._allowed: date | None = None
+
+    def __call__(self, day: date) -> date | None:
+        since, allowed = self._since, self._allowed
+        # None: no allowed day for ten years, which is taken as none ever again.
+        if since is not None and since <= day and (allowed is None or day < allowed):
+            return allowed
+        self._since, self._allowed = day, self._calendar.next_allowed(day, _DAYS_LIMIT)
+        return self._allowed
+
+
 def next_allowed_after(
     schedule: Schedule, calendar: Calendar, timezone: str, instant: datetime
 ) -> datetime | None:
@@ -78,6 +99,7 @@ def _next_moving(
     # A slot moves later, never earlier; slots of the excluded days just before
     # ``after`` may have moved past it, so start looking at the first of them.
     cursor = _excluded_run_start(calendar, zone, after)
+    allowed = _NextAllowed(calendar)
     best: datetime | None = None
     for _ in range(_SLOTS_LIMIT):
         due = schedule.next_after(cursor)
@@ -87,10 +109,12 @@ def _next_moving(
         if calendar.reason(day) is None:
             moved: datetime | None = due
             cursor = due
+        elif allowed(day) is None:
+            return best  # no allowed day ever again: no later slot fires
         else:
             # The slots of one excluded day all move to one day, keeping their
             # order: only the first that lands after ``after`` can be the answer.
-            moved = _first_moved_after(schedule, calendar, zone, due, after)
+            moved = _first_moved_after(schedule, allowed, zone, due, after)
             cursor = max(_day_start(day + timedelta(days=1), zone) - _TICK, due)
         if moved is not None and moved > after and (best is None or moved < best):
             best = moved
@@ -98,11 +122,11 @@ def _next_moving(
 
 
 def _first_moved_after(
-    schedule: Schedule, calendar: Calendar, zone: ZoneInfo, first: datetime, after: datetime
+    schedule: Schedule, allowed: _NextAllowed, zone: ZoneInfo, first: datetime, after: datetime
 ) -> datetime | None:
     """Of the slots of ``first``'s (excluded) day, from ``first`` on, where the
     first one whose move lands after ``after`` fires; ``None`` if none does."""
-    moved = _moved(first, calendar, zone)
+    moved = _moved(first, allowed, zone)
     if moved is None or moved > after:
         return moved
     # ``after`` is on the day the slots move to: look for the first slot of the
@@ -112,20 +136,17 @@ def _first_moved_after(
     later = schedule.next_after(max(first, _at_wall(day, wall, zone)))
     if later is None or _local_date(later, zone) != day:
         return None
-    return _moved(later, calendar, zone)
+    return _moved(later, allowed, zone)
 
 
-def _moved(slot: datetime, calendar: Calendar, zone: ZoneInfo) -> datetime | None:
-    """Where ``slot`` fires under ``next_business_day``: itself on an allowed
-    day, else its wall time on the next allowed day (``None``: no such day)."""
+def _moved(slot: datetime, allowed: _NextAllowed, zone: ZoneInfo) -> datetime | None:
+    """Where ``slot``, on an excluded day, fires under ``next_business_day``:
+    its wall time on the next allowed day (``None``: no such day)."""
     local = slot.astimezone(zone)
-    day = local.date()
-    if calendar.reason(day) is None:
-        return slot
-    allowed = calendar.next_allowed(day, _DAYS_LIMIT)
-    if allowed is None:
+    to = allowed(local.date())
+    if to is None:
         return None
-    return _at_wall(allowed, local.time().replace(tzinfo=None, fold=0), zone)
+    return _at_wall(to, local.time().replace(tzinfo=None, fold=0), zone)
 
 
 def _excluded_run_start(calendar: Calendar, zone: ZoneInfo, after: datetime) -> datetime:
@@ -151,6 +172,7 @@ def excluded_slots(
 ) -> Iterator[ExcludedSlot]:
     """The slots in (``after``, ``until``] that ``calendar`` dropped or moved, in order."""
     zone = get_zone(timezone)
+    allowed = _NextAllowed(calendar)
     cursor: datetime | None = ensure_aware_utc(after)
     end = ensure_aware_utc(until)
     found = 0
@@ -163,7 +185,7 @@ def excluded_slots(
             continue
         moved = None
         if calendar.on_excluded is OnExcluded.NEXT_BUSINESS_DAY:
-            moved = _moved(cursor, calendar, zone)
+            moved = _moved(cursor, allowed, zone)
         found += 1
         yield ExcludedSlot(cursor, reason, moved)
 

@@ -166,6 +166,24 @@ def test_excluded_slots_say_why() -> None:
     ]
 
 
+@pytest.mark.parametrize("locale", ["de_DE.UTF-8", "C.UTF-8", "fr_FR.UTF-8"])
+def test_holiday_names_do_not_follow_the_process_locale(
+    locale: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gettext reads these; left to itself the holidays package named Christmas
+    # "Erster Weihnachtstag" on one machine and "Christmas Day" on another.
+    from scheduler.schedules import calendars
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.setenv(name, locale)
+    calendars._country_calendar.cache_clear()
+    try:
+        assert Holidays("DE", "BY").name_on(datetime(2026, 12, 25).date()) == "Christmas Day"
+        assert Holidays("JP").name_on(datetime(2026, 1, 1).date()) == "New Year's Day"
+    finally:
+        calendars._country_calendar.cache_clear()
+
+
 def test_an_empty_calendar_leaves_the_definition_hash_alone() -> None:
     plain = JobSpec.build(name="a", task="t.x", cron="0 9 * * *")
     assert plain.with_fields(calendar=Calendar()).definition_hash() == plain.definition_hash()
@@ -219,3 +237,31 @@ def test_moving_the_slots_of_a_frequent_job_looks_at_days_not_slots() -> None:
         "2026-12-27T00:00:01+00:00",
     ]
     assert _runs(spec, "2026-12-27T00:00:00.500000+00:00", 1) == ["2026-12-27T00:00:01+00:00"]
+
+
+def test_moving_over_years_of_excluded_days_walks_them_once() -> None:
+    # Every excluded day of one run moves to the same day: that day is found
+    # once for the run, not once per day in it (3,652 days x 3,652 once took minutes).
+    closed = Calendar(exclude=("2026-01-01..2035-12-31",), on_excluded="next_business_day")
+    spec = JobSpec.build(name="pulse", task="t.x", every="1s", calendar=closed)
+    assert _runs(spec, "2026-06-01T00:00:00+00:00", 2) == [
+        "2036-01-01T00:00:00+00:00",
+        "2036-01-01T00:00:01+00:00",
+    ]
+
+
+def test_moving_when_no_day_is_ever_allowed_ends_the_job() -> None:
+    forever = Calendar(exclude=("2026-01-01..2040-12-31",), on_excluded="next_business_day")
+    spec = JobSpec.build(name="pulse", task="t.x", every="1s", calendar=forever)
+    assert spec.next_after(datetime(2026, 6, 1, tzinfo=UTC)) is None
+    left = excluded_slots(
+        spec.schedule,
+        spec.calendar,
+        "UTC",
+        datetime(2026, 6, 1, tzinfo=UTC),
+        datetime(2026, 6, 1, 0, 0, 2, tzinfo=UTC),
+    )
+    assert [(item.slot.second, item.reason, item.moved_to) for item in left] == [
+        (1, "excluded by 2026-01-01..2040-12-31", None),
+        (2, "excluded by 2026-01-01..2040-12-31", None),
+    ]
