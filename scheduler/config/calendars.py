@@ -22,9 +22,10 @@ A job's calendar is the named one with the job's own keys added (its
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ..errors import SchedulerError
-from ..schedules.calendars import CALENDAR_KEYS, Calendar
+from ..schedules.calendars import CALENDAR_KEYS, Calendar, OnExcluded
 from .nodes import Entry, child_path
 from .walker import Setting, Walker
 
@@ -69,7 +70,15 @@ def job_calendar(
             return None
         base = found
     own = _calendar(walker, merged, "", entry, path)
-    return None if own is None else base.merged(own)
+    if own is None:
+        return None
+    combined = base.merged(own)
+    # A job that only says how to treat excluded days has no calendar of its
+    # own (``own`` dropped its on_excluded): the named one's days, its policy.
+    policy = merged.get("on_excluded")
+    if policy is not None and policy.value is not None:
+        combined = replace(combined, on_excluded=OnExcluded(policy.value))
+    return combined
 
 
 def _calendar(

@@ -77,6 +77,26 @@ BAD = dedent(
 )
 
 
+def test_a_job_may_set_only_the_policy_of_a_named_calendar() -> None:
+    # No days of its own: the job once lost its on_excluded with the empty
+    # calendar it wrote, and its Christmas slots were dropped, not moved.
+    text = dedent(
+        """\
+        calendars:
+          company: {business_days: true}
+          moving: {business_days: true, on_excluded: next_business_day}
+        jobs:
+          moved: {task: t.x, cron: "0 9 * * *", calendar: company, on_excluded: next_business_day}
+          kept: {task: t.x, cron: "0 9 * * *", calendar: moving, on_excluded: skip}
+        """
+    )
+    jobs = {spec.name: spec for spec in parse_schedules(text, "schedules.yaml")}
+    assert jobs["moved"].calendar == Calendar(
+        business_days=True, on_excluded=OnExcluded.NEXT_BUSINESS_DAY, name="company"
+    )
+    assert jobs["kept"].calendar == Calendar(business_days=True, name="moving")
+
+
 def test_every_calendar_mistake_is_reported_where_it_is_written() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_schedules(BAD, "bad.yaml")
