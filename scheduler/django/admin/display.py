@@ -15,8 +15,7 @@ from django.utils.safestring import SafeString
 from ...model.jobs import JobSpec
 from ...model.runs import RunStatus
 from ...model.words import plural
-from ...schedules.kinds import Cron, Every, get_zone
-from ...schedules.solar import Solar
+from ...schedules.kinds import Cron, Once, get_zone
 
 __all__ = [
     "first_line",
@@ -77,13 +76,14 @@ def _span(seconds: float) -> str:
 
 
 def schedule_words(spec: JobSpec) -> str:
-    """The schedule in words, without the expression: ``At 02:30``, ``every 15m``."""
+    """The schedule in words, without the expression: ``At 02:30``, ``every 15m``,
+    then its calendar's (``At 09:00, business days in DE-BY``)."""
     schedule = spec.schedule
-    if isinstance(schedule, Cron):
-        return schedule.expression.describe()
-    if isinstance(schedule, Every | Solar):
-        return schedule.describe()
-    return f"once at {local_time(schedule.at, spec.timezone)}"
+    if isinstance(schedule, Once):
+        return f"once at {local_time(schedule.at, spec.timezone)}"
+    words = schedule.expression.describe() if isinstance(schedule, Cron) else schedule.describe()
+    calendar = spec.calendar.describe()
+    return f"{words}, {calendar}" if calendar else words
 
 
 def schedule_expression(spec: JobSpec) -> str:

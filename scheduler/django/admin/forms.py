@@ -24,6 +24,7 @@ from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ...stores.rows import spec_from_columns
 from ...tasks.registry import TaskRegistry
 from ..models import Job
+from .calendar_fields import CALENDAR_FIELDS, CalendarFields, calendar_initial
 from .choices import executor_choices, policy_choices, task_choices
 from .initial import KIND_TYPES, form_values
 from .inputs import (
@@ -44,6 +45,7 @@ _T = TypeVar("_T")
 #: The form fields the next-runs preview reads.
 SCHEDULE_FIELDS = (
     "name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
+    *CALENDAR_FIELDS,
 )  # fmt: skip
 
 # Job names cannot hold a quote, so the name ends at the first one.
@@ -61,7 +63,7 @@ def spec_of(job: Job) -> JobSpec:
     return spec_from_columns(vars(job))
 
 
-class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
+class JobForm(forms.ModelForm, NotifyFields, CalendarFields):  # type: ignore[type-arg]
     """Create or change a job created in the admin.
 
     :class:`~scheduler.django.admin.jobs.JobAdmin` gives each request its own
@@ -179,7 +181,13 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
         if self.instance.pk:
             self.fields["name"].disabled = True
             stored = spec_of(self.instance)
-            self.initial.update({**form_values(stored), **notify_initial(stored.notify)})
+            self.initial.update(
+                {
+                    **form_values(stored),
+                    **notify_initial(stored.notify),
+                    **calendar_initial(stored.calendar),
+                }
+            )
         self.initial["base_version"] = self.instance.version if self.instance.pk else 0
         self.spec: JobSpec | None = None
 
@@ -246,6 +254,7 @@ class JobForm(forms.ModelForm, NotifyFields):  # type: ignore[type-arg]
             **{key: self._duration(key, data) for key in _DURATIONS},
             "max_memory": self._duration("max_memory", data),
             "notify": self.notify_value(),
+            "calendar": self.calendar_value(),
         }
         self._check_base_version(data.get("base_version"))
         if self.errors:
@@ -348,4 +357,5 @@ def _field_of(message: str, fields: Mapping[str, Any]) -> str | None:
     """The form field a core message ``job 'x': field: ...`` is about, if it is one."""
     found = _PREFIX.match(message)
     field = found.group("field") if found else None
+    field = "exclude" if field == "calendar" else field  # the first of its fields
     return field if field in fields else None

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ...errors import SchedulerError
 from ...model.jobs import JobSpec
-from ...schedules.kinds import upcoming
+from ...schedules.calendared import excluded_slots
+from ...schedules.kinds import Once, upcoming
+from .calendar_fields import read_calendar
 from .display import local_time, relative, schedule_expression, schedule_words
 from .inputs import FieldProblem, read_instant, read_schedule, read_zone
 
@@ -31,7 +33,16 @@ _FIELD_LABELS = {
     "timezone": "Time zone",
     "start": "Start",
     "end": "End",
+    "exclude": "Excluded days",
+    "holidays": "Public holidays of",
+    "on_excluded": "A slot on an excluded day",
 }
+_ONE_OFF_CALENDAR = (
+    "A one-off job runs at its instant: a calendar applies to cron, interval and "
+    "sun schedules. Clear the calendar fields, or choose another kind of schedule."
+)
+#: How many slots the calendar left out the preview explains.
+EXPLAINED = 5
 # What the box says before the chosen kind of schedule is typed: a prompt, not
 # an error (the form reports a blank schedule only when it is submitted).
 _PROMPTS = {
@@ -85,6 +96,9 @@ def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
         end = read_instant("end", values.get("end", ""), zone)
         texts = {key: values.get(key, "") for key in ("cron", "every", "at", "solar")}
         schedule = read_schedule(kind, texts, zone=zone, name=name, start=start)
+        calendar = read_calendar(values)
+        if kind == "at" and not calendar.is_default:
+            raise FieldProblem("exclude", _ONE_OFF_CALENDAR)
         spec = JobSpec(
             name=_usable_name(name),
             task=_PLACEHOLDER_TASK,
@@ -92,6 +106,7 @@ def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
             timezone=zone.key,
             start=start,
             end=end,
+            calendar=calendar,
         )
     except FieldProblem as problem:
         return Preview(field=problem.field, problem=problem.message)
@@ -112,6 +127,7 @@ def preview_spec(spec: JobSpec, now: datetime, *, notes: tuple[str, ...] = ()) -
     )
     if not runs:
         notes = (*notes, "No runs after now: the schedule or its window has ended.")
+    notes = (*notes, *_left_out(spec, now, runs))
     return Preview(
         words=schedule_words(spec),
         expression=schedule_expression(spec),
@@ -119,6 +135,28 @@ def preview_spec(spec: JobSpec, now: datetime, *, notes: tuple[str, ...] = ()) -
         runs=runs,
         notes=notes,
     )
+
+
+def _left_out(spec: JobSpec, now: datetime, runs: tuple[PreviewRun, ...]) -> list[str]:
+    """What the job's calendar took from the schedule up to the last run shown
+    (a year ahead when no run is left), and why: at most :data:`EXPLAINED` lines."""
+    if spec.calendar.is_default or isinstance(spec.schedule, Once):
+        return []
+    until = datetime.fromisoformat(runs[-1].utc) if runs else now + timedelta(days=366)
+    found = list(
+        excluded_slots(spec.schedule, spec.calendar, spec.timezone, now, until, EXPLAINED + 1)
+    )
+    lines = []
+    for item in found[:EXPLAINED]:
+        moved = (
+            f", moved to {local_time(item.moved_to, spec.timezone)}"
+            if item.moved_to is not None
+            else ""
+        )
+        lines.append(f"Left out {local_time(item.slot, spec.timezone)}: {item.reason}{moved}.")
+    if len(found) > EXPLAINED:
+        lines.append("And more slots on excluded days after those.")
+    return lines
 
 
 def _usable_name(name: str) -> str:

@@ -2,7 +2,8 @@
    field changes, and show only the field of the chosen kind of schedule. */
 (function () {
     "use strict";
-    var FIELDS = ["name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end"];
+    var FIELDS = ["name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
+                  "exclude", "holidays", "business_days", "on_excluded"];
     var KINDS = ["cron", "every", "at", "solar"];
 
     function start() {
