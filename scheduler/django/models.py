@@ -26,7 +26,7 @@ from .fields import UTCDateTimeField
 #: ``ACTIVE_RUN_CONDITION``, in the same order).
 ACTIVE_RUNS = models.Q(status__in=sorted(status.value for status in ACTIVE_STATUSES))
 
-__all__ = ["Dashboard", "Job", "Replica", "Run"]
+__all__ = ["Dashboard", "Job", "Replica", "Run", "SharedCalendar"]
 
 
 def _choices(enum: type[DocumentedEnum]) -> list[tuple[str, str]]:
@@ -153,6 +153,35 @@ class Replica(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class SharedCalendar(models.Model):
+    """A calendar written once in the admin and chosen by many jobs (``scheduler_calendar``).
+
+    The admin's counterpart of a schedules file's top-level ``calendars:``.
+    The scheduler never reads this table: a job keeps its calendar in its own
+    row (``Job.calendar``, named after this one), and the admin writes each job
+    that uses a calendar again, through the store, when the calendar changes.
+    A Django-only table, so not part of the schema shared with the SQLAlchemy store.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True, default="")
+    # Dates and ranges, one per line (2026-12-24, 2026-12-24..2027-01-01).
+    exclude = models.TextField(blank=True, default="")
+    # A country code, and a subdivision after a dash: DE-BY; blank: none.
+    holidays = models.CharField(max_length=16, blank=True, default="")
+    business_days = models.BooleanField(default=False)
+    on_excluded = models.CharField(max_length=32, default="skip")
+
+    class Meta:
+        db_table = "scheduler_calendar"
+        verbose_name = "shared calendar"
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Dashboard(Run):

@@ -18,13 +18,31 @@ from django import forms
 
 from ...errors import SchedulerError
 from ...schedules.calendars import Calendar, DateRange, Holidays, OnExcluded
+from ..models import SharedCalendar
+from .common import database
 from .inputs import FieldProblem
 
-__all__ = ["CALENDAR_FIELDS", "CalendarFields", "calendar_initial", "read_calendar"]
+__all__ = [
+    "CALENDAR_FIELDS",
+    "CalendarFields",
+    "JobCalendarFields",
+    "calendar_initial",
+    "read_calendar",
+    "read_job_calendar",
+    "shared_calendar",
+]
 
 #: The form fields of a calendar, as posted (and as the preview reads them).
 CALENDAR_FIELDS = ("exclude", "holidays", "business_days", "on_excluded")
 _SEPARATORS = re.compile(r"[\s,]+")
+_BOTH = (
+    "Choose a shared calendar or days of the job's own, not both: clear the "
+    "fields below, or choose none."
+)
+_POLICY = (
+    "The shared calendar says what happens to slots on its excluded days: leave "
+    "this at 'is skipped', or change the shared calendar."
+)
 _CHECKED = ("on", "true", "1", "True")
 
 
@@ -80,6 +98,73 @@ class CalendarFields(forms.Form):
             return Calendar()
 
 
+class JobCalendarFields(CalendarFields):
+    """A job's calendar fields: a shared calendar, or the days of the job's own."""
+
+    shared_calendar = forms.ChoiceField(
+        required=False,
+        label="Shared calendar",
+        help_text="Written once under Shared calendars, for many jobs. None: the days below.",
+        error_messages={
+            "invalid_choice": "There is no shared calendar called %(value)s (any more)."
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["shared_calendar"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        names = SharedCalendar.objects.using(database()).values_list("name", flat=True)
+        field.choices = [("", "None: the days below"), *((name, name) for name in names)]
+
+    def calendar_value(self) -> Calendar:
+        """The shared calendar chosen, else the job's own days."""
+        values = {key: _text(self.cleaned_data.get(key)) for key in JOB_CALENDAR_FIELDS}
+        try:
+            return read_job_calendar(values)
+        except FieldProblem as problem:
+            if problem.field not in self.errors:
+                self.add_error(problem.field, problem.message)
+            return Calendar()
+
+
+#: The job form's calendar fields.
+JOB_CALENDAR_FIELDS = ("shared_calendar", *CALENDAR_FIELDS)
+
+
+def read_job_calendar(values: Mapping[str, str]) -> Calendar:
+    """A job's calendar from its form's ``values``: the shared calendar named in
+    ``shared_calendar``, else :func:`read_calendar` of the others."""
+    own = read_calendar(values)
+    chosen = values.get("shared_calendar", "").strip()
+    if not chosen:
+        return own
+    if not own.is_default:
+        raise FieldProblem("shared_calendar", _BOTH)
+    if own.on_excluded is not OnExcluded.SKIP:
+        raise FieldProblem("on_excluded", _POLICY)
+    row = SharedCalendar.objects.using(database()).filter(name=chosen).first()
+    if row is None:
+        raise FieldProblem(
+            "shared_calendar", f"There is no shared calendar called {chosen} (any more)."
+        )
+    return shared_calendar(row)
+
+
+def shared_calendar(row: SharedCalendar) -> Calendar:
+    """The calendar a shared calendar's row says, named after it."""
+    values = {key: str(getattr(row, key) or "") for key in CALENDAR_FIELDS}
+    values["business_days"] = "on" if row.business_days else ""
+    calendar = read_calendar(values)
+    return Calendar(
+        exclude=calendar.exclude,
+        holidays=calendar.holidays,
+        business_days=calendar.business_days,
+        on_excluded=calendar.on_excluded,
+        name=row.name,
+    )
+
+
 def read_calendar(values: Mapping[str, str]) -> Calendar:
     """The calendar of the fields' ``values`` (strings, as posted); a
     :class:`FieldProblem` naming the field at fault."""
@@ -111,7 +196,10 @@ def read_calendar(values: Mapping[str, str]) -> Calendar:
 
 
 def calendar_initial(calendar: Calendar) -> dict[str, Any]:
-    """The fields' values for a stored calendar."""
+    """The job form's values for a stored calendar: its shared calendar's name if
+    it is one (the days are that calendar's), else its days."""
+    if calendar.name and SharedCalendar.objects.using(database()).filter(name=calendar.name):
+        return {"shared_calendar": calendar.name}
     return {
         "exclude": "\n".join(str(item) for item in calendar.exclude),
         "holidays": "" if calendar.holidays is None else calendar.holidays.label,

@@ -24,7 +24,7 @@ from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ...stores.rows import spec_from_columns
 from ...tasks.registry import TaskRegistry
 from ..models import Job
-from .calendar_fields import CALENDAR_FIELDS, CalendarFields, calendar_initial
+from .calendar_fields import JOB_CALENDAR_FIELDS, JobCalendarFields, calendar_initial
 from .choices import executor_choices, policy_choices, task_choices
 from .initial import KIND_TYPES, form_values
 from .inputs import (
@@ -45,7 +45,7 @@ _T = TypeVar("_T")
 #: The form fields the next-runs preview reads.
 SCHEDULE_FIELDS = (
     "name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
-    *CALENDAR_FIELDS,
+    *JOB_CALENDAR_FIELDS,
 )  # fmt: skip
 
 # Job names cannot hold a quote, so the name ends at the first one.
@@ -63,7 +63,7 @@ def spec_of(job: Job) -> JobSpec:
     return spec_from_columns(vars(job))
 
 
-class JobForm(forms.ModelForm, NotifyFields, CalendarFields):  # type: ignore[type-arg]
+class JobForm(forms.ModelForm, NotifyFields, JobCalendarFields):  # type: ignore[type-arg]
     """Create or change a job created in the admin.
 
     :class:`~scheduler.django.admin.jobs.JobAdmin` gives each request its own

@@ -36,7 +36,7 @@ from ...model.job_policy import POLICY_FIELDS
 from ...model.policies import JobSource
 from ...model.runs import NewRun, Trigger
 from ..models import Job, Run
-from .calendar_fields import CALENDAR_FIELDS
+from .calendar_fields import JOB_CALENDAR_FIELDS
 from .choices import site_registry, time_zones
 from .common import database, now, store
 from .dashboard.jobcharts import job_charts
@@ -71,7 +71,7 @@ _EDIT_FIELDSETS: _FieldsetSpec = [
     ),
     ("Arguments", {"fields": ("args", "kwargs")}),
     ("Window", {"fields": ("start", "end"), "classes": ("collapse",)}),
-    ("Calendar", {"fields": CALENDAR_FIELDS, "classes": ("collapse",)}),
+    ("Calendar", {"fields": JOB_CALENDAR_FIELDS, "classes": ("collapse",)}),
     (
         "Policies",
         {

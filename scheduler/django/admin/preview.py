@@ -16,7 +16,7 @@ from ...errors import SchedulerError
 from ...model.jobs import JobSpec
 from ...schedules.calendared import excluded_slots
 from ...schedules.kinds import Once, upcoming
-from .calendar_fields import read_calendar
+from .calendar_fields import read_job_calendar
 from .display import local_time, relative, schedule_expression, schedule_words
 from .inputs import FieldProblem, read_instant, read_schedule, read_zone
 
@@ -33,6 +33,7 @@ _FIELD_LABELS = {
     "timezone": "Time zone",
     "start": "Start",
     "end": "End",
+    "shared_calendar": "Shared calendar",
     "exclude": "Excluded days",
     "holidays": "Public holidays of",
     "on_excluded": "A slot on an excluded day",
@@ -96,7 +97,7 @@ def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
         end = read_instant("end", values.get("end", ""), zone)
         texts = {key: values.get(key, "") for key in ("cron", "every", "at", "solar")}
         schedule = read_schedule(kind, texts, zone=zone, name=name, start=start)
-        calendar = read_calendar(values)
+        calendar = read_job_calendar(values)
         if kind == "at" and not calendar.is_default:
             raise FieldProblem("exclude", _ONE_OFF_CALENDAR)
         spec = JobSpec(

@@ -3,7 +3,7 @@
 (function () {
     "use strict";
     var FIELDS = ["name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
-                  "exclude", "holidays", "business_days", "on_excluded"];
+                  "shared_calendar", "exclude", "holidays", "business_days", "on_excluded"];
     var KINDS = ["cron", "every", "at", "solar"];
 
     function start() {
