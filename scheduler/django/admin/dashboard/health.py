@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from ...models import Job
 from ..common import database
-from .counts import job_counts
-from .periods import Span
+from .counts import JobCounts
 
 __all__ = ["HEALTH_SHOWN", "Health", "JobHealth", "job_health"]
 
@@ -35,13 +34,13 @@ class Health:
     hidden: int
 
 
-def job_health(span: Span, p95: dict[int, float]) -> Health:
-    """Failure rate, then p95 duration (``p95``, by job id), worst first: two queries.
+def job_health(counts: list[JobCounts], p95: dict[int, float]) -> Health:
+    """Failure rate, then p95 duration (``p95``, by job id), worst first; one
+    query, for the names of the jobs shown.
 
-    The database returns one row per job that ran in the window (at most the
-    number of jobs, whatever the number of runs); they are ranked here.
+    ``counts`` has one row per job that ran in the window (at most the number
+    of jobs, whatever the number of runs); they are ranked here.
     """
-    counts = job_counts(span)
     ranked = sorted(
         counts,
         key=lambda row: (

@@ -27,7 +27,7 @@ from ...settings import read_settings
 from ..common import now
 from ..display import first_line, local_time, relative, run_duration
 from .charts import runs_chart, timeline_chart
-from .counts import latest_failures, replicas, status_counts
+from .counts import JobCounts, latest_failures, replicas, window_counts
 from .health import job_health
 from .marks import legend
 from .percentiles import percentiles
@@ -75,6 +75,7 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         at = now()
         span = Span.ending(at, period)
+        counted = window_counts(span, period)
         context = {
             **self.admin_site.each_context(request),
             "title": "Dashboard",
@@ -82,8 +83,8 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "tw_period": period,
             "tw_periods": PERIODS,
             "tw_span": {"since": local_time(span.since, "UTC"), "until": local_time(at, "UTC")},
-            **_runs(span, period),
-            **_figures(span),
+            **_runs(span, period, counted.bars),
+            **_figures(span, counted.jobs),
             "tw_failures": _failures(span),
             "tw_replicas": _replicas(at),
             **_timeline(at),
@@ -91,9 +92,8 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return TemplateResponse(request, "admin/scheduler/dashboard.html", context)
 
 
-def _runs(span: Span, period: Period) -> dict[str, Any]:
+def _runs(span: Span, period: Period, counts: dict[datetime, dict[str, int]]) -> dict[str, Any]:
     bars = span.buckets(period.bar_span)
-    counts = status_counts(span, period)
     statuses = [status.value for status in CHART_STATUSES]
     rows = [
         (local_time(bar, "UTC"), [counts.get(bar, {}).get(s, 0) for s in statuses])
@@ -111,13 +111,13 @@ def _runs(span: Span, period: Period) -> dict[str, Any]:
     }
 
 
-def _figures(span: Span) -> dict[str, Any]:
+def _figures(span: Span, counts: list[JobCounts]) -> dict[str, Any]:
     found = percentiles(span)
     late = None
     if found.lateness is not None:
         p50, p99 = found.lateness
         late = {"p50": run_duration(p50.total_seconds()), "p99": run_duration(p99.total_seconds())}
-    return {"tw_health": job_health(span, found.p95), "tw_lateness": late}
+    return {"tw_health": job_health(counts, found.p95), "tw_lateness": late}
 
 
 def _failures(span: Span) -> list[dict[str, Any]]:
