@@ -106,7 +106,7 @@ def test_run_scheduler_stops_before_running_on_a_refused_session(
 def test_the_dashboards_figures_on_mariadb(shared_django_mariadb: str, settings: Any) -> None:
     """Counts by hour and status, and the nearest-rank percentiles through window
     functions (MariaDB has no percentile aggregate), on the seeded runs."""
-    from scheduler.django.admin.dashboard.counts import status_counts
+    from scheduler.django.admin.dashboard.counts import window_counts
     from scheduler.django.admin.dashboard.health import job_health
     from scheduler.django.admin.dashboard.percentiles import percentiles
     from scheduler.django.admin.dashboard.periods import DEFAULT, Span
@@ -122,12 +122,13 @@ def test_the_dashboards_figures_on_mariadb(shared_django_mariadb: str, settings:
         store.dispose()
     span = Span.ending(NOW, DEFAULT)
 
+    counted = window_counts(span, DEFAULT)
     counts: dict[str, int] = {}
-    for bar in status_counts(span, DEFAULT).values():
+    for bar in counted.bars.values():
         for status, runs in bar.items():
             counts[status] = counts.get(status, 0) + runs
     found = percentiles(span)
-    health = job_health(span, found.p95)
+    health = job_health(counted.jobs, found.p95)
 
     assert counts == DAY_COUNTS
     assert [(job.name, job.ended, job.problems, job.p95_seconds) for job in health.jobs] == [
