@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -86,16 +87,23 @@ class CalendarFields(forms.Form):
         ],
     )
 
+    #: The fields :meth:`read` reads.
+    calendar_fields: tuple[str, ...] = CALENDAR_FIELDS
+
     def calendar_value(self) -> Calendar:
         """The :class:`Calendar` the fields say; an error on the field at fault, if any
         (and then the empty calendar)."""
-        values = {key: _text(self.cleaned_data.get(key)) for key in CALENDAR_FIELDS}
+        values = {key: _text(self.cleaned_data.get(key)) for key in self.calendar_fields}
         try:
-            return read_calendar(values)
+            return self.read(values)
         except FieldProblem as problem:
             if problem.field not in self.errors:
                 self.add_error(problem.field, problem.message)
             return Calendar()
+
+    def read(self, values: Mapping[str, str]) -> Calendar:
+        """The calendar of the posted ``values``."""
+        return read_calendar(values)
 
 
 class JobCalendarFields(CalendarFields):
@@ -117,19 +125,15 @@ class JobCalendarFields(CalendarFields):
         names = SharedCalendar.objects.using(database()).values_list("name", flat=True)
         field.choices = [("", "None: the days below"), *((name, name) for name in names)]
 
-    def calendar_value(self) -> Calendar:
+    calendar_fields = ("shared_calendar", *CALENDAR_FIELDS)
+
+    def read(self, values: Mapping[str, str]) -> Calendar:
         """The shared calendar chosen, else the job's own days."""
-        values = {key: _text(self.cleaned_data.get(key)) for key in JOB_CALENDAR_FIELDS}
-        try:
-            return read_job_calendar(values)
-        except FieldProblem as problem:
-            if problem.field not in self.errors:
-                self.add_error(problem.field, problem.message)
-            return Calendar()
+        return read_job_calendar(values)
 
 
 #: The job form's calendar fields.
-JOB_CALENDAR_FIELDS = ("shared_calendar", *CALENDAR_FIELDS)
+JOB_CALENDAR_FIELDS = JobCalendarFields.calendar_fields
 
 
 def read_job_calendar(values: Mapping[str, str]) -> Calendar:
@@ -155,14 +159,7 @@ def shared_calendar(row: SharedCalendar) -> Calendar:
     """The calendar a shared calendar's row says, named after it."""
     values = {key: str(getattr(row, key) or "") for key in CALENDAR_FIELDS}
     values["business_days"] = "on" if row.business_days else ""
-    calendar = read_calendar(values)
-    return Calendar(
-        exclude=calendar.exclude,
-        holidays=calendar.holidays,
-        business_days=calendar.business_days,
-        on_excluded=calendar.on_excluded,
-        name=row.name,
-    )
+    return replace(read_calendar(values), name=row.name)
 
 
 def read_calendar(values: Mapping[str, str]) -> Calendar:
