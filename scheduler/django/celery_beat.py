@@ -4,8 +4,10 @@
 person must look at; :func:`render` writes the file.  Nothing is guessed
 silently: a task whose meaning would change is imported disabled with a
 ``CHECK`` comment saying why, and one that cannot be expressed (a solar
-schedule) is listed in a comment instead.  Every job written is checked with
-the schedules-file reader itself, so the file always loads.
+schedule at an event Tickwork lacks) is listed in a comment instead.  Every
+job written is checked with the schedules-file reader itself, so the file
+always loads.  The crontab and solar schedules are read as the settings
+importer reads Celery's own (:mod:`scheduler.importers.celery`).
 
 django-celery-beat is read through its models but never imported here: the
 command passes the rows in.
@@ -14,22 +16,17 @@ command passes the rows in.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ..importers.celery import GUIDE, crontab_entry, solar_entry
 from ..importers.document import Source, Translation, check, job_name
 from ..importers.document import render as render_file
 
 __all__ = ["SOURCE", "Translation", "render", "translate"]
 
-_DAY_NAMES = re.compile(r"\b(sun|mon|tue|wed|thu|fri|sat)[a-z]*", re.IGNORECASE)
-_MONTH_NAMES = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", re.IGNORECASE
-)
 _UNITS = {"days": "d", "hours": "h", "minutes": "m", "seconds": "s"}
-_GUIDE = "docs/django/migrating-from-celery-beat.md"
 
 #: The file's header and comments for django-celery-beat's periodic tasks.
 SOURCE = Source(
@@ -39,7 +36,7 @@ SOURCE = Source(
     item="PeriodicTask",
     check_with="manage.py scheduler_check",
     stop="celery beat",
-    guide=_GUIDE,
+    guide=GUIDE,
 )
 
 
@@ -86,32 +83,16 @@ def _schedule(task: Any, found: Translation, now: datetime) -> dict[str, Any] | 
         return {"at": at.isoformat()}
     if task.solar is not None:
         solar = task.solar
-        found.notes.append(
-            f"not imported: a solar schedule ({solar.event} at {float(solar.latitude):g}, "
-            f"{float(solar.longitude):g}) has no equivalent; see 'SolarSchedule' in {_GUIDE}"
-        )
-        return None
+        return solar_entry(solar.event, solar.latitude, solar.longitude, found)
     found.notes.append("not imported: it has no schedule")
     return None
 
 
 def _crontab(task: Any, found: Translation) -> dict[str, Any]:
     cron = task.crontab
-    day_of_week = _DAY_NAMES.sub(lambda m: m.group(1).lower(), str(cron.day_of_week))
-    month = _MONTH_NAMES.sub(lambda m: m.group(1).lower(), str(cron.month_of_year))
-    fields = (cron.minute, cron.hour, cron.day_of_month, month, day_of_week)
-    entry: dict[str, Any] = {"cron": " ".join(str(value) for value in fields)}
     zone = getattr(cron.timezone, "key", None) or str(cron.timezone)
-    entry["timezone"] = zone
-    if not str(cron.day_of_month).startswith("*") and not day_of_week.startswith("*"):
-        found.notes.append(
-            f"CHECK: Celery runs it only on days matching both day_of_month "
-            f"{cron.day_of_month!r} and day_of_week {cron.day_of_week!r}; in cron either "
-            "is enough, so it is imported disabled: rewrite it (for example 'mon#1' for "
-            f"the first Monday of the month) and enable it; see {_GUIDE}"
-        )
-        entry["enabled"] = False
-    return entry
+    fields = (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
+    return crontab_entry([str(value).strip() for value in fields], zone, found)
 
 
 def _interval(task: Any, found: Translation) -> dict[str, Any]:
