@@ -1,6 +1,8 @@
 """``tickwork import``: jobs from another scheduler, as a schedules file.
 
-``tickwork import apscheduler`` reads an APScheduler 3 ``SQLAlchemyJobStore``.
+``tickwork import apscheduler`` reads an APScheduler 3 ``SQLAlchemyJobStore``;
+``tickwork import celery-beat-setting`` a ``CELERY_BEAT_SCHEDULE`` dict or a
+Celery app's ``beat_schedule``.
 Bad input (an unreachable database, a missing table, an unknown module) is one
 line on standard error and exit status 2, with nothing written.
 """
@@ -50,6 +52,22 @@ def add_import(commands: Subparsers) -> None:
     )
     _common(aps)
     aps.set_defaults(handler=_run_apscheduler)
+    beat = sources.add_parser(
+        "celery-beat-setting",
+        help="a CELERY_BEAT_SCHEDULE setting, or a Celery app's beat_schedule",
+        description="Import the entries of a Celery beat schedule: crontab, solar, timedelta "
+        "and number schedules.  Celery's crontab needs both day_of_month and day_of_week to "
+        "match; the import keeps that meaning.",
+    )
+    beat.add_argument("--module", required=True, help="the dotted module that holds it")
+    beat.add_argument(
+        "--name",
+        default="CELERY_BEAT_SCHEDULE",
+        help="its name in the module (default CELERY_BEAT_SCHEDULE); a Celery app, such as "
+        "'app', is read for its conf.beat_schedule and conf.timezone",
+    )
+    _common(beat)
+    beat.set_defaults(handler=_run_celery_setting)
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
@@ -70,6 +88,20 @@ def _run_apscheduler(args: argparse.Namespace, out: TextIO) -> int:
     def run(known: Callable[[str], bool] | None, now: datetime) -> None:
         rows = read_jobs(args.url, args.table)
         translations = [translate(row, now=now, known=known) for row in rows]
+        deliver(translations, SOURCE, _destination(args, out), now=now)
+
+    return _guarded(args, run)
+
+
+def _run_celery_setting(args: argparse.Namespace, out: TextIO) -> int:
+    from ..importers.celery_setting import SOURCE, read_setting, translate
+
+    def run(known: Callable[[str], bool] | None, now: datetime) -> None:
+        schedule, zone = read_setting(args.module, args.name)
+        translations = [
+            translate(name, spec, zone=zone, now=now, known=known)
+            for name, spec in schedule.items()
+        ]
         deliver(translations, SOURCE, _destination(args, out), now=now)
 
     return _guarded(args, run)

@@ -10,7 +10,6 @@ it is only needed to import from it.
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from ..schedules.durations import format_duration
 from .apscheduler_cron import cron_text
 from .apscheduler_store import PickledJob
-from .document import Source, Translation, check, job_name
+from .document import Source, Translation, as_json, check, job_name
 
 __all__ = ["SOURCE", "translate"]
 
@@ -52,7 +51,7 @@ def translate(
     if task is None or schedule is None:
         return found
     try:
-        args, kwargs = _json(list(state["args"])), _json(dict(state["kwargs"]))
+        args, kwargs = as_json(list(state["args"])), as_json(dict(state["kwargs"]))
     except (TypeError, ValueError) as error:
         found.refuse(f"its args or kwargs are not JSON ({error})")
         return found
@@ -175,10 +174,6 @@ def _policies(state: dict[str, Any], found: Translation) -> dict[str, Any]:
     if executor != "default":
         found.notes.append(f"not carried over: executor {executor!r} (name one of ours)")
     return policies
-
-
-def _json(value: Any) -> Any:
-    return json.loads(json.dumps(value))
 
 
 _ADVICE = {

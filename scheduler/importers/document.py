@@ -9,6 +9,7 @@ entry is checked with the schedules-file reader itself, so the file always loads
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,16 @@ import yaml
 from ..config.reader import parse_schedules
 from ..errors import ConfigError
 
-__all__ = ["Source", "Translation", "check", "document", "job_name", "render", "unique_names"]
+__all__ = [
+    "Source",
+    "Translation",
+    "as_json",
+    "check",
+    "document",
+    "job_name",
+    "render",
+    "unique_names",
+]
 
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_.:-]+")
 
@@ -56,6 +66,11 @@ class Translation:
         """Import nothing for this job, and say why."""
         self.notes.append(f"not imported: {reason}")
         self.entry = None
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as JSON reads it back; raises TypeError or ValueError if it is not JSON."""
+    return json.loads(json.dumps(value, allow_nan=False))
 
 
 def job_name(text: str, fallback: str) -> str:

@@ -56,7 +56,7 @@ def imported(alias: str, tmp_path: Path) -> tuple[dict[str, JobSpec], str]:
     path = tmp_path / "schedules.yaml"
     out = StringIO()
     call_command("scheduler_import_celery_beat", "--database", alias, "--output", path, stdout=out)
-    assert out.getvalue().startswith("wrote ")
+    assert f"Wrote {path}." in out.getvalue()
     return {spec.name: spec for spec in load_schedules(path)}, path.read_text()
 
 
@@ -191,9 +191,24 @@ def test_no_tasks_and_stdout(beat_db: str) -> None:
     assert "0 periodic tasks, 0 imported" in out.getvalue()
 
 
-def test_an_existing_file_is_not_overwritten(beat_db: str, tmp_path: Path) -> None:
+def test_an_existing_file_that_is_not_a_schedules_file_is_left_alone(
+    beat_db: str, tmp_path: Path
+) -> None:
     path = tmp_path / "schedules.yaml"
     path.write_text("mine")
-    with pytest.raises(CommandError, match="exists; choose a new file"):
+    with pytest.raises(CommandError, match="is not a valid schedules file"):
         call_command("scheduler_import_celery_beat", "--database", beat_db, "--output", path)
     assert path.read_text() == "mine"
+
+
+def test_a_second_import_changes_nothing(beat_db: str, tmp_path: Path) -> None:
+    every = create(beat_db, beat.IntervalSchedule, every=1, period="hours")
+    periodic(beat_db, "hourly", interval=every)
+    _, first = imported(beat_db, tmp_path)
+    out = StringIO()
+    path = tmp_path / "schedules.yaml"
+    call_command(
+        "scheduler_import_celery_beat", "--database", beat_db, "--output", path, stdout=out
+    )
+    assert path.read_text() == first
+    assert f"Nothing changed: {path} already has every job." in out.getvalue()
