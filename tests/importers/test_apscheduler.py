@@ -18,6 +18,7 @@ from scheduler.model.jobs import JobSpec
 
 from ..cli import run
 from .aps_store import BROKEN, DISABLED, IMPORTED, NOT_IMPORTED, fill_store
+from .tables import table_rows
 
 #: Between slots of every job (none fires at 7.5 seconds past a minute): APScheduler's
 #: first fire time may equal ``now``, Tickwork's is strictly after.
@@ -36,19 +37,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def imported(capsys: pytest.CaptureFixture[str], url: str, path: Path) -> tuple[int, str, str]:
     return run(capsys, "import", "apscheduler", "--url", url, "--output", str(path))
-
-
-def table_rows(out: str) -> dict[str, str]:
-    """The import's table by its first column, a row's further note lines joined to it."""
-    rows: dict[str, str] = {}
-    first = ""
-    for line in out.splitlines()[2:]:
-        if not line.startswith(" "):
-            first = line.split()[0]
-            rows[first] = line
-        else:
-            rows[first] += " " + line.strip()
-    return rows
 
 
 def aps_fires(trigger: Any, count: int) -> list[datetime]:
