@@ -96,4 +96,3 @@ class Command(BaseCommand):
             celery_setting.translate(key, spec, zone=zone, now=now)
             for key, spec in schedule.items()
         ]
-
