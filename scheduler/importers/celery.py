@@ -70,6 +70,9 @@ def crontab_entry(
     if day_of_month.startswith("*") or day_of_week.startswith("*"):
         return entry  # cron ANDs these too
     allowed = weekdays if weekdays is not None else weekday_set(day_of_week)
+    if allowed is not None and {day % 7 for day in allowed} == set(range(7)):
+        entry["cron"] = f"{minute} {hour} {day_of_month} {month} *"  # every weekday: no AND
+        return entry
     nth = nth_weekdays(day_of_month, allowed) if allowed else None
     if nth is not None:
         entry["cron"] = f"{minute} {hour} * {month} {nth}"

@@ -36,6 +36,10 @@ MAPPED: dict[str, dict[str, Any]] = {
         "task": "ops.tasks.rotate",
         "schedule": crontab(minute=15, hour=4, day_of_month="*/2", day_of_week="sat,sun", app=app),
     },
+    "fifteenth-any-weekday": {
+        "task": "billing.tasks.statement",
+        "schedule": crontab(minute=0, hour=7, day_of_month=15, day_of_week="0-6", app=app),
+    },
     "lists-and-months": {
         "task": "ops.tasks.sample",
         "schedule": crontab(minute=[0, 30], hour="*/4", month_of_year="jan-jun", app=app),
