@@ -115,3 +115,17 @@ def test_an_existing_file_gets_only_the_jobs_it_lacks(
     assert jobs["cron-month-end"].schedule.expr == "0 22 L * *"  # type: ignore[attr-defined]
     assert f"kept as in {output}" in out
     assert f"{len(IMPORTED) + len(DISABLED) - 1} imported" in out
+
+
+def test_a_file_whose_jobs_are_not_last_is_refused_and_left_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, store_url: str
+) -> None:
+    output = tmp_path / "schedules.yaml"
+    mine = 'jobs:\n  backup:\n    task: ops.tasks.backup\n    cron: "0 3 * * *"\ntimezone: UTC\n'
+    output.write_text(mine)
+    code, out, err = run(
+        capsys, "import", "apscheduler", "--url", store_url, "--output", str(output)
+    )
+    assert (code, out) == (2, "")
+    assert f"cannot add the jobs at the end of {output}" in err and len(err.splitlines()) == 1
+    assert output.read_text() == mine
