@@ -84,6 +84,8 @@ def test_every_job_imported_runs_when_apscheduler_would(
         assert expected, job_id
         assert tickwork_fires(jobs[job_id], 5) == expected, job_id
     assert not any(jobs[job_id].enabled for job_id in DISABLED)
+    paused = DISABLED["paused"][0]  # disabled, but with the schedule it had
+    assert tickwork_fires(jobs["paused"], 5) == aps_fires(paused, 5)
 
 
 def test_arguments_and_policies_carry_over(

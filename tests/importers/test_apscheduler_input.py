@@ -5,6 +5,7 @@ which are, and adds to an existing schedules file without touching what is there
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ def test_an_unreachable_server_is_refused_without_its_password(
     err = refused(capsys, tmp_path, "--url", url)
     assert "cannot read 'apscheduler_jobs' at postgresql+psycopg://someone:***@127.0.0.1:1" in err
     assert "secret" not in err
+
+
+def test_without_apscheduler_the_error_names_the_extra(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "apscheduler.jobstores.sqlalchemy", None)  # not installed
+    err = refused(capsys, tmp_path, "--url", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    assert "pip install 'tickwork[apscheduler]'" in err
 
 
 def test_a_malformed_url_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
