@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "DuplicateRun",
+    "ImportSourceError",
     "InvalidDuration",
     "InvalidJob",
     "InvalidSchedule",
@@ -64,6 +65,11 @@ class StoreUnavailable(SchedulerError, ConnectionError):
 
 class StoreNotConfigured(SchedulerError, RuntimeError):
     """Something needs a store and none was given or configured (``defer()`` without Django)."""
+
+
+class ImportSourceError(SchedulerError, ValueError):
+    """The jobs an importer was pointed at cannot be read: an unreachable
+    database, a missing table, an unknown module, a missing optional package."""
 
 
 class TaskNotRegistered(SchedulerError, LookupError):

@@ -75,6 +75,10 @@ except ImportError:  # pragma: no cover - the test extras install it
 else:
     INSTALLED_APPS.append("django_celery_beat")
 
+if importlib.util.find_spec("background_task"):
+    # scheduler_import_background_tasks' tests read django-background-tasks' real tables.
+    INSTALLED_APPS.append("background_task")
+
 if importlib.util.find_spec("django_tasks_db"):
     # The django.tasks executor's tests (tests/djtasks/): django-tasks-db as the
     # backend, its table in the database of the test at hand.

@@ -1,7 +1,8 @@
 """Every ``tickwork`` command that reads or changes a store, registered on the parser.
 
 ``run`` is in :mod:`.run`; ``runs`` and ``jobs`` in :mod:`.history`;
-``pause``, ``resume`` and ``migrate`` in :mod:`.maintenance`; ``status`` in :mod:`.status`.
+``pause``, ``resume`` and ``migrate`` in :mod:`.maintenance`; ``status`` in :mod:`.status`;
+``import`` in :mod:`.imports`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from .history import add_history
+from .imports import add_import
 from .maintenance import add_maintenance
 from .run import add_run
 from .status import add_status
@@ -26,3 +28,4 @@ def add_commands(commands: Subparsers) -> None:
     add_history(commands)
     add_maintenance(commands)
     add_status(commands)
+    add_import(commands)

@@ -4,8 +4,10 @@
 person must look at; :func:`render` writes the file.  Nothing is guessed
 silently: a task whose meaning would change is imported disabled with a
 ``CHECK`` comment saying why, and one that cannot be expressed (a solar
-schedule) is listed in a comment instead.  Every job written is checked with
-the schedules-file reader itself, so the file always loads.
+schedule at an event Tickwork lacks) is listed in a comment instead.  Every
+job written is checked with the schedules-file reader itself, so the file
+always loads.  The crontab and solar schedules are read as the settings
+importer reads Celery's own (:mod:`scheduler.importers.celery`).
 
 django-celery-beat is read through its models but never imported here: the
 command passes the rows in.
@@ -14,41 +16,28 @@ command passes the rows in.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import yaml
+from ..importers.celery import GUIDE, crontab_entry, solar_entry
+from ..importers.document import Source, Translation, check, job_name
+from ..importers.document import render as render_file
 
-from ..config.reader import parse_schedules
-from ..errors import ConfigError
+__all__ = ["SOURCE", "Translation", "render", "translate"]
 
-__all__ = ["Translation", "render", "translate"]
-
-_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_.:-]+")
-_DAY_NAMES = re.compile(r"\b(sun|mon|tue|wed|thu|fri|sat)[a-z]*", re.IGNORECASE)
-_MONTH_NAMES = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", re.IGNORECASE
-)
 _UNITS = {"days": "d", "hours": "h", "minutes": "m", "seconds": "s"}
-_GUIDE = "docs/django/migrating-from-celery-beat.md"
 
-
-@dataclass(slots=True, kw_only=True)
-class Translation:
-    """One periodic task as a job: its ``entry`` under ``jobs:`` (None when it
-    cannot be imported) and the ``notes`` a person must read."""
-
-    name: str
-    source_name: str
-    entry: dict[str, Any] | None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def needs_a_look(self) -> bool:
-        return any(note.startswith("CHECK") for note in self.notes)
+#: The file's header and comments for django-celery-beat's periodic tasks.
+SOURCE = Source(
+    label="django-celery-beat",
+    command="manage.py scheduler_import_celery_beat",
+    noun="periodic task",
+    item="PeriodicTask",
+    check_with="manage.py scheduler_check",
+    stop="celery beat",
+    guide=GUIDE,
+)
 
 
 def translate(task: Any, *, now: datetime) -> Translation:
@@ -74,13 +63,12 @@ def translate(task: Any, *, now: datetime) -> Translation:
     if task.description:
         entry["description"] = task.description
     found.entry = entry
-    _check(found)
+    check(found, SOURCE.item)
     return found
 
 
 def _job_name(task: Any) -> str:
-    name = _NOT_IN_NAMES.sub("-", str(task.name)).strip("-")[:190]
-    return name or f"periodic-task-{task.pk}"
+    return job_name(str(task.name), f"periodic-task-{task.pk}")
 
 
 def _schedule(task: Any, found: Translation, now: datetime) -> dict[str, Any] | None:
@@ -95,32 +83,16 @@ def _schedule(task: Any, found: Translation, now: datetime) -> dict[str, Any] | 
         return {"at": at.isoformat()}
     if task.solar is not None:
         solar = task.solar
-        found.notes.append(
-            f"not imported: a solar schedule ({solar.event} at {float(solar.latitude):g}, "
-            f"{float(solar.longitude):g}) has no equivalent; see 'SolarSchedule' in {_GUIDE}"
-        )
-        return None
+        return solar_entry(solar.event, solar.latitude, solar.longitude, found)
     found.notes.append("not imported: it has no schedule")
     return None
 
 
 def _crontab(task: Any, found: Translation) -> dict[str, Any]:
     cron = task.crontab
-    day_of_week = _DAY_NAMES.sub(lambda m: m.group(1).lower(), str(cron.day_of_week))
-    month = _MONTH_NAMES.sub(lambda m: m.group(1).lower(), str(cron.month_of_year))
-    fields = (cron.minute, cron.hour, cron.day_of_month, month, day_of_week)
-    entry: dict[str, Any] = {"cron": " ".join(str(value) for value in fields)}
     zone = getattr(cron.timezone, "key", None) or str(cron.timezone)
-    entry["timezone"] = zone
-    if not str(cron.day_of_month).startswith("*") and not day_of_week.startswith("*"):
-        found.notes.append(
-            f"CHECK: Celery runs it only on days matching both day_of_month "
-            f"{cron.day_of_month!r} and day_of_week {cron.day_of_week!r}; in cron either "
-            "is enough, so it is imported disabled: rewrite it (for example 'mon#1' for "
-            f"the first Monday of the month) and enable it; see {_GUIDE}"
-        )
-        entry["enabled"] = False
-    return entry
+    fields = (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
+    return crontab_entry([str(value).strip() for value in fields], zone, found)
 
 
 def _interval(task: Any, found: Translation) -> dict[str, Any]:
@@ -167,59 +139,6 @@ def _options(task: Any, entry: dict[str, Any], found: Translation) -> None:
         entry["enabled"] = False
 
 
-def _check(found: Translation) -> None:
-    """Keep the entry only if the schedules-file reader takes it; else say why."""
-    try:
-        parse_schedules(_document([found]), f"PeriodicTask {found.source_name!r}")
-    except ConfigError as error:
-        reasons = "; ".join(issue.message for issue in error.issues)
-        found.notes.append(f"not imported: {reasons}")
-        found.entry = None
-
-
-def _unique(translations: Sequence[Translation]) -> None:
-    seen: set[str] = set()
-    for number, found in enumerate(translations, 1):
-        if found.name in seen:
-            found.name = f"{found.name}-{number}"
-        seen.add(found.name)
-
-
-def _document(translations: Iterable[Translation]) -> str:
-    lines = ["timezone: UTC", "jobs:"]
-    jobs = [found for found in translations if found.entry is not None]
-    if not jobs:
-        lines[-1] = "jobs: {}"
-    for found in jobs:
-        dumped = yaml.safe_dump(
-            {found.name: found.entry}, sort_keys=False, allow_unicode=True, width=1000
-        )
-        lines += ["  " + line for line in dumped.splitlines()]
-    return "\n".join(lines) + "\n"
-
-
 def render(translations: Sequence[Translation], *, now: datetime) -> str:
-    """A complete schedules file: a header, then each job with its notes as comments."""
-    _unique(translations)
-    imported = [found for found in translations if found.entry is not None]
-    look = sum(found.needs_a_look for found in imported)
-    header = [
-        f"# Imported from django-celery-beat on {now:%Y-%m-%d %H:%M} UTC by",
-        "# manage.py scheduler_import_celery_beat: "
-        f"{len(translations)} periodic task{'' if len(translations) == 1 else 's'}, "
-        f"{len(imported)} imported "
-        f"({look} marked CHECK), {len(translations) - len(imported)} not imported.",
-        "# Check it with manage.py scheduler_check, and stop celery beat before the",
-        f"# scheduler starts: see {_GUIDE}.",
-        "",
-    ]
-    body = _document(translations).splitlines()
-    out = [*header, body[0], body[1]]
-    for found in translations:
-        out.append(f"  # PeriodicTask {found.source_name!r}")
-        out += [f"  # {note}" for note in found.notes]
-        if found.entry is not None:
-            out += _document([found]).splitlines()[2:]
-    text = "\n".join(out) + "\n"
-    parse_schedules(text, "<import>")  # every job was checked on its own; so is the whole
-    return text
+    """A complete schedules file: a header, then each task with its notes as comments."""
+    return render_file(translations, SOURCE, now=now)

@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from scheduler.config import load_schedules, parse_schedules
 from scheduler.model.jobs import JobSpec
 from scheduler.schedules import Cron, Every, Once
+from scheduler.schedules.solar import Solar
 
 from ..peers import need_celery_beat
 
@@ -55,7 +56,7 @@ def imported(alias: str, tmp_path: Path) -> tuple[dict[str, JobSpec], str]:
     path = tmp_path / "schedules.yaml"
     out = StringIO()
     call_command("scheduler_import_celery_beat", "--database", alias, "--output", path, stdout=out)
-    assert out.getvalue().startswith("wrote ")
+    assert f"Wrote {path}." in out.getvalue()
     return {spec.name: spec for spec in load_schedules(path)}, path.read_text()
 
 
@@ -113,11 +114,17 @@ def test_each_schedule_kind_becomes_the_same_job(beat_db: str, tmp_path: Path) -
 def test_a_schedule_whose_meaning_would_change_is_imported_disabled_and_flagged(
     beat_db: str, tmp_path: Path
 ) -> None:
-    """Celery ANDs day of month with day of week; cron ORs them."""
+    """Celery ANDs day of month with day of week; cron ORs them.  A week of the
+    month is written with '#', the same days; other pairs are flagged."""
     periodic(
         beat_db,
         "first-monday",
         crontab=crontab(beat_db, minute="0", hour="9", day_of_month="1-7", day_of_week="mon"),
+    )
+    periodic(
+        beat_db,
+        "friday-13th",
+        crontab=crontab(beat_db, minute="0", hour="9", day_of_month="13", day_of_week="fri"),
     )
     periodic(
         beat_db,
@@ -127,16 +134,32 @@ def test_a_schedule_whose_meaning_would_change_is_imported_disabled_and_flagged(
     every = create(beat_db, beat.IntervalSchedule, every=1, period="days")
     periodic(beat_db, "once-only", interval=every, one_off=True)
     jobs, text = imported(beat_db, tmp_path)
-    assert jobs["first-monday"].enabled is False
-    assert "CHECK: Celery runs it only on days matching both day_of_month '1-7'" in text
+    assert jobs["first-monday"].enabled is True
+    assert jobs["first-monday"].schedule.expr == "0 9 * * 1#1"  # type: ignore[attr-defined]
+    assert jobs["friday-13th"].enabled is False
+    assert "CHECK: Celery runs it only on days matching both day_of_month '13'" in text
     assert jobs["odd-mondays"].enabled is True  # '*/2' makes cron AND them too
     assert jobs["once-only"].enabled is False
     assert "CHECK: one_off ran it once in beat" in text
-    assert "3 imported (2 marked CHECK)" in text
+    assert "4 imported (2 marked CHECK)" in text
+
+
+def test_a_solar_schedule_becomes_a_solar_job(beat_db: str, tmp_path: Path) -> None:
+    for event in ("sunrise", "dusk_civil", "solar_noon"):
+        sun = create(beat_db, beat.SolarSchedule, event=event, latitude=52.52, longitude=13.405)
+        periodic(beat_db, event, task="home.tasks.lights", solar=sun)
+    jobs, text = imported(beat_db, tmp_path)
+    assert {name: job.schedule for name, job in jobs.items()} == {
+        name: Solar(event=ours, latitude=52.52, longitude=13.405)  # type: ignore[arg-type]
+        for name, ours in (("sunrise", "sunrise"), ("dusk_civil", "dusk"), ("solar_noon", "noon"))
+    }
+    assert "3 periodic tasks, 3 imported (0 marked CHECK), 0 not imported" in text
 
 
 def test_what_cannot_be_expressed_is_listed_not_imported(beat_db: str, tmp_path: Path) -> None:
-    solar = create(beat_db, beat.SolarSchedule, event="sunrise", latitude=52.52, longitude=13.405)
+    solar = create(
+        beat_db, beat.SolarSchedule, event="dawn_nautical", latitude=52.52, longitude=13.405
+    )
     periodic(beat_db, "lights", task="home.tasks.lights", solar=solar)
     periodic(beat_db, "bad-cron", crontab=crontab(beat_db, minute="61"))
     every = create(beat_db, beat.IntervalSchedule, every=10, period="seconds")
@@ -144,7 +167,7 @@ def test_what_cannot_be_expressed_is_listed_not_imported(beat_db: str, tmp_path:
     periodic(beat_db, "broken-args", interval=every, args="[not json")
     jobs, text = imported(beat_db, tmp_path)
     assert sorted(jobs) == ["routed"]
-    assert "not imported: a solar schedule (sunrise at 52.52, 13.405)" in text
+    assert "not imported: a solar schedule (dawn_nautical at 52.52, 13.405)" in text
     assert "# PeriodicTask 'bad-cron'\n  # not imported: " in text
     assert "not imported: its args or kwargs are not JSON" in text
     assert "not carried over: exchange 'fast'" in text
@@ -168,9 +191,24 @@ def test_no_tasks_and_stdout(beat_db: str) -> None:
     assert "0 periodic tasks, 0 imported" in out.getvalue()
 
 
-def test_an_existing_file_is_not_overwritten(beat_db: str, tmp_path: Path) -> None:
+def test_an_existing_file_that_is_not_a_schedules_file_is_left_alone(
+    beat_db: str, tmp_path: Path
+) -> None:
     path = tmp_path / "schedules.yaml"
     path.write_text("mine")
-    with pytest.raises(CommandError, match="exists; choose a new file"):
+    with pytest.raises(CommandError, match="is not a valid schedules file"):
         call_command("scheduler_import_celery_beat", "--database", beat_db, "--output", path)
     assert path.read_text() == "mine"
+
+
+def test_a_second_import_changes_nothing(beat_db: str, tmp_path: Path) -> None:
+    every = create(beat_db, beat.IntervalSchedule, every=1, period="hours")
+    periodic(beat_db, "hourly", interval=every)
+    _, first = imported(beat_db, tmp_path)
+    out = StringIO()
+    path = tmp_path / "schedules.yaml"
+    call_command(
+        "scheduler_import_celery_beat", "--database", beat_db, "--output", path, stdout=out
+    )
+    assert path.read_text() == first
+    assert f"Nothing changed: {path} already has every job." in out.getvalue()

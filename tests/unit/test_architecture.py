@@ -32,6 +32,7 @@ FLOORS: dict[str, int] = {
     "engine": 6,
     "config": 6,
     "workers": 7,
+    "importers": 7,
     "cli": 8,
     "testing": 8,
     "django": 9,
