@@ -204,11 +204,16 @@ class Engine:
         claim_seconds = time.perf_counter() - started
         dispatched = self.dispatcher.dispatch(claimed)
         self.dispatcher.watch_timeouts(now)
+        # Runs of chained jobs whose upstream ended, created pending and due now:
+        # the next wake-up, at once, hands them over.
+        chained = self.store.follow_chains(now=now, limit=self.config.batch_size)
         pruned, pruned_replicas = self.housekeeping.prune_if_due(now)
         full_batch = len(claimed) >= self.config.batch_size
         # After a full batch the next wake-up is now, whatever is due next; when
         # nothing was due, the store's answer before the claim still holds.
+        # Runs of chained jobs just created are due now.
         next_wake = None if full_batch else wake if idle else self.store.next_wake()
+        next_wake = now if chained else next_wake
         # Held back while more is due: the next run to end wakes the loop.
         self._starved = self._held_back and next_wake is not None and next_wake <= now
         return TickReport(

@@ -50,6 +50,7 @@ from .arguments import (
     run_status,
     specs_of,
 )
+from .chains import ChainVerbs, follow
 from .verbs import ClaimVerbs, HistoryVerbs, JobVerbs, ReplicaVerbs, RunVerbs
 
 __all__ = ["CheckedStore"]
@@ -90,6 +91,7 @@ class CheckedStore(Store, Generic[Db]):
     _runs: RunVerbs[Db]
     _replicas: ReplicaVerbs[Db]
     _history: HistoryVerbs[Db]
+    _chains: ChainVerbs[Db]
 
     @abstractmethod
     def _write(self) -> AbstractContextManager[Db]:
@@ -175,6 +177,13 @@ class CheckedStore(Store, Generic[Db]):
         slot = f"job {job_name!r}, slot {new.scheduled_for.isoformat()}, attempt {new.attempt}"
         with self._slot_conflicts(slot), self._write() as db:
             return self._claims.add_run(db, job_name, new)
+
+    def follow_chains(self, *, now: datetime, limit: int) -> list[Run]:
+        now = ensure_aware_utc(now, "now")
+        if limit <= 0:
+            return []
+        with self._write() as db:
+            return follow(self._chains, db, now, limit)
 
     def mark_queued(self, run_id: int, *, executor: str, external_id: str, now: datetime) -> None:
         ensure_aware_utc(now, "now")

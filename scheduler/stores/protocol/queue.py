@@ -75,6 +75,25 @@ class RunQueue(Protocol):
         has a queued or running run.  A ``limit`` below 1 claims nothing."""
         ...
 
+    def follow_chains(self, *, now: datetime, limit: int) -> list[Run]:
+        """Start the chained jobs whose upstream runs ended; returns the runs created.
+
+        In one transaction: take up to ``limit`` ended runs, earliest end
+        first, of the jobs that other jobs run ``after`` and whose end no
+        chain has seen yet; for each, create one unclaimed pending run (due
+        at ``now``, trigger ``chain``, ``upstream_run_id`` the upstream run,
+        ``scheduled_for`` the upstream run's end) of every active chained job
+        whose ``when`` the run's status meets and that was last changed no
+        later than that end; then mark the upstream runs seen.  A run is
+        never seen twice, and ``(job, upstream_run_id)`` is unique, so two
+        replicas calling it at once create each chained run once; a replica
+        that dies before its commit leaves the runs unseen for the next call.
+        A slot and attempt that is taken moves the new run a microsecond
+        later.  A ``limit`` below 1 does nothing.  Raises :class:`ValueError`
+        for a naive ``now``.
+        """
+        ...
+
     def add_run(self, job_name: str, new: NewRun) -> Run:
         """Insert one unclaimed pending run (a retry, a manual run); returns it.
 

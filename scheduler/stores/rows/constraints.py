@@ -12,7 +12,10 @@ from ..rules import DUPLICATE_SLOT
 __all__ = [
     "ACTIVE_RUN_CONDITION",
     "ACTIVE_RUN_INDEX",
+    "CHAIN_JOB_INDEX",
+    "CHAIN_RUN_INDEX",
     "SLOT_CONSTRAINT",
+    "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
     "is_slot_violation",
     "slot_conflict",
@@ -20,6 +23,12 @@ __all__ = [
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+#: Name of the unique index that gives a job one run per upstream run (chains).
+UPSTREAM_RUN_INDEX = "scheduler_run_upstream_uniq"
+#: Name of the index of runs by job, then when their end was passed to the chains.
+CHAIN_RUN_INDEX = "scheduler_run_chain_idx"
+#: Name of the index of jobs by the upstream job they run after.
+CHAIN_JOB_INDEX = "scheduler_job_chain_idx"
 #: Name of the partial index of the runs that have not ended, by job.
 ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
 #: Name of the index of runs by slot, then job and status: the admin dashboard
