@@ -13,11 +13,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
 
 from ...model.runs import NewRun, Run
 from ...stores.checked.chains import EndedUpstream
 from ...stores.protocol.values import StoredJob
-from ...stores.rows import run_columns, run_from_columns
+from ...stores.rows import is_slot_violation, run_columns, run_from_columns
 from ...stores.rules import job_not_found
 from ..models import Run as RunRow
 from .changes import notify
@@ -61,14 +64,28 @@ def add_chain_runs(using: str, rows: Sequence[tuple[str, NewRun]]) -> list[Run]:
     for name, new in rows:
         if name not in ids:
             raise job_not_found(name)
-        slots = runs(using).filter(job_id=ids[name], attempt=new.attempt)
-        while slots.filter(scheduled_for=new.scheduled_for).exists():
-            new = replace(new, scheduled_for=new.scheduled_for + _MICROSECOND)
-        values = run_columns(ids[name], new, now=new.due_at, replica_id="")
-        row = RunRow.objects.using(using).create(**values)
-        created.append(run_from_columns(row.pk, name, values))
+        run_id, values = _insert(using, ids[name], new)
+        created.append(run_from_columns(run_id, name, values))
     notify(using)
     return created
+
+
+def _insert(using: str, job_id: int, new: NewRun) -> tuple[int, dict[str, Any]]:
+    """Insert ``new`` at the first free slot from its own; its id and columns.
+
+    A slot found taken moves it on; one taken by another replica in that
+    instant (both moved to the same free slot) fails only the savepoint."""
+    slots = runs(using).filter(job_id=job_id, attempt=new.attempt)
+    while True:
+        while slots.filter(scheduled_for=new.scheduled_for).exists():
+            new = replace(new, scheduled_for=new.scheduled_for + _MICROSECOND)
+        values = run_columns(job_id, new, now=new.due_at, replica_id="")
+        try:
+            with transaction.atomic(using=using):
+                return RunRow.objects.using(using).create(**values).pk, values
+        except IntegrityError as error:
+            if not is_slot_violation(error.__cause__):
+                raise
 
 
 def mark_chained(using: str, run_ids: Sequence[int], now: datetime) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
     "is_slot_violation",
+    "is_upstream_violation",
     "slot_conflict",
 ]
 
@@ -70,9 +71,28 @@ def is_slot_violation(driver_error: BaseException | None) -> bool:
     return _SLOT_COLUMNS_SQLITE in str(driver_error)
 
 
+# How SQLite's message names the upstream run index's columns.
+_UPSTREAM_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.upstream_run_id"
+
+
+def is_upstream_violation(driver_error: BaseException | None) -> bool:
+    """Whether ``driver_error`` is the unique index on ``(job_id, upstream_run_id)``
+    refusing a second chained run of one job for one upstream run."""
+    constraint = getattr(getattr(driver_error, "diag", None), "constraint_name", None)
+    if constraint is not None:
+        return bool(constraint == UPSTREAM_RUN_INDEX)
+    args = getattr(driver_error, "args", ())
+    if args and args[0] == _MYSQL_DUPLICATE_KEY:
+        return f"{UPSTREAM_RUN_INDEX}'" in str(args[-1])
+    return _UPSTREAM_COLUMNS_SQLITE in str(driver_error)
+
+
 def slot_conflict(driver_error: BaseException | None) -> str | None:
     """What to say of ``driver_error`` if it is the slot constraint's refusal
-    (with the database's detail when it gives one); ``None`` if it is not."""
+    (with the database's detail when it gives one), or the upstream run
+    index's; ``None`` if it is neither."""
+    if driver_error is not None and is_upstream_violation(driver_error):
+        return "the job already has a run after this upstream run"
     if driver_error is None or not is_slot_violation(driver_error):
         return None
     detail = getattr(getattr(driver_error, "diag", None), "message_detail", None)
