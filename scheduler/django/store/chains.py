@@ -16,24 +16,36 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from ...model.runs import NewRun, Run
 from ...stores.checked.chains import EndedUpstream
 from ...stores.protocol.values import StoredJob
 from ...stores.rows import is_slot_violation, run_columns, run_from_columns
 from ...stores.rules import job_not_found
+from ..models import Job
 from ..models import Run as RunRow
 from .changes import notify
 from .jobs import stored
 from .queries import ENABLED, JOB_FIELDS, RUN_FIELDS, chunks, for_update, jobs, runs
 
-__all__ = ["add_chain_runs", "ended_upstream_runs", "mark_chained"]
+__all__ = ["add_chain_runs", "anything_to_follow", "ended_upstream_runs", "mark_chained"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
 
+def _chained(using: str) -> QuerySet[Job]:
+    return jobs(using).filter(ENABLED, chain_after__isnull=False, removed_at__isnull=True)
+
+
+def anything_to_follow(using: str) -> bool:
+    upstreams = _chained(using).values("chain_after")
+    ended = runs(using).filter(chained_at__isnull=True, finished_at__isnull=False)
+    return ended.filter(job__name__in=upstreams).exists()
+
+
 def ended_upstream_runs(using: str, limit: int) -> list[EndedUpstream]:
-    chained = jobs(using).filter(ENABLED, chain_after__isnull=False, removed_at__isnull=True)
+    chained = _chained(using)
     dependents: defaultdict[str, list[StoredJob]] = defaultdict(list)
     for row in chained.values(*JOB_FIELDS):
         dependents[row["chain_after"]].append(stored(row))

@@ -34,6 +34,12 @@ class EndedUpstream:
 class ChainVerbs(Protocol[Db]):
     """The work of :meth:`~scheduler.stores.base.RunQueue.follow_chains` (a store's ``chains``)."""
 
+    def anything_to_follow(self, db: Db) -> bool:
+        """Whether a job that an enabled job runs after has an ended run no chain
+        has seen: one cheap read, so that a wake-up with nothing to follow
+        opens no transaction."""
+        ...
+
     def ended_upstream_runs(self, db: Db, limit: int) -> list[EndedUpstream]:
         """Up to ``limit`` ended runs, not yet seen by a chain, of the jobs that
         enabled jobs not removed run after; earliest end first.  A database

@@ -182,6 +182,9 @@ class CheckedStore(Store, Generic[Db]):
         now = ensure_aware_utc(now, "now")
         if limit <= 0:
             return []
+        with self._read() as db:
+            if not self._chains.anything_to_follow(db):
+                return []
         with self._write() as db:
             return follow(self._chains, db, now, limit)
 

@@ -12,9 +12,13 @@ from ..checked.chains import EndedUpstream
 from ..protocol.values import StoredJob
 from .state import State, slot_of
 
-__all__ = ["add_chain_runs", "ended_upstream_runs", "mark_chained"]
+__all__ = ["add_chain_runs", "anything_to_follow", "ended_upstream_runs", "mark_chained"]
 
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def anything_to_follow(state: State) -> bool:
+    return bool(ended_upstream_runs(state, 1))
 
 
 def ended_upstream_runs(state: State, limit: int) -> list[EndedUpstream]:

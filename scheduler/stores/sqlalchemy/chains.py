@@ -28,7 +28,7 @@ from .connections import Db
 from .queries import among, select_rows
 from .schema import job_table, run_columns, run_from_columns, run_table
 
-__all__ = ["add_chain_runs", "ended_upstream_runs", "mark_chained"]
+__all__ = ["add_chain_runs", "anything_to_follow", "ended_upstream_runs", "mark_chained"]
 
 _job = job_table.c
 _run = run_table.c
@@ -37,6 +37,22 @@ _MICROSECOND = timedelta(microseconds=1)
 _CHAINED_JOBS: Final = select(job_table).where(
     _job.chain_after.is_not(None), _job.enabled == true(), _job.removed_at.is_(None)
 )
+_upstream = job_table.alias("upstream")
+# One ended run, not yet followed, of a job another runs after: a probe of the
+# chain index per upstream job, or of the chain_after index when there is none.
+_ANYTHING_TO_FOLLOW: Final = (
+    select(_run.id)
+    .join(_upstream, _upstream.c.id == _run.job_id)
+    .where(
+        _upstream.c.name.in_(_CHAINED_JOBS.with_only_columns(_job.chain_after).scalar_subquery())
+    )
+    .where(_run.chained_at.is_(None), _run.finished_at.is_not(None))
+    .limit(1)
+)
+
+
+def anything_to_follow(db: Db) -> bool:
+    return db.conn.execute(_ANYTHING_TO_FOLLOW).first() is not None
 
 
 def ended_upstream_runs(db: Db, limit: int) -> list[EndedUpstream]:
