@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 
 from ...model.runs import NewRun, Run
 from ...stores.checked.chains import EndedUpstream
@@ -29,7 +29,13 @@ from .changes import notify
 from .jobs import stored
 from .queries import ENABLED, JOB_FIELDS, RUN_FIELDS, chunks, for_update, jobs, runs
 
-__all__ = ["add_chain_runs", "anything_to_follow", "ended_upstream_runs", "mark_chained"]
+__all__ = [
+    "add_chain_runs",
+    "anything_to_follow",
+    "ended_upstream_runs",
+    "first_unfollowed_end",
+    "mark_chained",
+]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -39,9 +45,17 @@ def _chained(using: str) -> QuerySet[Job]:
 
 
 def anything_to_follow(using: str) -> bool:
+    return first_unfollowed_end(using) is not None
+
+
+def first_unfollowed_end(using: str) -> datetime | None:
+    """The earliest end of a run of a job that enabled jobs run after, not yet followed."""
     upstreams = _chained(using).values("chain_after")
     ended = runs(using).filter(chained_at__isnull=True, finished_at__isnull=False)
-    return ended.filter(job__name__in=upstreams).exists()
+    found: datetime | None = ended.filter(job__name__in=upstreams).aggregate(at=Min("finished_at"))[
+        "at"
+    ]
+    return found
 
 
 def ended_upstream_runs(using: str, limit: int) -> list[EndedUpstream]:

@@ -26,8 +26,9 @@ class RunQueue(Protocol):
 
     def next_wake(self) -> datetime | None:
         """The earliest instant at which anything may be due: the smallest
-        ``next_run_at`` of an active job, or ``due_at`` of an unclaimed
-        pending run.  ``None`` when nothing is scheduled."""
+        ``next_run_at`` of an active job, ``due_at`` of an unclaimed pending
+        run, or end of a run that :meth:`follow_chains` has yet to follow.
+        ``None`` when nothing is scheduled."""
         ...
 
     def claim_due(

@@ -23,7 +23,7 @@ from ..checked.chains import EndedUpstream
 from ..protocol.values import StoredJob
 from ..rules import job_not_found
 from .changes import notify
-from .claims import insert_unless_slot_exists
+from .claims import FIRST_UNFOLLOWED_END, insert_unless_slot_exists
 from .connections import Db
 from .queries import among, select_rows
 from .schema import job_table, run_columns, run_from_columns, run_table
@@ -37,22 +37,10 @@ _MICROSECOND = timedelta(microseconds=1)
 _CHAINED_JOBS: Final = select(job_table).where(
     _job.chain_after.is_not(None), _job.enabled == true(), _job.removed_at.is_(None)
 )
-_upstream = job_table.alias("upstream")
-# One ended run, not yet followed, of a job another runs after: a probe of the
-# chain index per upstream job, or of the chain_after index when there is none.
-_ANYTHING_TO_FOLLOW: Final = (
-    select(_run.id)
-    .join(_upstream, _upstream.c.id == _run.job_id)
-    .where(
-        _upstream.c.name.in_(_CHAINED_JOBS.with_only_columns(_job.chain_after).scalar_subquery())
-    )
-    .where(_run.chained_at.is_(None), _run.finished_at.is_not(None))
-    .limit(1)
-)
 
 
 def anything_to_follow(db: Db) -> bool:
-    return db.conn.execute(_ANYTHING_TO_FOLLOW).first() is not None
+    return db.conn.execute(FIRST_UNFOLLOWED_END).scalar() is not None
 
 
 def ended_upstream_runs(db: Db, limit: int) -> list[EndedUpstream]:
