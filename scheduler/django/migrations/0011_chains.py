@@ -1,7 +1,8 @@
 """Chains: a job may run after another; its runs link the upstream run that started them.
 
-Every column is nullable, and NULL for what exists: no job is chained, and no
-run is a chained run or has had its end passed to a chain.  The SQLAlchemy
+Runs get the trigger ``chain``.  Every column is nullable, and NULL for what
+exists: no job is chained, and no run is a chained run or has had its end
+passed to a chain.  The SQLAlchemy
 schema has the same columns and indexes under the same names, and ``tickwork
 run`` may have made them already: columns are added only where missing (as
 0005 does), indexes with ``IF NOT EXISTS`` (MariaDB and MySQL cannot say it,
@@ -79,6 +80,20 @@ class Migration(migrations.Migration):
             model_name="run",
             name="chained_at",
             field=UTCDateTimeField(blank=True, null=True),
+        ),
+        migrations.AlterField(
+            model_name="run",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("schedule", "schedule"),
+                    ("catchup", "catchup"),
+                    ("retry", "retry"),
+                    ("manual", "manual"),
+                    ("chain", "chain"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.SeparateDatabaseAndState(
             state_operations=[
