@@ -208,3 +208,18 @@ def test_a_chained_runs_page_links_the_upstream_run_that_started_it(
     assert f'<a href="{RUNS}{upstream}/change/">run {upstream} of extract, succeeded</a>' in page
     assert ">chain<" in page or "chain</div>" in page
     assert "After run" in upstream_page and "of extract, succeeded</a>" not in upstream_page
+
+
+def test_the_job_list_says_what_a_chained_job_runs_after(
+    admin_client_: Client, store: DjangoStore
+) -> None:
+    save(store, name="extract")
+    load = JobSpec.build(name="load", task=PING, after=["extract"], source=JobSource.ADMIN)
+    store.save_job(load, now=NOW)
+
+    html = admin_client_.get("/admin/scheduler/job/").content.decode()
+
+    row = next(part for part in html.split("<tr") if ">load</a>" in part)
+    assert "after extract succeeded" in row, row
+    assert "1970" not in row
+    assert "tw-state-active" in row
