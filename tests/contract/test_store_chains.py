@@ -188,3 +188,11 @@ def test_two_replicas_following_at_once_create_each_chained_run_once(store: Stor
     assert sorted(results[0] + results[1]) == ids
     downs = store.list_runs(job_name="down", limit=UPSTREAMS * 2)
     assert sorted(run.upstream_run_id or 0 for run in downs) == ids
+
+
+def test_pruning_never_deletes_a_job_that_runs_only_after_another(store: Store) -> None:
+    # Its schedule is a one-off instant long past, like a deferred call that ran;
+    # it is not one, and stays however long its upstream has not run.
+    setup(store)
+    assert store.prune(now=NOW + 400 * 24 * HOUR, keep_last=None, max_age=HOUR) == 0
+    assert [job.spec.name for job in store.list_jobs()] == ["down", "up"]
