@@ -71,6 +71,9 @@ def is_slot_violation(driver_error: BaseException | None) -> bool:
     return _SLOT_COLUMNS_SQLITE in str(driver_error)
 
 
+# How PostgreSQL's detail names the upstream run index's columns (it has
+# scheduled_for too on a partitioned run table).
+_UPSTREAM_KEY_DETAIL = "(job_id, upstream_run_id"
 # How SQLite's message names the upstream run index's columns.
 _UPSTREAM_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.upstream_run_id"
 
@@ -78,9 +81,11 @@ _UPSTREAM_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.upstream_run_id"
 def is_upstream_violation(driver_error: BaseException | None) -> bool:
     """Whether ``driver_error`` is the unique index on ``(job_id, upstream_run_id)``
     refusing a second chained run of one job for one upstream run."""
-    constraint = getattr(getattr(driver_error, "diag", None), "constraint_name", None)
-    if constraint is not None:
-        return bool(constraint == UPSTREAM_RUN_INDEX)
+    diag = getattr(driver_error, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is not None:  # on a partitioned table, the partition's copy: see the detail
+        detail = getattr(diag, "message_detail", None) or ""
+        return bool(constraint == UPSTREAM_RUN_INDEX or _UPSTREAM_KEY_DETAIL in detail)
     args = getattr(driver_error, "args", ())
     if args and args[0] == _MYSQL_DUPLICATE_KEY:
         return f"{UPSTREAM_RUN_INDEX}'" in str(args[-1])
