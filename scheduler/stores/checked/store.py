@@ -36,8 +36,6 @@ from ..base import (
     StoredJob,
     StoreOverview,
     SyncReport,
-    TakenSlot,
-    TakenSlotsListener,
     Transitions,
 )
 from ..rows.constraints import slot_conflict
@@ -51,6 +49,7 @@ from .arguments import (
     specs_of,
 )
 from .chains import ChainVerbs, follow
+from .taken import report_taken
 from .verbs import ClaimVerbs, HistoryVerbs, JobVerbs, ReplicaVerbs, RunVerbs
 
 __all__ = ["CheckedStore"]
@@ -162,7 +161,7 @@ class CheckedStore(Store, Generic[Db]):
                 },
             )
         if claim.taken:
-            _report_taken(claim.taken, replica_id, plan)
+            report_taken(claim.taken, replica_id, plan)
         return claimed
 
     def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
@@ -371,29 +370,6 @@ class CheckedStore(Store, Generic[Db]):
             if conflict is None:
                 raise
             raise DuplicateRun(f"{what}: {conflict}") from error
-
-
-def _report_taken(taken: Sequence[TakenSlot], replica_id: str, plan: Planner) -> None:
-    """Log each planned slot a claim skipped because it had a run; tell ``plan``."""
-    for job_name, slot, attempt in taken:
-        logger.warning(
-            "replica %s skipped job %s slot %s attempt %d: it already has a run "
-            "(an edit or resume made with a clock behind this replica's, or a "
-            "manual run, set the job back to it); the job moves past it",
-            replica_id,
-            job_name,
-            slot.isoformat(),
-            attempt,
-            extra={
-                "replica_id": replica_id,
-                "job": job_name,
-                "scheduled_for": slot.isoformat(),
-                "attempt": attempt,
-            },
-        )
-    listener: object = plan  # a planner is a callable, and may be a listener too
-    if isinstance(listener, TakenSlotsListener):
-        listener.slots_taken(taken)
 
 
 class _EndedMeanwhile(Exception):
