@@ -28,7 +28,12 @@
 --        constraint scheduler_run_slot_uniq, on (job_id, scheduled_for,
 --        attempt), already does);
 --      * id is therefore unique through the sequence, not through an index
---        of its own, and no other table may reference scheduler_run(id).
+--        of its own, and no other table may reference scheduler_run(id);
+--      * a unique index without scheduled_for gets it as its last column:
+--        scheduler_run_upstream_uniq becomes (job_id, upstream_run_id,
+--        scheduled_for), which still refuses a second chained run for one
+--        upstream run at the same slot (the chained run's slot is the
+--        upstream run's end, the same for every replica).
 --    The owner and the privileges granted on the table carry over.
 --
 -- The file runs only PostgreSQL's own SQL and PL/pgSQL (no psql commands), so
@@ -234,7 +239,16 @@ BEGIN
                ORDER BY conname), '{}')
     INTO constraint_sql
     FROM pg_constraint WHERE conrelid = old AND contype IN ('u', 'c', 'f', 'x');
-    SELECT coalesce(array_agg(pg_get_indexdef(indexrelid) ORDER BY indexrelid::regclass::text), '{}')
+    -- A unique index must contain the partition key too: Tickwork's own that
+    -- does not (scheduler_run_upstream_uniq, on (job_id, upstream_run_id))
+    -- gets scheduled_for as its last column.  Any other such index fails the
+    -- conversion, as PostgreSQL says.
+    SELECT coalesce(array_agg(
+               CASE WHEN (SELECT relname FROM pg_class WHERE oid = indexrelid)
+                         = 'scheduler_run_upstream_uniq'
+                    THEN regexp_replace(pg_get_indexdef(indexrelid), '\)$', ', scheduled_for)')
+                    ELSE pg_get_indexdef(indexrelid) END
+               ORDER BY indexrelid::regclass::text), '{}')
     INTO index_sql
     FROM pg_index
     WHERE indrelid = old

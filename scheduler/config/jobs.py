@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SchedulerError
+from ..model.chains import CHAIN_ONLY
 from ..model.jobs import JobSpec, ScheduleType, validate_field
 from ..model.policies import JobSource
 from ..schedules.calendars import CALENDAR_KEYS, Calendar
@@ -67,6 +68,7 @@ class JobReader:
         schedule = self._schedule(draft, draft.merged.get("start"))
         self._require_task(draft)
         self._check_window(draft.merged)
+        self._check_after(draft)
         calendar = self._calendar(draft, schedule)
         if len(self.walker.issues) > before or schedule is None or calendar is None:
             return None
@@ -126,8 +128,11 @@ class JobReader:
     def _schedule(self, draft: _Draft, start: Setting | None) -> ScheduleType | None:
         given = [key for key in SCHEDULE_KEYS if key in draft.known]
         expected = "expected exactly one of 'cron', 'every', 'at' or 'solar'"
+        if not given and "after" in draft.known:
+            return CHAIN_ONLY  # runs only after its upstream job
         if not given:
-            self.walker.issue(draft.entry.key_node, draft.path, f"{expected}, got none")
+            message = f"{expected} (or 'after', to run only after another job), got none"
+            self.walker.issue(draft.entry.key_node, draft.path, message)
             return None
         built = [self._one_schedule(key, draft, start) for key in given]
         if len(given) > 1:
@@ -166,6 +171,12 @@ class JobReader:
             begin = start.value.isoformat()
             message = f"expected an end after start ({begin}), got {end.value.isoformat()}"
             self.walker.issue(end.node, end.path, message)
+
+    def _check_after(self, draft: _Draft) -> None:
+        after = draft.own.get("after")
+        if after is not None and draft.name in after.value:
+            message = f"a job cannot run after itself: {draft.name!r} names itself"
+            self.walker.issue(after.node, after.path, message)
 
     def _build(self, draft: _Draft, values: dict[str, Any]) -> JobSpec | None:
         try:

@@ -5,6 +5,7 @@ The reference (``docs/reference/yaml.md``) documents these keys in this order.
 
 from __future__ import annotations
 
+from ..model.chains import ChainWhen
 from ..model.fields import FIELD_NAMES
 from ..model.job_policy import POLICY_FIELDS
 from ..model.policies import CatchupPolicy, OverlapPolicy
@@ -42,10 +43,12 @@ JOB_KEYS = (
     "notify",
     *CALENDAR_KEYS,
     "calendar",
+    "after",
+    "when",
     "description",
 )
 #: What identifies one job makes no sense shared by all of them.
-JOB_ONLY = frozenset({"task", *SCHEDULE_KEYS, "description"})
+JOB_ONLY = frozenset({"task", *SCHEDULE_KEYS, "after", "description"})
 #: The keys ``defaults`` may set.
 DEFAULT_KEYS = tuple(key for key in JOB_KEYS if key not in JOB_ONLY)
 #: The keys that are fields of a :class:`~scheduler.model.jobs.JobSpec` as they are.
@@ -85,6 +88,8 @@ def _readers() -> dict[str, Reader]:
         "holidays": values.holidays,
         "business_days": values.boolean,
         "on_excluded": values.choice([policy.value for policy in OnExcluded]),
+        "after": values.job_names,
+        "when": values.choice([when.value for when in ChainWhen]),
     }
     for key in _DURATIONS:
         table[key] = values.duration(positive=key in _POSITIVE)

@@ -36,6 +36,7 @@ from ..errors import ConfigError, ConfigIssue
 from ..model.jobs import JobSpec
 from ..schedules.kinds import get_zone
 from .calendars import named_calendars
+from .chains import check_chains
 from .jobs import JobReader
 from .keys import DEFAULT_KEYS, JOB_KEYS, JOB_ONLY, SCHEDULE_KEYS, TOP_KEYS
 from .loaded import LoadedSchedules, Location, Survey
@@ -183,7 +184,7 @@ class _Reader:
             spec = self.jobs.job(body.pop(), zone, defaults)
             if spec is not None:
                 specs.append(spec)
-        return specs
+        return check_chains(self.walker, specs, self.jobs.locations, self.jobs.locations)
 
     def top_zone(self, entry: Entry | None) -> str:
         if entry is None:

@@ -41,6 +41,7 @@ __all__ = [
     "holidays",
     "instant",
     "integer",
+    "job_names",
     "json_list",
     "json_mapping",
     "json_value",
@@ -138,6 +139,25 @@ def instant(doc: Document, node: Node) -> datetime:
             raise NodeProblem(f"expected {what}, got {found}")
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value
+    raise _expected(doc, what, node)
+
+
+def job_names(doc: Document, node: Node) -> list[str]:
+    """Read a job name, or a list of job names (``after: extract`` or ``after: [extract]``)."""
+    what = "a job name or a list of job names"
+    if isinstance(node, SequenceNode):
+        names = [_scalar(doc, item) for item in node.value]
+        inner = [
+            Inner(item, f"[{index}]", f"expected a job name, got {doc.describe(item)}")
+            for index, (item, name) in enumerate(zip(node.value, names, strict=True))
+            if not isinstance(name, str)
+        ]
+        if inner:
+            raise NodeProblem(inner[0].message, inner)
+        return names
+    value = _scalar(doc, node)
+    if isinstance(value, str):
+        return [value]
     raise _expected(doc, what, node)
 
 

@@ -19,7 +19,14 @@ from django.db import models
 from ..model.enums import DocumentedEnum
 from ..model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from ..model.runs import ACTIVE_STATUSES, RunStatus, Trigger
-from ..stores.rows import ACTIVE_RUN_INDEX, SLOT_CONSTRAINT, WINDOW_RUN_INDEX
+from ..stores.rows import (
+    ACTIVE_RUN_INDEX,
+    CHAIN_JOB_INDEX,
+    CHAIN_RUN_INDEX,
+    SLOT_CONSTRAINT,
+    UPSTREAM_RUN_INDEX,
+    WINDOW_RUN_INDEX,
+)
 from .fields import UTCDateTimeField
 
 #: The condition of the partial index of active runs (the SQLAlchemy schema's
@@ -78,6 +85,10 @@ class Job(models.Model):
     calendar = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
     # JSON of a solar schedule (event, latitude, longitude, offset); NULL for the others.
     solar = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
+    # The upstream job a chained job runs after, and which of its endings count;
+    # NULL for a job that is not chained.
+    chain_after = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    chain_when = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         db_table = "scheduler_job"
@@ -85,7 +96,10 @@ class Job(models.Model):
         # Queuing a run is neither viewing nor editing: the admin asks for this.
         permissions = (("run_job", "Can run a job now"),)
         constraints = (models.UniqueConstraint(fields=["name"], name="scheduler_job_name_uniq"),)
-        indexes = (models.Index(fields=["enabled", "next_run_at"], name="scheduler_job_due_idx"),)
+        indexes = (
+            models.Index(fields=["enabled", "next_run_at"], name="scheduler_job_due_idx"),
+            models.Index(fields=["chain_after"], name=CHAIN_JOB_INDEX),
+        )
 
     def __str__(self) -> str:
         return self.name
@@ -115,6 +129,11 @@ class Run(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     # Last sign of life from a worker outside the scheduler (Celery) executing the run.
     heartbeat_at = UTCDateTimeField(null=True, blank=True)
+    # A chained run: the upstream run whose end started it (a plain id, not a
+    # foreign key: the upstream run may be pruned first).  Unique per job.
+    upstream_run_id = models.BigIntegerField(null=True, blank=True)
+    # When this run's end was passed to the jobs chained after its job; NULL: not yet.
+    chained_at = UTCDateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "scheduler_run"
@@ -123,6 +142,8 @@ class Run(models.Model):
             models.UniqueConstraint(
                 fields=["job", "scheduled_for", "attempt"], name=SLOT_CONSTRAINT
             ),
+            # One run per upstream run and job (chains); a unique index in the database.
+            models.UniqueConstraint(fields=["job", "upstream_run_id"], name=UPSTREAM_RUN_INDEX),
         )
         indexes = (
             models.Index(fields=["status", "due_at"], name="scheduler_run_pending_idx"),
@@ -131,6 +152,7 @@ class Run(models.Model):
             models.Index(fields=["job", "status"], condition=ACTIVE_RUNS, name=ACTIVE_RUN_INDEX),
             # The dashboard's window: runs by slot, then job and status, read from the index.
             models.Index(fields=["scheduled_for", "job", "status"], name=WINDOW_RUN_INDEX),
+            models.Index(fields=["job", "chained_at", "finished_at"], name=CHAIN_RUN_INDEX),
         )
 
     def __str__(self) -> str:

@@ -208,6 +208,7 @@ class Engine:
         full_batch = len(claimed) >= self.config.batch_size
         # After a full batch the next wake-up is now, whatever is due next; when
         # nothing was due, the store's answer before the claim still holds.
+        # A run that ended in this wake-up and has chains to follow is due now.
         next_wake = None if full_batch else wake if idle else self.store.next_wake()
         # Held back while more is due: the next run to end wakes the loop.
         self._starved = self._held_back and next_wake is not None and next_wake <= now
@@ -284,6 +285,9 @@ class Engine:
         if wake is None or wake > now:
             self._held_back = False
             return [], True, wake
+        # Runs of chained jobs whose upstream ended: created pending and due
+        # now, for the claim of pending runs below to hand over.
+        self.store.follow_chains(now=now, limit=self.config.batch_size)
         limit = claim_limit(self.executors, self.config.batch_size, self._by_capacity)
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=limit, plan=self._planner

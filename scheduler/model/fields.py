@@ -23,6 +23,7 @@ from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once, get_zone
 from ..schedules.solar import Solar
+from .chains import MAX_UPSTREAMS, ChainWhen
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 from .sizes import MIN_MEMORY, parse_size
@@ -200,6 +201,21 @@ def _check_calendar(value: object) -> Calendar:
         raise InvalidJob(str(error)) from None
 
 
+def _check_after(value: object) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple):
+        raise expected_error("a job name or a list of job names", value)
+    checked = tuple(_check_name(name) for name in names)
+    if len(set(checked)) != len(checked):
+        raise InvalidJob(f"names a job twice: {value!r}")
+    if len(checked) > MAX_UPSTREAMS:
+        raise InvalidJob(
+            f"a job may run after one upstream job for now, got {len(checked)}: "
+            f"{', '.join(checked)}; chain them one after another instead"
+        )
+    return checked
+
+
 def _check_memory(value: object) -> int | None:
     if value is None:
         return None
@@ -266,6 +282,8 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "queue": _text(empty=False, optional=True),
     "notify": JobNotify.parse,
     "calendar": _check_calendar,
+    "after": _check_after,
+    "when": _choice(ChainWhen),
     "description": _text(empty=True),
     "source": _choice(JobSource),
 }

@@ -30,6 +30,7 @@ from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from ..schedules.solar import Solar
+from .chains import CHAIN_ONLY, ChainWhen, is_chain_only
 from .encoding import decode_field, decode_schedule, encode_field
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
 from .job_policy import POLICY_FIELDS, JobPolicy
@@ -85,6 +86,10 @@ class JobSpec:
     source: JobSource = JobSource.CODE
     notify: JobNotify = _DEFAULT_NOTIFY
     calendar: Calendar = _NO_CALENDAR
+    #: The upstream job this one runs after (one, for now); empty: not chained.
+    after: tuple[str, ...] = ()
+    #: Which endings of an upstream run start a run of this job.
+    when: ChainWhen = ChainWhen.SUCCEEDED
 
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
@@ -103,6 +108,13 @@ class JobSpec:
                 f"job {self.name!r}: schedule: the cron expression is read in "
                 f"{self.schedule.tz!r} but the job's timezone is {self.timezone!r}; "
                 "build it with Cron(expr, tz=timezone) or JobSpec.build()"
+            )
+        if self.name in self.after:
+            raise InvalidJob(f"job {self.name!r}: after: a job cannot run after itself")
+        if is_chain_only(self.schedule) and not self.after:
+            raise InvalidJob(
+                f"job {self.name!r}: give exactly one of cron, every, at or solar, "
+                "or 'after' for a job that runs only after another"
             )
         if isinstance(self.schedule, Once) and not self.calendar.is_default:
             raise InvalidJob(
@@ -131,6 +143,8 @@ class JobSpec:
         """Build a spec from exactly one of ``cron``, ``every`` or ``at``.
 
         ``cron`` is read in ``timezone`` and hashes ``H`` fields by ``name``;
+        With none of them but ``after``, the job runs only after its upstream
+        (its schedule is :data:`~scheduler.model.chains.CHAIN_ONLY`).
         ``every`` (``"15m"``, seconds or a timedelta) counts from ``start``
         when one is given; ``at`` is a timezone-aware instant.  ``options``
         are the other fields, the policy ones flat (``retries=3``), as
@@ -138,6 +152,10 @@ class JobSpec:
         """
         chosen = (("cron", cron), ("every", every), ("at", at), ("solar", solar))
         given = [key for key, value in chosen if value is not None]
+        if not given and options.get("after"):
+            return cls.from_fields(
+                name=name, task=task, schedule=CHAIN_ONLY, timezone=timezone, **options
+            )
         if len(given) != 1:
             found = " and ".join(given) or "none"
             raise InvalidJob(
@@ -194,11 +212,16 @@ class JobSpec:
     def describe(self) -> str:
         """The schedule in words, such as ``every 15m``, with its calendar if it has
         one; a one-off instant is shown on the job's own clock, like its next runs."""
+        chain = f"after {', '.join(self.after)} {self.when.value}" if self.after else ""
+        if is_chain_only(self.schedule):
+            return chain
         if isinstance(self.schedule, Once):
-            return self.schedule.describe(self.timezone)
+            text = self.schedule.describe(self.timezone)
+            return f"{text}, and {chain}" if chain else text
         calendar = self.calendar.describe()
         text = self.schedule.describe()
-        return f"{text}, {calendar}" if calendar else text
+        text = f"{text}, {calendar}" if calendar else text
+        return f"{text}, and {chain}" if chain else text
 
     def definition_hash(self) -> str:
         """SHA-256 (hex) of the canonical JSON of every field.
@@ -218,7 +241,8 @@ class JobSpec:
         Instants are ISO-8601 strings in UTC, durations are seconds, policies
         their string values and the schedule one of ``{"cron": ..., "hash_key":
         ...}``, ``{"every": seconds, "anchor": ...}`` or ``{"at": ...}``.
-        ``notify`` and ``max_memory`` are left out while they are the default, so
+        ``notify``, ``max_memory``, ``calendar``, ``after`` and ``when`` are
+        left out while they are the default, so
         the definition hash of a job that never set them is the one it had
         before the fields existed.
         """
@@ -228,6 +252,8 @@ class JobSpec:
             if (name != "notify" or not self.notify.is_default)
             and (name != "calendar" or not self.calendar.is_default)
             and (name != "max_memory" or self.policy.max_memory is not None)
+            and (name != "after" or bool(self.after))
+            and (name != "when" or self.when is not ChainWhen.SUCCEEDED)
         }
 
     def _flat(self, name: str) -> object:
@@ -305,6 +331,8 @@ def trusted_spec(
     notify: JobNotify = _DEFAULT_NOTIFY,
     max_memory: int | None = None,
     calendar: Calendar = _NO_CALENDAR,
+    after: tuple[str, ...] = (),
+    when: ChainWhen = ChainWhen.SUCCEEDED,
 ) -> JobSpec:
     """A :class:`JobSpec` of values that are already valid and normal, not checked again.
 

@@ -56,6 +56,8 @@ class NewRun:
     attempt: int = 1
     trigger: Trigger = Trigger.SCHEDULE
     status: RunStatus = RunStatus.PENDING
+    #: The run of the upstream job whose end started this one (trigger ``chain``).
+    upstream_run_id: int | None = None
 
     def checked(self, job_name: str) -> NewRun:
         """This run with its instants in UTC; :class:`ValueError` naming the
@@ -99,6 +101,9 @@ class Run:
     #: run (see :meth:`~scheduler.stores.base.RunQueue.beat_runs`); ``None`` for
     #: runs executed inside a scheduler replica.
     heartbeat_at: datetime | None = None
+    #: The upstream run whose end started this run (trigger ``chain``); ``None``
+    #: for every other run.  Unique per job: the slot key of a chained run.
+    upstream_run_id: int | None = None
 
     @property
     def duration(self) -> float | None:

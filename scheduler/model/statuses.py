@@ -71,3 +71,4 @@ class Trigger(DocumentedEnum):
     )
     RETRY = "retry", "An earlier attempt of the same slot failed and the job allows retries."
     MANUAL = "manual", "Somebody asked for it: run now (admin, scheduler_run, add_run)."
+    CHAIN = "chain", "A run of its upstream job ended the way its ``when`` asks (``after:``)."

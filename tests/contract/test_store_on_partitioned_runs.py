@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from tests.contract import (
+    test_store_chains,
     test_store_claims,
     test_store_concurrency,
     test_store_prune_one_offs,
@@ -32,6 +33,7 @@ pytestmark = [
 ]
 
 _RUN_CONTRACT = (
+    test_store_chains,
     test_store_claims,
     test_store_concurrency,
     test_store_prune_one_offs,

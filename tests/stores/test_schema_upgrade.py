@@ -25,21 +25,6 @@ from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.upgrade import SchemaChange, SchemaNotUpgradable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "schema_v0"
-NEW_COLUMNS = [
-    "add column scheduler_job.paused_at",
-    "add column scheduler_job.removed_at",
-    "add column scheduler_job.notify",
-    "add column scheduler_job.max_memory_bytes",
-    "add column scheduler_job.calendar",
-    "add column scheduler_job.solar",
-    "add column scheduler_run.heartbeat_at",
-]
-#: Everything the earlier version's database lacks, in the order it is added.
-NEW_SINCE_V0 = [
-    *NEW_COLUMNS,
-    "create index scheduler_run_active_idx",
-    "create index scheduler_run_window_idx",
-]
 ACTIVE_INDEX_SQL = (
     "CREATE INDEX scheduler_run_active_idx ON scheduler_run (job_id, status) "
     "WHERE status IN ('pending', 'queued', 'running')"
@@ -47,6 +32,47 @@ ACTIVE_INDEX_SQL = (
 WINDOW_INDEX_SQL = (
     "CREATE INDEX scheduler_run_window_idx ON scheduler_run (scheduled_for, job_id, status)"
 )
+
+
+def changes_since_v0(kind: str) -> list[tuple[str, str]]:
+    """Everything the earlier version's database lacks, in the order it is added:
+    each change's description and its DDL (``kind``: the dialect's timestamp type)."""
+
+    def column(table: str, name: str, type_: str) -> tuple[str, str]:
+        return (f"add column {table}.{name}", f"ALTER TABLE {table} ADD COLUMN {name} {type_}")
+
+    return [
+        column("scheduler_job", "paused_at", kind),
+        column("scheduler_job", "removed_at", kind),
+        column("scheduler_job", "notify", "TEXT"),
+        column("scheduler_job", "max_memory_bytes", "BIGINT"),
+        column("scheduler_job", "calendar", "TEXT"),
+        column("scheduler_job", "solar", "TEXT"),
+        column("scheduler_job", "chain_after", "VARCHAR(200)"),
+        column("scheduler_job", "chain_when", "VARCHAR(10)"),
+        (
+            "create index scheduler_job_chain_idx",
+            "CREATE INDEX scheduler_job_chain_idx ON scheduler_job (chain_after)",
+        ),
+        column("scheduler_run", "heartbeat_at", kind),
+        column("scheduler_run", "upstream_run_id", "BIGINT"),
+        column("scheduler_run", "chained_at", kind),
+        ("create index scheduler_run_active_idx", ACTIVE_INDEX_SQL),
+        (
+            "create index scheduler_run_chain_idx",
+            "CREATE INDEX scheduler_run_chain_idx ON scheduler_run "
+            "(job_id, chained_at, finished_at)",
+        ),
+        (
+            "create index scheduler_run_upstream_uniq",
+            "CREATE UNIQUE INDEX scheduler_run_upstream_uniq ON scheduler_run "
+            "(job_id, upstream_run_id)",
+        ),
+        ("create index scheduler_run_window_idx", WINDOW_INDEX_SQL),
+    ]
+
+
+NEW_SINCE_V0 = [description for description, _ in changes_since_v0("")]
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
@@ -127,17 +153,7 @@ def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:
     dialect = old_store.engine.dialect
     sql = [change.sql(dialect) for change in old_store.schema_changes()]
     kind = "TIMESTAMP WITH TIME ZONE" if dialect.name == "postgresql" else "DATETIME"
-    assert sql == [
-        f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind}",
-        f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind}",
-        "ALTER TABLE scheduler_job ADD COLUMN notify TEXT",
-        "ALTER TABLE scheduler_job ADD COLUMN max_memory_bytes BIGINT",
-        "ALTER TABLE scheduler_job ADD COLUMN calendar TEXT",
-        "ALTER TABLE scheduler_job ADD COLUMN solar TEXT",
-        f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind}",
-        ACTIVE_INDEX_SQL,
-        WINDOW_INDEX_SQL,
-    ]
+    assert sql == [ddl for _, ddl in changes_since_v0(kind)]
     with old_store.engine.begin() as conn:  # run exactly that, as a DBA would
         for statement in sql:
             conn.execute(text(statement))
@@ -218,26 +234,7 @@ def test_migrate_sql_prints_the_ddl_and_changes_nothing(
     code, out, _ = cli(capsys, "migrate", "--database", old_url, "--sql")
     kind = "TIMESTAMP WITH TIME ZONE" if old_url.startswith("postgresql") else "DATETIME"
     assert code == 0
-    assert out == (
-        "-- add column scheduler_job.paused_at\n"
-        f"ALTER TABLE scheduler_job ADD COLUMN paused_at {kind};\n\n"
-        "-- add column scheduler_job.removed_at\n"
-        f"ALTER TABLE scheduler_job ADD COLUMN removed_at {kind};\n\n"
-        "-- add column scheduler_job.notify\n"
-        "ALTER TABLE scheduler_job ADD COLUMN notify TEXT;\n\n"
-        "-- add column scheduler_job.max_memory_bytes\n"
-        "ALTER TABLE scheduler_job ADD COLUMN max_memory_bytes BIGINT;\n\n"
-        "-- add column scheduler_job.calendar\n"
-        "ALTER TABLE scheduler_job ADD COLUMN calendar TEXT;\n\n"
-        "-- add column scheduler_job.solar\n"
-        "ALTER TABLE scheduler_job ADD COLUMN solar TEXT;\n\n"
-        "-- add column scheduler_run.heartbeat_at\n"
-        f"ALTER TABLE scheduler_run ADD COLUMN heartbeat_at {kind};\n\n"
-        "-- create index scheduler_run_active_idx\n"
-        f"{ACTIVE_INDEX_SQL};\n\n"
-        "-- create index scheduler_run_window_idx\n"
-        f"{WINDOW_INDEX_SQL};\n\n"
-    )
+    assert out == "".join(f"-- {what}\n{ddl};\n\n" for what, ddl in changes_since_v0(kind))
     assert descriptions(old_store.schema_changes()) == NEW_SINCE_V0
 
 
@@ -247,7 +244,9 @@ def test_migrate_applies_the_changes_then_finds_nothing_to_do(
     code, out, _ = cli(capsys, "migrate", "--database", old_url)
     assert (code, out) == (
         0,
-        "\n".join([*NEW_SINCE_V0, "9 changes applied; the database is up to date\n"]),
+        "\n".join(
+            [*NEW_SINCE_V0, f"{len(NEW_SINCE_V0)} changes applied; the database is up to date\n"]
+        ),
     )
     assert cli(capsys, "migrate", "--database", old_url)[:2] == (0, "the database is up to date\n")
     assert cli(capsys, "migrate", "--database", old_url, "--sql")[:2] == (

@@ -150,19 +150,23 @@ JOB_COLUMNS = [
     "retry_backoff_seconds", "retry_backoff_max_seconds", "executor", "queue", "description",
     "source", "definition_hash", "next_run_at", "paused_at", "removed_at", "version",
     "created_at", "updated_at", "notify", "max_memory_bytes", "calendar", "solar",
+    "chain_after", "chain_when",
 ]  # fmt: skip
 JOB_NULLABLE = {
     "cron", "every_seconds", "anchor_at", "run_at", "start_at", "end_at",
     "catchup_window_seconds", "timeout_seconds", "queue", "next_run_at", "paused_at",
-    "removed_at", "notify", "max_memory_bytes", "calendar", "solar",
+    "removed_at", "notify", "max_memory_bytes", "calendar", "solar", "chain_after",
+    "chain_when",
 }  # fmt: skip
 RUN_COLUMNS = [
     "id", "job_id", "scheduled_for", "due_at", "attempt", "trigger", "status", "claimed_at",
     "started_at", "finished_at", "duration_seconds", "result", "error", "traceback",
-    "executor", "external_id", "replica_id", "worker", "heartbeat_at",
+    "executor", "external_id", "replica_id", "worker", "heartbeat_at", "upstream_run_id",
+    "chained_at",
 ]  # fmt: skip
 RUN_NULLABLE = {
     "claimed_at", "started_at", "finished_at", "duration_seconds", "result", "heartbeat_at",
+    "upstream_run_id", "chained_at",
 }  # fmt: skip
 REPLICA_COLUMNS = ["id", "hostname", "pid", "started_at", "heartbeat_at", "stopped_at"]
 INSTANT_COLUMNS = {
@@ -172,6 +176,7 @@ INSTANT_COLUMNS = {
     },
     "scheduler_run": {
         "scheduled_for", "due_at", "claimed_at", "started_at", "finished_at", "heartbeat_at",
+        "chained_at",
     },
     "scheduler_replica": {"started_at", "heartbeat_at", "stopped_at"},
 }  # fmt: skip
@@ -201,11 +206,13 @@ def test_schema_has_exactly_the_names_the_django_app_reproduces(
     for table in ("scheduler_job", "scheduler_run", "scheduler_replica"):
         assert inspector.get_pk_constraint(table)["constrained_columns"] == ["id"]
     assert _unique(inspector, "scheduler_job") == {"scheduler_job_name_uniq": ["name"]}
-    assert _unique(inspector, "scheduler_run") == {
-        "scheduler_run_slot_uniq": ["job_id", "scheduled_for", "attempt"]
-    }
+    # MariaDB and MySQL report the upstream run's unique index as a constraint too.
+    unique = _unique(inspector, "scheduler_run")
+    unique.pop("scheduler_run_upstream_uniq", None)
+    assert unique == {"scheduler_run_slot_uniq": ["job_id", "scheduled_for", "attempt"]}
     assert _indexes(inspector, "scheduler_job") == {
-        "scheduler_job_due_idx": ["enabled", "next_run_at"]
+        "scheduler_job_due_idx": ["enabled", "next_run_at"],
+        "scheduler_job_chain_idx": ["chain_after"],
     }
     assert _indexes(inspector, "scheduler_run") == {
         "scheduler_run_pending_idx": ["status", "due_at"],
@@ -213,7 +220,14 @@ def test_schema_has_exactly_the_names_the_django_app_reproduces(
         "scheduler_run_replica_idx": ["replica_id", "status"],
         "scheduler_run_active_idx": ["job_id", "status"],  # partial: runs that have not ended
         "scheduler_run_window_idx": ["scheduled_for", "job_id", "status"],
+        "scheduler_run_chain_idx": ["job_id", "chained_at", "finished_at"],
     }
+    unique_indexes = {
+        index["name"]: index["column_names"]
+        for index in inspector.get_indexes("scheduler_run")
+        if index["unique"] and index["name"] != "scheduler_run_slot_uniq"
+    }
+    assert unique_indexes == {"scheduler_run_upstream_uniq": ["job_id", "upstream_run_id"]}
     [foreign_key] = inspector.get_foreign_keys("scheduler_run")
     assert foreign_key["constrained_columns"] == ["job_id"]
     assert (foreign_key["referred_table"], foreign_key["referred_columns"]) == (

@@ -211,7 +211,7 @@ def test_load_accepts_str_paths() -> None:
 def test_key_lists() -> None:
     assert JOB_KEYS[:5] == ("task", "cron", "every", "at", "solar")
     assert set(JOB_KEYS) - set(DEFAULT_KEYS) == {
-        "task", "cron", "every", "at", "solar", "description",
+        "task", "cron", "every", "at", "solar", "after", "description",
     }  # fmt: skip
 
 
@@ -347,7 +347,8 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
         ),
         (
             job("task: x.a"),
-            "2:3: jobs.j: expected exactly one of 'cron', 'every', 'at' or 'solar', got none",
+            "2:3: jobs.j: expected exactly one of 'cron', 'every', 'at' or 'solar' "
+            "(or 'after', to run only after another job), got none",
         ),
         (
             job("task: x.a\ncron: '* * * * *'\nevery: 1m"),
@@ -574,7 +575,7 @@ def test_all_issues_of_a_job_are_reported_not_just_the_first() -> None:
             "catchup_window, overlap, jitter, timeout, max_memory, retries, retry_backoff, "
             "retry_backoff_max, "
             "executor, queue, notify, exclude, holidays, business_days, on_excluded, calendar, "
-            "description",
+            "after, when, description",
         ),
         (
             job("task: x.a\nevery: 1m\n5: x"),

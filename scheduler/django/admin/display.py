@@ -12,6 +12,7 @@ from datetime import datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ...model.chains import is_chain_only
 from ...model.jobs import JobSpec
 from ...model.runs import RunStatus
 from ...model.words import plural
@@ -77,7 +78,16 @@ def _span(seconds: float) -> str:
 
 def schedule_words(spec: JobSpec) -> str:
     """The schedule in words, without the expression: ``At 02:30``, ``every 15m``,
-    then its calendar's (``At 09:00, business days in DE-BY``)."""
+    then its calendar's (``At 09:00, business days in DE-BY``), or ``after extract
+    succeeded``; a chained job with a schedule says both."""
+    chain = f"after {', '.join(spec.after)} {spec.when.value}" if spec.after else ""
+    if is_chain_only(spec.schedule):
+        return chain
+    words = _own_schedule_words(spec)
+    return f"{words}, and {chain}" if chain else words
+
+
+def _own_schedule_words(spec: JobSpec) -> str:
     schedule = spec.schedule
     if isinstance(schedule, Once):
         return f"once at {local_time(schedule.at, spec.timezone)}"

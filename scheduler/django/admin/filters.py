@@ -20,13 +20,15 @@ if TYPE_CHECKING:
 __all__ = ["JobNameFilter", "LastStatusFilter", "StateFilter"]
 
 # A one-off job (an ``at`` schedule, such as a deferred call) with no slot left; a
-# paused job has no next slot either, so paused ones are paused, not finished.
+# paused job has no next slot either, so paused ones are paused, not finished; nor
+# is a job that runs only after another (its never-due schedule is an ``at`` too).
 _FINISHED = Q(
     removed_at__isnull=True,
     enabled=True,
     paused_at__isnull=True,
     run_at__isnull=False,
     next_run_at__isnull=True,
+    chain_after__isnull=True,
 )
 # One word per job for listings, as StoredJob.state and `tickwork jobs` say it, and
 # ``finished`` (jobpage.state_of reads a row the same way).

@@ -52,14 +52,16 @@ RECENT_RUNS = 20
 
 def state_of(job: Job) -> str:
     """``removed``, ``disabled``, ``paused`` or ``active``, as ``tickwork jobs`` says it;
-    or ``finished``: a one-off job (``at``, such as a deferred call) with no slot left."""
+    or ``finished``: a one-off job (``at``, such as a deferred call) with no slot left
+    (a job that runs only after another is never finished)."""
     if job.removed_at is not None:
         return "removed"
     if not job.enabled:
         return "disabled"
     if job.paused_at is not None:
         return "paused"
-    return "finished" if job.run_at is not None and job.next_run_at is None else "active"
+    one_off = job.run_at is not None and job.chain_after is None  # not a chain-only job
+    return "finished" if one_off and job.next_run_at is None else "active"
 
 
 def schedule_html(job: Job) -> SafeString:

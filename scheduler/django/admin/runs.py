@@ -41,7 +41,7 @@ class RunAdmin(GuardedActions):
     list_per_page = 100
     actions = ("cancel",)
     fieldsets = (
-        (None, {"fields": ("job_link", "status_badge", "trigger", "attempt")}),
+        (None, {"fields": ("job_link", "status_badge", "trigger", "attempt", "upstream_link")}),
         ("Times", {"fields": ("slot", "due", "claimed", "started", "finished", "took")}),
         ("Outcome", {"fields": ("result_block", "error_block", "traceback_block")}),
         ("Where", {"fields": ("executor", "external_id", "replica_id", "worker")}),
@@ -93,6 +93,21 @@ class RunAdmin(GuardedActions):
     def job_link(self, run: Run) -> SafeString:
         url = reverse(f"{self.admin_site.name}:scheduler_job_change", args=[run.job_id])
         return format_html('<a href="{}">{}</a>', url, run.job.name)
+
+    @admin.display(description="after run")
+    def upstream_link(self, run: Run) -> SafeString:
+        """The upstream run whose end started this chained run, linked while it is kept."""
+        if run.upstream_run_id is None:
+            return format_html('<span class="tw-none">{}</span>', "\u2014")
+        upstream = (
+            Run.objects.using(database()).select_related("job").filter(pk=run.upstream_run_id)
+        )
+        found = upstream.first()
+        if found is None:
+            return format_html("run {} (pruned)", run.upstream_run_id)
+        url = reverse(f"{self.admin_site.name}:scheduler_run_change", args=[found.pk])
+        label = f"run {found.pk} of {found.job.name}, {found.status}"
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: Run) -> SafeString:

@@ -31,6 +31,7 @@ from ...stores.rows import (
 from ...stores.rules import job_not_found, one_run_per_queue_job
 from ..models import Job
 from ..models import Run as RunRow
+from .chains import first_unfollowed_end
 from .changes import notify
 from .jobs import stored
 from .queries import (
@@ -65,10 +66,11 @@ _FEW_INSTANTS = 4
 
 
 def next_wake(using: str) -> datetime | None:
-    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: two indexed ``MIN`` queries."""
+    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: three indexed ``MIN`` queries."""
     job = jobs(using).filter(ENABLED).aggregate(at=Min("next_run_at"))["at"]
     run = runs(using).filter(status=PENDING, replica_id="").aggregate(at=Min("due_at"))
-    instants = [instant for instant in (job, run["at"]) if instant is not None]
+    ended = first_unfollowed_end(using)
+    instants = [instant for instant in (job, run["at"], ended) if instant is not None]
     return min(instants, default=None)
 
 

@@ -93,6 +93,7 @@ def _finished_one_offs(using: str, changed_before: datetime) -> QuerySet[Job]:
         run_at__isnull=False,
         next_run_at__isnull=True,
         paused_at__isnull=True,
+        chain_after__isnull=True,  # a job that runs only after another is not done
         updated_at__lt=changed_before,
     )
 

@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from ...stores.base import ChangeListener
 from ...stores.checked import CheckedStore
-from . import claims, history, jobs, replicas, runs
+from . import chains, claims, history, jobs, replicas, runs
 from .changes import listener
 from .connections import Connections
 from .servers import check_database
@@ -29,6 +29,7 @@ class DjangoStore(CheckedStore[str]):
     _runs = runs
     _replicas = replicas
     _history = history
+    _chains = chains
 
     def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
         self.using = using

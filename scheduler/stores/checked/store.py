@@ -36,8 +36,6 @@ from ..base import (
     StoredJob,
     StoreOverview,
     SyncReport,
-    TakenSlot,
-    TakenSlotsListener,
     Transitions,
 )
 from ..rows.constraints import slot_conflict
@@ -50,6 +48,8 @@ from .arguments import (
     run_status,
     specs_of,
 )
+from .chains import ChainVerbs, follow
+from .taken import report_taken
 from .verbs import ClaimVerbs, HistoryVerbs, JobVerbs, ReplicaVerbs, RunVerbs
 
 __all__ = ["CheckedStore"]
@@ -90,6 +90,7 @@ class CheckedStore(Store, Generic[Db]):
     _runs: RunVerbs[Db]
     _replicas: ReplicaVerbs[Db]
     _history: HistoryVerbs[Db]
+    _chains: ChainVerbs[Db]
 
     @abstractmethod
     def _write(self) -> AbstractContextManager[Db]:
@@ -160,7 +161,7 @@ class CheckedStore(Store, Generic[Db]):
                 },
             )
         if claim.taken:
-            _report_taken(claim.taken, replica_id, plan)
+            report_taken(claim.taken, replica_id, plan)
         return claimed
 
     def claim_pending(self, *, now: datetime, replica_id: str, limit: int) -> list[ClaimedRun]:
@@ -175,6 +176,16 @@ class CheckedStore(Store, Generic[Db]):
         slot = f"job {job_name!r}, slot {new.scheduled_for.isoformat()}, attempt {new.attempt}"
         with self._slot_conflicts(slot), self._write() as db:
             return self._claims.add_run(db, job_name, new)
+
+    def follow_chains(self, *, now: datetime, limit: int) -> list[Run]:
+        now = ensure_aware_utc(now, "now")
+        if limit <= 0:
+            return []
+        with self._read() as db:
+            if not self._chains.anything_to_follow(db):
+                return []
+        with self._write() as db:
+            return follow(self._chains, db, now, limit)
 
     def mark_queued(self, run_id: int, *, executor: str, external_id: str, now: datetime) -> None:
         ensure_aware_utc(now, "now")
@@ -359,29 +370,6 @@ class CheckedStore(Store, Generic[Db]):
             if conflict is None:
                 raise
             raise DuplicateRun(f"{what}: {conflict}") from error
-
-
-def _report_taken(taken: Sequence[TakenSlot], replica_id: str, plan: Planner) -> None:
-    """Log each planned slot a claim skipped because it had a run; tell ``plan``."""
-    for job_name, slot, attempt in taken:
-        logger.warning(
-            "replica %s skipped job %s slot %s attempt %d: it already has a run "
-            "(an edit or resume made with a clock behind this replica's, or a "
-            "manual run, set the job back to it); the job moves past it",
-            replica_id,
-            job_name,
-            slot.isoformat(),
-            attempt,
-            extra={
-                "replica_id": replica_id,
-                "job": job_name,
-                "scheduled_for": slot.isoformat(),
-                "attempt": attempt,
-            },
-        )
-    listener: object = plan  # a planner is a callable, and may be a listener too
-    if isinstance(listener, TakenSlotsListener):
-        listener.slots_taken(taken)
 
 
 class _EndedMeanwhile(Exception):

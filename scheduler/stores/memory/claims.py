@@ -10,6 +10,7 @@ from ...model.runs import ACTIVE_STATUSES, ClaimedRun, NewRun, Run, RunStatus
 from ..checked.verbs import Claim
 from ..protocol.values import Planner, StoredJob
 from ..rules import one_run_per_queue_job
+from . import chains
 from .state import State, slot_of, unclaimed
 
 __all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
@@ -21,7 +22,9 @@ _BUSY_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
 def next_wake(state: State) -> datetime | None:
     jobs = (job.next_run_at for job in state.jobs.values() if job.active)
     runs = (run.due_at for run in state.runs.values() if unclaimed(run))
-    return min((instant for instant in (*jobs, *runs) if instant is not None), default=None)
+    ended = (item.run.finished_at for item in chains.ended_upstream_runs(state, 1))
+    instants = (*jobs, *runs, *ended)
+    return min((instant for instant in instants if instant is not None), default=None)
 
 
 def claim_due(state: State, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:

@@ -52,6 +52,7 @@ def prune(state: State, now: datetime, keep_last: int | None, max_age: timedelta
     for run_id in doomed:
         run = state.runs.pop(run_id)
         state.slots.discard(slot_of(run.job_name, run))
+        state.chained.pop(run_id, None)  # a pruned run is never followed again
     if max_age is not None:
         _forget_finished_one_offs(state, now - max_age)
     return len(doomed)
@@ -66,6 +67,7 @@ def _forget_finished_one_offs(state: State, changed_before: datetime) -> None:
             and isinstance(job.spec.schedule, Once)
             and job.next_run_at is None
             and job.paused_at is None
+            and not job.spec.after  # a job that runs only after another is not done
             and job.updated_at < changed_before
             and job.spec.name not in with_runs
         ):

@@ -45,6 +45,10 @@ class State:
     runs: dict[int, Run] = field(default_factory=dict)
     slots: set[Slot] = field(default_factory=set)
     replicas: dict[str, Replica] = field(default_factory=dict)
+    #: (job name, upstream run id) of every chained run: unique, as in the SQL stores.
+    upstreams: set[tuple[str, int]] = field(default_factory=set)
+    #: The ended runs whose end was passed to their chains, and when.
+    chained: dict[int, datetime] = field(default_factory=dict)
     ids: count[int] = field(default_factory=lambda: count(1))
 
     def job(self, name: str) -> StoredJob:
@@ -103,7 +107,15 @@ class State:
             finished_at=now if new.status in TERMINAL_STATUSES else None,
             executor=executor if claim else "",
             replica_id=claim_for if claim else "",
+            upstream_run_id=new.upstream_run_id,
         )
+        if new.upstream_run_id is not None:
+            upstream = (job_name, new.upstream_run_id)
+            if upstream in self.upstreams:
+                raise DuplicateRun(
+                    f"job {job_name!r} already has a run after run {new.upstream_run_id}"
+                )
+            self.upstreams.add(upstream)
         self.runs[run.id] = run
         self.slots.add(slot_of(job_name, run))
         return run

@@ -9,7 +9,7 @@ from itertools import takewhile
 
 from ..base import Retrier, RunEnd, RunStart, Transitions
 from ..checked import CheckedStore
-from . import claims, history, jobs, replicas, runs
+from . import chains, claims, history, jobs, replicas, runs
 from .state import State, slot_of
 
 __all__ = ["MemoryStore"]
@@ -27,6 +27,7 @@ class MemoryStore(CheckedStore[State]):
     _runs = runs
     _replicas = replicas
     _history = history
+    _chains = chains
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

@@ -53,8 +53,8 @@ class RunHistory(Protocol):
         Without either rule nothing is deleted; a ``keep_last`` below 0 counts
         as 0.  In the same transaction, with ``max_age``, delete the finished
         deferred calls whose history is gone: jobs of source ``code`` with a
-        one-off schedule, no next run, not paused, no run left, and last
-        changed before ``now - max_age``.  Other jobs are never deleted.
+        one-off schedule, no next run, not paused, not run ``after`` another
+        job, no run left, and last changed before ``now - max_age``.  Other jobs are never deleted.
         Raises :class:`ValueError` for a naive ``now``.
         """
         ...

@@ -26,8 +26,9 @@ class RunQueue(Protocol):
 
     def next_wake(self) -> datetime | None:
         """The earliest instant at which anything may be due: the smallest
-        ``next_run_at`` of an active job, or ``due_at`` of an unclaimed
-        pending run.  ``None`` when nothing is scheduled."""
+        ``next_run_at`` of an active job, ``due_at`` of an unclaimed pending
+        run, or end of a run that :meth:`follow_chains` has yet to follow.
+        ``None`` when nothing is scheduled."""
         ...
 
     def claim_due(
@@ -73,6 +74,25 @@ class RunQueue(Protocol):
         job's executor, claimed by ``replica_id`` at ``claimed_at = now``.  A
         run of a job whose overlap policy is ``queue`` waits while that job
         has a queued or running run.  A ``limit`` below 1 claims nothing."""
+        ...
+
+    def follow_chains(self, *, now: datetime, limit: int) -> list[Run]:
+        """Start the chained jobs whose upstream runs ended; returns the runs created.
+
+        In one transaction: take up to ``limit`` ended runs, earliest end
+        first, of the jobs that other jobs run ``after`` and whose end no
+        chain has seen yet; for each, create one unclaimed pending run (due
+        at ``now``, trigger ``chain``, ``upstream_run_id`` the upstream run,
+        ``scheduled_for`` the upstream run's end) of every active chained job
+        whose ``when`` the run's status meets and that was last changed no
+        later than that end; then mark the upstream runs seen.  A run is
+        never seen twice, and ``(job, upstream_run_id)`` is unique, so two
+        replicas calling it at once create each chained run once; a replica
+        that dies before its commit leaves the runs unseen for the next call.
+        A slot and attempt that is taken moves the new run a microsecond
+        later.  A ``limit`` below 1 does nothing.  Raises :class:`ValueError`
+        for a naive ``now``.
+        """
         ...
 
     def add_run(self, job_name: str, new: NewRun) -> Run:

@@ -17,7 +17,10 @@ The rules every store applies to what it holds, the memory store too, are
 from .constraints import (
     ACTIVE_RUN_CONDITION,
     ACTIVE_RUN_INDEX,
+    CHAIN_JOB_INDEX,
+    CHAIN_RUN_INDEX,
     SLOT_CONSTRAINT,
+    UPSTREAM_RUN_INDEX,
     WINDOW_RUN_INDEX,
     is_slot_violation,
     slot_conflict,
@@ -37,9 +40,12 @@ from .sync import SYNC_BATCH, batches, compare_specs, redefined, sync_report
 __all__ = [
     "ACTIVE_RUN_CONDITION",
     "ACTIVE_RUN_INDEX",
+    "CHAIN_JOB_INDEX",
+    "CHAIN_RUN_INDEX",
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "SYNC_BATCH",
+    "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
     "as_stored",
     "batches",

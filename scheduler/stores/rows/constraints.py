@@ -12,14 +12,24 @@ from ..rules import DUPLICATE_SLOT
 __all__ = [
     "ACTIVE_RUN_CONDITION",
     "ACTIVE_RUN_INDEX",
+    "CHAIN_JOB_INDEX",
+    "CHAIN_RUN_INDEX",
     "SLOT_CONSTRAINT",
+    "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
     "is_slot_violation",
+    "is_upstream_violation",
     "slot_conflict",
 ]
 
 #: Name of the constraint that makes a second run of one slot and attempt impossible.
 SLOT_CONSTRAINT = "scheduler_run_slot_uniq"
+#: Name of the unique index that gives a job one run per upstream run (chains).
+UPSTREAM_RUN_INDEX = "scheduler_run_upstream_uniq"
+#: Name of the index of runs by job, then when their end was passed to the chains.
+CHAIN_RUN_INDEX = "scheduler_run_chain_idx"
+#: Name of the index of jobs by the upstream job they run after.
+CHAIN_JOB_INDEX = "scheduler_job_chain_idx"
 #: Name of the partial index of the runs that have not ended, by job.
 ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
 #: Name of the index of runs by slot, then job and status: the admin dashboard
@@ -61,9 +71,33 @@ def is_slot_violation(driver_error: BaseException | None) -> bool:
     return _SLOT_COLUMNS_SQLITE in str(driver_error)
 
 
+# How PostgreSQL's detail names the upstream run index's columns (it has
+# scheduled_for too on a partitioned run table).
+_UPSTREAM_KEY_DETAIL = "(job_id, upstream_run_id"
+# How SQLite's message names the upstream run index's columns.
+_UPSTREAM_COLUMNS_SQLITE = "scheduler_run.job_id, scheduler_run.upstream_run_id"
+
+
+def is_upstream_violation(driver_error: BaseException | None) -> bool:
+    """Whether ``driver_error`` is the unique index on ``(job_id, upstream_run_id)``
+    refusing a second chained run of one job for one upstream run."""
+    diag = getattr(driver_error, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is not None:  # on a partitioned table, the partition's copy: see the detail
+        detail = getattr(diag, "message_detail", None) or ""
+        return bool(constraint == UPSTREAM_RUN_INDEX or _UPSTREAM_KEY_DETAIL in detail)
+    args = getattr(driver_error, "args", ())
+    if args and args[0] == _MYSQL_DUPLICATE_KEY:
+        return f"{UPSTREAM_RUN_INDEX}'" in str(args[-1])
+    return _UPSTREAM_COLUMNS_SQLITE in str(driver_error)
+
+
 def slot_conflict(driver_error: BaseException | None) -> str | None:
     """What to say of ``driver_error`` if it is the slot constraint's refusal
-    (with the database's detail when it gives one); ``None`` if it is not."""
+    (with the database's detail when it gives one), or the upstream run
+    index's; ``None`` if it is neither."""
+    if driver_error is not None and is_upstream_violation(driver_error):
+        return "the job already has a run after this upstream run"
     if driver_error is None or not is_slot_violation(driver_error):
         return None
     detail = getattr(getattr(driver_error, "diag", None), "message_detail", None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...clock import ensure_aware_utc
 from ...errors import InvalidJob
+from ...model.chains import ChainWhen
 from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_copy, trusted_spec
 from ...model.notify import JobNotify, encode_notify
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
@@ -35,7 +36,7 @@ SHARED_DEFINITION = (
     "enabled", "start_at", "end_at", "catchup", "max_catchup", "catchup_window_seconds",
     "overlap", "jitter_seconds", "timeout_seconds", "retries", "retry_backoff_seconds",
     "retry_backoff_max_seconds", "executor", "queue", "description", "source", "notify",
-    "max_memory_bytes", "calendar", "solar",
+    "max_memory_bytes", "calendar", "solar", "chain_after", "chain_when",
 )  # fmt: skip
 
 _DEFAULT_NOTIFY = JobNotify()
@@ -103,6 +104,9 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
         "max_memory_bytes": spec.policy.max_memory,
         # NULL while the job has no calendar, as for every job stored before the column.
         "calendar": None if spec.calendar.is_default else json.dumps(spec.calendar.to_json()),
+        # NULL for a job that is not chained, as for every job stored before the columns.
+        "chain_after": spec.after[0] if spec.after else None,
+        "chain_when": spec.when.value if spec.after else None,
         "definition_hash": job.definition_hash,
         "next_run_at": job.next_run_at,
         "paused_at": job.paused_at,
@@ -148,6 +152,8 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         else JobNotify.parse(json.loads(row["notify"])),
         max_memory=row["max_memory_bytes"],
         calendar=_calendar(row["calendar"]),
+        after=() if row.get("chain_after") is None else (row["chain_after"],),
+        when=ChainWhen(row.get("chain_when") or ChainWhen.SUCCEEDED.value),
     )
 
 

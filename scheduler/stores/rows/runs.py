@@ -31,6 +31,7 @@ NEW_RUN_BLANKS: dict[str, Any] = {
     "external_id": "",
     "worker": "",
     "heartbeat_at": None,
+    "chained_at": None,
 }
 
 
@@ -55,6 +56,7 @@ def run_columns(
         "finished_at": now if new.status in TERMINAL_STATUSES else None,
         "executor": executor if claim else "",
         "replica_id": replica_id if claim else "",
+        "upstream_run_id": new.upstream_run_id,
         **NEW_RUN_BLANKS,
     }
 
@@ -123,6 +125,7 @@ def run_from_columns(run_id: int, job_name: str, row: Mapping[Any, Any]) -> Run:
         replica_id=row["replica_id"],
         worker=row["worker"],
         heartbeat_at=row["heartbeat_at"],
+        upstream_run_id=row.get("upstream_run_id"),
     )
 
 

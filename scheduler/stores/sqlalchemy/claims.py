@@ -81,13 +81,30 @@ _run = run_table.c
 _NOW = bindparam("now", type_=UTCDateTime())
 _LIMIT = bindparam("limit", type_=Integer())
 
-#: The earliest next_run_at of an enabled job, and due_at of an unclaimed
-#: pending run: two index lookups, in one statement.
+_chained_job = job_table.alias("chained_job")
+_upstream_job = job_table.alias("upstream_job")
+#: The names of the jobs that enabled jobs run after (``after``).
+UPSTREAM_NAMES: Final = select(_chained_job.c.chain_after).where(
+    _chained_job.c.chain_after.is_not(None),
+    _chained_job.c.enabled == true(),
+    _chained_job.c.removed_at.is_(None),
+)
+#: The earliest end of a run of such a job that no chain has followed yet.
+FIRST_UNFOLLOWED_END: Final = (
+    select(func.min(_run.finished_at))
+    .join(_upstream_job, _upstream_job.c.id == _run.job_id)
+    .where(_upstream_job.c.name.in_(UPSTREAM_NAMES.scalar_subquery()))
+    .where(_run.chained_at.is_(None), _run.finished_at.is_not(None))
+)
+
+#: The earliest next_run_at of an enabled job, due_at of an unclaimed pending
+#: run, and end of a run a chain has to follow: index lookups, in one statement.
 NEXT_WAKE: Final = select(
     select(func.min(_job.next_run_at)).where(_job.enabled == true()).scalar_subquery(),
     select(func.min(_run.due_at))
     .where(_run.status == PENDING, _run.replica_id == "")
     .scalar_subquery(),
+    FIRST_UNFOLLOWED_END.scalar_subquery(),
 )
 
 # Whether the job of the enclosing row has a run that has not ended: a probe of
@@ -136,7 +153,7 @@ _CLAIMABLE_RUNS: Final = (
 
 
 def next_wake(db: Db) -> datetime | None:
-    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: two index lookups, in one statement."""
+    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: index lookups, in one statement."""
     instants = db.conn.execute(NEXT_WAKE).one()
     return min((instant for instant in instants if instant is not None), default=None)
 

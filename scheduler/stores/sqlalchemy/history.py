@@ -108,6 +108,7 @@ def _finished_one_off(changed_before: datetime) -> ColumnElement[bool]:
         _job.run_at.is_not(None),
         _job.next_run_at.is_(None),
         _job.paused_at.is_(None),
+        _job.chain_after.is_(None),  # a job that runs only after another is not done
         _job.updated_at < changed_before,
         ~exists().where(_run.job_id == _job.id),
     )

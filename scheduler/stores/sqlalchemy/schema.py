@@ -55,7 +55,10 @@ from ...clock import ensure_aware_utc
 from ..rows import (
     ACTIVE_RUN_CONDITION,
     ACTIVE_RUN_INDEX,
+    CHAIN_JOB_INDEX,
+    CHAIN_RUN_INDEX,
     SLOT_CONSTRAINT,
+    UPSTREAM_RUN_INDEX,
     WINDOW_RUN_INDEX,
     job_columns,
     result_column,
@@ -213,8 +216,13 @@ job_table = Table(
     Column("calendar", _Text, nullable=True),
     # A solar schedule as JSON (event, latitude, longitude, offset); NULL for the others.
     Column("solar", _Text, nullable=True),
+    # The upstream job a chained job runs after, and which of its endings count
+    # (succeeded, failed, finished); NULL for a job that is not chained.
+    Column("chain_after", String(200), nullable=True),
+    Column("chain_when", String(10), nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
+    Index(CHAIN_JOB_INDEX, "chain_after"),
     # Ids are never reused on SQLite either, so a cached (id, version) stays true.
     sqlite_autoincrement=True,
     **_MYSQL_TABLE,
@@ -248,7 +256,18 @@ run_table = Table(
     Column("worker", String(255), nullable=False),
     # Last sign of life from a worker outside the scheduler (Celery) executing the run.
     Column("heartbeat_at", UTCDateTime(), nullable=True),
+    # A chained run: the upstream run whose end started it (no foreign key: the
+    # upstream run may be pruned first).  Unique per job, so two replicas that
+    # notice the same end create one run.
+    Column("upstream_run_id", BigInteger, nullable=True),
+    # When this run's end was passed to the jobs chained after its job; NULL:
+    # not yet (or it has not ended).
+    Column("chained_at", UTCDateTime(), nullable=True),
     UniqueConstraint("job_id", "scheduled_for", "attempt", name=SLOT_CONSTRAINT),
+    # A unique index, not a constraint, so that upgrading a database adds it.
+    Index(UPSTREAM_RUN_INDEX, "job_id", "upstream_run_id", unique=True),
+    # The ended runs of upstream jobs whose end no chain has seen yet.
+    Index(CHAIN_RUN_INDEX, "job_id", "chained_at", "finished_at"),
     Index("scheduler_run_pending_idx", "status", "due_at"),
     Index("scheduler_run_history_idx", "job_id", "scheduled_for"),
     Index("scheduler_run_replica_idx", "replica_id", "status"),

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from ..checked import CheckedStore
 from ..protocol.changes import ChangeListener
-from . import claims, history, jobs, mysql, replicas, runs, upgrade
+from . import chains, claims, history, jobs, mysql, replicas, runs, upgrade
 from .changes import listener
 from .connections import Db, engine_for, install_sqlite_hooks, read_connection, write_transaction
 from .schema import metadata
@@ -47,6 +47,7 @@ class SQLAlchemyStore(CheckedStore[Db]):
     _runs = runs
     _replicas = replicas
     _history = history
+    _chains = chains
 
     def __init__(
         self,

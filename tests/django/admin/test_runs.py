@@ -10,10 +10,12 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduler.django.models import Job, Run
 from scheduler.django.store import DjangoStore
+from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
 from scheduler.model.runs import NewRun, Outcome, RunStatus, Trigger
 from scheduler.testing import FakeClock
 
-from .conftest import NOW, client_for, save, user
+from .conftest import NOW, PING, client_for, save, user
 
 RUNS = "/admin/scheduler/run/"
 TRACEBACK = """Traceback (most recent call last):
@@ -188,3 +190,36 @@ def test_replicas_show_whether_they_are_alive(
     assert 'alt="True"' in rows["beating"]
     assert "5 s ago" in rows["beating"]
     assert 'alt="False"' in rows["silent"]
+
+
+def test_a_chained_runs_page_links_the_upstream_run_that_started_it(
+    admin_client_: Client, store: DjangoStore
+) -> None:
+    save(store, name="extract")
+    load = JobSpec.build(name="load", task=PING, after=["extract"], source=JobSource.ADMIN)
+    store.save_job(load, now=NOW - timedelta(hours=2))
+    upstream = ran(store, "extract", minutes_ago=30)
+    [chained] = store.follow_chains(now=NOW, limit=10)
+
+    page = admin_client_.get(f"{RUNS}{chained.id}/change/").content.decode()
+    upstream_page = admin_client_.get(f"{RUNS}{upstream}/change/").content.decode()
+
+    assert chained.trigger is Trigger.CHAIN
+    assert f'<a href="{RUNS}{upstream}/change/">run {upstream} of extract, succeeded</a>' in page
+    assert ">chain<" in page or "chain</div>" in page
+    assert "After run" in upstream_page and "of extract, succeeded</a>" not in upstream_page
+
+
+def test_the_job_list_says_what_a_chained_job_runs_after(
+    admin_client_: Client, store: DjangoStore
+) -> None:
+    save(store, name="extract")
+    load = JobSpec.build(name="load", task=PING, after=["extract"], source=JobSource.ADMIN)
+    store.save_job(load, now=NOW)
+
+    html = admin_client_.get("/admin/scheduler/job/").content.decode()
+
+    row = next(part for part in html.split("<tr") if ">load</a>" in part)
+    assert "after extract succeeded" in row, row
+    assert "1970" not in row
+    assert "tw-state-active" in row

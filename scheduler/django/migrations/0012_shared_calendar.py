@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduler", "0010_job_solar")]
+    dependencies = [("scheduler", "0011_chains")]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,119 @@
+"""Chains on a Django database: the ended runs of upstream jobs, and the runs they start.
+
+As the SQLAlchemy store does it: one indexed select of the chained jobs
+(``chain_after``), then the ended runs no chain has seen (``chained_at``
+NULL), locked ``SKIP LOCKED`` where the database can (SQLite's write lock
+serialises replicas); the unique index on ``(job_id, upstream_run_id)``
+refuses a second chained run for one upstream run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Min, QuerySet
+
+from ...model.runs import NewRun, Run
+from ...stores.checked.chains import EndedUpstream
+from ...stores.protocol.values import StoredJob
+from ...stores.rows import is_slot_violation, run_columns, run_from_columns
+from ...stores.rules import job_not_found
+from ..models import Job
+from ..models import Run as RunRow
+from .changes import notify
+from .jobs import stored
+from .queries import ENABLED, JOB_FIELDS, RUN_FIELDS, chunks, for_update, jobs, runs
+
+__all__ = [
+    "add_chain_runs",
+    "anything_to_follow",
+    "ended_upstream_runs",
+    "first_unfollowed_end",
+    "mark_chained",
+]
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _chained(using: str) -> QuerySet[Job]:
+    return jobs(using).filter(ENABLED, chain_after__isnull=False, removed_at__isnull=True)
+
+
+def anything_to_follow(using: str) -> bool:
+    return first_unfollowed_end(using) is not None
+
+
+def first_unfollowed_end(using: str) -> datetime | None:
+    """The earliest end of a run of a job that enabled jobs run after, not yet followed."""
+    upstreams = _chained(using).values("chain_after")
+    ended = runs(using).filter(chained_at__isnull=True, finished_at__isnull=False)
+    found: datetime | None = ended.filter(job__name__in=upstreams).aggregate(at=Min("finished_at"))[
+        "at"
+    ]
+    return found
+
+
+def ended_upstream_runs(using: str, limit: int) -> list[EndedUpstream]:
+    chained = _chained(using)
+    dependents: defaultdict[str, list[StoredJob]] = defaultdict(list)
+    for row in chained.values(*JOB_FIELDS):
+        dependents[row["chain_after"]].append(stored(row))
+    if not dependents:
+        return []
+    names = dict(jobs(using).filter(name__in=sorted(dependents)).values_list("id", "name"))
+    if not names:
+        return []
+    ended = runs(using).filter(
+        job_id__in=sorted(names), chained_at__isnull=True, finished_at__isnull=False
+    )
+    locked = for_update(ended.order_by("finished_at", "id"), using, skip_locked=True)
+    return [
+        EndedUpstream(
+            run_from_columns(row["id"], names[row["job_id"]], row),
+            tuple(dependents[names[row["job_id"]]]),
+        )
+        for row in locked.values(*RUN_FIELDS)[:limit]
+    ]
+
+
+def add_chain_runs(using: str, rows: Sequence[tuple[str, NewRun]]) -> list[Run]:
+    if not rows:
+        return []
+    wanted = sorted({name for name, _ in rows})
+    ids = dict(jobs(using).filter(name__in=wanted).values_list("name", "id"))
+    created = []
+    for name, new in rows:
+        if name not in ids:
+            raise job_not_found(name)
+        run_id, values = _insert(using, ids[name], new)
+        created.append(run_from_columns(run_id, name, values))
+    notify(using)
+    return created
+
+
+def _insert(using: str, job_id: int, new: NewRun) -> tuple[int, dict[str, Any]]:
+    """Insert ``new`` at the first free slot from its own; its id and columns.
+
+    A slot found taken moves it on; one taken by another replica in that
+    instant (both moved to the same free slot) fails only the savepoint."""
+    slots = runs(using).filter(job_id=job_id, attempt=new.attempt)
+    while True:
+        while slots.filter(scheduled_for=new.scheduled_for).exists():
+            new = replace(new, scheduled_for=new.scheduled_for + _MICROSECOND)
+        values = run_columns(job_id, new, now=new.due_at, replica_id="")
+        try:
+            with transaction.atomic(using=using):
+                return RunRow.objects.using(using).create(**values).pk, values
+        except IntegrityError as error:
+            if not is_slot_violation(error.__cause__):
+                raise
+
+
+def mark_chained(using: str, run_ids: Sequence[int], now: datetime) -> None:
+    for chunk in chunks(using, sorted(run_ids)):
+        runs(using).filter(id__in=chunk).update(chained_at=now)
