@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..model.chains import ChainWhen, is_chain_only
 from ..model.jobs import JobSpec
 from ..stores.base import StoredJob
 
@@ -26,10 +27,12 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 def jobs_table(jobs: Sequence[JobSpec], after: datetime, count: int) -> str:
     """One row per job (extra lines for further runs): name, task, schedule,
-    its description, and the next ``count`` runs in the job's own zone."""
+    its description, and the next ``count`` runs in the job's own zone (for a
+    chained job, the upstream runs it would follow)."""
     rows: list[list[str]] = []
+    named = {job.name: job for job in jobs}
     for job in sorted(jobs, key=lambda j: j.name):
-        runs = _next_runs(job, after, count)
+        runs = _next_runs(job, after, count, named)
         first = [job.name, job.task, _schedule_text(job), job.describe(), runs[0]]
         rows.append(first)
         rows.extend(["", "", "", "", run] for run in runs[1:])
@@ -41,9 +44,18 @@ def _schedule_text(job: JobSpec) -> str:
     return str(expr) if expr is not None else job.describe()
 
 
-def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
+def _next_runs(
+    job: JobSpec, after: datetime, count: int, named: Mapping[str, JobSpec]
+) -> list[str]:
     if not job.enabled:
         return ["(disabled)"]
+    runs = _scheduled(job, after, count)
+    if job.after:
+        return runs + _followed(job, after, count, named)
+    return runs or ["(no more runs)"]
+
+
+def _scheduled(job: JobSpec, after: datetime, count: int) -> list[str]:
     zone = ZoneInfo(job.timezone)
     runs: list[str] = []
     current: datetime | None = after
@@ -51,7 +63,25 @@ def _next_runs(job: JobSpec, after: datetime, count: int) -> list[str]:
         current = job.next_after(current)
         if current is not None:
             runs.append(current.astimezone(zone).isoformat(timespec="seconds"))
-    return runs or ["(no more runs)"]
+    return runs
+
+
+def _followed(job: JobSpec, after: datetime, count: int, named: Mapping[str, JobSpec]) -> list[str]:
+    """The upstream's next runs that this job would follow, said as such."""
+    name = job.after[0]
+    condition = _IF[job.when]
+    upstream = named.get(name)
+    if upstream is None or not upstream.enabled:
+        return [f"after each run of {name} that {condition}"]
+    found = _scheduled(upstream, after, count)
+    if not found and is_chain_only(upstream.schedule):  # a chain after a chain
+        return [f"after each run of {name} that {condition}"]
+    if not found:
+        return [f"after each run of {name} that {condition} (it has no more runs)"]
+    return [f"after {name} {run}, if it {condition}" for run in found]
+
+
+_IF = {ChainWhen.SUCCEEDED: "succeeds", ChainWhen.FAILED: "fails", ChainWhen.FINISHED: "ends"}
 
 
 def next_run_text(job: StoredJob) -> str:
