@@ -78,14 +78,20 @@ LEGS = {
 WORKERS = os.environ.get("TICKWORK_TEST_WORKERS", "3")
 
 
-def _tests(session: nox.Session, requirements: list[str], *, coverage: bool) -> None:
+def _tests(
+    session: nox.Session,
+    requirements: list[str],
+    *,
+    coverage: bool,
+    env: dict[str, str] | None = None,
+) -> None:
     """The suite in two runs: every test not marked ``serial`` on WORKERS processes,
     then the ``serial`` ones (those that bound a wall-clock time or need an idle
     machine) alone.  With ``coverage``, branch coverage of both, one report."""
     session.install(*requirements)
     if DJANGO6 in requirements:  # a reused environment may still hold it
         session.run("python", "-m", "pip", "uninstall", "--quiet", "--yes", "django-celery-beat")
-    env = {"PYTHONWARNINGS": "error"}
+    env = {"PYTHONWARNINGS": "error", **(env or {})}
     # Arguments of one's own (nox -s ... -- tests/unit) may select nothing in a run.
     ok = [0, 5] if session.posargs else [0]
     cover = ["--cov", "--cov-report="] if coverage else []
@@ -102,8 +108,10 @@ def _tests(session: nox.Session, requirements: list[str], *, coverage: bool) -> 
 
 @nox.session(name="tests-py311-django52", python=PY311)
 def tests_py311_django52(session: nox.Session) -> None:
-    """Python 3.11 with Django 5.2 LTS, with branch coverage (the leg that runs every test)."""
-    _tests(session, LEGS["py311-django52"][1], coverage=True)
+    """Python 3.11 with Django 5.2 LTS, with branch coverage (the leg that runs every test),
+    and 200 brief simulation seeds on SQLite (tests/simulation)."""
+    sqlite_seeds = {"TICKWORK_SIM_SQLITE_SEEDS": os.environ.get("TICKWORK_SIM_SQLITE_SEEDS", "200")}
+    _tests(session, LEGS["py311-django52"][1], coverage=True, env=sqlite_seeds)
 
 
 @nox.session(name="tests-py313-django6", python=PY313)

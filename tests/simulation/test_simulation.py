@@ -1,13 +1,16 @@
 """The simulation holds on every seed it plays, replays exactly, and can fail.
 
 The default run plays short scenarios (30 simulated minutes of faults and
-edits, then 25 quiet ones): 300 seeds on the memory store and 12 on SQLite.
+edits, then 25 quiet ones): 300 seeds on the memory store and 12 on SQLite;
+with ``TICKWORK_SIM_SQLITE_SEEDS=N`` (CI's Python 3.11 leg: 200), N brief
+ones on SQLite too.
 The ``slow`` run plays full ones (90 + 30 minutes).  ``make simulate`` plays
 as many as you ask for.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -58,6 +61,32 @@ def test_short_scenarios_hold(mode: str, first: int, seeds: int) -> None:
     ]
     assert not _failures(outcomes, mode)
     assert sum(sum(o.faults.values()) for o in outcomes) > seeds  # faults did strike
+
+
+#: Brief scenarios (10 simulated minutes of faults and edits, then 10 quiet
+#: ones) on SQLite, where a seed costs about 25 memory seeds: as many as
+#: ``TICKWORK_SIM_SQLITE_SEEDS`` says (the Python 3.11 leg of ``make test``
+#: plays 200; none by default, to keep the quick loop quick).
+BRIEF_ACTIVE, BRIEF_QUIET = 600.0, 600.0
+BRIEF_SQLITE = int(os.environ.get("TICKWORK_SIM_SQLITE_SEEDS", "0"))
+_BRIEF_CHUNK = 25
+
+
+@pytest.mark.skipif(not BRIEF_SQLITE, reason="TICKWORK_SIM_SQLITE_SEEDS is not set")
+@pytest.mark.parametrize(
+    "first", range(20_000, 20_000 + max(BRIEF_SQLITE, _BRIEF_CHUNK), _BRIEF_CHUNK)
+)
+def test_brief_sqlite_scenarios_hold(first: int) -> None:
+    last = min(first + _BRIEF_CHUNK, 20_000 + BRIEF_SQLITE)
+    outcomes = [
+        run_seed(seed, "sqlite", active=BRIEF_ACTIVE, quiet=BRIEF_QUIET)
+        for seed in range(first, last)
+    ]
+    bad = [o for o in outcomes if o.violations]
+    assert not bad, describe(
+        draw_scenario(bad[0].seed, active=BRIEF_ACTIVE, quiet=BRIEF_QUIET), bad[0]
+    )
+    assert sum(sum(o.faults.values()) for o in outcomes) > len(outcomes)
 
 
 @pytest.mark.slow
