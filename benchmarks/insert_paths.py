@@ -50,6 +50,7 @@ def _rows(ids: Sequence[int], slot: datetime) -> list[Row]:
             "finished_at": None,
             "executor": "default",
             "replica_id": "r1",
+            "upstream_run_id": None,  # a scheduled run follows no other
         }
         for job_id in ids
     ]
