@@ -168,6 +168,9 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+# Alone: beside other test processes its last child was once still exiting
+# when it looked (Python 3.13 leg), and the leftover warned in the next test.
+@pytest.mark.serial
 def test_twenty_timed_out_runs_leave_no_zombie_and_no_leaked_child(tmp_path: Path) -> None:
     executor = ProcessExecutor(max_workers=10, kill_grace=1.0)
     reporter = RecordingReporter()

@@ -137,6 +137,7 @@ def _wait_for_line(process: subprocess.Popen[str], text: str, seen: list[str]) -
     pytest.fail(f"the scheduler exited before saying {text!r}:\n{''.join(seen)}")
 
 
+@pytest.mark.serial  # two signals a moment apart to a real process: once timed out beside others
 def test_a_second_ctrl_c_stops_at_once_and_records_the_run_lost(tmp_path: Path) -> None:
     """The first SIGINT starts the 60 s grace and says how to skip it; the second
     ends it: the running job is recorded lost and the exit status is 130."""
