@@ -11,6 +11,8 @@ deleted; the page lists who uses it.
 
 from __future__ import annotations
 
+import json
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
@@ -28,16 +30,33 @@ from .common import database, now, store
 from .forms import spec_of
 from .writes import GuardedActions
 
-__all__ = ["SharedCalendarAdmin", "jobs_using"]
+__all__ = ["SharedCalendarAdmin", "calendar_users", "jobs_using"]
+
+#: Who uses each calendar, read once per list page (see ``changelist_view``).
+_USERS: ContextVar[dict[str, list[str]] | None] = ContextVar("tw_calendar_users", default=None)
+
+
+def _with_calendars() -> QuerySet[Job]:
+    admin_jobs = Job.objects.using(database()).filter(source=JobSource.ADMIN.value)
+    return admin_jobs.filter(calendar__isnull=False).order_by("name")
 
 
 def jobs_using(name: str) -> list[JobSpec]:
-    """The admin's jobs whose calendar is the shared calendar ``name``."""
-    rows = Job.objects.using(database()).filter(
-        source=JobSource.ADMIN.value, calendar__isnull=False
-    )
-    specs = (spec_of(row) for row in rows.order_by("name"))
-    return [spec for spec in specs if spec.calendar.name == name]
+    """The admin's jobs whose calendar is the shared calendar ``name``, as definitions
+    (to be written again)."""
+    users = set(calendar_users().get(name, ()))
+    return [spec_of(row) for row in _with_calendars().filter(name__in=users)]
+
+
+def calendar_users() -> dict[str, list[str]]:
+    """Per shared calendar's name, the admin jobs that use it: one query, reading
+    only each job's name and its calendar's JSON (never a whole definition)."""
+    found: dict[str, list[str]] = {}
+    for job, text in _with_calendars().values_list("name", "calendar"):
+        calendar = json.loads(text or "{}").get("name")
+        if calendar:
+            found.setdefault(calendar, []).append(job)
+    return found
 
 
 class SharedCalendarForm(forms.ModelForm, CalendarFields):  # type: ignore[type-arg]
@@ -111,9 +130,21 @@ class SharedCalendarAdmin(GuardedActions):
         except SchedulerError as error:
             return f"cannot be read: {error}"
 
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        """The list, with who uses each calendar read once for the page."""
+        token = _USERS.set(calendar_users())
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # while the page's reading is set
+            return response
+        finally:
+            _USERS.reset(token)
+
     @admin.display(description="Used by")
     def used_by(self, row: SharedCalendar) -> str:
-        names = [spec.name for spec in jobs_using(row.name)]
+        users = _USERS.get()
+        names = (users if users is not None else calendar_users()).get(row.name, [])
         return ", ".join(names) if names else "no job"
 
     def save_model(
@@ -138,8 +169,9 @@ class SharedCalendarAdmin(GuardedActions):
         calendar among the protected objects: the delete pages then refuse, as
         for a foreign key that protects its rows, and say who uses it."""
         deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        users = calendar_users()
         for row in objs:
-            protected += [f"Job: {spec.name} (uses {row.name})" for spec in jobs_using(row.name)]
+            protected += [f"Job: {job} (uses {row.name})" for job in users.get(row.name, [])]
         return deleted, counts, perms, protected
 
     def delete_model(self, request: HttpRequest, obj: SharedCalendar) -> None:

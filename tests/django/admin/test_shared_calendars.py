@@ -185,3 +185,19 @@ def test_a_user_who_may_only_view_cannot_change_a_shared_calendar(
     response = viewer.post(f"{CALENDARS}{row.pk}/change/", calendar_posted(exclude=""))
     assert response.status_code == 403
     assert SharedCalendar.objects.using(site).get().exclude == "2026-03-02..2026-03-03"
+
+
+def test_the_list_reads_who_uses_each_calendar_once_for_the_page(
+    admin_client_: Client, site: str
+) -> None:
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("company", "plant", "office"):
+        admin_client_.post(f"{CALENDARS}add/", calendar_posted(name=name))
+        admin_client_.post(ADD, posted(name=f"job-{name}", shared_calendar=name))
+    with CaptureQueriesContext(connections[site]) as queries:
+        page = admin_client_.get(CALENDARS).content.decode()
+    assert "job-plant" in page and "job-office" in page
+    reads = [query["sql"] for query in queries.captured_queries if "scheduler_job" in query["sql"]]
+    assert len(reads) == 1
