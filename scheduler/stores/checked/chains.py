@@ -135,7 +135,12 @@ def follow(chains: ChainVerbs[Db], db: Db, now: datetime, limit: int) -> list[Ru
     names, slots = join_slots(ended)
     # Read after the runs were locked: a fresh statement sees every end committed so far.
     slot_runs = chains.ended_runs_at(db, names, slots) if names else []
-    created = chains.add_chain_runs(db, chain_rows(ended, now, slot_runs))
+    rows = chain_rows(ended, now, slot_runs)
+    # One order for every replica: two completing the same joins insert them in
+    # the same order, so each waits for the other's insert at most once (no
+    # deadlock: neither holds a key the other needs before the one it waits for).
+    rows.sort(key=lambda row: (row[0], row[1].upstream_run_id or 0))
+    created = chains.add_chain_runs(db, rows)
     chains.mark_chained(db, [item.run.id for item in ended], now)
     return created
 
