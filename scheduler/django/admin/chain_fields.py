@@ -1,9 +1,9 @@
 """The job form's chain fields: the jobs a job runs after (``after:``) and on which endings.
 
-``after`` holds job names, separated by commas or spaces; ``when`` says which
-endings of an upstream run count.  A job may run after other jobs *and* on a
-schedule of its own, or only after them (the schedule kind "Only after other
-jobs", :data:`~scheduler.model.chains.CHAIN_ONLY`).
+``after`` holds job names, separated by commas or spaces (two or more make a
+join); ``when`` says which endings of an upstream run count.  A job may run
+after other jobs *and* on a schedule of its own, or only after them (the
+schedule kind "Only after other jobs", :data:`~scheduler.model.chains.CHAIN_ONLY`).
 
 An admin job may run after any stored job that is not removed, whatever its
 source.  Saving refuses a name no job has, the job itself, and a cycle through
@@ -44,8 +44,9 @@ class ChainFields(forms.Form):
         label="Run after",
         help_text=(
             "The job this one runs after, by name: it runs once for each run of that "
-            "job that ends as chosen below. Blank: none. Needed when the schedule is "
-            "'Only after other jobs'."
+            "job that ends as chosen below. Several names, separated by commas, make a "
+            "join: it runs once for each slot for which all of them had such a run. "
+            "Blank: none. Needed when the schedule is 'Only after other jobs'."
         ),
     )
     when = forms.ChoiceField(

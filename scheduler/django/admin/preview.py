@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...errors import SchedulerError
-from ...model.chains import ChainWhen, is_chain_only
+from ...model.chains import ChainWhen, is_chain_only, is_join, listed
 from ...model.jobs import JobSpec
 from ...schedules.calendared import excluded_slots
 from ...schedules.kinds import Once, upcoming
@@ -173,6 +173,13 @@ def _left_out(spec: JobSpec, now: datetime, runs: tuple[PreviewRun, ...]) -> lis
     return lines
 
 
+_JOINED = {
+    ChainWhen.SUCCEEDED: "succeeded",
+    ChainWhen.FAILED: "failed, timed out or was lost",
+    ChainWhen.FINISHED: "ended, succeeded or failed",
+}
+
+
 def _chain_note(spec: JobSpec) -> str:
     """What starts the runs of a job that runs after others, in a sentence."""
     endings = {
@@ -181,7 +188,12 @@ def _chain_note(spec: JobSpec) -> str:
         ChainWhen.FINISHED: "ends, succeeded or failed",
     }[spec.when]
     own = "" if is_chain_only(spec.schedule) else ", besides the runs below"
-    return f"Runs once each time a run of {' and '.join(spec.after)} {endings}{own}."
+    if is_join(spec.after):
+        return (
+            f"Runs once for each slot for which {listed(spec.after)} all had a run that "
+            f"{_JOINED[spec.when]}{own}."
+        )
+    return f"Runs once each time a run of {spec.after[0]} {endings}{own}."
 
 
 def _when(text: str) -> ChainWhen:

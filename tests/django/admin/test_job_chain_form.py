@@ -177,3 +177,47 @@ def test_the_preview_says_what_starts_a_chained_jobs_runs(
 
     blank = admin_client_.get(PREVIEW, {"schedule_type": "after", "timezone": "UTC"})
     assert "Name the job this one runs after." in blank.content.decode()
+
+
+def test_two_names_make_a_join_that_runs_once_per_slot_both_ran_for(
+    admin_client_: Client, store: DjangoStore, site: str
+) -> None:
+    save(store, name="extract-a")
+    save(store, name="extract-b")
+    response = admin_client_.post(
+        ADD,
+        posted(name="load", schedule_type="after", cron="", after="extract-a, extract-b"),
+    )
+
+    assert response.status_code == 302, _errors(response)
+    assert store.get_job("load").spec.after == ("extract-a", "extract-b")
+    form = admin_client_.get(change_url(site, "load")).context["adminform"].form
+    assert form["after"].value() == "extract-a, extract-b"
+    # One slot, both upstreams succeeded after the save: one run of the join.
+    first = ran(store, "extract-a", minutes_ago=-5)
+    ran(store, "extract-b", minutes_ago=-5)
+    [chained] = store.follow_chains(now=NOW + timedelta(minutes=10), limit=10)
+    assert (chained.job_name, chained.upstream_run_id) == ("load", first)
+
+    preview = admin_client_.get(
+        PREVIEW,
+        {"schedule_type": "after", "after": "extract-a,extract-b", "timezone": "UTC"},
+    ).content.decode()
+    assert "after extract-a and extract-b both succeeded for one slot" in preview
+    assert (
+        "Runs once for each slot for which extract-a and extract-b all had a run that succeeded."
+        in preview
+    )
+
+
+def test_a_cycle_through_the_second_upstream_of_a_join_is_refused(
+    admin_client_: Client, store: DjangoStore
+) -> None:
+    save(store, name="extract")
+    save(store, name="load", after=["nightly"])  # load runs after nightly (to be added)
+    response = admin_client_.post(ADD, posted(after="extract, load"))
+    assert response.status_code == 200
+    errors = _errors(response)
+    assert errors["after"] == [
+        "That would close a cycle: nightly after load after nightly. None of them would ever run."
+    ]
