@@ -62,8 +62,18 @@ def test_apscheduler_cron_fields_as_cron(fields: dict[str, Any], expr: str, flag
     assert (text.expr, text.problem is not None) == (expr, flagged)
 
 
-def test_apscheduler_year_and_week_have_no_cron_field() -> None:
-    from scheduler.importers.apscheduler_cron import cron_text
+def test_apscheduler_week_has_no_cron_field_and_year_only_a_span() -> None:
+    from scheduler.importers.apscheduler_cron import YearSpan, cron_text, year_span
 
-    assert cron_text(aps_cron.CronTrigger(year=2027, timezone="UTC")).expr is None
     assert cron_text(aps_cron.CronTrigger(week=10, timezone="UTC")).expr is None
+    # One year or one range of years is left to the window; the rest has no equivalent.
+    one = aps_cron.CronTrigger(year=2027, timezone="UTC")
+    # (APScheduler fills the fields below the year with their minimum: 1 January.)
+    assert (cron_text(one).expr, year_span(one)) == ("0 0 1 1 *", YearSpan(2027, 2027))
+    span = aps_cron.CronTrigger(year="2027-2029", timezone="UTC")
+    assert year_span(span) == YearSpan(2027, 2029)
+    assert year_span(aps_cron.CronTrigger(timezone="UTC")) == YearSpan()
+    for years in ("*/2", "2027,2029", "2027-2031/2"):
+        trigger = aps_cron.CronTrigger(year=years, timezone="UTC")
+        assert cron_text(trigger).expr is None, years
+        assert year_span(trigger).problem is not None, years
