@@ -131,14 +131,19 @@ def _insert(using: str, job_id: int, new: NewRun) -> tuple[int, dict[str, Any]] 
 
     A slot found taken moves it on; one taken by another replica in that
     instant (both moved to the same free slot) fails only the savepoint.  A
-    refusal by the upstream run's index ends the loop: it never moves the slot."""
+    refusal by the upstream run's index ends the loop: it never moves the slot.
+    Whether the job has a run for the upstream run is asked again after every
+    slot found taken: the slot may be taken by that very run, committed by
+    another replica since the last look, and on a partitioned run table (whose
+    upstream index holds the slot too) moving on would let a second one in."""
     slots = runs(using).filter(job_id=job_id, attempt=new.attempt)
     followed = runs(using).filter(job_id=job_id, upstream_run_id=new.upstream_run_id)
     while True:
         if new.upstream_run_id is not None and followed.exists():
             return None
-        while slots.filter(scheduled_for=new.scheduled_for).exists():
+        if slots.filter(scheduled_for=new.scheduled_for).exists():
             new = replace(new, scheduled_for=new.scheduled_for + _MICROSECOND)
+            continue
         values = run_columns(job_id, new, now=new.due_at, replica_id="")
         try:
             with transaction.atomic(using=using):
