@@ -90,8 +90,7 @@ class JobSpec:
     after: tuple[str, ...] = ()
     #: Which endings of an upstream run start a run of this job.
     when: ChainWhen = ChainWhen.SUCCEEDED
-    # The definition hash, once computed: a sync of 100,000 unchanged jobs
-    # compares each spec's hash, and hashing is most of a spec's cost there.
+    # The definition hash once computed (a sync compares it for every spec).
     _definition_hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
