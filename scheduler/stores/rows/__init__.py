@@ -35,7 +35,7 @@ from .runs import (
     run_from_columns,
     status_values,
 )
-from .sync import SYNC_BATCH, batches, compare_specs, redefined, sync_report
+from .sync import SYNC_BATCH, SyncTally, batched, batches, compare_specs, redefined, sync_report
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
@@ -47,7 +47,9 @@ __all__ = [
     "SYNC_BATCH",
     "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
+    "SyncTally",
     "as_stored",
+    "batched",
     "batches",
     "claim_rows",
     "compare_specs",
