@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Collection, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validat
 from .job_policy import POLICY_FIELDS, JobPolicy
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
+from .together import check_together
 
 __all__ = [
     "POLICY_FIELDS",
@@ -96,33 +97,7 @@ class JobSpec:
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
             object.__setattr__(self, name, checked_field(self.name, name, getattr(self, name)))
-        if not isinstance(self.policy, JobPolicy):
-            raise InvalidJob(
-                f"job {self.name!r}: policy: expected a JobPolicy, got {self.policy!r}"
-            )
-        if self.start is not None and self.end is not None and self.start >= self.end:
-            raise InvalidJob(
-                f"job {self.name!r}: start must be before end, got start "
-                f"{self.start.isoformat()} and end {self.end.isoformat()}"
-            )
-        if isinstance(self.schedule, Cron) and self.schedule.tz != self.timezone:
-            raise InvalidJob(
-                f"job {self.name!r}: schedule: the cron expression is read in "
-                f"{self.schedule.tz!r} but the job's timezone is {self.timezone!r}; "
-                "build it with Cron(expr, tz=timezone) or JobSpec.build()"
-            )
-        if self.name in self.after:
-            raise InvalidJob(f"job {self.name!r}: after: a job cannot run after itself")
-        if is_chain_only(self.schedule) and not self.after:
-            raise InvalidJob(
-                f"job {self.name!r}: give exactly one of cron, every, at or solar, "
-                "or 'after' for a job that runs only after another"
-            )
-        if isinstance(self.schedule, Once) and not self.calendar.is_default:
-            raise InvalidJob(
-                f"job {self.name!r}: calendar: a one-off job ('at') runs at its instant; "
-                "a calendar applies to cron and interval jobs only"
-            )
+        check_together(self)
 
     def __hash__(self) -> int:
         # The generated hash would fail on the kwargs dict; the definition
@@ -173,12 +148,15 @@ class JobSpec:
         )
 
     @classmethod
-    def from_fields(cls, **values: Any) -> JobSpec:
+    def from_fields(cls, *, checked: Collection[str] = (), **values: Any) -> JobSpec:
         """A spec from flat field values, as a schedules file or a form gives them.
 
         The policy fields (:data:`POLICY_FIELDS`: ``catchup``, ``retries``,
         ...) become its :class:`JobPolicy`; the others are :class:`JobSpec`
         fields.  Errors name the job and the field, as ``JobSpec(...)``'s do.
+        The fields named in ``checked`` hold what :func:`validate_field` gave
+        for them (the schedules file reader checks each value as it reads it),
+        so are not checked again; the others, and the rules between fields, are.
         """
         name = checked_field("", "name", values.get("name"))
         policy = {key: values.pop(key) for key in POLICY_FIELDS if key in values}
@@ -186,7 +164,17 @@ class JobSpec:
             values["policy"] = JobPolicy(**policy)
         except InvalidJob as error:
             raise InvalidJob(f"job {name!r}: {error}") from None
-        return cls(**values)
+        if not checked:
+            return cls(**values)
+        spec = object.__new__(cls)
+        for field_name, assign in _SETTERS:
+            value = values[field_name] if field_name in values else _DEFAULTS[field_name]()
+            if field_name not in checked and field_name != "policy":
+                value = checked_field(name, field_name, value)
+            assign(spec, value)
+        _SET_HASH(spec, None)
+        check_together(spec)
+        return spec
 
     def with_fields(self, **changes: Any) -> JobSpec:
         """A copy with ``changes``, the policy fields flat (``spec.with_fields(retries=3)``),
@@ -292,6 +280,15 @@ _OWN_FIELDS = tuple(
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
 _SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
 _SET_HASH = JobSpec._definition_hash.__set__  # type: ignore[attr-defined]
+_DEFAULTS: dict[str, Any] = {
+    spec_field.name: (
+        spec_field.default_factory
+        if spec_field.default is MISSING
+        else (lambda default=spec_field.default: default)
+    )
+    for spec_field in fields(JobSpec)
+    if spec_field.default is not MISSING or spec_field.default_factory is not MISSING
+}
 _POLICY_SETTERS = tuple((name, getattr(JobPolicy, name).__set__) for name in POLICY_FIELDS)
 
 
