@@ -167,11 +167,13 @@ class JobSpec:
         if not checked:
             return cls(**values)
         spec = object.__new__(cls)
-        for field_name, assign in _SETTERS:
-            value = values[field_name] if field_name in values else _DEFAULTS[field_name]()
-            if field_name not in checked and field_name != "policy":
-                value = checked_field(name, field_name, value)
-            assign(spec, value)
+        for field_name, assign in _SETTERS:  # a default is good as it is
+            if field_name not in values:
+                assign(spec, _DEFAULTS[field_name]())
+            elif field_name in checked or field_name == "policy":
+                assign(spec, values[field_name])
+            else:
+                assign(spec, checked_field(name, field_name, values[field_name]))
         _SET_HASH(spec, None)
         check_together(spec)
         return spec
