@@ -81,7 +81,7 @@ class _FastLoader(_C_LOADER):  # type: ignore[misc,valid-type]
 
 def fast_loader(text: str) -> yaml.SafeLoader:
     """libyaml's safe loader over ``text``, resolving each distinct plain scalar's tag once."""
-    return _FastLoader(text)  # type: ignore[no-any-return]
+    return _FastLoader(text)
 
 
 # What a scalar with a bad explicit tag (``!!int abc``, ``!!timestamp x``) raises

@@ -16,13 +16,12 @@ syntax error surfaces as PyYAML's :class:`yaml.YAMLError`, to the same end.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 from yaml.events import (
     AliasEvent,
     DocumentEndEvent,
     DocumentStartEvent,
-    Event,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
@@ -35,7 +34,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .nodes import fast_loader
 
-__all__ = ["EventStream", "Unusual", "compose"]
+__all__ = ["Event", "EventStream", "Unusual", "compose"]
+
+#: One of libyaml's parser events (untyped: the stubs type their marks unlike a node's).
+Event: TypeAlias = Any
 
 _OPENS = (MappingStartEvent, SequenceStartEvent)
 _CLOSES = (MappingEndEvent, SequenceEndEvent)
@@ -60,7 +62,7 @@ class EventStream:
         return self
 
     def __next__(self) -> Event:
-        event = self._loader.get_event()
+        event: Event = self._loader.get_event()  # type: ignore[no-untyped-call]
         if event is None:
             raise Unusual("the text ended early")
         if type(event) is AliasEvent or getattr(event, "anchor", None) is not None:
@@ -71,21 +73,21 @@ class EventStream:
         """Free libyaml's parser."""
         self._loader.dispose()
 
-    def expect(self, *kinds: type[Event]) -> Event:
+    def expect(self, *kinds: type) -> Event:
         """The next event, which must be of one of ``kinds``."""
         event = next(self)
         if not isinstance(event, kinds):
             raise Unusual(f"{type(event).__name__} where {kinds[0].__name__} was expected")
         return event
 
-    def begin(self) -> MappingStartEvent:
+    def begin(self) -> Event:
         """Read up to the root mapping's start (only a plain mapping streams)."""
         self.expect(StreamStartEvent)
         self.expect(DocumentStartEvent)
         root = self.expect(MappingStartEvent)
         if root.tag not in (None, "!"):
             raise Unusual("a tagged root")
-        return root  # type: ignore[return-value]
+        return root
 
     def end(self) -> None:
         """Read past the root mapping's end: one document, and nothing after it."""
@@ -101,7 +103,8 @@ class EventStream:
             return None
         if type(first) is not ScalarEvent:
             raise Unusual("a key that is not a scalar")
-        events, depth = [first], 0
+        events: list[Event] = [first]
+        depth = 0
         for event in self:
             events.append(event)
             if isinstance(event, _OPENS):
@@ -120,19 +123,19 @@ def compose(first: Event, rest: Iterator[Event], resolve: Any) -> Node:
     tag = getattr(first, "tag", None)
     if kind is ScalarEvent:
         if tag is None or tag == "!":
-            tag = resolve(ScalarNode, first.value, first.implicit)  # type: ignore[attr-defined]
+            tag = resolve(ScalarNode, first.value, first.implicit)
         return ScalarNode(
             tag,
-            first.value,  # type: ignore[attr-defined]
+            first.value,
             first.start_mark,
             first.end_mark,
-            style=first.style,  # type: ignore[attr-defined]
+            style=first.style,
         )
     if kind is SequenceStartEvent:
         if tag is None or tag == "!":
-            tag = resolve(SequenceNode, None, first.implicit)  # type: ignore[attr-defined]
+            tag = resolve(SequenceNode, None, first.implicit)
         items: list[Node] = []
-        node: Node = SequenceNode(tag, items, first.start_mark, None, first.flow_style)  # type: ignore[attr-defined]
+        node: Node = SequenceNode(tag, items, first.start_mark, None, first.flow_style)
         for event in rest:
             if type(event) is SequenceEndEvent:
                 node.end_mark = event.end_mark
@@ -140,9 +143,9 @@ def compose(first: Event, rest: Iterator[Event], resolve: Any) -> Node:
             items.append(compose(event, rest, resolve))
     elif kind is MappingStartEvent:
         if tag is None or tag == "!":
-            tag = resolve(MappingNode, None, first.implicit)  # type: ignore[attr-defined]
+            tag = resolve(MappingNode, None, first.implicit)
         pairs: list[tuple[Node, Node]] = []
-        node = MappingNode(tag, pairs, first.start_mark, None, first.flow_style)  # type: ignore[attr-defined]
+        node = MappingNode(tag, pairs, first.start_mark, None, first.flow_style)
         for event in rest:
             if type(event) is MappingEndEvent:
                 node.end_mark = event.end_mark

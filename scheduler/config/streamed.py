@@ -13,7 +13,7 @@ job the last good read found is that job again, not composed nor built.
 
 from __future__ import annotations
 
-from yaml.events import Event, MappingStartEvent, ScalarEvent
+from yaml.events import MappingStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..model.jobs import JobSpec
@@ -31,7 +31,7 @@ from .nodes import (
     entry,
     position,
 )
-from .stream import EventStream, Unusual, compose
+from .stream import Event, EventStream, Unusual, compose
 from .walker import Setting
 
 __all__ = ["StreamReader"]
@@ -66,7 +66,7 @@ class StreamReader(TreeReader):
         context = None
         if self.memo is not None:
             before = self.text[: jobs_start.start_mark.index]
-            context = ReadMemo.context(before, self.default_zone, jobs_start.flow_style)  # type: ignore[attr-defined]
+            context = ReadMemo.context(before, self.default_zone, jobs_start.flow_style)
         specs: list[JobSpec] = []
         while (events := stream.entry()) is not None:
             spec = self._job(events, stream, zone, defaults, context)
@@ -81,10 +81,11 @@ class StreamReader(TreeReader):
         for first in stream:
             key = compose(first, stream, stream.resolve)
             if isinstance(key, ScalarNode) and key.value == "jobs":
-                value = next(stream)
+                value: Event = next(stream)
                 if key.tag != STR_TAG or type(value) is not MappingStartEvent or value.tag:
                     raise Unusual("jobs that are not a plain mapping")
-                pairs.append((key, MappingNode(MAP_TAG, [], value.start_mark, value.start_mark)))
+                mark: Event = value.start_mark  # libyaml's Mark, typed apart from a node's
+                pairs.append((key, MappingNode(MAP_TAG, [], mark, mark)))
                 return pairs, value
             pairs.append((key, compose(next(stream), stream, stream.resolve)))
         raise Unusual("no jobs")  # pragma: no cover - the stream raises at its end
@@ -97,7 +98,7 @@ class StreamReader(TreeReader):
         defaults: dict[str, Setting],
         context: object,
     ) -> JobSpec | None:
-        head: ScalarEvent = events[0]  # type: ignore[assignment]
+        head = events[0]
         digest = None
         if self.memo is not None:
             begin, end = head.start_mark.index, events[-1].end_mark.index
@@ -114,15 +115,15 @@ class StreamReader(TreeReader):
             self.walker.issue(repeated, where, message)
         before = len(self.walker.issues)
         spec = self.jobs.job(entry(key, value), zone, defaults)
-        if digest is not None and spec is not None and len(self.walker.issues) == before:
+        if self.memo is not None and digest and spec and len(self.walker.issues) == before:
             line = position(key)[0]
             remembered = Remembered(
                 spec, line, self.jobs.locations[spec.name], self.jobs.declared[spec.name]
             )
-            self.memo.keep(digest, remembered)  # type: ignore[union-attr]
+            self.memo.keep(digest, remembered)
         return spec
 
-    def _recalled(self, head: ScalarEvent, stream: EventStream, known: Remembered) -> JobSpec:
+    def _recalled(self, head: Event, stream: EventStream, known: Remembered) -> JobSpec:
         key = compose(head, iter(()), stream.resolve)
         self._check_name(key)
         name = known.spec.name

@@ -281,7 +281,7 @@ _OWN_FIELDS = tuple(
 )
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
 _SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
-_SET_HASH = JobSpec._definition_hash.__set__  # type: ignore[attr-defined]
+_SET_HASH = vars(JobSpec)["_definition_hash"].__set__
 _DEFAULTS: dict[str, Any] = {
     spec_field.name: (
         spec_field.default_factory
