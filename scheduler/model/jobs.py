@@ -19,7 +19,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Collection, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validat
 from .job_policy import POLICY_FIELDS, JobPolicy
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
-from .together import check_together
+from .together import check_together, field_defaults
 
 __all__ = [
     "POLICY_FIELDS",
@@ -225,14 +225,15 @@ class JobSpec:
         """
         known = self._definition_hash
         if known is None:
+            encoded = self.to_dict(copy=False)  # nothing reaches the dict but dumps
             canonical = json.dumps(
-                self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+                encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=True
             )
             known = hashlib.sha256(canonical.encode("ascii")).hexdigest()
             object.__setattr__(self, "_definition_hash", known)
         return known
 
-    def to_dict(self) -> dict[str, JSONValue]:
+    def to_dict(self, *, copy: bool = True) -> dict[str, JSONValue]:
         """Every field as JSON-safe values; :meth:`from_dict` reads it back.
 
         Instants are ISO-8601 strings in UTC, durations are seconds, policies
@@ -241,10 +242,11 @@ class JobSpec:
         ``notify``, ``max_memory``, ``calendar``, ``after`` and ``when`` are
         left out while they are the default, so
         the definition hash of a job that never set them is the one it had
-        before the fields existed.
+        before the fields existed.  ``copy=False`` shares the spec's own
+        ``args`` and ``kwargs``, for a caller that only reads them.
         """
         return {
-            name: encode_field(self._flat(name))
+            name: encode_field(self._flat(name), copy=copy)
             for name in FIELD_NAMES
             if (name != "notify" or not self.notify.is_default)
             and (name != "calendar" or not self.calendar.is_default)
@@ -282,15 +284,7 @@ _OWN_FIELDS = tuple(
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
 _SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
 _SET_HASH = vars(JobSpec)["_definition_hash"].__set__
-_DEFAULTS: dict[str, Any] = {
-    spec_field.name: (
-        spec_field.default_factory
-        if spec_field.default is MISSING
-        else (lambda default=spec_field.default: default)
-    )
-    for spec_field in fields(JobSpec)
-    if spec_field.default is not MISSING or spec_field.default_factory is not MISSING
-}
+_DEFAULTS = field_defaults(JobSpec)
 _POLICY_SETTERS = tuple((name, getattr(JobPolicy, name).__set__) for name in POLICY_FIELDS)
 
 

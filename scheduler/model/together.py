@@ -1,8 +1,11 @@
-"""The rules between a job's fields, which no field's own check can see."""
+"""The rules between a job's fields, which no field's own check can see, and
+its fields' defaults."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import MISSING, fields
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidJob
 from ..schedules.kinds import Cron, Once
@@ -12,7 +15,7 @@ from .job_policy import JobPolicy
 if TYPE_CHECKING:
     from .jobs import JobSpec
 
-__all__ = ["check_together"]
+__all__ = ["check_together", "field_defaults"]
 
 
 def check_together(spec: JobSpec) -> None:
@@ -44,3 +47,16 @@ def check_together(spec: JobSpec) -> None:
             f"job {spec.name!r}: calendar: a one-off job ('at') runs at its instant; "
             "a calendar applies to cron and interval jobs only"
         )
+
+
+def field_defaults(cls: type[Any]) -> dict[str, Callable[[], Any]]:
+    """For each field of the dataclass ``cls`` that has a default, what makes it."""
+    return {
+        spec_field.name: (
+            spec_field.default_factory
+            if spec_field.default is MISSING
+            else (lambda default=spec_field.default: default)
+        )
+        for spec_field in fields(cls)
+        if spec_field.default is not MISSING or spec_field.default_factory is not MISSING
+    }
