@@ -39,8 +39,8 @@ __all__ = ["Event", "EventStream", "Unusual", "compose"]
 #: One of libyaml's parser events (untyped: the stubs type their marks unlike a node's).
 Event: TypeAlias = Any
 
-_OPENS = (MappingStartEvent, SequenceStartEvent)
-_CLOSES = (MappingEndEvent, SequenceEndEvent)
+_OPENS = frozenset({MappingStartEvent, SequenceStartEvent})
+_CLOSES = frozenset({MappingEndEvent, SequenceEndEvent})
 
 
 class Unusual(Exception):
@@ -98,22 +98,30 @@ class EventStream:
     def entry(self) -> list[Event] | None:
         """The events of the next entry of the mapping being read, key and value
         (the key a scalar), or ``None`` at the mapping's end."""
-        first = next(self)
-        if type(first) is MappingEndEvent:
+        # The loop of every read, once per event: written for speed.
+        get = self._loader.get_event
+        first = get()
+        kind = type(first)
+        if kind is MappingEndEvent:
             return None
-        if type(first) is not ScalarEvent:
-            raise Unusual("a key that is not a scalar")
+        if kind is not ScalarEvent or first.anchor is not None:
+            raise Unusual("a key that is not a plain scalar")
         events: list[Event] = [first]
         depth = 0
-        for event in self:
-            events.append(event)
-            if isinstance(event, _OPENS):
+        while True:
+            event = get()
+            kind = type(event)
+            if kind in _OPENS:
                 depth += 1
-            elif isinstance(event, _CLOSES):
+            elif kind in _CLOSES:
                 depth -= 1
+            elif kind is not ScalarEvent:  # an alias, or the text's end
+                raise Unusual(f"{kind.__name__} in a job")
+            if kind not in _CLOSES and event.anchor is not None:
+                raise Unusual("anchors and aliases")
+            events.append(event)
             if depth == 0:
                 return events
-        raise Unusual("the text ended early")  # pragma: no cover - libyaml raises first
 
 
 def compose(first: Event, rest: Iterator[Event], resolve: Any) -> Node:
