@@ -200,6 +200,8 @@ class Document:
 
     def value(self, node: Node) -> Any:
         """The Python value of ``node`` (safe tags only); raises :class:`NodeProblem`."""
+        if node.tag == STR_TAG and type(node) is ScalarNode:
+            return node.value  # what the constructor gives a string, without it
         loader = self._loader
         try:
             return loader.construct_object(node, deep=True)
