@@ -55,8 +55,16 @@ _DEFAULT_NOTIFY = JobNotify()
 _NO_CALENDAR = Calendar()
 
 
+class _KeepsHash:
+    """A slot for a spec's definition hash once computed: not a field, so
+    neither compared, copied nor stored (a sync compares it for every spec)."""
+
+    __slots__ = ("_definition_hash",)
+    _definition_hash: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class JobSpec:
+class JobSpec(_KeepsHash):
     """One job definition: what to run, when, and with which policies.
 
     Built directly, with :meth:`build`, from flat field values with
@@ -91,8 +99,6 @@ class JobSpec:
     after: tuple[str, ...] = ()
     #: Which endings of an upstream run start a run of this job.
     when: ChainWhen = ChainWhen.SUCCEEDED
-    # The definition hash once computed (a sync compares it for every spec).
-    _definition_hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
@@ -174,7 +180,6 @@ class JobSpec:
                 assign(spec, values[field_name])
             else:
                 assign(spec, checked_field(name, field_name, values[field_name]))
-        _SET_HASH(spec, None)
         check_together(spec)
         return spec
 
@@ -223,14 +228,14 @@ class JobSpec:
         shortest round-trip form.  Computed once per spec (a spec is a value:
         its ``kwargs`` and ``args`` are not to be changed in place).
         """
-        known = self._definition_hash
-        if known is None:
-            encoded = self.to_dict(copy=False)  # nothing reaches the dict but dumps
-            canonical = json.dumps(
-                encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=True
-            )
-            known = hashlib.sha256(canonical.encode("ascii")).hexdigest()
-            object.__setattr__(self, "_definition_hash", known)
+        try:
+            return self._definition_hash
+        except AttributeError:  # not computed yet
+            pass
+        encoded = self.to_dict(copy=False)  # nothing reaches the dict but dumps
+        canonical = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        known = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+        object.__setattr__(self, "_definition_hash", known)
         return known
 
     def to_dict(self, *, copy: bool = True) -> dict[str, JSONValue]:
@@ -277,13 +282,10 @@ class JobSpec:
 
 # The fields a spec checks itself; its policy checks its own.
 _OWN_FIELDS = tuple(
-    spec_field.name
-    for spec_field in fields(JobSpec)
-    if spec_field.init and spec_field.name != "policy"
+    spec_field.name for spec_field in fields(JobSpec) if spec_field.name != "policy"
 )
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
 _SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
-_SET_HASH = vars(JobSpec)["_definition_hash"].__set__
 _DEFAULTS = field_defaults(JobSpec)
 _POLICY_SETTERS = tuple((name, getattr(JobPolicy, name).__set__) for name in POLICY_FIELDS)
 
@@ -355,7 +357,6 @@ def trusted_spec(
     spec = object.__new__(JobSpec)
     for field_name, assign in _SETTERS:
         assign(spec, values[field_name])
-    _SET_HASH(spec, None)
     return spec
 
 
@@ -370,7 +371,6 @@ def trusted_copy(spec: JobSpec, **changes: Any) -> JobSpec:
     copy = object.__new__(JobSpec)
     for field_name, assign in _SETTERS:
         assign(copy, changes[field_name] if field_name in changes else getattr(spec, field_name))
-    _SET_HASH(copy, None)
     return copy
 
 
