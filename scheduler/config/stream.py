@@ -99,7 +99,7 @@ class EventStream:
         """The events of the next entry of the mapping being read, key and value
         (the key a scalar), or ``None`` at the mapping's end."""
         # The loop of every read, once per event: written for speed.
-        get = self._loader.get_event
+        get: Any = self._loader.get_event
         first = get()
         kind = type(first)
         if kind is MappingEndEvent:

@@ -50,7 +50,7 @@ def encode_field(value: object, *, copy: bool = True) -> JSONValue:
         return value.to_json()
     if isinstance(value, list | tuple | dict):
         if not copy:
-            return list(value) if isinstance(value, tuple) else value  # type: ignore[return-value]
+            return list(value) if isinstance(value, tuple) else value
         copied: JSONValue = json_copy(value)  # so callers cannot reach into the spec
         return copied
     assert value is None or isinstance(value, bool | int | float | str)  # noqa: S101 - typed fields

@@ -51,12 +51,14 @@ def check_together(spec: JobSpec) -> None:
 
 def field_defaults(cls: type[Any]) -> dict[str, Callable[[], Any]]:
     """For each field of the dataclass ``cls`` that has a default, what makes it."""
-    return {
-        spec_field.name: (
-            spec_field.default_factory
-            if spec_field.default is MISSING
-            else (lambda default=spec_field.default: default)
-        )
-        for spec_field in fields(cls)
-        if spec_field.default is not MISSING or spec_field.default_factory is not MISSING
-    }
+    made: dict[str, Callable[[], Any]] = {}
+    for spec_field in fields(cls):
+        if spec_field.default is not MISSING:
+            made[spec_field.name] = _constant(spec_field.default)
+        elif spec_field.default_factory is not MISSING:
+            made[spec_field.name] = spec_field.default_factory
+    return made
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
