@@ -109,7 +109,7 @@ class StreamReader(TreeReader):
         rest = iter(events)
         key = compose(next(rest), rest, stream.resolve)
         value = compose(next(rest), rest, stream.resolve)
-        path = self._check_name(key)
+        path = self._check_name(key.tag, key.value, position(key))
         for repeated, first, where in duplicate_keys(value, path):
             message = duplicate_message(repeated.value, position(first)[0])
             self.walker.issue(repeated, where, message)
@@ -124,21 +124,24 @@ class StreamReader(TreeReader):
         return spec
 
     def _recalled(self, head: Event, stream: EventStream, known: Remembered) -> JobSpec:
-        key = compose(head, iter(()), stream.resolve)
-        self._check_name(key)
+        tag = head.tag
+        if tag is None or tag == "!":
+            tag = stream.resolve(ScalarNode, head.value, head.implicit)
+        mark = head.start_mark
+        self._check_name(tag, head.value, (mark.line + 1, mark.column + 1))
         name = known.spec.name
-        self.jobs.locations[name] = known.located(position(key)[0])
+        self.jobs.locations[name] = known.located(mark.line + 1)
         self.jobs.declared[name] = known.declared
         return known.spec
 
-    def _check_name(self, key: Node) -> str:
-        """The job's key path; a name given before is an issue, as in the tree."""
-        path = child_path("jobs", key.value)
-        if isinstance(key, ScalarNode) and key.tag != MERGE_TAG:
-            seen = (key.tag, key.value)
-            first = self._names.get(seen)
+    def _check_name(self, tag: str, name: str, where: tuple[int, int]) -> str:
+        """The key path of the job named by the scalar ``name`` (tagged ``tag``,
+        at ``where``); a name given before is an issue, as in the tree."""
+        path = child_path("jobs", name)
+        if tag != MERGE_TAG:
+            first = self._names.get((tag, name))
             if first is None:
-                self._names[seen] = position(key)[0]
+                self._names[tag, name] = where[0]
             else:
-                self.walker.issue(key, path, duplicate_message(key.value, first))
+                self.walker.issue_at(*where, path, duplicate_message(name, first))
         return path
