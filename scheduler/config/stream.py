@@ -56,7 +56,7 @@ class EventStream:
 
     def __init__(self, text: str) -> None:
         self._loader = fast_loader(text)
-        self.resolve = self._loader.resolve
+        self.resolve: Any = self._loader.resolve
 
     def __iter__(self) -> Iterator[Event]:
         return self
