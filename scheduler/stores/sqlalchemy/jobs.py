@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, bindparam, func, insert, select, update
 
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
@@ -56,19 +56,20 @@ def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     names it was given and those it reports, however many jobs are unchanged.
     """
     conn, definitions = db.conn, Definitions(now)
-    tally = SyncTally()
+    tally, live = SyncTally(), 0  # live: the given names' jobs not removed before
     for chunk in batched(specs):
         batch = [as_stored(spec) for spec in chunk]
         names = [spec.name for spec in batch]
         # Only what comparing needs, as plain tuples: no spec is rebuilt from a
         # row, so an unchanged job costs a tuple and its spec's kept hash.
         mine = {row["name"]: row for row in _rows_named(conn, names, source)}
+        live += sum(1 for row in mine.values() if row["removed_at"] is None)
         _refuse_foreign_names(conn, [name for name in names if name not in mine], source)
         added, changed, unchanged = compare_specs(batch, mine, definitions)
         _insert_jobs(conn, added, definitions)
         _update_jobs(conn, changed, definitions)
         tally.count(names, added, changed, unchanged)
-    gone = _not_given(conn, source, tally.given)
+    gone = _not_given(conn, source, tally.given, live)
     disabled = [(row, replace(db.specs.get(row), enabled=False)) for row in rows_by_id(conn, gone)]
     for changes in batches(disabled):
         _update_jobs(conn, changes, definitions, removed=True)
@@ -86,12 +87,16 @@ def _rows_named(conn: Connection, names: Sequence[str], source: JobSource) -> li
     return rows
 
 
-def _not_given(conn: Connection, source: JobSource, given: set[str]) -> list[int]:
-    """The ids of the jobs of ``source`` not removed yet whose names are not ``given``,
-    the rows streamed from the database rather than all held at once."""
+def _not_given(conn: Connection, source: JobSource, given: set[str], live: int) -> list[int]:
+    """The ids of the jobs of ``source`` not removed yet whose names are not
+    ``given``, ``live`` of them being given: none if the source has no more
+    (one count), else the rows streamed rather than all held at once."""
+    alive = _job.source == source.value, _job.removed_at.is_(None)
+    if conn.execute(select(func.count()).where(*alive)).scalar_one() == live:
+        return []
     query = (
         select(_job.id, _job.name)
-        .where(_job.source == source.value, _job.removed_at.is_(None))
+        .where(*alive)
         .with_for_update(key_share=True)
         .execution_options(yield_per=SYNC_BATCH)
     )
