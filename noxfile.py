@@ -109,8 +109,8 @@ def _tests(
 @nox.session(name="tests-py311-django52", python=PY311)
 def tests_py311_django52(session: nox.Session) -> None:
     """Python 3.11 with Django 5.2 LTS, with branch coverage (the leg that runs every test),
-    and 200 brief simulation seeds on SQLite (tests/simulation)."""
-    sqlite_seeds = {"TICKWORK_SIM_SQLITE_SEEDS": os.environ.get("TICKWORK_SIM_SQLITE_SEEDS", "200")}
+    and 100 brief simulation seeds on SQLite (tests/simulation)."""
+    sqlite_seeds = {"TICKWORK_SIM_SQLITE_SEEDS": os.environ.get("TICKWORK_SIM_SQLITE_SEEDS", "100")}
     _tests(session, LEGS["py311-django52"][1], coverage=True, env=sqlite_seeds)
 
 

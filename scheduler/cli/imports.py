@@ -66,6 +66,12 @@ def add_import(commands: Subparsers) -> None:
         help="its name in the module (default CELERY_BEAT_SCHEDULE); a Celery app, such as "
         "'app', is read for its conf.beat_schedule and conf.timezone",
     )
+    beat.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the IANA zone the crontabs are read in, as Celery's timezone setting says "
+        "(default: the module's CELERY_TIMEZONE or the app's conf.timezone, else UTC)",
+    )
     _common(beat)
     beat.set_defaults(handler=_run_celery_setting)
 
@@ -94,10 +100,12 @@ def _run_apscheduler(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run_celery_setting(args: argparse.Namespace, out: TextIO) -> int:
-    from ..importers.celery_setting import SOURCE, read_setting, translate
+    from ..importers.celery_setting import SOURCE, chosen_zone, read_setting, translate
 
     def run(known: Callable[[str], bool] | None, now: datetime) -> None:
+        zone_given = None if args.timezone is None else chosen_zone(args.timezone)
         schedule, zone = read_setting(args.module, args.name)
+        zone = zone_given or zone
         translations = [
             translate(name, spec, zone=zone, now=now, known=known)
             for name, spec in schedule.items()

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..model.chains import ChainWhen, is_chain_only
+from ..model.chains import ChainWhen, is_chain_only, is_join, listed
 from ..model.jobs import JobSpec
 from ..stores.base import StoredJob
 
@@ -50,6 +50,8 @@ def _next_runs(
     if not job.enabled:
         return ["(disabled)"]
     runs = _scheduled(job, after, count)
+    if is_join(job.after):
+        return runs + _joined(job, after, count, named)
     if job.after:
         return runs + _followed(job, after, count, named)
     return runs or ["(no more runs)"]
@@ -57,13 +59,19 @@ def _next_runs(
 
 def _scheduled(job: JobSpec, after: datetime, count: int) -> list[str]:
     zone = ZoneInfo(job.timezone)
-    runs: list[str] = []
+    return [
+        slot.astimezone(zone).isoformat(timespec="seconds") for slot in _slots(job, after, count)
+    ]
+
+
+def _slots(job: JobSpec, after: datetime, count: int) -> list[datetime]:
+    slots: list[datetime] = []
     current: datetime | None = after
-    while current is not None and len(runs) < count:
+    while current is not None and len(slots) < count:
         current = job.next_after(current)
         if current is not None:
-            runs.append(current.astimezone(zone).isoformat(timespec="seconds"))
-    return runs
+            slots.append(current)
+    return slots
 
 
 def _followed(job: JobSpec, after: datetime, count: int, named: Mapping[str, JobSpec]) -> list[str]:
@@ -82,6 +90,37 @@ def _followed(job: JobSpec, after: datetime, count: int, named: Mapping[str, Job
 
 
 _IF = {ChainWhen.SUCCEEDED: "succeeds", ChainWhen.FAILED: "fails", ChainWhen.FINISHED: "ends"}
+_IF_ALL = {ChainWhen.SUCCEEDED: "succeed", ChainWhen.FAILED: "fail", ChainWhen.FINISHED: "end"}
+#: How many runs of each other upstream a join's table looks through for the
+#: slots of the first one (an every-second job would have thousands a day).
+_JOIN_LOOKAHEAD = 1000
+
+
+def _joined(job: JobSpec, after: datetime, count: int, named: Mapping[str, JobSpec]) -> list[str]:
+    """The slots every upstream of the join ``job`` has among its next runs, which
+    this job would follow once all of them end as its ``when`` asks."""
+    names = listed(job.after)
+    each = "both" if len(job.after) == 2 else "all"
+    condition = f"{each} {_IF_ALL[job.when]}"
+    generic = f"after {names}, once {condition} for one slot"
+    upstreams = [named.get(name) for name in job.after]
+    if any(up is None or not up.enabled or is_chain_only(up.schedule) for up in upstreams):
+        return [generic]
+    first, *others = [up for up in upstreams if up is not None]
+    candidates = _slots(first, after, count)
+    if not candidates:
+        return [f"{generic} ({first.name} has no more runs)"]
+    common = set(candidates)
+    for other in others:
+        theirs = set(_slots(other, after, _JOIN_LOOKAHEAD))
+        common &= theirs
+    if not common:
+        return [f"{generic} (they share none of {first.name}'s next {len(candidates)} slots)"]
+    zone = ZoneInfo(first.timezone)  # as the upstream's own runs are shown
+    return [
+        f"after {names} {slot.astimezone(zone).isoformat(timespec='seconds')}, if {condition}"
+        for slot in sorted(common)
+    ]
 
 
 def next_run_text(job: StoredJob) -> str:

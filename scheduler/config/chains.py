@@ -1,9 +1,10 @@
 """The chains of a schedules file, checked across its jobs once every job is read.
 
-A job's ``after`` must name a job of the same file (one that a sync keeps in
-step with it), and following ``after`` from any job must never come back to
-it: ``a`` after ``b`` after ``a`` would wait for ever.  Each problem is
-reported where the offending ``after`` is written.
+Each name in a job's ``after`` must name a job of the same file (one that a
+sync keeps in step with it), and following ``after`` from any job, through
+any of its upstreams, must never come back to it: ``a`` after ``b`` after
+``a`` would wait for ever.  Each problem is reported where the offending
+``after`` is written.
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ def check_chains(
     """``specs`` without the jobs whose ``after`` names an unknown job or closes a
     cycle; each of those is an issue at its ``after``.  ``declared`` are the
     names of every job of the file, good or bad."""
-    upstream = {spec.name: spec.after[0] for spec in specs if spec.after}
+    upstreams = {spec.name: spec.after for spec in specs if spec.after}
     bad: set[str] = set()
-    for name, after in upstream.items():
-        if after not in declared:
-            _issue(walker, locations, name, f"unknown job {after!r}; {_known(declared)}")
+    for name, after in upstreams.items():
+        unknown = [upstream for upstream in after if upstream not in declared]
+        if unknown:
+            jobs = ", ".join(repr(upstream) for upstream in unknown)
+            what = "unknown job" if len(unknown) == 1 else "unknown jobs"
+            _issue(walker, locations, name, f"{what} {jobs}; {_known(declared)}")
             bad.add(name)
-    for name in upstream:
-        cycle = _cycle_from(name, upstream)
+    for name in upstreams:
+        cycle = _cycle_from(name, upstreams)
         if cycle:
             path = " -> ".join([*cycle, cycle[0]])
             _issue(walker, locations, name, f"a chain cannot loop back to its start: {path}")
@@ -51,14 +55,28 @@ def _known(declared: Collection[str]) -> str:
     return f"the jobs of this file: {', '.join(names)}"
 
 
-def _cycle_from(start: str, upstream: Mapping[str, str]) -> list[str]:
-    """The jobs from ``start`` round to ``start`` again by ``after``; empty if none."""
-    seen = [start]
-    current = upstream.get(start)
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = upstream.get(current)
-    return seen if current == start else []
+def _cycle_from(start: str, upstreams: Mapping[str, Sequence[str]]) -> list[str]:
+    """A path of jobs from ``start`` round to ``start`` again by ``after`` (through
+    the upstreams in the order they are listed); empty if none."""
+    path = [start]
+    seen = {start}
+    # Depth first, each job entered once: a job already seen leads back to
+    # start only through a path already tried.
+    pending = [iter(upstreams.get(start, ()))]
+    while pending:
+        current = next(pending[-1], None)
+        if current is None:
+            pending.pop()
+            path.pop()
+            continue
+        if current == start:
+            return path
+        if current in seen:
+            continue
+        seen.add(current)
+        path.append(current)
+        pending.append(iter(upstreams.get(current, ())))
+    return []
 
 
 def _issue(

@@ -23,6 +23,9 @@ from ..stores.rows import (
     ACTIVE_RUN_INDEX,
     CHAIN_JOB_INDEX,
     CHAIN_RUN_INDEX,
+    JOB_UPSTREAM_INDEX,
+    JOB_UPSTREAM_TABLE,
+    JOB_UPSTREAM_UNIQUE,
     SLOT_CONSTRAINT,
     UPSTREAM_RUN_INDEX,
     WINDOW_RUN_INDEX,
@@ -33,7 +36,7 @@ from .fields import UTCDateTimeField
 #: ``ACTIVE_RUN_CONDITION``, in the same order).
 ACTIVE_RUNS = models.Q(status__in=sorted(status.value for status in ACTIVE_STATUSES))
 
-__all__ = ["Dashboard", "Job", "Replica", "Run", "SharedCalendar"]
+__all__ = ["Dashboard", "Job", "JobUpstream", "Replica", "Run", "SharedCalendar"]
 
 
 def _choices(enum: type[DocumentedEnum]) -> list[tuple[str, str]]:
@@ -89,6 +92,9 @@ class Job(models.Model):
     # NULL for a job that is not chained.
     chain_after = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     chain_when = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    # A join's upstreams in order, as JSON (chain_after is the first); NULL for
+    # any other job.  JobUpstream indexes them.
+    chain_upstreams = models.TextField(null=True, blank=True, help_text="JSON")  # noqa: DJ001
 
     class Meta:
         db_table = "scheduler_job"
@@ -103,6 +109,29 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class JobUpstream(models.Model):
+    """One upstream of a join, a job after two or more (``scheduler_job_upstream``).
+
+    Written by the store with the job; the wake-up finds the ends of any
+    upstream of an enabled join through the index on ``name``.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # No index of its own: the unique constraint leads with job_id.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="upstreams", db_index=False)
+    position = models.IntegerField()
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = JOB_UPSTREAM_TABLE
+        verbose_name = "job upstream"
+        constraints = (models.UniqueConstraint(fields=["job", "name"], name=JOB_UPSTREAM_UNIQUE),)
+        indexes = (models.Index(fields=["name"], name=JOB_UPSTREAM_INDEX),)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.position}) of job {self.job_id}"
 
 
 class Run(models.Model):

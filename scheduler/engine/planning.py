@@ -170,7 +170,9 @@ def _count_until(planner: SlotPlanner, spec: JobSpec, start: datetime, now: date
 
 
 def _pending(spec: JobSpec, slot: datetime, trigger: Trigger) -> NewRun:
-    due = slot + jitter_offset(spec.name, slot, spec.policy.jitter)
+    jitter = spec.policy.jitter
+    # Most jobs have none: no digest to compute (a herd plans thousands of runs).
+    due = slot + jitter_offset(spec.name, slot, jitter) if jitter else slot
     return NewRun(scheduled_for=slot, due_at=due, trigger=trigger, status=RunStatus.PENDING)
 
 

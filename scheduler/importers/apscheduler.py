@@ -13,9 +13,10 @@ import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..schedules.durations import format_duration
-from .apscheduler_cron import cron_text
+from .apscheduler_cron import cron_text, year_span
 from .apscheduler_store import PickledJob
 from .document import Source, Translation, as_json, check, job_name
 
@@ -113,7 +114,17 @@ def _cron(trigger: Any, found: Translation) -> dict[str, Any] | None:
         return None
     if text.problem:
         found.notes.append(f"CHECK: {text.problem}, so it is imported disabled: rewrite it")
-    return {"cron": text.expr, **zone, **_window(trigger), **_jitter(trigger, found)}
+    window = _window(trigger)
+    years = year_span(trigger)
+    if years.first is not None and years.last is not None:
+        tz = ZoneInfo(zone["timezone"])
+        start, end = _within_years(window, years.first, years.last, tz)
+        if start >= end:
+            found.refuse(f"{_years(years.first, years.last)} and its dates leave no time to run")
+            return None
+        window = {"start": start.astimezone(tz).isoformat(), "end": end.astimezone(tz).isoformat()}
+        found.notes.append(f"{_years(years.first, years.last)} became its window (start and end)")
+    return {"cron": text.expr, **zone, **window, **_jitter(trigger, found)}
 
 
 def _interval(trigger: Any, found: Translation) -> dict[str, Any] | None:
@@ -142,6 +153,24 @@ def _window(trigger: Any) -> dict[str, str]:
     if getattr(trigger, "end_date", None) is not None:
         window["end"] = trigger.end_date.isoformat()
     return window
+
+
+def _years(first: int, last: int) -> str:
+    return f"its year {first}" if first == last else f"its years {first}-{last}"
+
+
+def _within_years(
+    window: dict[str, str], first: int, last: int, zone: ZoneInfo
+) -> tuple[datetime, datetime]:
+    """``window`` narrowed to the years ``first`` to ``last`` on ``zone``'s wall clock
+    (the end is inclusive in Tickwork: the last second of the last year)."""
+    start = datetime(first, 1, 1, tzinfo=zone)
+    end = datetime(last, 12, 31, 23, 59, 59, tzinfo=zone)
+    if "start" in window:
+        start = max(start, datetime.fromisoformat(window["start"]))
+    if "end" in window:
+        end = min(end, datetime.fromisoformat(window["end"]))
+    return start, end
 
 
 def _jitter(trigger: Any, found: Translation) -> dict[str, str]:

@@ -5,7 +5,9 @@ Three things differ from cron.  APScheduler numbers weekdays from Monday
 ``day`` with ``day_of_week`` where cron ORs two restricted fields, so the pair
 is rewritten with :mod:`.days` or flagged.  And its ``day`` field also takes
 ``1st mon`` and ``last fri``, which cron writes in the day-of-week field
-(``1#1``, ``5L``).  ``year`` and ``week`` (the ISO week) have no cron field.
+(``1#1``, ``5L``).  ``week`` (the ISO week) has no cron field, and neither
+has ``year``: one year or one range of years becomes the job's window
+(:func:`year_span`), anything else is refused.
 
 The trigger objects are APScheduler's; its modules are imported by the caller.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from .days import nth_weekdays, weekday_list
 
-__all__ = ["CronText", "cron_text"]
+__all__ = ["CronText", "YearSpan", "cron_text", "year_span"]
 
 _LOW = {"second": 0, "minute": 0, "hour": 0, "day": 1, "month": 1, "day_of_week": 0}
 _HIGH = {"second": 59, "minute": 59, "hour": 23, "day": 31, "month": 12, "day_of_week": 6}
@@ -34,9 +36,11 @@ class CronText:
 def cron_text(trigger: Any) -> CronText:
     """The cron expression for ``trigger``'s fields (its zone and dates are the caller's)."""
     fields = {field.name: field for field in trigger.fields}
-    for name in ("year", "week"):
-        if str(fields[name]) != "*":
-            return CronText(None, f"its {name} field {str(fields[name])!r} has no cron equivalent")
+    if str(fields["week"]) != "*":
+        return CronText(None, f"its week field {str(fields['week'])!r} has no cron equivalent")
+    years = year_span(trigger)
+    if years.problem:
+        return CronText(None, years.problem)
     dom, dow, problem = _days(fields["day"], fields["day_of_week"])
     parts = [_plain(fields[name]) for name in ("minute", "hour")]
     parts += [dom, _plain(fields["month"]), dow]
@@ -44,6 +48,33 @@ def cron_text(trigger: Any) -> CronText:
     if second != "0":
         parts.append(second)
     return CronText(" ".join(parts), problem)
+
+
+@dataclass(frozen=True, slots=True)
+class YearSpan:
+    """The years a trigger's ``year`` field allows, first and last (both None: any
+    year), or why they are no window."""
+
+    first: int | None = None
+    last: int | None = None
+    problem: str | None = None
+
+
+def year_span(trigger: Any) -> YearSpan:
+    """``trigger``'s ``year`` field as one span of years: ``2027`` or ``2026-2028``
+    (a window of the job), ``*`` (none); a list or a step of years is a problem."""
+    field = next(field for field in trigger.fields if field.name == "year")
+    if str(field) == "*":
+        return YearSpan()
+    [*exprs] = field.expressions
+    first = getattr(exprs[0], "first", None) if len(exprs) == 1 else None
+    if first is None or exprs[0].step:
+        return YearSpan(
+            problem=f"its year field {str(field)!r} is not one year or one range of years, "
+            "the only kinds a window (start and end) can stand for"
+        )
+    last = exprs[0].last
+    return YearSpan(first, first if last is None else last)
 
 
 def _plain(field: Any) -> str:

@@ -13,13 +13,14 @@ import importlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ImportSourceError
 from ..schedules.durations import format_duration
 from .celery import GUIDE, crontab_entry, field_text, solar_entry
 from .document import Source, Translation, as_json, check, job_name
 
-__all__ = ["SOURCE", "read_setting", "schedule_of", "translate", "zone_of"]
+__all__ = ["SOURCE", "chosen_zone", "read_setting", "schedule_of", "translate", "zone_of"]
 
 #: The file's header and comments for a beat schedule setting.
 SOURCE = Source(
@@ -62,6 +63,19 @@ def read_setting(module: str, name: str = "CELERY_BEAT_SCHEDULE") -> tuple[Mappi
     zone_name = name.rpartition(".")[2].replace("BEAT_SCHEDULE", "TIMEZONE")
     zone_name = zone_name.replace("beat_schedule", "timezone")
     return found, zone_of(getattr(holder, zone_name, None))
+
+
+def chosen_zone(name: str) -> str:
+    """``name`` (a ``--timezone`` given to an import) if it is an IANA zone; an
+    :class:`~scheduler.errors.ImportSourceError` saying so if not."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImportSourceError(
+            f"--timezone {name!r} is not a time zone name; give an IANA name such as "
+            "'Europe/Berlin' or 'UTC'"
+        ) from None
+    return name
 
 
 def zone_of(zone: Any) -> str:

@@ -210,8 +210,7 @@ def _check_after(value: object) -> tuple[str, ...]:
         raise InvalidJob(f"names a job twice: {value!r}")
     if len(checked) > MAX_UPSTREAMS:
         raise InvalidJob(
-            f"a job may run after one upstream job for now, got {len(checked)}: "
-            f"{', '.join(checked)}; chain them one after another instead"
+            f"a job may run after at most {MAX_UPSTREAMS} upstream jobs, got {len(checked)}"
         )
     return checked
 

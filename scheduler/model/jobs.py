@@ -30,7 +30,7 @@ from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from ..schedules.solar import Solar
-from .chains import CHAIN_ONLY, ChainWhen, is_chain_only
+from .chains import CHAIN_ONLY, ChainWhen, after_text, is_chain_only
 from .encoding import decode_field, decode_schedule, encode_field
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
 from .job_policy import POLICY_FIELDS, JobPolicy
@@ -95,7 +95,7 @@ class JobSpec(_KeepsHash):
     source: JobSource = JobSource.CODE
     notify: JobNotify = _DEFAULT_NOTIFY
     calendar: Calendar = _NO_CALENDAR
-    #: The upstream job this one runs after (one, for now); empty: not chained.
+    #: The upstream jobs this one runs after (two or more: a join); empty: not chained.
     after: tuple[str, ...] = ()
     #: Which endings of an upstream run start a run of this job.
     when: ChainWhen = ChainWhen.SUCCEEDED
@@ -209,7 +209,7 @@ class JobSpec(_KeepsHash):
     def describe(self) -> str:
         """The schedule in words, such as ``every 15m``, with its calendar if it has
         one; a one-off instant is shown on the job's own clock, like its next runs."""
-        chain = f"after {', '.join(self.after)} {self.when.value}" if self.after else ""
+        chain = after_text(self.after, self.when) if self.after else ""
         if is_chain_only(self.schedule):
             return chain
         if isinstance(self.schedule, Once):

@@ -136,3 +136,58 @@ def test_every_successful_upstream_run_gets_one_chained_run_when_a_replica_dies(
         assert {run.scheduled_for for run in load} == done
     finally:
         store.dispose()
+
+
+JOINED_SLOTS = 500
+
+
+def test_every_slot_both_upstreams_succeeded_for_gets_one_join_run_when_a_replica_dies(
+    postgres_url: str,
+) -> None:
+    # The same, for a join: 500 slots each of extract-a and extract-b; load runs
+    # once per slot for which both succeeded (a lost attempt is retried for the slot).
+    store = SQLAlchemyStore(postgres_url)
+    store.create_schema()
+    now = _now()
+    for name in ("extract-a", "extract-b"):
+        store.save_job(build(name, "tests.extract", cron="0 0 1 1 *", retries=2), now=now)
+    store.save_job(build("load", "tests.load", after=["extract-a", "extract-b"]), now=now)
+    first = now.replace(microsecond=0) - timedelta(hours=1)
+    for index in range(JOINED_SLOTS):
+        slot = first + index * timedelta(milliseconds=1)
+        for name in ("extract-a", "extract-b") if index % 2 else ("extract-b", "extract-a"):
+            store.add_run(name, NewRun(scheduled_for=slot, due_at=now, trigger=Trigger.MANUAL))
+    doomed, survivor = start(postgres_url, "doomed"), start(postgres_url, "survivor")
+    try:
+        deadline = time.monotonic() + 120
+        while len(store.list_runs(job_name="load", limit=LIMIT)) < JOINED_SLOTS // 3:
+            assert doomed.poll() is None and survivor.poll() is None, "a replica died on its own"
+            assert time.monotonic() < deadline, "the join never got going"
+            time.sleep(0.02)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=30)
+        while not settled(store):
+            assert survivor.poll() is None, "the surviving replica died"
+            assert time.monotonic() < deadline, "the runs never settled"
+            time.sleep(0.2)
+    finally:
+        for process in (doomed, survivor):
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=30)
+    try:
+        succeeded = {
+            name: {
+                run.scheduled_for: run.id
+                for run in store.list_runs(job_name=name, limit=LIMIT)
+                if run.status is RunStatus.SUCCEEDED
+            }
+            for name in ("extract-a", "extract-b")
+        }
+        assert len(succeeded["extract-a"]) == len(succeeded["extract-b"]) == JOINED_SLOTS
+        load = store.list_runs(job_name="load", limit=LIMIT)
+        chained = Counter(run.upstream_run_id for run in load if run.trigger is Trigger.CHAIN)
+        assert set(chained) == set(succeeded["extract-a"].values())  # none missing
+        assert set(chained.values()) == {1}  # none twice
+    finally:
+        store.dispose()

@@ -42,3 +42,21 @@ def test_without_the_setting_it_says_so_and_writes_nothing(tmp_path: Path) -> No
         imported(path)
     assert info.value.returncode == 2
     assert not path.exists()
+
+
+@override_settings(CELERY_BEAT_SCHEDULE=CELERY_BEAT_SCHEDULE, CELERY_TIMEZONE="America/New_York")
+def test_timezone_overrides_the_setting_and_a_wrong_one_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "schedules.yaml"
+    argv = ("scheduler_import_celery_beat", "--from-settings", "--output", path)
+    call_command(*argv, "--timezone", "Asia/Tokyo", stdout=StringIO())
+    jobs = {spec.name: spec for spec in load_schedules(path)}
+    assert jobs["nightly"].timezone == "Asia/Tokyo"
+
+    other = tmp_path / "other.yaml"
+    with pytest.raises(CommandError, match="--timezone 'Mars/Olympus' is not a time zone") as info:
+        call_command(*argv[:2], "--output", other, "--timezone", "Mars/Olympus")
+    assert info.value.returncode == 2
+    assert not other.exists()
+    with pytest.raises(CommandError, match="--timezone is for --from-settings") as info:
+        call_command("scheduler_import_celery_beat", "--timezone", "UTC", "--output", other)
+    assert not other.exists()

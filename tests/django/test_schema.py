@@ -21,7 +21,7 @@ from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
 from .conftest import sqlalchemy_url
 
-TABLES = ("scheduler_job", "scheduler_run", "scheduler_replica")
+TABLES = ("scheduler_job", "scheduler_job_upstream", "scheduler_run", "scheduler_replica")
 # What the migration created, in a database created for the test.
 pytestmark = pytest.mark.fresh_database
 

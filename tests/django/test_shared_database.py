@@ -141,9 +141,21 @@ def test_tables_made_by_tickwork_run_are_adopted_with_fake_initial(
     standalone = SQLAlchemyStore(f"sqlite:///{path}")
     standalone.create_schema()
     standalone.save_job(hourly("report"), now=NOW)
+    standalone.save_job(hourly("other"), now=NOW)
+    join = JobSpec.build(name="load", task="app.tasks.load", after=["report", "other"])
+    standalone.save_job(join, now=NOW)
     standalone.dispose()
     with django_db_blocker.unblock(), pointed_at("sqlite", str(path)):  # type: ignore[attr-defined]
+        # 0013 finds the join's column and table there already, and keeps them.
         call_command("migrate", "scheduler", database="sqlite", fake_initial=True, verbosity=0)
         store = DjangoStore(using="sqlite")
-        assert [job.spec.name for job in store.list_jobs()] == ["report"]
+        assert [job.spec.name for job in store.list_jobs()] == ["load", "other", "report"]
+        assert store.get_job("load").spec.after == ("report", "other")
+        for name in ("other", "report"):
+            run = store.add_run(name, NewRun(scheduled_for=NOW, due_at=NOW))
+            store.mark_finished(run.id, Outcome(status=RunStatus.SUCCEEDED, finished_at=NOW))
+            # An end of the second upstream is found by the rows tickwork run wrote.
+            assert store.next_wake() == NOW
+        [made] = store.follow_chains(now=NOW, limit=10)
+        assert made.job_name == "load"
         store.dispose()

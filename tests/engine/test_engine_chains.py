@@ -133,3 +133,52 @@ def test_a_failed_upstream_run_starts_the_jobs_waiting_for_failures(store: Store
     for name in ("alert", "cleanup"):
         [run] = all_runs(store, name)
         assert (run.upstream_run_id, run.status) == (failed.id, RunStatus.SUCCEEDED)
+
+
+JOINED_SLOTS = 200
+
+
+def test_two_engines_run_a_join_once_per_slot_both_upstreams_succeeded(store: Store) -> None:
+    clock = FakeClock(T0)
+    calls: list[str] = []
+    for name in ("extract-a", "extract-b"):
+        store.save_job(job(name, "tests.extract", every="1s"), now=T0)
+    store.save_job(job("load", "tests.load", after=["extract-a", "extract-b"]), now=T0)
+    replicas = [engine(store, clock, "r1", calls), engine(store, clock, "r2", calls)]
+    for step in range(1, JOINED_SLOTS + 1):
+        clock.set(T0 + step * SECOND)
+        for replica in replicas if step % 2 else reversed(replicas):
+            replica.tick()
+    for _ in range(3):  # the last ends followed, and the last join handed over
+        replicas[0].tick()
+    firsts = {run.scheduled_for: run for run in all_runs(store, "extract-a")}
+    assert len(firsts) == JOINED_SLOTS
+    joined = all_runs(store, "load")
+    assert len(joined) == JOINED_SLOTS
+    links = Counter(run.upstream_run_id for run in joined)
+    assert set(links) == {run.id for run in firsts.values()}
+    assert max(links.values()) == 1
+    assert {run.status for run in joined} == {RunStatus.SUCCEEDED}
+    assert Counter(calls) == {"extract": 2 * JOINED_SLOTS, "load": JOINED_SLOTS}
+
+
+def test_a_join_runs_once_its_slower_upstream_ended_and_not_for_a_failed_slot(
+    store: Store,
+) -> None:
+    clock = FakeClock(T0)
+    calls: list[str] = []
+    store.save_job(job("extract-a", "tests.extract", cron="*/15 * * * *"), now=T0)
+    store.save_job(job("extract-b", "tests.extract", cron="*/15 * * * *"), now=T0)
+    store.save_job(job("broken", "tests.broken", cron="*/30 * * * *"), now=T0)
+    store.save_job(job("load", "tests.load", after=["extract-a", "extract-b"]), now=T0)
+    store.save_job(job("never", "tests.load", after=["extract-a", "broken"]), now=T0)
+    engine(store, clock, "r1", calls).loop(until=T0 + timedelta(minutes=31))
+    rows = [
+        (run.scheduled_for.isoformat(), run.trigger.value, run.status.value)
+        for run in sorted(all_runs(store, "load"), key=lambda run: run.id)
+    ]
+    assert rows == [
+        ("2026-06-01T09:15:00+00:00", "chain", "succeeded"),
+        ("2026-06-01T09:30:00+00:00", "chain", "succeeded"),
+    ]
+    assert all_runs(store, "never") == []

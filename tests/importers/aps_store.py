@@ -33,6 +33,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 #: id -> (trigger, add_job keywords): the jobs that import.
 IMPORTED: dict[str, tuple[Any, dict[str, Any]]] = {
+    # Years become the window: four runs, on 1 January and 1 July of 2027 and 2028.
+    "cron-years-2027-2028": (
+        CronTrigger(year="2027-2028", month="1,7", day=1, hour=5, timezone="Europe/Berlin"),
+        {},
+    ),
     "cron-nightly-berlin": (
         CronTrigger(hour=2, minute=30, timezone="Europe/Berlin"),
         {"args": [1, "a"], "coalesce": True, "misfire_grace_time": 3600},
@@ -105,7 +110,14 @@ NOT_IMPORTED: dict[str, tuple[Any, str]] = {
         AndTrigger([CronTrigger(day_of_week="mon", hour="*"), CronTrigger(hour=9)]),
         "AndTrigger",
     ),
-    "cron-year": (CronTrigger(year=2027, hour=5, timezone="UTC"), "year field"),
+    "cron-every-other-year": (
+        CronTrigger(year="*/2", hour=5, timezone="UTC"),
+        "year field '*/2' is not one year or one range of years",
+    ),
+    "cron-years-ended": (
+        CronTrigger(year="2027", hour=5, end_date="2026-12-31", timezone="UTC"),
+        "leave no time to run",
+    ),
 }
 #: Stored fine, then broken: id -> the words their note must have.
 BROKEN = {

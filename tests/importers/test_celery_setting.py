@@ -106,6 +106,19 @@ def test_a_settings_dict_is_read_in_its_celery_timezone(
     assert tickwork_fires(jobs["nightly"], 5) == beat_fires(MAPPED["nightly"]["schedule"], 5)
 
 
+def test_timezone_reads_the_crontabs_in_another_zone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "schedules.yaml"
+    argv = ("import", "celery-beat-setting", "--module", MODULE, "--timezone", "Asia/Tokyo")
+    code, _, err = run(capsys, *argv, "--output", str(path))
+    assert (code, err) == (0, "")
+    nightly = {spec.name: spec for spec in load_schedules(path)}["nightly"]
+    assert nightly.timezone == "Asia/Tokyo"
+    tokyo = nightly.next_after(AFTER)
+    assert tokyo is not None and tokyo.astimezone(ZoneInfo("Asia/Tokyo")).hour == 2
+
+
 def test_a_second_import_changes_nothing_and_says_so(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -123,13 +136,14 @@ def test_a_second_import_changes_nothing_and_says_so(
         ("tests.importers.no_such_config", "CELERY_BEAT_SCHEDULE", "cannot import the module"),
         (MODULE, "BEAT", f"the module {MODULE!r} has no 'BEAT'"),
         (MODULE, "NOT_A_SCHEDULE", "is a list, not a beat schedule dict or a Celery app"),
+        (MODULE, "CELERY_BEAT_SCHEDULE --timezone Mars/Olympus", "is not a time zone name"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, module: str, name: str, message: str
 ) -> None:
     output = tmp_path / "out.yaml"
-    argv = ("import", "celery-beat-setting", "--module", module, "--name", name)
+    argv = ("import", "celery-beat-setting", "--module", module, "--name", *name.split())
     code, out, err = run(capsys, *argv, "--output", str(output))
     assert (code, out) == (2, "")
     assert err.startswith("tickwork: error: ") and message in err and len(err.splitlines()) == 1

@@ -73,7 +73,19 @@ def count_and_compare(tmp_path: Path, url: str) -> None:
         assert expected[("boom", "failed")] >= 12
         assert expected[("hold", "skipped")] >= 8
         assert expected[("hold", "succeeded")] >= 8
-        assert {status for _, status in expected} == {"succeeded", "failed", "skipped"}
+        # A slot claimed later than its grace on a loaded machine is recorded
+        # missed (and counted as such): the comparison above holds either way.
+        statuses = {status for _, status in expected}
+        assert (
+            {"succeeded", "failed", "skipped"}
+            <= statuses
+            <= {
+                "succeeded",
+                "failed",
+                "skipped",
+                "missed",
+            }
+        )
         assert scheduler.stop() == 0, scheduler.output()
         assert RunStatus.LOST.value not in {status for _, status in table(store)}
     finally:

@@ -2,7 +2,7 @@
 
 The default run plays short scenarios (30 simulated minutes of faults and
 edits, then 25 quiet ones): 300 seeds on the memory store and 12 on SQLite;
-with ``TICKWORK_SIM_SQLITE_SEEDS=N`` (CI's Python 3.11 leg: 200), N brief
+with ``TICKWORK_SIM_SQLITE_SEEDS=N`` (CI's Python 3.11 leg: 100), N brief
 ones on SQLite too.
 The ``slow`` run plays full ones (90 + 30 minutes).  ``make simulate`` plays
 as many as you ask for.
@@ -66,7 +66,7 @@ def test_short_scenarios_hold(mode: str, first: int, seeds: int) -> None:
 #: Brief scenarios (10 simulated minutes of faults and edits, then 10 quiet
 #: ones) on SQLite, where a seed costs about 25 memory seeds: as many as
 #: ``TICKWORK_SIM_SQLITE_SEEDS`` says (the Python 3.11 leg of ``make test``
-#: plays 200; none by default, to keep the quick loop quick).
+#: plays 100; none by default, to keep the quick loop quick).
 BRIEF_ACTIVE, BRIEF_QUIET = 600.0, 600.0
 BRIEF_SQLITE = int(os.environ.get("TICKWORK_SIM_SQLITE_SEEDS", "0"))
 _BRIEF_CHUNK = 25

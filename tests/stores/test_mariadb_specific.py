@@ -66,6 +66,7 @@ def test_the_tables_keep_microseconds_and_utf8mb4_with_the_binary_collation(
         ).all()
     assert [tuple(row) for row in collations] == [
         ("scheduler_job", "utf8mb4_bin"),
+        ("scheduler_job_upstream", "utf8mb4_bin"),
         ("scheduler_replica", "utf8mb4_bin"),
         ("scheduler_run", "utf8mb4_bin"),
     ]

@@ -384,7 +384,8 @@ def app_roles(sqlalchemy_database: Database) -> Iterator[tuple[str, str]]:
         conn.execute(f"CREATE ROLE {owner}")
         conn.execute(f"CREATE ROLE {reader}")
         conn.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {owner}")  # it made the tables
-        for table in ("scheduler_job", "scheduler_run", "scheduler_replica"):
+        tables = ("scheduler_job", "scheduler_job_upstream", "scheduler_run", "scheduler_replica")
+        for table in tables:
             conn.execute(f"ALTER TABLE {table} OWNER TO {owner}")
         conn.execute(f"GRANT SELECT ON scheduler_run TO {reader}")
     try:

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.cli import main
-from scheduler.model.runs import RunStatus
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import NewRun, Outcome, RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.upgrade import SchemaChange, SchemaNotUpgradable
 
@@ -41,6 +42,18 @@ def changes_since_v0(kind: str) -> list[tuple[str, str]]:
     def column(table: str, name: str, type_: str) -> tuple[str, str]:
         return (f"add column {table}.{name}", f"ALTER TABLE {table} ADD COLUMN {name} {type_}")
 
+    # A join's upstreams: a whole new table (its id counts up by itself on both).
+    upstream_table = (
+        "CREATE TABLE scheduler_job_upstream (\n"
+        f"\tid {'INTEGER' if kind == 'DATETIME' else 'BIGSERIAL'} NOT NULL, \n"
+        "\tjob_id BIGINT NOT NULL, \n"
+        "\tposition INTEGER NOT NULL, \n"
+        "\tname VARCHAR(200) NOT NULL, \n"
+        "\tPRIMARY KEY (id), \n"
+        "\tCONSTRAINT scheduler_job_upstream_uniq UNIQUE (job_id, name), \n"
+        "\tCONSTRAINT scheduler_job_upstream_job_id_fk FOREIGN KEY(job_id) "
+        "REFERENCES scheduler_job (id) ON DELETE CASCADE\n)"
+    )
     return [
         column("scheduler_job", "paused_at", kind),
         column("scheduler_job", "removed_at", kind),
@@ -50,9 +63,15 @@ def changes_since_v0(kind: str) -> list[tuple[str, str]]:
         column("scheduler_job", "solar", "TEXT"),
         column("scheduler_job", "chain_after", "VARCHAR(200)"),
         column("scheduler_job", "chain_when", "VARCHAR(10)"),
+        column("scheduler_job", "chain_upstreams", "TEXT"),
         (
             "create index scheduler_job_chain_idx",
             "CREATE INDEX scheduler_job_chain_idx ON scheduler_job (chain_after)",
+        ),
+        ("create table scheduler_job_upstream", upstream_table),
+        (
+            "create index scheduler_job_upstream_idx",
+            "CREATE INDEX scheduler_job_upstream_idx ON scheduler_job_upstream (name)",
         ),
         column("scheduler_run", "heartbeat_at", kind),
         column("scheduler_run", "upstream_run_id", "BIGINT"),
@@ -147,6 +166,21 @@ def test_create_schema_adds_the_columns_and_keeps_every_row(old_store: SQLAlchem
     assert (run.id, run.status, run.result) == (1, RunStatus.SUCCEEDED, "done")
     paused = old_store.set_paused("nightly", True, now=T0)
     assert old_store.get_job("nightly") == paused  # the new columns hold what they are given
+
+
+def test_an_upgraded_database_runs_a_join_after_the_old_job(old_store: SQLAlchemyStore) -> None:
+    old_store.create_schema()
+    old_store.save_job(JobSpec.build(name="other", task="app.other", cron="0 2 * * *"), now=T0)
+    join = JobSpec.build(name="load", task="app.load", after=["nightly", "other"])
+    assert old_store.save_job(join, now=T0).spec.after == ("nightly", "other")
+    slot = T0 + timedelta(hours=14)
+    for name in ("nightly", "other"):
+        run = old_store.add_run(name, NewRun(scheduled_for=slot, due_at=slot))
+        old_store.mark_finished(
+            run.id, Outcome(status=RunStatus.SUCCEEDED, finished_at=slot + timedelta(minutes=1))
+        )
+    [made] = old_store.follow_chains(now=slot + timedelta(minutes=2), limit=10)
+    assert made.job_name == "load"
 
 
 def test_the_sql_is_what_a_dba_would_run(old_store: SQLAlchemyStore) -> None:

@@ -150,13 +150,13 @@ JOB_COLUMNS = [
     "retry_backoff_seconds", "retry_backoff_max_seconds", "executor", "queue", "description",
     "source", "definition_hash", "next_run_at", "paused_at", "removed_at", "version",
     "created_at", "updated_at", "notify", "max_memory_bytes", "calendar", "solar",
-    "chain_after", "chain_when",
+    "chain_after", "chain_when", "chain_upstreams",
 ]  # fmt: skip
 JOB_NULLABLE = {
     "cron", "every_seconds", "anchor_at", "run_at", "start_at", "end_at",
     "catchup_window_seconds", "timeout_seconds", "queue", "next_run_at", "paused_at",
     "removed_at", "notify", "max_memory_bytes", "calendar", "solar", "chain_after",
-    "chain_when",
+    "chain_when", "chain_upstreams",
 }  # fmt: skip
 RUN_COLUMNS = [
     "id", "job_id", "scheduled_for", "due_at", "attempt", "trigger", "status", "claimed_at",
@@ -188,6 +188,7 @@ def test_schema_has_exactly_the_names_the_django_app_reproduces(
     inspector = inspect(sql_store.engine)
     assert sorted(inspector.get_table_names()) == [
         "scheduler_job",
+        "scheduler_job_upstream",
         "scheduler_replica",
         "scheduler_run",
     ]
@@ -233,6 +234,23 @@ def test_schema_has_exactly_the_names_the_django_app_reproduces(
     assert (foreign_key["referred_table"], foreign_key["referred_columns"]) == (
         "scheduler_job",
         ["id"],
+    )
+    assert foreign_key["options"].get("ondelete") == "CASCADE"
+
+    # A join's upstreams: one row each, found by name.
+    upstream = "scheduler_job_upstream"
+    assert [column["name"] for column in inspector.get_columns(upstream)] == [
+        "id",
+        "job_id",
+        "position",
+        "name",
+    ]
+    assert _unique(inspector, upstream) == {"scheduler_job_upstream_uniq": ["job_id", "name"]}
+    assert _indexes(inspector, upstream) == {"scheduler_job_upstream_idx": ["name"]}
+    [foreign_key] = inspector.get_foreign_keys(upstream)
+    assert (foreign_key["constrained_columns"], foreign_key["referred_table"]) == (
+        ["job_id"],
+        "scheduler_job",
     )
     assert foreign_key["options"].get("ondelete") == "CASCADE"
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ...model.chains import is_chain_only
+from ...model.chains import after_text, is_chain_only
 from ...model.jobs import JobSpec
 from ...model.runs import RunStatus
 from ...model.words import plural
@@ -79,8 +79,9 @@ def _span(seconds: float) -> str:
 def schedule_words(spec: JobSpec) -> str:
     """The schedule in words, without the expression: ``At 02:30``, ``every 15m``,
     then its calendar's (``At 09:00, business days in DE-BY``), or ``after extract
-    succeeded``; a chained job with a schedule says both."""
-    chain = f"after {', '.join(spec.after)} {spec.when.value}" if spec.after else ""
+    succeeded`` (a join: ``after a and b both succeeded for one slot``); a chained
+    job with a schedule says both."""
+    chain = after_text(spec.after, spec.when) if spec.after else ""
     if is_chain_only(spec.schedule):
         return chain
     words = _own_schedule_words(spec)

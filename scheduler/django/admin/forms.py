@@ -25,6 +25,7 @@ from ...stores.rows import spec_from_columns
 from ...tasks.registry import TaskRegistry
 from ..models import Job
 from .calendar_fields import JOB_CALENDAR_FIELDS, JobCalendarFields, calendar_initial
+from .chain_fields import CHAIN_FIELDS, ChainFields
 from .choices import executor_choices, policy_choices, task_choices
 from .initial import KIND_TYPES, form_values
 from .inputs import (
@@ -45,12 +46,16 @@ _T = TypeVar("_T")
 #: The form fields the next-runs preview reads.
 SCHEDULE_FIELDS = (
     "name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
-    *JOB_CALENDAR_FIELDS,
+    *JOB_CALENDAR_FIELDS, *CHAIN_FIELDS,
 )  # fmt: skip
 
 # Job names cannot hold a quote, so the name ends at the first one.
 _PREFIX = re.compile(r"^job '[^']*': (?:(?P<field>[a-z_]+): )?")
 _KINDS = tuple(name for name, _ in KIND_TYPES)
+_AFTER_NEEDED = (
+    "Name the job this one runs after, or choose another kind of schedule: "
+    "'Only after other jobs' needs at least one."
+)
 _DURATIONS = ("catchup_window", "jitter", "timeout", "retry_backoff", "retry_backoff_max")
 _INSTANT_HELP = (
     "Blank for none. Read in the job's time zone unless you add an offset "
@@ -63,7 +68,7 @@ def spec_of(job: Job) -> JobSpec:
     return spec_from_columns(vars(job))
 
 
-class JobForm(forms.ModelForm, NotifyFields, JobCalendarFields):  # type: ignore[type-arg]
+class JobForm(forms.ModelForm, NotifyFields, JobCalendarFields, ChainFields):  # type: ignore[type-arg]
     """Create or change a job created in the admin.
 
     :class:`~scheduler.django.admin.jobs.JobAdmin` gives each request its own
@@ -255,7 +260,14 @@ class JobForm(forms.ModelForm, NotifyFields, JobCalendarFields):  # type: ignore
             "max_memory": self._duration("max_memory", data),
             "notify": self.notify_value(),
             "calendar": self.calendar_value(),
+            **self.chain_value(str(data.get("name") or self.instance.name or "")),
         }
+        if (
+            data.get("schedule_type") == "after"
+            and not values["after"]
+            and "after" not in self.errors
+        ):
+            self.add_error("after", _AFTER_NEEDED)
         self._check_base_version(data.get("base_version"))
         if self.errors:
             return data

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ...model.chains import is_chain_only
 from ...model.jobs import JobSpec
 from ...model.sizes import format_size
 from ...schedules.durations import format_duration
@@ -23,7 +24,10 @@ _DURATIONS = ("catchup_window", "jitter", "timeout", "retry_backoff", "retry_bac
 def form_values(spec: JobSpec) -> dict[str, Any]:
     """The form's values for a stored definition."""
     schedule = spec.schedule
-    kind = next(name for name, cls in KIND_TYPES if isinstance(schedule, cls))
+    if is_chain_only(schedule):  # runs only after other jobs
+        kind = "after"
+    else:
+        kind = next(name for name, cls in KIND_TYPES if isinstance(schedule, cls))
     values: dict[str, Any] = {
         "name": spec.name,
         "task": spec.task,
@@ -31,7 +35,9 @@ def form_values(spec: JobSpec) -> dict[str, Any]:
         "schedule_type": kind,
         "cron": schedule.expr if isinstance(schedule, Cron) else "",
         "every": format_duration(schedule.interval) if isinstance(schedule, Every) else "",
-        "at": _wall(schedule.at, spec.timezone) if isinstance(schedule, Once) else "",
+        "at": _wall(schedule.at, spec.timezone)
+        if kind == "at" and isinstance(schedule, Once)
+        else "",
         "solar": solar_text(schedule) if isinstance(schedule, Solar) else "",
         "timezone": spec.timezone,
         "enabled": spec.enabled,
@@ -46,6 +52,8 @@ def form_values(spec: JobSpec) -> dict[str, Any]:
         "executor": spec.executor,
         "queue": spec.queue or "",
         "max_memory": "" if spec.policy.max_memory is None else format_size(spec.policy.max_memory),
+        "after": ", ".join(spec.after),
+        "when": spec.when.value,
     }
     for key in _DURATIONS:
         duration = getattr(spec.policy, key)

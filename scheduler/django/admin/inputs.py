@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 
 from ...errors import InvalidSchedule, SchedulerError
+from ...model.chains import CHAIN_ONLY
 from ...model.jobs import ScheduleType
 from ...schedules.durations import format_duration, parse_duration
 from ...schedules.kinds import Cron, Every, Once, get_zone
@@ -45,6 +46,7 @@ SCHEDULE_TYPES = (
     ("every", "Interval"),
     ("at", "Once, at a given time"),
     ("solar", "With the sun"),
+    ("after", "Only after other jobs"),
 )
 
 _EXAMPLES = {
@@ -130,13 +132,18 @@ def read_schedule(
     name: str,
     start: datetime | None,
 ) -> ScheduleType:
-    """The schedule of ``kind`` (``cron``, ``every``, ``at`` or ``solar``) from the form's
-    ``values``.
+    """The schedule of ``kind`` (``cron``, ``every``, ``at``, ``solar`` or ``after``)
+    from the form's ``values``.
 
     ``name`` spreads a cron's ``H`` fields; ``start`` anchors an interval.
+    ``after`` is no schedule of the job's own
+    (:data:`~scheduler.model.chains.CHAIN_ONLY`): the job runs only after the
+    jobs its ``after`` field names.
     """
+    if kind == "after":
+        return CHAIN_ONLY
     if kind not in _EXAMPLES:
-        raise FieldProblem("schedule_type", "Choose cron, every, at or solar.")
+        raise FieldProblem("schedule_type", "Choose cron, every, at, solar or after.")
     text = values.get(kind, "").strip()
     if not text:
         raise FieldProblem(kind, _EXAMPLES[kind])

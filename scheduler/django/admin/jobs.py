@@ -37,6 +37,7 @@ from ...model.policies import JobSource
 from ...model.runs import NewRun, Trigger
 from ..models import Job, Run
 from .calendar_fields import JOB_CALENDAR_FIELDS
+from .chain_fields import CHAIN_FIELDS
 from .choices import site_registry, time_zones
 from .common import database, now, store
 from .dashboard.jobcharts import job_charts
@@ -69,6 +70,7 @@ _EDIT_FIELDSETS: _FieldsetSpec = [
         "Schedule",
         {"fields": ("schedule_type", "cron", "every", "at", "solar", "timezone", "enabled")},
     ),
+    ("Runs after other jobs", {"fields": CHAIN_FIELDS}),
     ("Arguments", {"fields": ("args", "kwargs")}),
     ("Window", {"fields": ("start", "end"), "classes": ("collapse",)}),
     ("Calendar", {"fields": JOB_CALENDAR_FIELDS, "classes": ("collapse",)}),

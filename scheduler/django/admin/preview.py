@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...errors import SchedulerError
+from ...model.chains import ChainWhen, is_chain_only, is_join, listed
 from ...model.jobs import JobSpec
 from ...schedules.calendared import excluded_slots
 from ...schedules.kinds import Once, upcoming
 from .calendar_fields import read_job_calendar
+from .chain_fields import read_after, stored_after
 from .display import local_time, relative, schedule_expression, schedule_words
 from .inputs import FieldProblem, read_instant, read_schedule, read_zone
 
@@ -37,6 +39,7 @@ _FIELD_LABELS = {
     "exclude": "Excluded days",
     "holidays": "Public holidays of",
     "on_excluded": "A slot on an excluded day",
+    "after": "Run after",
 }
 _ONE_OFF_CALENDAR = (
     "A one-off job runs at its instant: a calendar applies to cron, interval and "
@@ -50,6 +53,7 @@ _PROMPTS = {
     "cron": "Type a cron expression to see its next runs.",
     "every": "Type an interval to see its next runs.",
     "at": "Type when to run to see that run.",
+    "after": "Name the job this one runs after.",
 }
 
 
@@ -100,14 +104,18 @@ def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
         calendar = read_job_calendar(values)
         if kind == "at" and not calendar.is_default:
             raise FieldProblem("exclude", _ONE_OFF_CALENDAR)
+        usable = _usable_name(name)
+        after = read_after(values.get("after", ""), usable, stored_after)
         spec = JobSpec(
-            name=_usable_name(name),
+            name=usable,
             task=_PLACEHOLDER_TASK,
             schedule=schedule,
             timezone=zone.key,
             start=start,
             end=end,
             calendar=calendar,
+            after=after,
+            when=_when(values.get("when", "")),
         )
     except FieldProblem as problem:
         return Preview(field=problem.field, problem=problem.message)
@@ -117,7 +125,12 @@ def preview_values(values: Mapping[str, str], now: datetime) -> Preview:
 
 
 def preview_spec(spec: JobSpec, now: datetime, *, notes: tuple[str, ...] = ()) -> Preview:
-    """The next :data:`COUNT` runs of ``spec`` after ``now``, inside its window."""
+    """The next :data:`COUNT` runs of ``spec`` after ``now``, inside its window,
+    and what its upstream jobs start, if it runs after any."""
+    if spec.after:
+        notes = (*notes, _chain_note(spec))
+    if is_chain_only(spec.schedule):
+        return Preview(words=schedule_words(spec), timezone=spec.timezone, notes=notes)
     runs = tuple(
         PreviewRun(
             local=local_time(instant, spec.timezone),
@@ -158,6 +171,36 @@ def _left_out(spec: JobSpec, now: datetime, runs: tuple[PreviewRun, ...]) -> lis
     if len(found) > EXPLAINED:
         lines.append("And more slots on excluded days after those.")
     return lines
+
+
+_JOINED = {
+    ChainWhen.SUCCEEDED: "succeeded",
+    ChainWhen.FAILED: "failed, timed out or was lost",
+    ChainWhen.FINISHED: "ended, succeeded or failed",
+}
+
+
+def _chain_note(spec: JobSpec) -> str:
+    """What starts the runs of a job that runs after others, in a sentence."""
+    endings = {
+        ChainWhen.SUCCEEDED: "succeeds",
+        ChainWhen.FAILED: "fails, times out or is lost",
+        ChainWhen.FINISHED: "ends, succeeded or failed",
+    }[spec.when]
+    own = "" if is_chain_only(spec.schedule) else ", besides the runs below"
+    if is_join(spec.after):
+        return (
+            f"Runs once for each slot for which {listed(spec.after)} all had a run that "
+            f"{_JOINED[spec.when]}{own}."
+        )
+    return f"Runs once each time a run of {spec.after[0]} {endings}{own}."
+
+
+def _when(text: str) -> ChainWhen:
+    try:
+        return ChainWhen(text or ChainWhen.SUCCEEDED.value)
+    except ValueError:
+        raise FieldProblem("when", f"Choose succeeded, failed or finished, not {text!r}.") from None
 
 
 def _usable_name(name: str) -> str:

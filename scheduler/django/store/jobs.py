@@ -23,6 +23,7 @@ from ...stores.rows import (
     redefined,
     spec_from_columns,
     sync_report,
+    upstream_rows,
 )
 from ...stores.rules import (
     Definitions,
@@ -31,7 +32,7 @@ from ...stores.rules import (
     job_not_found,
     unchanged,
 )
-from ..models import Job
+from ..models import Job, JobUpstream
 from .changes import notify
 from .queries import JOB_DEFINITION, JOB_FIELDS, Row, chunks, for_update, jobs
 
@@ -153,6 +154,7 @@ def _insert_jobs(using: str, specs: Sequence[JobSpec], definitions: Definitions)
     added = [definitions.new(spec, version=1, created_at=now) for spec in specs]
     if added:
         jobs(using).bulk_create([Job(**job_columns(job)) for job in added])
+        _write_upstreams(using, added)
     return added
 
 
@@ -172,4 +174,24 @@ def _update_jobs(
             for (row, _), job in zip(changes, updated, strict=True)
         ]
         jobs(using).bulk_update(rows, JOB_DEFINITION)
+        _write_upstreams(using, updated, replaced=[row["id"] for row, _ in changes])
     return updated
+
+
+def _write_upstreams(
+    using: str, written: Sequence[StoredJob], *, replaced: Sequence[int] = ()
+) -> None:
+    """Write the upstream rows of the joins among ``written`` (just saved), first
+    deleting those of the jobs ``replaced`` (by id): their new definitions may
+    name other upstreams, or none."""
+    upstreams = JobUpstream.objects.using(using)
+    for ids in chunks(using, sorted(replaced)):
+        upstreams.filter(job_id__in=ids).delete()
+    joins = {job.spec.name: job.spec for job in written if upstream_rows(0, job.spec)}
+    if not joins:
+        return
+    rows: list[JobUpstream] = []
+    for names in chunks(using, sorted(joins)):
+        for job_id, name in jobs(using).filter(name__in=names).values_list("id", "name"):
+            rows += [JobUpstream(**row) for row in upstream_rows(job_id, joins[name])]
+    upstreams.bulk_create(rows)

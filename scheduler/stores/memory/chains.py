@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -12,7 +12,13 @@ from ..checked.chains import EndedUpstream
 from ..protocol.values import StoredJob
 from .state import State, slot_of
 
-__all__ = ["add_chain_runs", "anything_to_follow", "ended_upstream_runs", "mark_chained"]
+__all__ = [
+    "add_chain_runs",
+    "anything_to_follow",
+    "ended_runs_at",
+    "ended_upstream_runs",
+    "mark_chained",
+]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -36,10 +42,22 @@ def ended_upstream_runs(state: State, limit: int) -> list[EndedUpstream]:
     return [EndedUpstream(run, tuple(dependents[run.job_name])) for run in ended[:limit]]
 
 
+def ended_runs_at(
+    state: State, job_names: Collection[str], slots: Collection[datetime]
+) -> list[Run]:
+    return [
+        run
+        for run in state.runs.values()
+        if run.job_name in job_names and run.scheduled_for in slots and run.finished_at is not None
+    ]
+
+
 def add_chain_runs(state: State, rows: Sequence[tuple[str, NewRun]]) -> list[Run]:
     created = []
     for job_name, new in rows:
         state.job(job_name)
+        if new.upstream_run_id is not None and (job_name, new.upstream_run_id) in state.upstreams:
+            continue  # another pass completed the same join, or followed the same end
         while state.taken(slot_of(job_name, new)):
             new = replace(new, scheduled_for=new.scheduled_for + _MICROSECOND)
         created.append(state.insert(job_name, new, now=new.due_at))

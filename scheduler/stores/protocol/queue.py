@@ -85,13 +85,18 @@ class RunQueue(Protocol):
         at ``now``, trigger ``chain``, ``upstream_run_id`` the upstream run,
         ``scheduled_for`` the upstream run's end) of every active chained job
         whose ``when`` the run's status meets and that was last changed no
-        later than that end; then mark the upstream runs seen.  A run is
-        never seen twice, and ``(job, upstream_run_id)`` is unique, so two
-        replicas calling it at once create each chained run once; a replica
-        that dies before its commit leaves the runs unseen for the next call.
-        A slot and attempt that is taken moves the new run a microsecond
-        later.  A ``limit`` below 1 does nothing.  Raises :class:`ValueError`
-        for a naive ``now``.
+        later than that end; then mark the upstream runs seen.  A job after
+        two or more upstreams (a join) gets one run per slot for which every
+        upstream has a qualifying ended run with that ``scheduled_for``: when
+        one of those runs is seen, ``upstream_run_id`` the lowest-id one of
+        the first upstream, ``scheduled_for`` the latest end joined.  A run is
+        never seen twice, and ``(job, upstream_run_id)`` is unique (a run
+        that would repeat one is left out quietly), so two replicas calling
+        it at once create each chained run once; a replica that dies before
+        its commit leaves the runs unseen for the next call.  A slot and
+        attempt that is taken moves the new run a microsecond later.  A
+        ``limit`` below 1 does nothing.  Raises :class:`ValueError` for a
+        naive ``now``.
         """
         ...
 

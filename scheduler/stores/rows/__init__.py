@@ -6,7 +6,7 @@ store and the Django store both read and write rows through these functions,
 so the two can share one database.  Nothing here imports a database library.
 
 * :mod:`.constraints`: the slot constraint and the active-run index, by name;
-* :mod:`.jobs`: job rows, and the spec and job a row holds;
+* :mod:`.jobs`: job rows, and the spec and job a row holds; a join's upstream rows;
 * :mod:`.runs`: run rows: a new run's, a claim's, an outcome's, and the run a row holds;
 * :mod:`.sync`: sorting a sync's specs against the stored rows, and its report.
 
@@ -19,13 +19,23 @@ from .constraints import (
     ACTIVE_RUN_INDEX,
     CHAIN_JOB_INDEX,
     CHAIN_RUN_INDEX,
+    JOB_UPSTREAM_INDEX,
+    JOB_UPSTREAM_TABLE,
+    JOB_UPSTREAM_UNIQUE,
     SLOT_CONSTRAINT,
     UPSTREAM_RUN_INDEX,
     WINDOW_RUN_INDEX,
     is_slot_violation,
+    is_upstream_violation,
     slot_conflict,
 )
-from .jobs import as_stored, job_columns, job_from_columns, spec_from_columns
+from .jobs import (
+    as_stored,
+    job_columns,
+    job_from_columns,
+    spec_from_columns,
+    upstream_rows,
+)
 from .runs import (
     NEW_RUN_BLANKS,
     claim_rows,
@@ -42,6 +52,9 @@ __all__ = [
     "ACTIVE_RUN_INDEX",
     "CHAIN_JOB_INDEX",
     "CHAIN_RUN_INDEX",
+    "JOB_UPSTREAM_INDEX",
+    "JOB_UPSTREAM_TABLE",
+    "JOB_UPSTREAM_UNIQUE",
     "NEW_RUN_BLANKS",
     "SLOT_CONSTRAINT",
     "SYNC_BATCH",
@@ -54,6 +67,7 @@ __all__ = [
     "claim_rows",
     "compare_specs",
     "is_slot_violation",
+    "is_upstream_violation",
     "job_columns",
     "job_from_columns",
     "outcome_columns",
@@ -65,4 +79,5 @@ __all__ = [
     "spec_from_columns",
     "status_values",
     "sync_report",
+    "upstream_rows",
 ]

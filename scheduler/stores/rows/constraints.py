@@ -14,6 +14,9 @@ __all__ = [
     "ACTIVE_RUN_INDEX",
     "CHAIN_JOB_INDEX",
     "CHAIN_RUN_INDEX",
+    "JOB_UPSTREAM_INDEX",
+    "JOB_UPSTREAM_TABLE",
+    "JOB_UPSTREAM_UNIQUE",
     "SLOT_CONSTRAINT",
     "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
@@ -30,6 +33,13 @@ UPSTREAM_RUN_INDEX = "scheduler_run_upstream_uniq"
 CHAIN_RUN_INDEX = "scheduler_run_chain_idx"
 #: Name of the index of jobs by the upstream job they run after.
 CHAIN_JOB_INDEX = "scheduler_job_chain_idx"
+#: The table of a join's upstream jobs (a job after two or more), one row per
+#: upstream: what the wake-up's query reads to find ends of any of them.
+JOB_UPSTREAM_TABLE = "scheduler_job_upstream"
+#: Name of its unique constraint: a job names an upstream once.
+JOB_UPSTREAM_UNIQUE = "scheduler_job_upstream_uniq"
+#: Name of its index by upstream job name.
+JOB_UPSTREAM_INDEX = "scheduler_job_upstream_idx"
 #: Name of the partial index of the runs that have not ended, by job.
 ACTIVE_RUN_INDEX = "scheduler_run_active_idx"
 #: Name of the index of runs by slot, then job and status: the admin dashboard

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...clock import ensure_aware_utc
 from ...errors import InvalidJob
-from ...model.chains import ChainWhen
+from ...model.chains import ChainWhen, is_join
 from ...model.jobs import JobSpec, JSONValue, ScheduleType, trusted_copy, trusted_spec
 from ...model.notify import JobNotify, encode_notify
 from ...model.policies import CatchupPolicy, JobSource, OverlapPolicy
@@ -27,6 +27,7 @@ __all__ = [
     "job_from_columns",
     "renamed_spec",
     "spec_from_columns",
+    "upstream_rows",
 ]
 
 #: The columns :func:`spec_from_columns` reads but the name: jobs equal in all of
@@ -37,6 +38,7 @@ SHARED_DEFINITION = (
     "overlap", "jitter_seconds", "timeout_seconds", "retries", "retry_backoff_seconds",
     "retry_backoff_max_seconds", "executor", "queue", "description", "source", "notify",
     "max_memory_bytes", "calendar", "solar", "chain_after", "chain_when",
+    "chain_upstreams",
 )  # fmt: skip
 
 _DEFAULT_NOTIFY = JobNotify()
@@ -107,6 +109,9 @@ def job_columns(job: StoredJob) -> dict[str, Any]:
         # NULL for a job that is not chained, as for every job stored before the columns.
         "chain_after": spec.after[0] if spec.after else None,
         "chain_when": spec.when.value if spec.after else None,
+        # A join's upstreams, all of them in order, as JSON; NULL for any other job
+        # (chain_after holds the one upstream of a job that has one).
+        "chain_upstreams": json.dumps(list(spec.after)) if is_join(spec.after) else None,
         "definition_hash": job.definition_hash,
         "next_run_at": job.next_run_at,
         "paused_at": job.paused_at,
@@ -152,9 +157,29 @@ def spec_from_columns(row: Mapping[Any, Any]) -> JobSpec:
         else JobNotify.parse(json.loads(row["notify"])),
         max_memory=row["max_memory_bytes"],
         calendar=_calendar(row["calendar"]),
-        after=() if row.get("chain_after") is None else (row["chain_after"],),
+        after=_after(row),
         when=ChainWhen(row.get("chain_when") or ChainWhen.SUCCEEDED.value),
     )
+
+
+def upstream_rows(job_id: int, spec: JobSpec) -> list[dict[str, Any]]:
+    """The rows of the upstream table (``scheduler_job_upstream``) for the job
+    ``job_id`` defined by ``spec``: one per upstream of a join, none otherwise
+    (the single upstream of a chained job is its ``chain_after``)."""
+    if not is_join(spec.after):
+        return []
+    return [
+        {"job_id": job_id, "position": position, "name": name}
+        for position, name in enumerate(spec.after)
+    ]
+
+
+def _after(row: Mapping[Any, Any]) -> tuple[str, ...]:
+    upstreams = row.get("chain_upstreams")
+    if upstreams is not None:
+        return tuple(json.loads(upstreams))
+    first = row.get("chain_after")
+    return () if first is None else (first,)
 
 
 def _calendar(text: str | None) -> Calendar:

@@ -30,6 +30,7 @@ from typing import Any, Final
 from sqlalchemy import (
     Connection,
     Integer,
+    Select,
     bindparam,
     exists,
     func,
@@ -61,6 +62,7 @@ from .runs import BUSY, PENDING, QUEUED, run_from_row
 from .schema import (
     UTCDateTime,
     job_table,
+    job_upstream_table,
     run_columns,
     run_from_columns,
     run_table,
@@ -68,6 +70,7 @@ from .schema import (
 
 __all__ = [
     "NEXT_WAKE",
+    "UNFOLLOWED_ENDS",
     "add_run",
     "claim_due",
     "claim_pending",
@@ -83,18 +86,47 @@ _LIMIT = bindparam("limit", type_=Integer())
 
 _chained_job = job_table.alias("chained_job")
 _upstream_job = job_table.alias("upstream_job")
-#: The names of the jobs that enabled jobs run after (``after``).
+_link = job_upstream_table.c
+#: The names of the jobs that enabled jobs run after (``after``), first or only
+#: upstream (``chain_after``, indexed) ...
 UPSTREAM_NAMES: Final = select(_chained_job.c.chain_after).where(
     _chained_job.c.chain_after.is_not(None),
     _chained_job.c.enabled == true(),
     _chained_job.c.removed_at.is_(None),
 )
-#: The earliest end of a run of such a job that no chain has followed yet.
-FIRST_UNFOLLOWED_END: Final = (
-    select(func.min(_run.finished_at))
-    .join(_upstream_job, _upstream_job.c.id == _run.job_id)
-    .where(_upstream_job.c.name.in_(UPSTREAM_NAMES.scalar_subquery()))
-    .where(_run.chained_at.is_(None), _run.finished_at.is_not(None))
+#: ... and every upstream of an enabled join (``scheduler_job_upstream``), found
+#: from the same index: a join's first upstream is its ``chain_after`` too.
+JOINED_NAMES: Final = (
+    select(_link.name)
+    .select_from(_chained_job)
+    .join(job_upstream_table, _link.job_id == _chained_job.c.id)
+    .where(
+        _chained_job.c.chain_after.is_not(None),
+        _chained_job.c.enabled == true(),
+        _chained_job.c.removed_at.is_(None),
+    )
+)
+
+
+def _first_unfollowed_end(names: Select[Any]) -> Select[Any]:
+    """The earliest end of a run of a job called one of ``names`` that no chain has
+    followed yet: an index probe per upstream job, never a scan of the runs."""
+    return (
+        select(func.min(_run.finished_at))
+        .join(_upstream_job, _upstream_job.c.id == _run.job_id)
+        .where(_upstream_job.c.name.in_(names.scalar_subquery()))
+        .where(_run.chained_at.is_(None), _run.finished_at.is_not(None))
+    )
+
+
+#: The earliest end of a run of a first or only upstream that no chain has
+#: followed yet, and of any upstream of a join: two statements, for an OR of
+#: the two name lists makes PostgreSQL scan the runs.
+FIRST_UNFOLLOWED_END: Final = _first_unfollowed_end(UPSTREAM_NAMES)
+FIRST_UNFOLLOWED_JOIN_END: Final = _first_unfollowed_end(JOINED_NAMES)
+#: Both, in one statement.
+UNFOLLOWED_ENDS: Final = select(
+    FIRST_UNFOLLOWED_END.scalar_subquery(), FIRST_UNFOLLOWED_JOIN_END.scalar_subquery()
 )
 
 #: The earliest next_run_at of an enabled job, due_at of an unclaimed pending
@@ -105,6 +137,7 @@ NEXT_WAKE: Final = select(
     .where(_run.status == PENDING, _run.replica_id == "")
     .scalar_subquery(),
     FIRST_UNFOLLOWED_END.scalar_subquery(),
+    FIRST_UNFOLLOWED_JOIN_END.scalar_subquery(),
 )
 
 # Whether the job of the enclosing row has a run that has not ended: a probe of

@@ -12,7 +12,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
@@ -25,12 +35,13 @@ from ..rows import (
     batches,
     compare_specs,
     redefined,
+    upstream_rows,
 )
 from ..rules import Definitions, check_replace, foreign_source, job_not_found, unchanged
 from .changes import notify
 from .connections import Db
 from .queries import among, select_rows
-from .schema import job_columns, job_table
+from .schema import job_columns, job_table, job_upstream_table
 
 __all__ = [
     "get_job",
@@ -43,6 +54,7 @@ __all__ = [
 ]
 
 _job = job_table.c
+_upstream = job_upstream_table.c
 
 
 # -- the store's verbs ------------------------------------------------------------
@@ -198,6 +210,7 @@ def _insert_jobs(
     stored = [definitions.new(spec, version=1, created_at=now) for spec in specs]
     if stored:
         conn.execute(insert(job_table), [job_columns(job) for job in stored])
+        _write_upstreams(conn, stored)
     return stored
 
 
@@ -217,4 +230,24 @@ def _update_jobs(
             for (row, _), job in zip(changes, stored, strict=True)
         ]
         conn.execute(update(job_table).where(_job.id == bindparam("job")), params)
+        _write_upstreams(conn, stored, replaced=[row["id"] for row, _ in changes])
     return stored
+
+
+def _write_upstreams(
+    conn: Connection, stored: Sequence[StoredJob], *, replaced: Sequence[int] = ()
+) -> None:
+    """Write the upstream rows of the joins among ``stored`` (just written),
+    first deleting those of the jobs ``replaced`` (by id): their new definitions
+    may name other upstreams, or none."""
+    if replaced:
+        for clause in among(conn, _upstream.job_id, sorted(replaced)):
+            conn.execute(delete(job_upstream_table).where(clause))
+    joins = {job.spec.name: job.spec for job in stored if upstream_rows(0, job.spec)}
+    if not joins:
+        return
+    rows: list[dict[str, Any]] = []
+    for clause in among(conn, _job.name, sorted(joins)):
+        for job_id, name in conn.execute(select(_job.id, _job.name).where(clause)).all():
+            rows += upstream_rows(job_id, joins[name])
+    conn.execute(insert(job_upstream_table), rows)

@@ -57,6 +57,9 @@ from ..rows import (
     ACTIVE_RUN_INDEX,
     CHAIN_JOB_INDEX,
     CHAIN_RUN_INDEX,
+    JOB_UPSTREAM_INDEX,
+    JOB_UPSTREAM_TABLE,
+    JOB_UPSTREAM_UNIQUE,
     SLOT_CONSTRAINT,
     UPSTREAM_RUN_INDEX,
     WINDOW_RUN_INDEX,
@@ -73,6 +76,7 @@ __all__ = [
     "UTCDateTime",
     "job_columns",
     "job_table",
+    "job_upstream_table",
     "metadata",
     "replica_table",
     "result_column",
@@ -220,6 +224,9 @@ job_table = Table(
     # (succeeded, failed, finished); NULL for a job that is not chained.
     Column("chain_after", String(200), nullable=True),
     Column("chain_when", String(10), nullable=True),
+    # A join's upstreams in order, as JSON (chain_after is the first); NULL for
+    # any other job.  Read with the row; scheduler_job_upstream indexes them.
+    Column("chain_upstreams", _Text, nullable=True),
     UniqueConstraint("name", name="scheduler_job_name_uniq"),
     Index("scheduler_job_due_idx", "enabled", "next_run_at"),
     Index(CHAIN_JOB_INDEX, "chain_after"),
@@ -283,6 +290,26 @@ run_table = Table(
     Index(WINDOW_RUN_INDEX, "scheduled_for", "job_id", "status"),
     # Pruned run ids are not handed out again to a new run.
     sqlite_autoincrement=True,
+    **_MYSQL_TABLE,
+)
+
+# The upstreams of each join (a job after two or more jobs), one row each, so
+# that the wake-up finds the ends of any of them by an index on the name.  The
+# job row's chain_upstreams says the same, for rebuilding its spec from the row.
+job_upstream_table = Table(
+    JOB_UPSTREAM_TABLE,
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column(
+        "job_id",
+        BigInteger,
+        ForeignKey(job_table.c.id, ondelete="CASCADE", name="scheduler_job_upstream_job_id_fk"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("job_id", "name", name=JOB_UPSTREAM_UNIQUE),
+    Index(JOB_UPSTREAM_INDEX, "name"),
     **_MYSQL_TABLE,
 )
 

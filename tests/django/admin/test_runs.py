@@ -223,3 +223,19 @@ def test_the_job_list_says_what_a_chained_job_runs_after(
     assert "after extract succeeded" in row, row
     assert "1970" not in row
     assert "tw-state-active" in row
+
+
+def test_the_job_list_names_every_upstream_of_a_join(
+    admin_client_: Client, store: DjangoStore
+) -> None:
+    save(store, name="extract-a")
+    save(store, name="extract-b")
+    load = JobSpec.build(
+        name="load", task=PING, after=["extract-a", "extract-b"], source=JobSource.ADMIN
+    )
+    store.save_job(load, now=NOW)
+
+    html = admin_client_.get("/admin/scheduler/job/").content.decode()
+
+    row = next(part for part in html.split("<tr") if ">load</a>" in part)
+    assert "after extract-a and extract-b both succeeded for one slot" in row, row

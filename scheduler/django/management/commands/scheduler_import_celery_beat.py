@@ -55,12 +55,25 @@ class Command(BaseCommand):
             metavar="SETTING",
             help="with --from-settings: the setting's name (default CELERY_BEAT_SCHEDULE)",
         )
+        parser.add_argument(
+            "--timezone",
+            metavar="ZONE",
+            help="with --from-settings: the IANA zone the crontabs are read in "
+            "(default: CELERY_TIMEZONE, else UTC)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="write nothing; show the plan")
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = datetime.now(UTC)
+        if options["timezone"] is not None and not options["from_settings"]:
+            raise CommandError(
+                "--timezone is for --from-settings: django-celery-beat's crontabs each "
+                "carry their own time zone",
+                returncode=2,
+            )
         if options["from_settings"]:
-            translations, source = self._from_settings(options["name"], now), celery_setting.SOURCE
+            translations = self._from_settings(options["name"], options["timezone"], now)
+            source = celery_setting.SOURCE
         else:
             translations, source = self._from_tables(options["database"], now), SOURCE
         out, err = io.StringIO(), io.StringIO()
@@ -86,12 +99,16 @@ class Command(BaseCommand):
         )
         return [translate(task, now=now) for task in tasks.order_by("name")]
 
-    def _from_settings(self, name: str, now: datetime) -> Sequence[Translation]:
+    def _from_settings(self, name: str, zone: str | None, now: datetime) -> Sequence[Translation]:
         schedule = getattr(settings, name, None)
         if not isinstance(schedule, dict):
             found = "not set" if schedule is None else f"a {type(schedule).__name__}"
             raise CommandError(f"the setting {name} is {found}, not a dict", returncode=2)
-        zone = celery_setting.zone_of(getattr(settings, "CELERY_TIMEZONE", None))
+        try:
+            zone = celery_setting.chosen_zone(zone) if zone is not None else None
+        except ImportSourceError as error:
+            raise CommandError(str(error), returncode=2) from error
+        zone = zone or celery_setting.zone_of(getattr(settings, "CELERY_TIMEZONE", None))
         return [
             celery_setting.translate(key, spec, zone=zone, now=now)
             for key, spec in schedule.items()

@@ -3,7 +3,8 @@
 (function () {
     "use strict";
     var FIELDS = ["name", "schedule_type", "cron", "every", "at", "solar", "timezone", "start", "end",
-                  "shared_calendar", "exclude", "holidays", "business_days", "on_excluded"];
+                  "shared_calendar", "exclude", "holidays", "business_days", "on_excluded",
+                  "after", "when"];
     var KINDS = ["cron", "every", "at", "solar"];
 
     function start() {
