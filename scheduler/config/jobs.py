@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,8 @@ __all__ = ["JobReader"]
 #: The job keys that make its calendar.
 CALENDAR_JOB_KEYS = (*CALENDAR_KEYS, "calendar")
 _NO_CALENDAR = Calendar()
+#: The fields a job's spec gets from the reader, not as the walker read them.
+_SET_HERE = frozenset({"name", "schedule", "timezone", "calendar", "source"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,8 +75,9 @@ class JobReader:
         if len(self.walker.issues) > before or schedule is None or calendar is None:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
+        checked = values.keys() - _SET_HERE  # each read and checked by the walker
         values.update(name=draft.name, schedule=schedule, timezone=draft.zone, calendar=calendar)
-        return self._build(draft, values)
+        return self._build(draft, checked, values)
 
     def _locate(self, draft: _Draft) -> None:
         """Remember where the job's name and each of its settings are written."""
@@ -178,9 +181,11 @@ class JobReader:
             message = f"a job cannot run after itself: {draft.name!r} names itself"
             self.walker.issue(after.node, after.path, message)
 
-    def _build(self, draft: _Draft, values: dict[str, Any]) -> JobSpec | None:
+    def _build(
+        self, draft: _Draft, checked: Collection[str], values: dict[str, Any]
+    ) -> JobSpec | None:
         try:
-            return JobSpec.from_fields(**values, source=JobSource.YAML)
+            return JobSpec.from_fields(**values, source=JobSource.YAML, checked=checked)
         except SchedulerError as error:  # every field was checked: a rule not mirrored here
             self.walker.issue(draft.entry.key_node, draft.path, str(error))
             return None

@@ -26,6 +26,7 @@ __all__ = [
     "MERGE_UNSUPPORTED",
     "NULL_TAG",
     "SEQ_TAG",
+    "STR_TAG",
     "Document",
     "Entry",
     "Inner",
@@ -35,6 +36,8 @@ __all__ = [
     "describe_value",
     "duplicate_keys",
     "entries",
+    "entry",
+    "fast_loader",
     "key_problem",
     "position",
     "short_tag",
@@ -74,6 +77,11 @@ class _FastLoader(_C_LOADER):  # type: ignore[misc,valid-type]
         if tag is None:
             tag = self._tags[key] = super().resolve(kind, value, implicit)
         return tag
+
+
+def fast_loader(text: str) -> yaml.SafeLoader:
+    """libyaml's safe loader over ``text``, resolving each distinct plain scalar's tag once."""
+    return _FastLoader(text)
 
 
 # What a scalar with a bad explicit tag (``!!int abc``, ``!!timestamp x``) raises
@@ -132,10 +140,16 @@ def entries(node: MappingNode) -> list[Entry]:
     return [Entry(_string_key(key), key, value) for key, value in node.value]
 
 
-def duplicate_keys(root: Node) -> Iterator[tuple[Node, Node, str]]:
-    """Every repeated key in the tree as (repeated key node, first key node, key path)."""
+def entry(key: Node, value: Node) -> Entry:
+    """The pair ``key: value`` of a mapping node as an :class:`Entry`."""
+    return Entry(_string_key(key), key, value)
+
+
+def duplicate_keys(root: Node, path: str = "") -> Iterator[tuple[Node, Node, str]]:
+    """Every repeated key in the tree as (repeated key node, first key node, key
+    path), ``root`` being at ``path``."""
     seen: set[int] = set()
-    pending: list[tuple[Node, str]] = [(root, "")]
+    pending: list[tuple[Node, str]] = [(root, path)]
     while pending:
         node, path = pending.pop()
         if id(node) in seen:  # an alias: checked where its anchor is
@@ -186,11 +200,19 @@ class Document:
 
     def value(self, node: Node) -> Any:
         """The Python value of ``node`` (safe tags only); raises :class:`NodeProblem`."""
+        if node.tag == STR_TAG and type(node) is ScalarNode:
+            return node.value  # what the constructor gives a string, without it
+        loader = self._loader
         try:
-            return self._loader.construct_object(node, deep=True)
+            return loader.construct_object(node, deep=True)
         except _CONSTRUCT_ERRORS:
             what = repr(node.value) if isinstance(node, ScalarNode) else "a value"
             raise NodeProblem(f"cannot read {what} tagged {short_tag(node.tag)!r}") from None
+        finally:
+            # The constructor keeps every node it built a value of, and the
+            # value: forgotten here, so a job's nodes are freed once it is read.
+            loader.constructed_objects.clear()
+            loader.recursive_objects.clear()
 
     def describe(self, node: Node) -> str:
         """What ``node`` holds, in words for a message: ``the integer 3``, ``a list``."""

@@ -21,6 +21,7 @@ from ..model.policies import JobSource
 from ..model.words import plural
 from ..stores.base import Store, SyncReport
 from ..tasks.registry import TaskRegistry
+from .memo import ReadMemo
 from .reader import LoadedSchedules, read_schedules
 
 __all__ = ["COMMAND_LINE_HINT", "SchedulesFile", "check_tasks", "unregistered_tasks"]
@@ -85,11 +86,15 @@ class SchedulesFile:
     #: Told each step of :meth:`sync` in words, for a progress display.
     progress: Callable[[str], object] | None = None
     _stamp: tuple[int, int] | None = field(default=None, init=False)
+    #: The jobs of the last good read, so an unchanged job is not built again.
+    _memo: ReadMemo = field(default_factory=ReadMemo, init=False, repr=False)
     last_good: tuple[JobSpec, ...] = field(default=(), init=False)
 
     def load(self) -> list[JobSpec]:
         """Parse the file and check every task is registered; raise ConfigError otherwise."""
-        schedules = read_schedules(self.path, default_timezone=self.default_timezone)
+        schedules = read_schedules(
+            self.path, default_timezone=self.default_timezone, memo=self._memo
+        )
         check_tasks(schedules, self.registry, hint=self.hint, executors=self.executors)
         return list(schedules.jobs)
 

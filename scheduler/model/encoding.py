@@ -32,8 +32,9 @@ _DURATION_FIELDS = frozenset(
 _INSTANT_FIELDS = frozenset({"start", "end"})
 
 
-def encode_field(value: object) -> JSONValue:
-    """One field's value as JSON."""
+def encode_field(value: object, *, copy: bool = True) -> JSONValue:
+    """One field's value as JSON; a list or mapping is a copy unless not ``copy``
+    (it is JSON already: the spec's fields are normalised when built)."""
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, timedelta):
@@ -48,6 +49,8 @@ def encode_field(value: object) -> JSONValue:
     if isinstance(value, Calendar):
         return value.to_json()
     if isinstance(value, list | tuple | dict):
+        if not copy:
+            return list(value) if isinstance(value, tuple) else value
         copied: JSONValue = json_copy(value)  # so callers cannot reach into the spec
         return copied
     assert value is None or isinstance(value, bool | int | float | str)  # noqa: S101 - typed fields

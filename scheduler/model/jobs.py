@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validat
 from .job_policy import POLICY_FIELDS, JobPolicy
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
+from .together import check_together, field_defaults
 
 __all__ = [
     "POLICY_FIELDS",
@@ -54,8 +55,16 @@ _DEFAULT_NOTIFY = JobNotify()
 _NO_CALENDAR = Calendar()
 
 
+class _KeepsHash:
+    """A slot for a spec's definition hash once computed: not a field, so
+    neither compared, copied nor stored (a sync compares it for every spec)."""
+
+    __slots__ = ("_definition_hash",)
+    _definition_hash: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class JobSpec:
+class JobSpec(_KeepsHash):
     """One job definition: what to run, when, and with which policies.
 
     Built directly, with :meth:`build`, from flat field values with
@@ -94,33 +103,7 @@ class JobSpec:
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
             object.__setattr__(self, name, checked_field(self.name, name, getattr(self, name)))
-        if not isinstance(self.policy, JobPolicy):
-            raise InvalidJob(
-                f"job {self.name!r}: policy: expected a JobPolicy, got {self.policy!r}"
-            )
-        if self.start is not None and self.end is not None and self.start >= self.end:
-            raise InvalidJob(
-                f"job {self.name!r}: start must be before end, got start "
-                f"{self.start.isoformat()} and end {self.end.isoformat()}"
-            )
-        if isinstance(self.schedule, Cron) and self.schedule.tz != self.timezone:
-            raise InvalidJob(
-                f"job {self.name!r}: schedule: the cron expression is read in "
-                f"{self.schedule.tz!r} but the job's timezone is {self.timezone!r}; "
-                "build it with Cron(expr, tz=timezone) or JobSpec.build()"
-            )
-        if self.name in self.after:
-            raise InvalidJob(f"job {self.name!r}: after: a job cannot run after itself")
-        if is_chain_only(self.schedule) and not self.after:
-            raise InvalidJob(
-                f"job {self.name!r}: give exactly one of cron, every, at or solar, "
-                "or 'after' for a job that runs only after another"
-            )
-        if isinstance(self.schedule, Once) and not self.calendar.is_default:
-            raise InvalidJob(
-                f"job {self.name!r}: calendar: a one-off job ('at') runs at its instant; "
-                "a calendar applies to cron and interval jobs only"
-            )
+        check_together(self)
 
     def __hash__(self) -> int:
         # The generated hash would fail on the kwargs dict; the definition
@@ -171,12 +154,15 @@ class JobSpec:
         )
 
     @classmethod
-    def from_fields(cls, **values: Any) -> JobSpec:
+    def from_fields(cls, *, checked: Collection[str] = (), **values: Any) -> JobSpec:
         """A spec from flat field values, as a schedules file or a form gives them.
 
         The policy fields (:data:`POLICY_FIELDS`: ``catchup``, ``retries``,
         ...) become its :class:`JobPolicy`; the others are :class:`JobSpec`
         fields.  Errors name the job and the field, as ``JobSpec(...)``'s do.
+        The fields named in ``checked`` hold what :func:`validate_field` gave
+        for them (the schedules file reader checks each value as it reads it),
+        so are not checked again; the others, and the rules between fields, are.
         """
         name = checked_field("", "name", values.get("name"))
         policy = {key: values.pop(key) for key in POLICY_FIELDS if key in values}
@@ -184,7 +170,18 @@ class JobSpec:
             values["policy"] = JobPolicy(**policy)
         except InvalidJob as error:
             raise InvalidJob(f"job {name!r}: {error}") from None
-        return cls(**values)
+        if not checked:
+            return cls(**values)
+        spec = object.__new__(cls)
+        for field_name, assign in _SETTERS:  # a default is good as it is
+            if field_name not in values:
+                assign(spec, _DEFAULTS[field_name]())
+            elif field_name in checked or field_name == "policy":
+                assign(spec, values[field_name])
+            else:
+                assign(spec, checked_field(name, field_name, values[field_name]))
+        check_together(spec)
+        return spec
 
     def with_fields(self, **changes: Any) -> JobSpec:
         """A copy with ``changes``, the policy fields flat (``spec.with_fields(retries=3)``),
@@ -228,14 +225,20 @@ class JobSpec:
 
         Equal specs give equal hashes, in any process and on any Python
         version: keys are sorted, text is ASCII-escaped and floats use their
-        shortest round-trip form.
+        shortest round-trip form.  Computed once per spec (a spec is a value:
+        its ``kwargs`` and ``args`` are not to be changed in place).
         """
-        canonical = json.dumps(
-            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        )
-        return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+        try:
+            return self._definition_hash
+        except AttributeError:  # not computed yet
+            pass
+        encoded = self.to_dict(copy=False)  # nothing reaches the dict but dumps
+        canonical = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        known = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+        object.__setattr__(self, "_definition_hash", known)
+        return known
 
-    def to_dict(self) -> dict[str, JSONValue]:
+    def to_dict(self, *, copy: bool = True) -> dict[str, JSONValue]:
         """Every field as JSON-safe values; :meth:`from_dict` reads it back.
 
         Instants are ISO-8601 strings in UTC, durations are seconds, policies
@@ -244,10 +247,11 @@ class JobSpec:
         ``notify``, ``max_memory``, ``calendar``, ``after`` and ``when`` are
         left out while they are the default, so
         the definition hash of a job that never set them is the one it had
-        before the fields existed.
+        before the fields existed.  ``copy=False`` shares the spec's own
+        ``args`` and ``kwargs``, for a caller that only reads them.
         """
         return {
-            name: encode_field(self._flat(name))
+            name: encode_field(self._flat(name), copy=copy)
             for name in FIELD_NAMES
             if (name != "notify" or not self.notify.is_default)
             and (name != "calendar" or not self.calendar.is_default)
@@ -282,6 +286,7 @@ _OWN_FIELDS = tuple(
 )
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
 _SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
+_DEFAULTS = field_defaults(JobSpec)
 _POLICY_SETTERS = tuple((name, getattr(JobPolicy, name).__set__) for name in POLICY_FIELDS)
 
 

@@ -101,24 +101,21 @@ def new_definition(
 class Definitions:
     """The new definitions a sync stores at ``now``, for many jobs at once.
 
-    Each spec's definition hash is computed once (comparing and storing both
-    need it), and a next slot once per distinct schedule and window: 100,000
-    jobs on five cron expressions ask croniter five times, not 100,000.
+    A next slot is computed once per distinct schedule and window: 100,000
+    jobs on five cron expressions ask croniter five times, not 100,000.  (Each
+    spec keeps its own definition hash, so no spec is held here: a sync
+    written a batch at a time holds one batch.)
     """
 
-    __slots__ = ("_hashes", "_slots", "now")
+    __slots__ = ("_slots", "now")
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self._hashes: dict[int, tuple[JobSpec, str]] = {}  # by id(spec), the spec kept alive
         self._slots: dict[tuple[object, ...], datetime | None] = {}
 
     def hash(self, spec: JobSpec) -> str:
-        """``spec.definition_hash()``, computed once per spec."""
-        known = self._hashes.get(id(spec))
-        if known is None:
-            known = self._hashes[id(spec)] = (spec, spec.definition_hash())
-        return known[1]
+        """``spec.definition_hash()`` (which a spec computes once and keeps)."""
+        return spec.definition_hash()
 
     def unchanged(self, definition_hash: str, removed_at: datetime | None, spec: JobSpec) -> bool:
         """:func:`unchanged`, with the hash computed once."""

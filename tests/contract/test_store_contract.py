@@ -152,6 +152,28 @@ def test_sync_refuses_a_name_given_twice_and_changes_nothing(store: Store) -> No
     assert store.list_jobs() == before
 
 
+def test_sync_takes_a_generator_of_specs_larger_than_a_batch(store: Store) -> None:
+    store.sync_jobs((hourly(f"j{i:05d}", source=YAML) for i in range(2_500)), source=YAML, now=NOW)
+    edited = (
+        hourly(f"j{i:05d}", source=YAML, args=[1]) if i == 7 else hourly(f"j{i:05d}", source=YAML)
+        for i in range(1, 2_500)
+    )
+    report = store.sync_jobs(edited, source=YAML, now=LATER)
+    assert (report.added, report.updated, report.disabled) == ((), ("j00007",), ("j00000",))
+    assert len(report.unchanged) == 2_498
+    assert store.get_job("j00007").spec.args == (1,)
+    assert store.get_job("j00000").removed_at == LATER
+
+
+def test_sync_refuses_a_name_given_twice_far_apart_in_a_generator(store: Store) -> None:
+    store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
+    before = store.list_jobs()
+    names = [f"j{i:05d}" for i in range(2_500)] + ["j00001"]
+    with pytest.raises(InvalidJob, match="j00001"):
+        store.sync_jobs((hourly(name, source=YAML) for name in names), source=YAML, now=LATER)
+    assert store.list_jobs() == before
+
+
 def test_save_job_refuses_to_replace_a_job_of_another_source(store: Store) -> None:
     store.sync_jobs([hourly("a", source=YAML)], source=YAML, now=NOW)
     before = store.list_jobs()

@@ -789,3 +789,34 @@ def test_max_memory_garbage_is_refused_naming_the_job_and_field(
     expected = f"^job 'nightly-report': max_memory: {re.escape(message)}$"
     with pytest.raises(InvalidJob, match=expected):
         nightly().with_fields(max_memory=value)
+
+
+def test_fields_already_checked_give_the_spec_the_checks_give() -> None:
+    raw = {"task": "app.tasks.a", "args": [1, [2]], "kwargs": {"k": (1,)}, "retries": 3}
+    checked = {key: validate_field(key, value) for key, value in raw.items()}
+    common = {"name": "a", "schedule": Every(timedelta(minutes=5))}
+    fast = JobSpec.from_fields(**checked, **common, checked=checked.keys())
+    assert fast == JobSpec.from_fields(**raw, **common)
+    assert fast.definition_hash() == JobSpec.from_fields(**raw, **common).definition_hash()
+    assert fast.kwargs == {"k": [1]}
+    assert fast.queue is None and fast.policy.retries == 3
+
+
+def test_fields_not_named_checked_and_rules_between_fields_are_still_checked() -> None:
+    every = Every(timedelta(minutes=5))
+    with pytest.raises(InvalidJob, match="job 'a': task"):
+        JobSpec.from_fields(name="a", task="not a path", schedule=every, checked={"args"})
+    start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(InvalidJob, match="start must be before end"):
+        JobSpec.from_fields(
+            name="a", task="x.a", schedule=every, start=start, end=end, checked={"start", "end"}
+        )
+
+
+def test_a_spec_keeps_its_definition_hash_and_a_copy_computes_its_own() -> None:
+    spec = JobSpec.build(name="a", task="x.a", every="5m")
+    first = spec.definition_hash()
+    assert spec.definition_hash() is first
+    changed = dataclasses.replace(spec, args=(1,))
+    assert changed.definition_hash() != first
+    assert dataclasses.replace(changed, args=()).definition_hash() == first

@@ -6,7 +6,7 @@ changes nothing until it commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -52,7 +52,7 @@ _SYNC_KEYS = (
 )  # fmt: skip
 
 
-def sync_jobs(using: str, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
+def sync_jobs(using: str, specs: Iterable[JobSpec], source: JobSource, now: datetime) -> SyncReport:
     """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside a transaction."""
     specs, definitions = [as_stored(spec) for spec in specs], Definitions(now)
     # Only what comparing needs: the full row is read for disabled jobs alone.

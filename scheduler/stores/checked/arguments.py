@@ -11,7 +11,7 @@ written.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -36,12 +36,15 @@ __all__ = [
 ]
 
 
-def specs_of(specs: Iterable[JobSpec], source: JobSource) -> list[JobSpec]:
-    """``specs``, synced together as ``source``, each as of ``source``;
-    :class:`InvalidJob` if two share a name."""
-    synced = [spec if spec.source is source else replace(spec, source=source) for spec in specs]
-    refuse_repeated_names(synced, source)
-    return synced
+def specs_of(specs: Iterable[JobSpec], source: JobSource) -> Iterator[JobSpec]:
+    """``specs``, synced together as ``source``, each as of ``source``, read
+    lazily: :class:`InvalidJob` when a name comes a second time."""
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise InvalidJob(f"job {spec.name!r} is declared twice in one {source.value} sync")
+        seen.add(spec.name)
+        yield spec if spec.source is source else replace(spec, source=source)
 
 
 def refuse_repeated_names(specs: Iterable[JobSpec], source: JobSource) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -102,7 +102,7 @@ class CheckedStore(Store, Generic[Db]):
 
     # -- jobs ---------------------------------------------------------------------
     def sync_jobs(
-        self, specs: Sequence[JobSpec], *, source: JobSource, now: datetime
+        self, specs: Iterable[JobSpec], *, source: JobSource, now: datetime
     ) -> SyncReport:
         now = ensure_aware_utc(now, "now")
         specs = specs_of(specs, source)

@@ -16,7 +16,7 @@ checks each module against its part.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -45,9 +45,11 @@ class JobVerbs(Protocol[Db]):
     """The work of :class:`~scheduler.stores.base.JobStore` (a store's ``jobs``)."""
 
     def sync_jobs(
-        self, db: Db, specs: Sequence[JobSpec], source: JobSource, now: datetime
+        self, db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     ) -> SyncReport:
-        """``specs`` are of ``source``, with no name twice."""
+        """``specs`` are of ``source``; a name given twice raises
+        :class:`~scheduler.errors.InvalidJob` as it is read, before the
+        transaction ``db`` commits (so nothing is kept)."""
         ...
 
     def save_job(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,8 +16,9 @@ __all__ = ["get_job", "list_jobs", "save_job", "set_paused", "sync_jobs"]
 
 
 def sync_jobs(
-    state: State, specs: Sequence[JobSpec], source: JobSource, now: datetime
+    state: State, specs: Iterable[JobSpec], source: JobSource, now: datetime
 ) -> SyncReport:
+    specs = list(specs)  # every check before any change: the memory store has no rollback
     for spec in specs:
         old = state.jobs.get(spec.name)
         if old is not None and old.spec.source is not source:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -24,7 +24,7 @@ class JobStore(Protocol):
     """
 
     def sync_jobs(
-        self, specs: Sequence[JobSpec], *, source: JobSource, now: datetime
+        self, specs: Iterable[JobSpec], *, source: JobSource, now: datetime
     ) -> SyncReport:
         """Make the stored jobs of ``source`` match ``specs``, in one transaction.
 
@@ -39,6 +39,10 @@ class JobStore(Protocol):
 
         Raises :class:`~scheduler.errors.InvalidJob`, changing nothing, when
         a name is given twice or is already owned by another source.
+
+        ``specs`` may be any iterable, a generator too: the SQL stores read
+        and write it a batch at a time, so a sync of a million specs need
+        not hold them all (the memory store holds them anyway).
         """
         ...
 

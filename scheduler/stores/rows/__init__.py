@@ -45,7 +45,7 @@ from .runs import (
     run_from_columns,
     status_values,
 )
-from .sync import SYNC_BATCH, batches, compare_specs, redefined, sync_report
+from .sync import SYNC_BATCH, SyncTally, batched, batches, compare_specs, redefined, sync_report
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
@@ -60,7 +60,9 @@ __all__ = [
     "SYNC_BATCH",
     "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
+    "SyncTally",
     "as_stored",
+    "batched",
     "batches",
     "claim_rows",
     "compare_specs",

@@ -7,14 +7,23 @@ and ``paused_at``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any, TypeVar
 
 from ...model.jobs import JobSpec
 from ..protocol.values import StoredJob, SyncReport
 from ..rules import Definitions
 
-__all__ = ["SYNC_BATCH", "batches", "compare_specs", "redefined", "sync_report"]
+__all__ = [
+    "SYNC_BATCH",
+    "SyncTally",
+    "batched",
+    "batches",
+    "compare_specs",
+    "redefined",
+    "sync_report",
+]
 
 _Row = TypeVar("_Row", bound=Mapping[Any, Any])
 _Item = TypeVar("_Item")
@@ -83,3 +92,50 @@ def batches(items: Sequence[_Item], size: int = SYNC_BATCH) -> Iterator[Sequence
     it builds to write are never more than one batch, whatever the file's size."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def batched(items: Iterable[_Item], size: int = SYNC_BATCH) -> Iterator[list[_Item]]:
+    """``items``, of any length, read ``size`` at a time."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class SyncTally:
+    """The names a sync written a batch at a time was given and what it did
+    with each, for its :class:`SyncReport`; the specs themselves are not kept."""
+
+    __slots__ = ("added", "disabled", "given", "unchanged", "updated")
+
+    def __init__(self) -> None:
+        self.given: set[str] = set()
+        self.added: list[str] = []
+        self.updated: list[str] = []
+        self.unchanged: list[str] = []
+        self.disabled: list[str] = []
+
+    def count(
+        self,
+        names: Sequence[str],
+        added: Sequence[JobSpec],
+        changed: Sequence[tuple[Any, JobSpec]],
+        unchanged: Sequence[str],
+    ) -> None:
+        """Count one batch of ``names``, sorted by :func:`compare_specs`."""
+        self.given.update(names)
+        self.added += [spec.name for spec in added]
+        self.updated += [spec.name for _, spec in changed]
+        self.unchanged += unchanged
+
+    @property
+    def wrote(self) -> bool:
+        """Whether anything was added, updated or disabled."""
+        return bool(self.added or self.updated or self.disabled)
+
+    def report(self) -> SyncReport:
+        return SyncReport(
+            added=tuple(sorted(self.added)),
+            updated=tuple(sorted(self.updated)),
+            disabled=tuple(sorted(self.disabled)),
+            unchanged=tuple(sorted(self.unchanged)),
+        )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -26,7 +27,16 @@ from sqlalchemy import (
 from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ..protocol.values import StoredJob, SyncReport
-from ..rows import as_stored, batches, compare_specs, redefined, sync_report, upstream_rows
+from ..rows import (
+    SYNC_BATCH,
+    SyncTally,
+    as_stored,
+    batched,
+    batches,
+    compare_specs,
+    redefined,
+    upstream_rows,
+)
 from ..rules import Definitions, check_replace, foreign_source, job_not_found, unchanged
 from .changes import notify
 from .connections import Db
@@ -50,29 +60,59 @@ _upstream = job_upstream_table.c
 # -- the store's verbs ------------------------------------------------------------
 
 
-def sync_jobs(db: Db, specs: Sequence[JobSpec], source: JobSource, now: datetime) -> SyncReport:
-    """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside the transaction of ``db``."""
-    conn, cache, definitions = db.conn, db.specs, Definitions(now)
-    specs = [as_stored(spec) for spec in specs]
-    # Only what comparing needs, as plain tuples: no spec is rebuilt from a row
-    # unless its job is disabled, so an unchanged job costs a tuple and a hash.
-    mine = {row["name"]: row for row in select_rows(conn, _job_keys(source))}
-    _refuse_foreign_names(conn, [s.name for s in specs if s.name not in mine], source)
-    added, changed, unchanged = compare_specs(specs, mine, definitions)
-    keep = {spec.name for spec in specs}
-    gone = [
-        row["id"] for name, row in mine.items() if name not in keep and row["removed_at"] is None
-    ]
-    disabled = [(row, replace(cache.get(row), enabled=False)) for row in rows_by_id(conn, gone)]
-    for batch in batches(added):
-        _insert_jobs(conn, batch, definitions)
-    for changes in batches(changed):
-        _update_jobs(conn, changes, definitions)
+def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime) -> SyncReport:
+    """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside the transaction of ``db``.
+
+    ``specs`` are read and written a batch at a time, each batch compared with
+    the stored rows of its own names only: what a sync holds is its batch, the
+    names it was given and those it reports, however many jobs are unchanged.
+    """
+    conn, definitions = db.conn, Definitions(now)
+    tally, live = SyncTally(), 0  # live: the given names' jobs not removed before
+    for chunk in batched(specs):
+        batch = [as_stored(spec) for spec in chunk]
+        names = [spec.name for spec in batch]
+        # Only what comparing needs, as plain tuples: no spec is rebuilt from a
+        # row, so an unchanged job costs a tuple and its spec's kept hash.
+        mine = {row["name"]: row for row in _rows_named(conn, names, source)}
+        live += sum(1 for row in mine.values() if row["removed_at"] is None)
+        _refuse_foreign_names(conn, [name for name in names if name not in mine], source)
+        added, changed, unchanged = compare_specs(batch, mine, definitions)
+        _insert_jobs(conn, added, definitions)
+        _update_jobs(conn, changed, definitions)
+        tally.count(names, added, changed, unchanged)
+    gone = _not_given(conn, source, tally.given, live)
+    disabled = [(row, replace(db.specs.get(row), enabled=False)) for row in rows_by_id(conn, gone)]
     for changes in batches(disabled):
         _update_jobs(conn, changes, definitions, removed=True)
-    if added or changed or disabled:
+    tally.disabled = [spec.name for _, spec in disabled]
+    if tally.wrote:
         notify(conn)
-    return sync_report(added, changed, disabled, unchanged)
+    return tally.report()
+
+
+def _rows_named(conn: Connection, names: Sequence[str], source: JobSource) -> list[RowMapping]:
+    """What a sync compares of the jobs of ``source`` called ``names``, locked until it commits."""
+    rows: list[RowMapping] = []
+    for clause in among(conn, _job.name, names):
+        rows += select_rows(conn, _job_keys(source).where(clause))
+    return rows
+
+
+def _not_given(conn: Connection, source: JobSource, given: set[str], live: int) -> list[int]:
+    """The ids of the jobs of ``source`` not removed yet whose names are not
+    ``given``, ``live`` of them being given: none if the source has no more
+    (one count), else the rows streamed rather than all held at once."""
+    alive = _job.source == source.value, _job.removed_at.is_(None)
+    if conn.execute(select(func.count()).where(*alive)).scalar_one() == live:
+        return []
+    query = (
+        select(_job.id, _job.name)
+        .where(*alive)
+        .with_for_update(key_share=True)
+        .execution_options(yield_per=SYNC_BATCH)
+    )
+    return [row.id for row in conn.execute(query) if row.name not in given]
 
 
 def save_job(db: Db, spec: JobSpec, now: datetime, expected_version: int | None) -> StoredJob:
