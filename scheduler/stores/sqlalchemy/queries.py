@@ -58,15 +58,26 @@ def update_returning(
     """``UPDATE table SET values WHERE where RETURNING *``, as rows.
 
     MariaDB and MySQL have no ``UPDATE ... RETURNING``: there the rows are
-    locked and listed first (``SELECT ... FOR UPDATE``), updated by id, and
-    read back, three statements for any number of rows.
+    found without locking (a consistent read), then only those are locked
+    and checked again (``SELECT ... FOR UPDATE``, which reads the latest
+    committed row), updated by id, and read back: no statement after the
+    first when nothing matches.  Locking the whole ``where`` at once would
+    lock every row its index range reads, whatever the rest of the condition
+    says, and wait for (or deadlock with) the replicas inserting and claiming
+    runs there: recovery asks for the runs of dead replicas among every
+    active one, and there usually are none.
     """
     if conn.dialect.update_returning:
         return list(
             conn.execute(update(table).where(where).values(values).returning(*table.c)).mappings()
         )
     key = table.c.id
-    ids = list(conn.scalars(select(key).where(where).order_by(key).with_for_update()))
+    found = list(conn.scalars(select(key).where(where).order_by(key)))
+    ids: list[int] = []
+    for start in range(0, len(found), _CHUNK):
+        chunk = found[start : start + _CHUNK]
+        locked = select(key).where(key.in_(chunk), where).order_by(key).with_for_update()
+        ids += conn.scalars(locked)
     rows: list[RowMapping] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
