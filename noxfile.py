@@ -3,7 +3,10 @@
 ``make test`` runs every session below.  Interpreters are found on PATH or, on
 machines that keep them under pyenv, in ``$(pyenv root)/versions``.  Each test
 leg runs the whole suite on several processes (pytest-xdist), then the tests
-marked ``serial`` alone; only the Python 3.11 leg measures coverage.
+marked ``serial`` alone; only the Python 3.11 leg measures coverage, and only
+it runs the tests marked ``one_leg`` (heavy ones whose subject does not change
+with the interpreter or Django: the simulator, the chaos and outage tests, the
+benchmarks' smoke runs), which would add about four minutes to the other leg.
 """
 
 from __future__ import annotations
@@ -84,10 +87,12 @@ def _tests(
     *,
     coverage: bool,
     env: dict[str, str] | None = None,
+    one_leg: bool = True,
 ) -> None:
     """The suite in two runs: every test not marked ``serial`` on WORKERS processes,
     then the ``serial`` ones (those that bound a wall-clock time or need an idle
-    machine) alone.  With ``coverage``, branch coverage of both, one report."""
+    machine) alone.  With ``coverage``, branch coverage of both, one report.
+    Without ``one_leg``, the tests marked ``one_leg`` are left out."""
     session.install(*requirements)
     if DJANGO6 in requirements:  # a reused environment may still hold it
         session.run("python", "-m", "pip", "uninstall", "--quiet", "--yes", "django-celery-beat")
@@ -95,13 +100,14 @@ def _tests(
     # Arguments of one's own (nox -s ... -- tests/unit) may select nothing in a run.
     ok = [0, 5] if session.posargs else [0]
     cover = ["--cov", "--cov-report="] if coverage else []
+    more = "" if one_leg else " and not one_leg"
     session.run(
-        "pytest", "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial",
+        "pytest", "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial" + more,
         *cover, *session.posargs, env=env, success_codes=ok,
     )  # fmt: skip
     report = ["--cov", "--cov-append", "--cov-report=term"] if coverage else []
     session.run(
-        "pytest", "-p", "no:xdist", "-m", "serial", *report, *session.posargs,
+        "pytest", "-p", "no:xdist", "-m", "serial" + more, *report, *session.posargs,
         env=env, success_codes=ok,
     )  # fmt: skip
 
@@ -116,8 +122,8 @@ def tests_py311_django52(session: nox.Session) -> None:
 
 @nox.session(name="tests-py313-django6", python=PY313)
 def tests_py313_django6(session: nox.Session) -> None:
-    """Python 3.13 with the newest Django 6.x, without coverage."""
-    _tests(session, LEGS["py313-django6"][1], coverage=False)
+    """Python 3.13 with the newest Django 6.x, without coverage, without the ``one_leg`` tests."""
+    _tests(session, LEGS["py313-django6"][1], coverage=False, one_leg=False)
 
 
 @nox.session(python=PY311)

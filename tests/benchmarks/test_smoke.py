@@ -20,6 +20,8 @@ import pytest
 
 from ..peers import need_celery_beat
 
+pytestmark = pytest.mark.one_leg
+
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = {"celery-beat": "django_celery_beat", "apscheduler": "apscheduler"}
 ALL_SYSTEMS = [

@@ -35,7 +35,7 @@ from .harness import WAIT, new_world, wait_until
 from .worker_app import make_app
 
 # Both bound how long a tick with the broker down takes (10 s).
-pytestmark = [pytest.mark.celery, pytest.mark.serial]
+pytestmark = [pytest.mark.celery, pytest.mark.serial, pytest.mark.one_leg]
 
 TASKS = "tests.celery.worker_app"
 BACKOFF = timedelta(seconds=30)

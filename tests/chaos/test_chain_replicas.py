@@ -31,7 +31,7 @@ from scheduler.model.policies import JobSource
 from scheduler.model.runs import ACTIVE_STATUSES, NewRun, RunStatus, Trigger
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 
-pytestmark = [pytest.mark.postgres, pytest.mark.serial]
+pytestmark = [pytest.mark.postgres, pytest.mark.serial, pytest.mark.one_leg]
 
 REPO = Path(__file__).resolve().parents[2]
 UPSTREAM_RUNS = 1000

@@ -18,7 +18,7 @@ from benchmarks.backlog import WORKERS, drain
 
 RUNS = 2000
 
-pytestmark = [pytest.mark.postgres, pytest.mark.serial]
+pytestmark = [pytest.mark.postgres, pytest.mark.serial, pytest.mark.one_leg]
 
 
 def test_two_replicas_each_start_a_fair_share_of_a_backlog(

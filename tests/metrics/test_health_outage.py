@@ -44,6 +44,7 @@ def cluster() -> Iterator[PrivatePostgres]:
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 @pytest.mark.serial  # bounds (loosely) how soon health follows the database
 @pytest.mark.postgres
 def test_healthz_is_503_while_the_database_is_stopped(

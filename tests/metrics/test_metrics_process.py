@@ -94,11 +94,13 @@ def count_and_compare(tmp_path: Path, url: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_metrics_count_every_run_on_sqlite(tmp_path: Path) -> None:
     count_and_compare(tmp_path, f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 @pytest.mark.postgres
 def test_metrics_count_every_run_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     count_and_compare(tmp_path, postgres_url)

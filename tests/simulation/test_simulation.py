@@ -50,6 +50,7 @@ def _failures(outcomes: list[Outcome], mode: str) -> str:
 
 
 # In chunks, so that test processes share them: 300 short seeds on memory, 8 on SQLite.
+@pytest.mark.one_leg
 @pytest.mark.parametrize(
     ("mode", "first", "seeds"),
     [("memory", 0, 100), ("memory", 100, 100), ("memory", 200, 100), ("sqlite", 0, 8)],
@@ -72,6 +73,7 @@ BRIEF_SQLITE = int(os.environ.get("TICKWORK_SIM_SQLITE_SEEDS", "0"))
 _BRIEF_CHUNK = 25
 
 
+@pytest.mark.one_leg
 @pytest.mark.skipif(not BRIEF_SQLITE, reason="TICKWORK_SIM_SQLITE_SEEDS is not set")
 @pytest.mark.parametrize(
     "first", range(20_000, 20_000 + max(BRIEF_SQLITE, _BRIEF_CHUNK), _BRIEF_CHUNK)
@@ -90,6 +92,7 @@ def test_brief_sqlite_scenarios_hold(first: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 # Full-length scenarios, in CI's time: 200 on memory and 4 on SQLite, under half
 # a minute a chunk here.  `make simulate SEEDS=10000` is the long run
 # (docs/concepts/architecture.md).

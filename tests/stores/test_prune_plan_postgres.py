@@ -23,7 +23,11 @@ from scheduler.stores.base import Store
 from tests.contract.helpers import hourly
 from tests.partitioned_runs import django_dsn, dsn
 
-pytestmark = [pytest.mark.postgres, pytest.mark.serial]  # the prune must take under 10 s
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.serial,
+    pytest.mark.one_leg,
+]  # the prune must take under 10 s
 
 JOBS = 20
 RUNS_PER_JOB = 1000
