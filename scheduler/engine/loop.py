@@ -209,7 +209,7 @@ class Engine:
         # After a full batch the next wake-up is now, whatever is due next; when
         # nothing was due, the store's answer before the claim still holds.
         # A run that ended in this wake-up and has chains to follow is due now.
-        next_wake = None if full_batch else wake if idle else self.store.next_wake()
+        next_wake = None if full_batch else wake if idle else self.store.next_work().at
         # Held back while more is due: the next run to end wakes the loop.
         self._starved = self._held_back and next_wake is not None and next_wake <= now
         return TickReport(
@@ -279,15 +279,19 @@ class Engine:
 
         The store is asked first when it next has work (one indexed read).  When
         that is never or later than ``now``, the wake-up is idle: nothing is
-        claimed, no claim transaction is opened, and that answer is the next wake."""
+        claimed, no claim transaction is opened, and that answer is the next
+        wake.  Chains are followed only when an end waits for them."""
         self._planner.reset()
-        wake = self.store.next_wake()
+        work = self.store.next_work()
+        wake = work.at
         if wake is None or wake > now:
             self._held_back = False
             return [], True, wake
-        # Runs of chained jobs whose upstream ended: created pending and due
-        # now, for the claim of pending runs below to hand over.
-        self.store.follow_chains(now=now, limit=self.config.batch_size)
+        if work.chain_ends is not None:
+            # Runs of chained jobs whose upstream ended: created pending and
+            # due now, for the claim of pending runs below to hand over.  A
+            # busy replica without chains to follow skips this transaction.
+            self.store.follow_chains(now=now, limit=self.config.batch_size)
         limit = claim_limit(self.executors, self.config.batch_size, self._by_capacity)
         claimed = self.store.claim_due(
             now=now, replica_id=self.replica_id, limit=limit, plan=self._planner

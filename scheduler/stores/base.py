@@ -54,6 +54,7 @@ from .protocol.queue import RunQueue
 from .protocol.replicas import ReplicaStore
 from .protocol.values import (
     JOB_STATES,
+    NextWork,
     Planner,
     RecoveryReport,
     ReplicaInfo,
@@ -71,6 +72,7 @@ __all__ = [
     "JOB_STATES",
     "ChangeListener",
     "JobStore",
+    "NextWork",
     "NotifiesChanges",
     "Planner",
     "RecoveryReport",

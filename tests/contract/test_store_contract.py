@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.errors import InvalidJob, JobChanged, JobNotFound
 from scheduler.model.policies import JobSource
-from scheduler.stores.base import Store, SyncReport
+from scheduler.stores.base import NextWork, Store, SyncReport
 
 from .helpers import (
     HOUR,
@@ -325,6 +325,7 @@ def test_saving_a_new_definition_keeps_a_paused_job_paused(store: Store) -> None
 # -- next_wake --------------------------------------------------------------------
 def test_next_wake_of_an_empty_store_is_none(store: Store) -> None:
     assert store.next_wake() is None
+    assert store.next_work() == NextWork(None, None)
 
 
 def test_next_wake_is_the_earliest_next_run_of_an_enabled_job(store: Store) -> None:
@@ -341,6 +342,7 @@ def test_next_wake_counts_unclaimed_pending_runs_only(store: Store) -> None:
     store.claim_pending(now=NOW - HOUR, replica_id="r1", limit=1)
     assert store.get_run(claimed.id).replica_id == "r1"
     assert store.next_wake() == NOW + 10 * MINUTE
+    assert store.next_work() == NextWork(NOW + 10 * MINUTE, None)
     store.claim_pending(now=NOW + 10 * MINUTE, replica_id="r1", limit=1)
     assert store.get_run(unclaimed.id).replica_id == "r1"
     assert store.next_wake() == NOW + HOUR

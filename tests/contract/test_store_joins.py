@@ -19,7 +19,7 @@ import pytest
 from scheduler.model.jobs import JobSpec
 from scheduler.model.policies import JobSource
 from scheduler.model.runs import Run, RunStatus, Trigger
-from scheduler.stores.base import Store
+from scheduler.stores.base import NextWork, Store
 
 from .helpers import HOUR, MINUTE, NOW, SECOND, add_runs, hourly, move_to, once
 
@@ -186,9 +186,12 @@ def test_the_end_of_any_upstream_wakes_the_scheduler(store: Store) -> None:
     for name in ("a", "b", "c"):
         store.save_job(once(name, far), now=NOW - HOUR)
     store.save_job(join(after=("a", "b")), now=NOW - HOUR)
+    assert store.next_work() == NextWork(far, None)  # no end to follow: no chains' transaction
     ended = end(store, "b", NOW, slot=far)
     assert store.next_wake() == NOW
+    assert store.next_work() == NextWork(far, NOW)
     assert follow(store) == []
+    assert store.next_work() == NextWork(far, None)
     # Upstreams changed: c is one now, b no longer.
     store.save_job(join(after=("a", "c")), now=NOW + SECOND)
     assert store.get_job("load").spec.after == ("a", "c")

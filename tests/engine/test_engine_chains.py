@@ -182,3 +182,34 @@ def test_a_join_runs_once_its_slower_upstream_ended_and_not_for_a_failed_slot(
         ("2026-06-01T09:30:00+00:00", "chain", "succeeded"),
     ]
     assert all_runs(store, "never") == []
+
+
+class CountingStore(MemoryStore):
+    """Counts the chains' transactions a wake-up opens."""
+
+    follows = 0
+
+    def follow_chains(self, *, now: datetime, limit: int) -> list[Run]:
+        self.follows += 1
+        return super().follow_chains(now=now, limit=limit)
+
+
+def test_a_busy_wake_up_follows_chains_only_when_an_upstream_run_ended() -> None:
+    clock = FakeClock(T0)
+    store = CountingStore()
+    calls: list[str] = []
+    store.save_job(job("tick", "tests.extract", every="1s"), now=T0)
+    scheduler = engine(store, clock, "r1", calls)
+    for _ in range(5):  # busy, but no job runs after another: no chains' transaction
+        clock.advance(SECOND)
+        assert scheduler.tick().dispatched == 1
+    assert (store.follows, calls) == (0, ["extract"] * 5)
+
+    store.save_job(job("load", "tests.load", after=["tick"]), now=clock.now())
+    for follows in (1, 2, 3):  # from now on, every wake-up has an end to follow
+        clock.advance(SECOND)
+        scheduler.tick()
+        assert store.follows == follows
+    # Each wake-up starts tick's run and the load after the previous one (the
+    # first of them ended at the instant load was saved, which qualifies).
+    assert calls[5:] == ["extract", "load"] * 3

@@ -20,7 +20,7 @@ from scheduler.model.policies import JobSource
 from scheduler.model.runs import Outcome, RunStatus, Trigger
 from scheduler.monitoring.events import PROBLEM_STATUSES, RunEvent
 from scheduler.monitoring.hooks import RunHooks
-from scheduler.stores.base import Store
+from scheduler.stores.base import NextWork, Store
 from scheduler.tasks.registry import TaskRegistry
 from scheduler.testing import FakeClock, MemoryStore, RecordingExecutor
 from scheduler.workers.heartbeats import RunHeartbeat
@@ -270,10 +270,10 @@ def test_after_tick_hears_every_wake_up_even_when_the_store_is_down() -> None:
     class Down(MemoryStore):
         down = False
 
-        def next_wake(self) -> datetime | None:
+        def next_work(self) -> NextWork:
             if self.down:
                 raise StoreUnavailable("database restarting")
-            return super().next_wake()
+            return super().next_work()
 
     clock = FakeClock(T0)
     store = Down()

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min, QuerySet
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 
 from ...model.runs import NewRun, Run
 from ...stores.checked.chains import EndedUpstream
@@ -63,10 +63,17 @@ def first_unfollowed_end(using: str) -> datetime | None:
     chained = _chained(using)
     joined = JobUpstream.objects.using(using).filter(job__in=chained.values("id"))
     upstreams = chained.values("chain_after").union(joined.values("name"))
-    ended = runs(using).filter(chained_at__isnull=True, finished_at__isnull=False)
-    found: datetime | None = ended.filter(job__name__in=upstreams).aggregate(at=Min("finished_at"))[
-        "at"
-    ]
+    # One probe of the (job, chained_at, finished_at) index per upstream job,
+    # as a subquery per job: a join of the runs lets a planner with old
+    # statistics scan every ended run (see the SQLAlchemy store's NEXT_WAKE).
+    first_end = (
+        runs(using)
+        .filter(job_id=OuterRef("id"), chained_at__isnull=True, finished_at__isnull=False)
+        .order_by("chained_at", "finished_at")
+        .values("finished_at")[:1]
+    )
+    ends = jobs(using).filter(name__in=upstreams).annotate(end=Subquery(first_end))
+    found: datetime | None = ends.aggregate(at=Min("end"))["at"]
     return found
 
 

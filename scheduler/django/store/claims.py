@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 
 from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
-from ...stores.base import Planner, SlotPlan
+from ...stores.base import NextWork, Planner, SlotPlan
 from ...stores.checked.verbs import Claim
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,
@@ -47,7 +47,7 @@ from .queries import (
 )
 from .runs import run_from_row
 
-__all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
+__all__ = ["add_run", "claim_due", "claim_pending", "next_work"]
 
 QUEUED = RunStatus.QUEUED.value
 # Whether the job of the row has a run that has not ended: one probe of the
@@ -65,13 +65,12 @@ _HAS_ACTIVE_RUN = RawSQL(  # noqa: S611 - constant text, no value from outside
 _FEW_INSTANTS = 4
 
 
-def next_wake(using: str) -> datetime | None:
-    """:meth:`~scheduler.stores.base.RunQueue.next_wake`: three indexed ``MIN`` queries."""
+def next_work(using: str) -> NextWork:
+    """:meth:`~scheduler.stores.base.RunQueue.next_work`: three indexed ``MIN`` queries."""
     job = jobs(using).filter(ENABLED).aggregate(at=Min("next_run_at"))["at"]
-    run = runs(using).filter(status=PENDING, replica_id="").aggregate(at=Min("due_at"))
-    ended = first_unfollowed_end(using)
-    instants = [instant for instant in (job, run["at"], ended) if instant is not None]
-    return min(instants, default=None)
+    run = runs(using).filter(status=PENDING, replica_id="").aggregate(at=Min("due_at"))["at"]
+    due = min((instant for instant in (job, run) if instant is not None), default=None)
+    return NextWork(due, first_unfollowed_end(using))
 
 
 def claim_due(using: str, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:

@@ -26,6 +26,7 @@ from ...model.policies import JobSource
 from ...model.runs import TERMINAL_STATUSES, ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ...model.words import plural
 from ..base import (
+    NextWork,
     Planner,
     RecoveryReport,
     ReplicaInfo,
@@ -131,8 +132,11 @@ class CheckedStore(Store, Generic[Db]):
 
     # -- the run queue ------------------------------------------------------------
     def next_wake(self) -> datetime | None:
+        return self.next_work().at
+
+    def next_work(self) -> NextWork:
         with self._read() as db:
-            return self._claims.next_wake(db)
+            return self._claims.next_work(db)
 
     def claim_due(
         self, *, now: datetime, replica_id: str, limit: int, plan: Planner

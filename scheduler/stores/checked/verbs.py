@@ -26,6 +26,7 @@ from ...model.policies import JobSource
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run, RunStatus
 from ..protocol.batches import RunEnd, RunStart
 from ..protocol.values import (
+    NextWork,
     Planner,
     RecoveryReport,
     ReplicaInfo,
@@ -77,7 +78,7 @@ class Claim:
 class ClaimVerbs(Protocol[Db]):
     """The claims of :class:`~scheduler.stores.base.RunQueue` (a store's ``claims``)."""
 
-    def next_wake(self, db: Db) -> datetime | None: ...
+    def next_work(self, db: Db) -> NextWork: ...
 
     def claim_due(
         self, db: Db, *, now: datetime, replica_id: str, limit: int, plan: Planner

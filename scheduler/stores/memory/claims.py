@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from ...model.policies import OverlapPolicy
 from ...model.runs import ACTIVE_STATUSES, ClaimedRun, NewRun, Run, RunStatus
 from ..checked.verbs import Claim
-from ..protocol.values import Planner, StoredJob
+from ..protocol.values import NextWork, Planner, StoredJob
 from ..rules import one_run_per_queue_job
 from . import chains
 from .state import State, slot_of, unclaimed
 
-__all__ = ["add_run", "claim_due", "claim_pending", "next_wake"]
+__all__ = ["add_run", "claim_due", "claim_pending", "next_work"]
 
 #: The statuses of a run handed to an executor: a ``queue`` job's next run waits for them.
 _BUSY_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
 
 
-def next_wake(state: State) -> datetime | None:
+def next_work(state: State) -> NextWork:
     jobs = (job.next_run_at for job in state.jobs.values() if job.active)
     runs = (run.due_at for run in state.runs.values() if unclaimed(run))
     ended = (item.run.finished_at for item in chains.ended_upstream_runs(state, 1))
-    instants = (*jobs, *runs, *ended)
+    return NextWork(_earliest((*jobs, *runs)), _earliest(ended))
+
+
+def _earliest(instants: Iterable[datetime | None]) -> datetime | None:
     return min((instant for instant in instants if instant is not None), default=None)
 
 

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from ...model.runs import ClaimedRun, NewRun, Outcome, Run
 from .batches import RunEnd, RunStart, Transitions
-from .values import Planner, Retrier
+from .values import NextWork, Planner, Retrier
 
 __all__ = ["RunQueue"]
 
@@ -28,7 +28,13 @@ class RunQueue(Protocol):
         """The earliest instant at which anything may be due: the smallest
         ``next_run_at`` of an active job, ``due_at`` of an unclaimed pending
         run, or end of a run that :meth:`follow_chains` has yet to follow.
-        ``None`` when nothing is scheduled."""
+        ``None`` when nothing is scheduled: ``next_work().at``."""
+        ...
+
+    def next_work(self) -> NextWork:
+        """:meth:`next_wake` in its two parts: when the claims next have work
+        (``due``), and the earliest end :meth:`follow_chains` has yet to
+        follow (``chain_ends``); one read, whatever the number of jobs."""
         ...
 
     def claim_due(

@@ -12,6 +12,7 @@ from ...model.runs import NewRun, Run
 
 __all__ = [
     "JOB_STATES",
+    "NextWork",
     "Planner",
     "RecoveryReport",
     "ReplicaInfo",
@@ -76,6 +77,28 @@ class StoredJob:
             next_run_at=self.spec.next_after(now) if self.spec.enabled and not paused else None,
             updated_at=now,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class NextWork:
+    """When a store next has work, in two parts (:meth:`~scheduler.stores.base.RunQueue.next_work`).
+
+    ``due`` is the earliest ``next_run_at`` of an active job or ``due_at`` of
+    an unclaimed pending run: what the claims take.  ``chain_ends`` is the
+    earliest end of a run that :meth:`~scheduler.stores.base.RunQueue.follow_chains`
+    has yet to follow, ``None`` when there is none, so a wake-up of a busy
+    replica skips the chains' transaction when no run it could follow ended.
+    """
+
+    due: datetime | None
+    chain_ends: datetime | None = None
+
+    @property
+    def at(self) -> datetime | None:
+        """The earliest of both: when anything may be due, or ``None`` when nothing is."""
+        if self.due is None or self.chain_ends is None:
+            return self.due if self.chain_ends is None else self.chain_ends
+        return min(self.due, self.chain_ends)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
