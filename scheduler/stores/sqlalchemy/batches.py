@@ -43,11 +43,20 @@ _FINISH: Final = (
     .where(_run.id == bindparam("run"))
     .values({name: bindparam(f"new_{name}") for name in _OUTCOME})
 )
+#: The statuses a run cannot start from: all but pending and queued.  The start
+#: names them with ``<> ALL``, which no index serves, where ``IN ('pending',
+#: 'queued')`` matched the indexes on the status: psycopg prepares the statement
+#: after a few runs, and the generic plan of a run table without statistics
+#: (grown since its last ANALYZE) then read every not-ended run's index entry,
+#: dead ones included, instead of one primary-key probe per run.
+_NOT_STARTABLE: Final = sorted(
+    status.value for status in RunStatus if status.value not in _NOT_STARTED
+)
 _PG_START: Final = (
     "UPDATE scheduler_run SET status = 'running', started_at = v.at, worker = v.worker "
     "FROM unnest(%(ids)b::bigint[], %(at)b::timestamptz[], %(worker)b::text[]) "
     "AS v(id, at, worker) WHERE scheduler_run.id = v.id "
-    "AND scheduler_run.status IN ('pending', 'queued') RETURNING scheduler_run.id"
+    "AND scheduler_run.status <> ALL(%(not_startable)b::text[]) RETURNING scheduler_run.id"
 )
 _PG_FINISH: Final = (
     "UPDATE scheduler_run SET status = v.status, finished_at = v.finished_at, "
@@ -70,6 +79,7 @@ def start_many(db: Db, starts: Sequence[RunStart]) -> set[int]:
             "ids": list(first),
             "at": [start.at for start in first.values()],
             "worker": [start.worker for start in first.values()],
+            "not_startable": _NOT_STARTABLE,
         }
         return _pg_update(db.conn, _PG_START, columns)
     found = _locked(db.conn, (start.run_id for start in starts))

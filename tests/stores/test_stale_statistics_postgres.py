@@ -1,0 +1,73 @@
+"""The start of a run stays one primary-key probe when the run table has no statistics.
+
+psycopg prepares a statement it has sent a few times, and PostgreSQL then may
+use a generic plan, chosen without the parameters' values.  On a run table
+filled since it was created (a server without autovacuum, or before it gets
+there), the planner still believes the partial index of not-ended runs is
+empty, and the start's ``status IN ('pending', 'queued')`` looked like a free
+index read: the generic plan read every not-ended run's index entry, dead ones
+included, on every start, and a replica in steady work slowed down as its
+history grew.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from scheduler.model.jobs import JobSpec
+from scheduler.model.runs import RunStatus
+from scheduler.stores.sqlalchemy import SQLAlchemyStore
+from scheduler.stores.sqlalchemy.batches import _NOT_STARTABLE, _PG_START
+from tests.partitioned_runs import dsn
+
+pytestmark = [pytest.mark.postgres]
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+RUNS = 20_000
+
+
+def test_a_start_reads_its_runs_by_primary_key_without_statistics(postgres_url: str) -> None:
+    store = SQLAlchemyStore(postgres_url)
+    store.create_schema()
+    try:
+        store.save_job(JobSpec.build(name="a", task="app.tasks.a", every=60), now=NOW)
+    finally:
+        store.dispose()
+    connect = psycopg.Connection.connect
+    with connect(dsn(postgres_url), autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        # Runs written since the table was created, half of them not ended,
+        # as in steady work; no ANALYZE since.
+        conn.execute(
+            "INSERT INTO scheduler_run (job_id, scheduled_for, due_at, attempt, trigger, "
+            "status, error, traceback, executor, external_id, replica_id, worker) "
+            "SELECT job.id, %(now)s + g * interval '1 minute', %(now)s, 1, 'schedule', "
+            "CASE WHEN g %% 2 = 0 THEN 'queued' ELSE 'succeeded' END, '', '', 'default', '', "
+            "'r1', '' FROM scheduler_job AS job, generate_series(1, %(runs)s) AS g",
+            {"now": NOW, "runs": RUNS},
+        )
+        # The plan psycopg's prepared statement gets once it is generic.
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE start_runs AS {_numbered(_PG_START)}")
+        explain = "EXPLAIN EXECUTE start_runs(%s, %s, %s, %s)"
+        params = ([2], [NOW], ["w"], _NOT_STARTABLE)
+        plan = "\n".join(str(row[0]) for row in conn.execute(explain, params))
+    assert "scheduler_run_pkey" in plan, plan
+    assert "Seq Scan on scheduler_run" not in plan, plan
+    for index in ("scheduler_run_active_idx", "scheduler_run_pending_idx"):
+        assert index not in plan, plan
+
+
+def _numbered(statement: str) -> str:
+    """``statement`` with its named placeholders as ``$1``, ``$2``... in order."""
+    names = re.findall(r"%\((\w+)\)b", statement)
+    for number, name in enumerate(dict.fromkeys(names), start=1):
+        statement = statement.replace(f"%({name})b", f"${number}")
+    return statement
+
+
+def test_the_statuses_a_run_cannot_start_from_are_all_but_pending_and_queued() -> None:
+    assert set(_NOT_STARTABLE) == {status.value for status in RunStatus} - {"pending", "queued"}
