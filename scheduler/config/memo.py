@@ -8,6 +8,10 @@ before the ``jobs`` mapping (the file's ``timezone``, ``defaults`` and
 names the job read from them: an unchanged job of a file read again is the
 spec read the time before, and a job whose text, or whose file's context,
 changed in any way is read afresh.  Only reads without issues are remembered.
+
+The whole of the last good read is remembered too, by the digest of the
+file's name, text and default zone: a file read again exactly as it was (a
+reconcile that finds nothing changed, the usual case) is not parsed at all.
 """
 
 from __future__ import annotations
@@ -53,11 +57,12 @@ class ReadMemo:
     reconcile.SchedulesFile` does); a read with any issue leaves it as it was.
     """
 
-    __slots__ = ("_jobs", "_next")
+    __slots__ = ("_jobs", "_next", "_whole")
 
     def __init__(self) -> None:
         self._jobs: dict[bytes, Remembered] = {}
         self._next: dict[bytes, Remembered] = {}
+        self._whole: tuple[bytes, Any] | None = None
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -79,6 +84,25 @@ class ReadMemo:
         hasher.update(entry_text.encode("utf-8", "surrogatepass"))
         return bytes(hasher.digest())
 
+    @staticmethod
+    def text_digest(*parts: str) -> bytes:
+        """The digest of a whole read: the file's name, its text, the default zone."""
+        hasher = hashlib.blake2b(digest_size=_DIGEST_SIZE)
+        for part in parts:
+            hasher.update(part.encode("utf-8", "surrogatepass"))
+            hasher.update(b"\0")
+        return bytes(hasher.digest())
+
+    def recall_whole(self, digest: bytes) -> Any:
+        """What the last good read gave, if it read a text of this digest; else ``None``."""
+        if self._whole is not None and self._whole[0] == digest:
+            return self._whole[1]
+        return None
+
+    def keep_whole(self, digest: bytes, result: Any) -> None:
+        """Remember what a good read of the text of ``digest`` gave."""
+        self._whole = (digest, result)
+
     def recall(self, digest: bytes) -> Remembered | None:
         """The job a good read found with this digest, if any; it is kept for the next read."""
         found = self._jobs.get(digest)
@@ -95,4 +119,6 @@ class ReadMemo:
         removed from the file is forgotten), a bad one's are dropped."""
         if good:
             self._jobs = self._next
+        else:
+            self._whole = None
         self._next = {}

@@ -141,6 +141,11 @@ def _survey(
     text: str, filename: str, default_timezone: str, memo: ReadMemo | None = None
 ) -> Survey:
     get_zone(default_timezone)
+    whole = None if memo is None else memo.text_digest(filename, text, default_timezone)
+    if memo is not None and whole is not None:
+        again: Survey | None = memo.recall_whole(whole)
+        if again is not None:  # the text of the last good read, as it was
+            return again
     reader: TreeReader
     with _collector_paused():
         try:
@@ -155,7 +160,10 @@ def _survey(
         memo.settle(isinstance(reader, StreamReader) and not issues)
     ordered = sorted(dict.fromkeys(issues), key=lambda i: (i.line or 0, i.column or 0))
     loaded = LoadedSchedules(file=filename, jobs=tuple(specs), locations=reader.jobs.locations)
-    return Survey(issues=tuple(ordered), schedules=loaded, declared=reader.jobs.declared)
+    survey = Survey(issues=tuple(ordered), schedules=loaded, declared=reader.jobs.declared)
+    if memo is not None and whole is not None and isinstance(reader, StreamReader) and not issues:
+        memo.keep_whole(whole, survey)
+    return survey
 
 
 @contextmanager

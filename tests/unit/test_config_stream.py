@@ -222,3 +222,28 @@ def test_a_schedules_file_rewrites_an_edited_job_and_removes_a_removed_one(
     assert store.get_job("ping").version == 2
     assert store.get_job("first").version == 1
     assert store.get_job("last").removed_at == NOW + timedelta(minutes=1)
+
+
+def test_a_text_read_again_as_it_was_is_not_parsed_again() -> None:
+    memo = ReadMemo()
+    text = _FILE.format(every="15m")
+    first = read_schedules_text(text, "s.yaml", memo=memo)
+    assert read_schedules_text(text, "s.yaml", memo=memo) is first
+    # Another name, zone or text is read (its unchanged jobs still recalled).
+    elsewhere = read_schedules_text(text, "other.yaml", memo=memo)
+    assert elsewhere is not first
+    assert elsewhere.jobs == first.jobs
+    in_paris = read_schedules_text(text, "s.yaml", default_timezone="Europe/Paris", memo=memo)
+    assert in_paris is not first and in_paris.jobs == first.jobs  # the file sets its zone
+    assert read_schedules_text(text + "\n", "s.yaml", memo=memo) is not first
+
+
+def test_a_bad_read_forgets_the_whole_text_but_not_its_jobs() -> None:
+    memo = ReadMemo()
+    text = _FILE.format(every="15m")
+    first = read_schedules_text(text, "s.yaml", memo=memo)
+    with pytest.raises(ConfigError):
+        read_schedules_text(_FILE.format(every="soon"), "s.yaml", memo=memo)
+    again = read_schedules_text(text, "s.yaml", memo=memo)
+    assert again is not first
+    assert again.jobs[0] is first.jobs[0]

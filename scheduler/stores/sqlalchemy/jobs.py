@@ -72,14 +72,30 @@ def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     for chunk in batched(specs):
         batch = [as_stored(spec) for spec in chunk]
         names = [spec.name for spec in batch]
-        # Only what comparing needs, as plain tuples: no spec is rebuilt from a
-        # row, so an unchanged job costs a tuple and its spec's kept hash.
-        mine = {row["name"]: row for row in _rows_named(conn, names, source)}
-        live += sum(1 for row in mine.values() if row["removed_at"] is None)
-        _refuse_foreign_names(conn, [name for name in names if name not in mine], source)
-        added, changed, unchanged = compare_specs(batch, mine, definitions)
-        _insert_jobs(conn, added, definitions)
-        _update_jobs(conn, changed, definitions)
+        # First only what tells an unchanged job, as plain tuples and without
+        # locks: an unchanged job costs a tuple and its spec's kept hash, and
+        # nothing is written for it, not even a row lock.
+        seen = _hashes_named(conn, names, source)
+        live += sum(1 for _, removed_at in seen.values() if removed_at is None)
+        unchanged: list[str] = []
+        maybe: list[JobSpec] = []
+        for spec in batch:
+            if _same(seen, spec, definitions):
+                unchanged.append(spec.name)
+            else:
+                maybe.append(spec)
+        added: list[JobSpec] = []
+        changed: list[tuple[RowMapping, JobSpec]] = []
+        if maybe:
+            # The others are compared again with their rows locked, as they
+            # are now: a sync beside this one may have written them meanwhile.
+            wanted = [spec.name for spec in maybe]
+            mine = {row["name"]: row for row in _rows_named(conn, wanted, source)}
+            _refuse_foreign_names(conn, [name for name in wanted if name not in mine], source)
+            added, changed, same = compare_specs(maybe, mine, definitions)
+            unchanged += same
+            _insert_jobs(conn, added, definitions)
+            _update_jobs(conn, changed, definitions)
         tally.count(names, added, changed, unchanged)
     gone = _not_given(conn, source, tally.given, live)
     disabled = [(row, replace(db.specs.get(row), enabled=False)) for row in rows_by_id(conn, gone)]
@@ -89,6 +105,28 @@ def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     if tally.wrote:
         notify(conn)
     return tally.report()
+
+
+def _hashes_named(
+    conn: Connection, names: Sequence[str], source: JobSource
+) -> dict[str, tuple[str, datetime | None]]:
+    """The definition hash and removal of the jobs of ``source`` called ``names``, unlocked."""
+    found: dict[str, tuple[str, datetime | None]] = {}
+    columns = _job.name, _job.definition_hash, _job.removed_at
+    for clause in among(conn, _job.name, names):
+        query = select(*columns).where(_job.source == source.value, clause)
+        found.update(
+            (name, (digest, removed_at)) for name, digest, removed_at in conn.execute(query)
+        )
+    return found
+
+
+def _same(
+    seen: dict[str, tuple[str, datetime | None]], spec: JobSpec, definitions: Definitions
+) -> bool:
+    """Whether the job ``spec`` names was stored, as ``seen``, exactly as ``spec`` defines it."""
+    stored = seen.get(spec.name)
+    return stored is not None and definitions.unchanged(stored[0], stored[1], spec)
 
 
 def _rows_named(conn: Connection, names: Sequence[str], source: JobSource) -> list[RowMapping]:
