@@ -141,6 +141,7 @@ def _run(
     succeeded = counted["rows_by_status"].get("succeeded", 0)
     counted["slots_without_a_row"] = slots_due - counted["rows_recorded"]
     windows = _windows(starts.started, base.timestamp(), args.window, args.duration)
+    autovacuum = _autovacuum(store)
     return case_result(
         WORKLOAD,
         "tickwork-postgresql",
@@ -158,8 +159,21 @@ def _run(
         cpu_seconds_per_run_ms=rounded(1000 * cpu / max(finished_in_span, 1), 3),
         fill_seconds=round(fill, 1),
         stop_seconds=round(stop_seconds, 1),
-        notes=[],
+        server_autovacuum=autovacuum,
+        notes=[] if autovacuum == "on" else [_NO_AUTOVACUUM],
     )
+
+
+_NO_AUTOVACUUM = (
+    "the server runs without autovacuum: the run and job tables keep every dead row "
+    "version and have no statistics, which a production server would not"
+)
+
+
+def _autovacuum(store: SQLAlchemyStore) -> str:
+    """The server's ``autovacuum`` setting: its absence shows in a run of minutes."""
+    with store.engine.connect() as conn:
+        return str(conn.exec_driver_sql("SHOW autovacuum").scalar_one())
 
 
 def _slots_due(jobs: int, duration: float) -> int:

@@ -222,3 +222,5 @@ def test_steady(executor: str, request: pytest.FixtureRequest) -> None:
     assert case["status"] == "complete"
     assert [w["from_second"] for w in case["lateness_windows"]] == [0, 2]
     assert all(w["runs_started"] == 4 for w in case["lateness_windows"])
+    assert case["server_autovacuum"] in ("on", "off")
+    assert bool(case["notes"]) is (case["server_autovacuum"] == "off")

@@ -71,3 +71,22 @@ def _numbered(statement: str) -> str:
 
 def test_the_statuses_a_run_cannot_start_from_are_all_but_pending_and_queued() -> None:
     assert set(_NOT_STARTABLE) == {status.value for status in RunStatus} - {"pending", "queued"}
+
+
+def test_the_store_plans_each_statement_with_its_values(postgres_url: str) -> None:
+    """No statement is prepared on the server, so none keeps the plan it got
+    when the tables were small (see ``connections._postgresql_arguments``)."""
+    store = SQLAlchemyStore(postgres_url)
+    store.create_schema()
+    try:
+        for _ in range(10):  # psycopg's default prepares from the fifth time
+            store.next_wake()
+        with store.engine.connect() as conn:
+            for _ in range(10):
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM scheduler_run WHERE id > %(id)s", {"id": 0}
+                )
+            prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+    finally:
+        store.dispose()
+    assert prepared == 0

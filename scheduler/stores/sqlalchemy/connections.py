@@ -87,13 +87,33 @@ def engine_for(url: str, *, echo: bool) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # pre_ping replaces connections a server restart killed, at the cost of
         # one round trip when a connection is checked out.
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        return create_engine(
+            parsed, echo=echo, pool_pre_ping=True, connect_args=_postgresql_arguments(parsed)
+        )
     if parsed.database in (None, "", ":memory:"):
         # Each connection to ":memory:" would be a new, empty database.
         return create_engine(
             parsed, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     return create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+
+
+def _postgresql_arguments(url: URL) -> dict[str, object]:
+    """psycopg plans each statement with its values, unless the URL says otherwise.
+
+    By default psycopg prepares a statement on the server once it has sent it
+    five times, and PostgreSQL then keeps one generic plan for it until the
+    table is analyzed again.  A replica prepares its statements in its first
+    seconds, when the run table is small, so the plans it keeps read the whole
+    table (a sequential scan is cheapest on a few pages); on a server where
+    autovacuum is off or behind, every start and end of a run then scanned
+    the run table, a cost that grew with each run recorded.  Planned each
+    time, a statement uses the indexes once the table has grown; planning
+    these statements costs a fraction of a millisecond on the server.
+    """
+    if url.get_backend_name() != "postgresql" or "prepare_threshold" in url.query:
+        return {}
+    return {"prepare_threshold": None}
 
 
 @contextmanager
