@@ -1,4 +1,4 @@
-"""The start of a run stays one primary-key probe when the run table has no statistics.
+"""A run's start and end stay primary-key probes when the run table has no statistics.
 
 psycopg prepares a statement it has sent a few times, and PostgreSQL then may
 use a generic plan, chosen without the parameters' values.  On a run table
@@ -73,20 +73,42 @@ def test_the_statuses_a_run_cannot_start_from_are_all_but_pending_and_queued() -
     assert set(_NOT_STARTABLE) == {status.value for status in RunStatus} - {"pending", "queued"}
 
 
-def test_the_store_plans_each_statement_with_its_values(postgres_url: str) -> None:
-    """No statement is prepared on the server, so none keeps the plan it got
-    when the tables were small (see ``connections._postgresql_arguments``)."""
+def test_a_statement_prepared_on_a_small_table_is_planned_again_once_it_grew(
+    postgres_url: str,
+) -> None:
+    """psycopg prepares a statement the fifth time it is sent, and PostgreSQL
+    may keep one plan for it after five more: the plan a replica's statements
+    get in its first seconds must not stay once the run table has grown (see
+    ``connections.install_postgresql_hooks``)."""
     store = SQLAlchemyStore(postgres_url)
     store.create_schema()
     try:
-        for _ in range(10):  # psycopg's default prepares from the fifth time
-            store.next_wake()
+        store.save_job(JobSpec.build(name="a", task="app.tasks.a", every=60), now=NOW)
         with store.engine.connect() as conn:
-            for _ in range(10):
-                conn.exec_driver_sql(
-                    "SELECT count(*) FROM scheduler_run WHERE id > %(id)s", {"id": 0}
-                )
-            prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+            fill = (
+                "INSERT INTO scheduler_run (job_id, scheduled_for, due_at, attempt, trigger, "
+                "status, error, traceback, executor, external_id, replica_id, worker) "
+                "SELECT job.id, %(now)s + g * interval '1 minute', %(now)s, 1, 'schedule', "
+                "'succeeded', '', '', 'default', '', 'r1', '' "
+                "FROM scheduler_job AS job, "
+                "generate_series(%(first)s::integer, %(last)s::integer) AS g"
+            )
+            conn.exec_driver_sql(fill, {"now": NOW, "first": 1, "last": 200})
+            start = {"ids": [0], "at": [NOW], "worker": ["w"], "not_startable": _NOT_STARTABLE}
+            for _ in range(20):  # prepared, while the table is a few pages
+                conn.exec_driver_sql(_PG_START, start).all()
+            conn.exec_driver_sql(fill, {"now": NOW, "first": 201, "last": RUNS})
+
+            [name] = conn.exec_driver_sql(
+                "SELECT name FROM pg_prepared_statements WHERE statement LIKE %(like)s",
+                {"like": "UPDATE scheduler_run SET status = 'running'%"},
+            ).scalars()
+            values = "ARRAY[0]::bigint[], ARRAY[now()], ARRAY['w'], ARRAY['running']"
+            explain = f"EXPLAIN EXECUTE {name}({values})"
+            plan = "\n".join(str(row[0]) for row in conn.exec_driver_sql(explain))
+            conn.rollback()
     finally:
         store.dispose()
-    assert prepared == 0
+    assert "Seq Scan on scheduler_run" not in plan, plan
+    assert "scheduler_run_pkey" in plan, plan

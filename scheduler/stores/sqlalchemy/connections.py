@@ -18,6 +18,7 @@ backoff.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ __all__ = [
     "read_connection",
     "write_transaction",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for another one's write lock before failing.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -87,33 +90,13 @@ def engine_for(url: str, *, echo: bool) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # pre_ping replaces connections a server restart killed, at the cost of
         # one round trip when a connection is checked out.
-        return create_engine(
-            parsed, echo=echo, pool_pre_ping=True, connect_args=_postgresql_arguments(parsed)
-        )
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
     if parsed.database in (None, "", ":memory:"):
         # Each connection to ":memory:" would be a new, empty database.
         return create_engine(
             parsed, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     return create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
-
-
-def _postgresql_arguments(url: URL) -> dict[str, object]:
-    """psycopg plans each statement with its values, unless the URL says otherwise.
-
-    By default psycopg prepares a statement on the server once it has sent it
-    five times, and PostgreSQL then keeps one generic plan for it until the
-    table is analyzed again.  A replica prepares its statements in its first
-    seconds, when the run table is small, so the plans it keeps read the whole
-    table (a sequential scan is cheapest on a few pages); on a server where
-    autovacuum is off or behind, every start and end of a run then scanned
-    the run table, a cost that grew with each run recorded.  Planned each
-    time, a statement uses the indexes once the table has grown; planning
-    these statements costs a fraction of a millisecond on the server.
-    """
-    if url.get_backend_name() != "postgresql" or "prepare_threshold" in url.query:
-        return {}
-    return {"prepare_threshold": None}
 
 
 @contextmanager
@@ -175,6 +158,36 @@ def install_sqlite_hooks(engine: Engine) -> None:
     if not event.contains(engine, "connect", _on_sqlite_connect):
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def install_postgresql_hooks(engine: Engine) -> None:
+    """Make every connection of ``engine`` plan each statement with its values.
+
+    psycopg prepares a statement on the server the fifth time it is sent, and
+    PostgreSQL may then keep one generic plan for it until the table is
+    analyzed again.  A replica prepares its statements in its first seconds,
+    when the run table has a few pages, so the plans kept read the whole
+    table (a sequential scan is cheapest on a few pages); where autovacuum is
+    off or behind, every start and end of a run then scanned the run table,
+    a cost that grew with each run recorded.  ``plan_cache_mode =
+    force_custom_plan`` keeps the prepared statements (no parsing again) and
+    plans each execution with its values and the table as it is now.
+    """
+    if not event.contains(engine, "connect", _on_postgresql_connect):
+        event.listen(engine, "connect", _on_postgresql_connect)
+
+
+def _on_postgresql_connect(dbapi_connection: Any, _record: object) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET in a transaction the pool rolls back is undone
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    except Exception:  # a server before PostgreSQL 12 has no such setting: plans as it can
+        logger.debug("plan_cache_mode not set", exc_info=True)
+    finally:
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:

@@ -18,7 +18,14 @@ from ..checked import CheckedStore
 from ..protocol.changes import ChangeListener
 from . import chains, claims, history, jobs, mysql, replicas, runs, upgrade
 from .changes import listener
-from .connections import Db, engine_for, install_sqlite_hooks, read_connection, write_transaction
+from .connections import (
+    Db,
+    engine_for,
+    install_postgresql_hooks,
+    install_sqlite_hooks,
+    read_connection,
+    write_transaction,
+)
 from .schema import metadata
 from .specs import DEFAULT_SPEC_CACHE_SIZE, SpecCache
 from .upgrade import SchemaChange
@@ -61,6 +68,8 @@ class SQLAlchemyStore(CheckedStore[Db]):
         self.engine: Engine = engine if engine is not None else engine_for(url, echo=echo)
         if self.engine.dialect.name == "sqlite":
             install_sqlite_hooks(self.engine)
+        if self.engine.dialect.name == "postgresql":
+            install_postgresql_hooks(self.engine)
         self._specs = SpecCache(spec_cache_size)
 
     def __repr__(self) -> str:
