@@ -250,15 +250,35 @@ class JobSpec(_KeepsHash):
         before the fields existed.  ``copy=False`` shares the spec's own
         ``args`` and ``kwargs``, for a caller that only reads them.
         """
+        left_out = self._left_out()
+        policy = self.policy
         return {
-            name: encode_field(self._flat(name), copy=copy)
-            for name in FIELD_NAMES
-            if (name != "notify" or not self.notify.is_default)
-            and (name != "calendar" or not self.calendar.is_default)
-            and (name != "max_memory" or self.policy.max_memory is not None)
-            and (name != "after" or bool(self.after))
-            and (name != "when" or self.when is not ChainWhen.SUCCEEDED)
+            name: encode_field(getattr(policy if of_policy else self, name), copy=copy)
+            for name, of_policy in _ENCODED_FIELDS
+            if name not in left_out
         }
+
+    def _left_out(self) -> frozenset[str]:
+        """The fields :meth:`to_dict` leaves out: those that are the default."""
+        if (
+            self.notify.is_default
+            and self.calendar.is_default
+            and self.policy.max_memory is None
+            and not self.after
+            and self.when is ChainWhen.SUCCEEDED
+        ):
+            return _ALL_OPTIONAL  # the usual job: one test, not one per field
+        return frozenset(
+            name
+            for name, is_default in (
+                ("notify", self.notify.is_default),
+                ("calendar", self.calendar.is_default),
+                ("max_memory", self.policy.max_memory is None),
+                ("after", not self.after),
+                ("when", self.when is ChainWhen.SUCCEEDED),
+            )
+            if is_default
+        )
 
     def _flat(self, name: str) -> object:
         return getattr(self.policy if name in POLICY_FIELDS else self, name)
@@ -279,6 +299,11 @@ class JobSpec(_KeepsHash):
         values["schedule"] = decode_schedule(name, data["schedule"], timezone)
         return cls.from_fields(**values)
 
+
+# to_dict's fields, in order, and whether each is the policy's.
+_ENCODED_FIELDS = tuple((name, name in POLICY_FIELDS) for name in FIELD_NAMES)
+# The fields to_dict leaves out while they are the default.
+_ALL_OPTIONAL = frozenset({"notify", "calendar", "max_memory", "after", "when"})
 
 # The fields a spec checks itself; its policy checks its own.
 _OWN_FIELDS = tuple(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import Connection, String, cast, event, func, insert, literal, select
 
 from scheduler.model.jobs import JobSpec
@@ -143,29 +142,3 @@ def test_idle_wake_up_is_a_few_statements_whatever_the_number_of_jobs(
         plans = [_plan(sql_store, statement) for statement in sent]
     assert counts[100] == counts[100_000] <= MAX_IDLE_STATEMENTS, counts
     assert [line for plan in plans for line in _full_scans(plan)] == [], "\n\n".join(plans)
-
-
-def test_the_chains_part_of_next_wake_reads_no_ended_run_without_statistics(
-    sql_store: SQLAlchemyStore,
-) -> None:
-    """A run table filled since its last ``ANALYZE`` (a server without
-    autovacuum, or one that has not got to it yet) has no statistics: the
-    chains' part of ``next_wake`` must still probe the runs per upstream job,
-    not scan every ended run, a cost that grew with the history."""
-    if sql_store.engine.dialect.name != "postgresql":
-        pytest.skip("statistics are removed here as PostgreSQL keeps them")
-    _add_jobs(sql_store, 5_000)  # 5,000 ended runs, none followed, and no chain
-    with sql_store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "DELETE FROM pg_statistic WHERE starelid IN "
-            "('scheduler_run'::regclass, 'scheduler_job'::regclass)"
-        )
-        conn.exec_driver_sql(
-            "UPDATE pg_class SET reltuples = -1, relpages = 0 "
-            "WHERE relname IN ('scheduler_run', 'scheduler_job')"
-        )
-    wake, sent = _idle_wake_up(sql_store)
-    assert wake == NOW + HOUR
-    plan = _plan(sql_store, sent[0])
-    assert "Seq Scan on scheduler_run" not in plan, plan
-    assert "scheduler_run_chain_idx" in plan, plan

@@ -13,7 +13,7 @@ history grew.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -23,10 +23,12 @@ from scheduler.model.runs import RunStatus
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.batches import _NOT_STARTABLE, _PG_START
 from tests.partitioned_runs import dsn
+from tests.stores.test_idle_query_count import _add_jobs, _idle_wake_up, _plan
 
 pytestmark = [pytest.mark.postgres]
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 RUNS = 20_000
 
 
@@ -112,3 +114,36 @@ def test_a_statement_prepared_on_a_small_table_is_planned_again_once_it_grew(
         store.dispose()
     assert "Seq Scan on scheduler_run" not in plan, plan
     assert "scheduler_run_pkey" in plan, plan
+
+
+def test_the_chains_part_of_next_wake_reads_no_ended_run_without_statistics(
+    postgres_url: str,
+) -> None:
+    """A run table filled since its last ``ANALYZE`` (a server without
+    autovacuum, or one that has not got to it yet) has no statistics: the
+    chains' part of ``next_wake`` must still probe the runs per upstream job,
+    not scan every ended run, a cost that grew with the history."""
+    sql_store = SQLAlchemyStore(postgres_url)
+    sql_store.create_schema()
+    try:
+        _chains_plan_without_statistics(sql_store)
+    finally:
+        sql_store.dispose()
+
+
+def _chains_plan_without_statistics(sql_store: SQLAlchemyStore) -> None:
+    _add_jobs(sql_store, 5_000)  # 5,000 ended runs, none followed, and no chain
+    with sql_store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "DELETE FROM pg_statistic WHERE starelid IN "
+            "('scheduler_run'::regclass, 'scheduler_job'::regclass)"
+        )
+        conn.exec_driver_sql(
+            "UPDATE pg_class SET reltuples = -1, relpages = 0 "
+            "WHERE relname IN ('scheduler_run', 'scheduler_job')"
+        )
+    wake, sent = _idle_wake_up(sql_store)
+    assert wake == NOW + HOUR
+    plan = _plan(sql_store, sent[0])
+    assert "Seq Scan on scheduler_run" not in plan, plan
+    assert "scheduler_run_chain_idx" in plan, plan

@@ -71,6 +71,10 @@ def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     names it was given and those it reports, however many jobs are unchanged.
     """
     conn, definitions = db.conn, Definitions(now)
+    if conn.dialect.name == "postgresql":
+        # Thousands of single-row inserts: planning each with its values
+        # (connections.install_postgresql_hooks) would cost more than it saves.
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
     tally, live = SyncTally(), 0  # live: the given names' jobs not removed before
     for chunk in batched(specs):
         batch = [as_stored(spec) for spec in chunk]
