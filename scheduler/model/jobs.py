@@ -31,7 +31,7 @@ from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from ..schedules.solar import Solar
 from .chains import CHAIN_ONLY, ChainWhen, after_text, is_chain_only
-from .encoding import decode_field, decode_schedule, encode_field
+from .encoding import decode_field, decode_schedule, encode_field, left_out
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
 from .job_policy import POLICY_FIELDS, JobPolicy
 from .notify import JobNotify
@@ -250,35 +250,18 @@ class JobSpec(_KeepsHash):
         before the fields existed.  ``copy=False`` shares the spec's own
         ``args`` and ``kwargs``, for a caller that only reads them.
         """
-        left_out = self._left_out()
-        policy = self.policy
-        return {
-            name: encode_field(getattr(policy if of_policy else self, name), copy=copy)
-            for name, of_policy in _ENCODED_FIELDS
-            if name not in left_out
-        }
-
-    def _left_out(self) -> frozenset[str]:
-        """The fields :meth:`to_dict` leaves out: those that are the default."""
-        if (
-            self.notify.is_default
-            and self.calendar.is_default
-            and self.policy.max_memory is None
-            and not self.after
-            and self.when is ChainWhen.SUCCEEDED
-        ):
-            return _ALL_OPTIONAL  # the usual job: one test, not one per field
-        return frozenset(
-            name
-            for name, is_default in (
-                ("notify", self.notify.is_default),
-                ("calendar", self.calendar.is_default),
-                ("max_memory", self.policy.max_memory is None),
-                ("after", not self.after),
-                ("when", self.when is ChainWhen.SUCCEEDED),
-            )
-            if is_default
+        skip = left_out(
+            self.notify.is_default,
+            self.calendar.is_default,
+            self.policy.max_memory is None,
+            not self.after,
+            self.when is ChainWhen.SUCCEEDED,
         )
+        return {
+            name: encode_field(getattr(self.policy if of_policy else self, name), copy=copy)
+            for name, of_policy in _ENCODED_FIELDS
+            if name not in skip
+        }
 
     def _flat(self, name: str) -> object:
         return getattr(self.policy if name in POLICY_FIELDS else self, name)
@@ -302,8 +285,6 @@ class JobSpec(_KeepsHash):
 
 # to_dict's fields, in order, and whether each is the policy's.
 _ENCODED_FIELDS = tuple((name, name in POLICY_FIELDS) for name in FIELD_NAMES)
-# The fields to_dict leaves out while they are the default.
-_ALL_OPTIONAL = frozenset({"notify", "calendar", "max_memory", "after", "when"})
 
 # The fields a spec checks itself; its policy checks its own.
 _OWN_FIELDS = tuple(
