@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model.jobs import JobSpec
-from .loaded import Location
+from .loaded import Location, Survey
 
 __all__ = ["ReadMemo", "Remembered"]
 
@@ -62,7 +62,7 @@ class ReadMemo:
     def __init__(self) -> None:
         self._jobs: dict[bytes, Remembered] = {}
         self._next: dict[bytes, Remembered] = {}
-        self._whole: tuple[bytes, Any] | None = None
+        self._whole: tuple[bytes, Survey] | None = None
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -93,13 +93,13 @@ class ReadMemo:
             hasher.update(b"\0")
         return bytes(hasher.digest())
 
-    def recall_whole(self, digest: bytes) -> Any:
+    def recall_whole(self, digest: bytes) -> Survey | None:
         """What the last good read gave, if it read a text of this digest; else ``None``."""
         if self._whole is not None and self._whole[0] == digest:
             return self._whole[1]
         return None
 
-    def keep_whole(self, digest: bytes, result: Any) -> None:
+    def keep_whole(self, digest: bytes, result: Survey) -> None:
         """Remember what a good read of the text of ``digest`` gave."""
         self._whole = (digest, result)
 

@@ -141,11 +141,10 @@ def _survey(
     text: str, filename: str, default_timezone: str, memo: ReadMemo | None = None
 ) -> Survey:
     get_zone(default_timezone)
-    whole = None if memo is None else memo.text_digest(filename, text, default_timezone)
-    if memo is not None and whole is not None:
-        again: Survey | None = memo.recall_whole(whole)
-        if again is not None:  # the text of the last good read, as it was
-            return again
+    whole = b"" if memo is None else memo.text_digest(filename, text, default_timezone)
+    again = None if memo is None else memo.recall_whole(whole)
+    if again is not None:  # the text of the last good read, as it was
+        return again
     reader: TreeReader
     with _collector_paused():
         try:
@@ -161,7 +160,7 @@ def _survey(
     ordered = sorted(dict.fromkeys(issues), key=lambda i: (i.line or 0, i.column or 0))
     loaded = LoadedSchedules(file=filename, jobs=tuple(specs), locations=reader.jobs.locations)
     survey = Survey(issues=tuple(ordered), schedules=loaded, declared=reader.jobs.declared)
-    if memo is not None and whole is not None and isinstance(reader, StreamReader) and not issues:
+    if memo is not None and isinstance(reader, StreamReader) and not issues:
         memo.keep_whole(whole, survey)
     return survey
 

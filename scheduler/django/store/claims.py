@@ -21,6 +21,7 @@ from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ...stores.base import NextWork, Planner, SlotPlan
 from ...stores.checked.verbs import Claim
+from ...stores.protocol.values import earliest
 from ...stores.rows import (
     ACTIVE_RUN_CONDITION,
     claim_rows,
@@ -69,8 +70,7 @@ def next_work(using: str) -> NextWork:
     """:meth:`~scheduler.stores.base.RunQueue.next_work`: three indexed ``MIN`` queries."""
     job = jobs(using).filter(ENABLED).aggregate(at=Min("next_run_at"))["at"]
     run = runs(using).filter(status=PENDING, replica_id="").aggregate(at=Min("due_at"))["at"]
-    due = min((instant for instant in (job, run) if instant is not None), default=None)
-    return NextWork(due, first_unfollowed_end(using))
+    return NextWork(earliest(job, run), first_unfollowed_end(using))
 
 
 def claim_due(using: str, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:

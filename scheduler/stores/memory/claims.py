@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from ...model.policies import OverlapPolicy
 from ...model.runs import ACTIVE_STATUSES, ClaimedRun, NewRun, Run, RunStatus
 from ..checked.verbs import Claim
-from ..protocol.values import NextWork, Planner, StoredJob
+from ..protocol.values import NextWork, Planner, StoredJob, earliest
 from ..rules import one_run_per_queue_job
 from . import chains
 from .state import State, slot_of, unclaimed
@@ -24,11 +23,7 @@ def next_work(state: State) -> NextWork:
     jobs = (job.next_run_at for job in state.jobs.values() if job.active)
     runs = (run.due_at for run in state.runs.values() if unclaimed(run))
     ended = (item.run.finished_at for item in chains.ended_upstream_runs(state, 1))
-    return NextWork(_earliest((*jobs, *runs)), _earliest(ended))
-
-
-def _earliest(instants: Iterable[datetime | None]) -> datetime | None:
-    return min((instant for instant in instants if instant is not None), default=None)
+    return NextWork(earliest(*jobs, *runs), earliest(*ended))
 
 
 def claim_due(state: State, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:

@@ -23,6 +23,7 @@ __all__ = [
     "SyncReport",
     "TakenSlot",
     "TakenSlotsListener",
+    "earliest",
 ]
 
 #: The words of :attr:`StoredJob.state`, in the order listings show them.
@@ -96,9 +97,12 @@ class NextWork:
     @property
     def at(self) -> datetime | None:
         """The earliest of both: when anything may be due, or ``None`` when nothing is."""
-        if self.due is None or self.chain_ends is None:
-            return self.due if self.chain_ends is None else self.chain_ends
-        return min(self.due, self.chain_ends)
+        return earliest(self.due, self.chain_ends)
+
+
+def earliest(*instants: datetime | None) -> datetime | None:
+    """The earliest of ``instants`` that are not ``None``; ``None`` if none is."""
+    return min((instant for instant in instants if instant is not None), default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

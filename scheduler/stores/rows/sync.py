@@ -128,9 +128,14 @@ class SyncTally:
         self.unchanged += unchanged
 
     @property
+    def written(self) -> int:
+        """How many jobs were added, updated or disabled."""
+        return len(self.added) + len(self.updated) + len(self.disabled)
+
+    @property
     def wrote(self) -> bool:
         """Whether anything was added, updated or disabled."""
-        return bool(self.added or self.updated or self.disabled)
+        return self.written > 0
 
     def report(self) -> SyncReport:
         return SyncReport(

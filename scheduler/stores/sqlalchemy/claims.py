@@ -50,7 +50,7 @@ from ...model.jobs import JobSpec
 from ...model.policies import OverlapPolicy
 from ...model.runs import ClaimedRun, NewRun, Run, RunStatus
 from ..checked.verbs import Claim
-from ..protocol.values import NextWork, Planner, StoredJob
+from ..protocol.values import NextWork, Planner, StoredJob, earliest
 from ..rows import ACTIVE_RUN_CONDITION, claim_rows, is_slot_violation
 from ..rules import job_not_found, one_run_per_queue_job
 from . import bulk, mysql
@@ -208,11 +208,7 @@ _CLAIMABLE_RUNS: Final = (
 def next_work(db: Db) -> NextWork:
     """:meth:`~scheduler.stores.base.RunQueue.next_work`: index lookups, in one statement."""
     job, run, end, joined_end = db.conn.execute(NEXT_WAKE).one()
-    return NextWork(_earliest(job, run), _earliest(end, joined_end))
-
-
-def _earliest(*instants: datetime | None) -> datetime | None:
-    return min((instant for instant in instants if instant is not None), default=None)
+    return NextWork(earliest(job, run), earliest(end, joined_end))
 
 
 def claim_due(db: Db, *, now: datetime, replica_id: str, limit: int, plan: Planner) -> Claim:

