@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -29,15 +29,17 @@ from ..stores.base import RunStart, Store
 from ..tasks.registry import RegisteredTask, TaskRegistry
 from .batchwrite import EndReport, TransitionWriter
 from .groupcommit import GroupCommit
+from .inline import Batch as _Batch
+from .inline import InlineStarts, Prestarted
 from .recording import record_outcome, wants_retry
-from .stopping import each_executor, withdrawn_unstarted, within_grace
+from .stopping import each_executor, release_unstarted, withdrawn_unstarted, within_grace
 
 __all__ = ["Dispatcher"]
 
-logger = logging.getLogger(__name__)
+#: Runs handed to workers outside this process, by id, with their external ids.
+_External = dict[int, tuple[ClaimedRun, str]]
 
-#: Claimed runs with their resolved tasks, for one executor.
-_Batch = list[tuple[ClaimedRun, RegisteredTask]]
+logger = logging.getLogger(__name__)
 
 
 class Dispatcher:
@@ -82,13 +84,15 @@ class Dispatcher:
             self._group = GroupCommit(
                 self._writer, interval=group_commit, on_batch=self._batch_sizes.append
             )
+        self._inline = None if self._group is None else InlineStarts(self._group, clock=clock)
 
     # -- the RunReporter (called by executors, possibly from worker threads) --
     def started(self, run_id: int, *, worker: str) -> bool:
         """A worker is about to run ``run_id``; False means it must not."""
-        now = self.clock.now()
+        prestarted = None if self._inline is None else self._inline.take(run_id)
+        now = self.clock.now() if prestarted is None else prestarted.at
         try:
-            if not self._mark_running(run_id, worker, now):
+            if not self._mark_running(run_id, worker, now, prestarted):
                 return False
         except StoreUnavailable:
             # Not run: it could not be recorded as started, so nothing would
@@ -249,24 +253,16 @@ class Dispatcher:
         """Give the runs withdrawn by the shutdown back; record the rest ``cancelled``."""
         with self._lock:
             withdrawn, self._withdrawn = self._withdrawn or [], None
-        if not withdrawn:
-            return
-        try:
-            ids = [run_id for run_id, _, _ in withdrawn]
-            released = set(self.store.release_runs(ids, replica_id=replica_id))
-        except StoreUnavailable:
-            released = set()
-        if released:
-            logger.info(
-                "gave %d claimed runs that had not started back for another replica",
-                len(released),
-                extra={"event": "runs_released", "count": len(released)},
-            )
+        released = release_unstarted(self.store, [run_id for run_id, _, _ in withdrawn], replica_id)
         for run_id, claimed, outcome in withdrawn:
             if run_id not in released:
                 self._finish(run_id, claimed, outcome)
 
-    def _mark_running(self, run_id: int, worker: str, now: datetime) -> bool:
+    def _mark_running(
+        self, run_id: int, worker: str, now: datetime, prestarted: Prestarted | None
+    ) -> bool:
+        if prestarted is not None:  # written with its chunk (an inline executor's)
+            return prestarted.may_execute()
         if self._group is None:
             return self.store.mark_running(run_id, worker=worker, now=now)
         return self._group.start(RunStart(run_id=run_id, worker=worker, at=now))
@@ -299,10 +295,25 @@ class Dispatcher:
         return batches
 
     def _hand_over(self, executor: Executor, batch: _Batch, now: datetime) -> int:
-        """Submit one executor's batch; how many it accepted."""
+        """Submit one executor's batch; how many it accepted.  An inline
+        executor that took the first run gets the rest a chunk at a time, each
+        chunk's starts written first (:mod:`scheduler.engine.inline`)."""
         with self._lock:
             self._inflight.update((item.run.id, item) for item, _ in batch)
-        external: dict[int, tuple[ClaimedRun, str]] = {}
+        external: _External = {}
+        handed = self._submit_all(executor, batch[:1], now, external)
+        chunks: Iterable[_Batch] = [batch[1:]]
+        if handed and self._inline is not None and executor.capabilities.runs_inline:
+            chunks = self._inline.chunks(batch[1:])
+        for chunk in chunks:
+            handed += self._submit_all(executor, chunk, now, external)
+        self._hand_out(external)
+        return handed
+
+    def _submit_all(
+        self, executor: Executor, batch: _Batch, now: datetime, external: _External
+    ) -> int:
+        """Submit each run; how many were accepted (external ids go in ``external``)."""
         handed = 0
         for item, task in batch:
             external_id = self._submit(executor, item, task, now)
@@ -310,10 +321,9 @@ class Dispatcher:
                 handed += 1
                 if external_id:
                     external[item.run.id] = (item, external_id)
-        self._hand_out(external)
         return handed
 
-    def _hand_out(self, external: dict[int, tuple[ClaimedRun, str]]) -> None:
+    def _hand_out(self, external: _External) -> None:
         """Runs now executed outside this process (a Celery worker records their
         end): remember their external ids, and stop tracking them here."""
         if not external:

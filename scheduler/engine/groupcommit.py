@@ -97,17 +97,26 @@ class GroupCommit(Generic[E]):
     def start(self, start: RunStart) -> bool:
         """Record ``start`` with the next write and wait for it: whether the run
         may execute.  Raises what recording it raised."""
-        waiting = _Waiting(start)
+        answer = self.start_many([start])[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def start_many(self, starts: Sequence[RunStart]) -> list[StartResult]:
+        """Record ``starts`` with the next write (as few writes as
+        ``max_batch`` allows) and wait for it: each start's answer, in order,
+        an error in place of the answer of a start whose write raised."""
+        waiting = [_Waiting(start) for start in starts]
+        if not waiting:
+            return []
         with self._cond:
-            self._starts.append(waiting)
-            while waiting.answer is None:
+            self._starts.extend(waiting)
+            while waiting[-1].answer is None:  # written in order: the last is answered last
                 if self._writing:
                     self._cond.wait()
                 else:
                     self._write_gathered()
-        if isinstance(waiting.answer, BaseException):
-            raise waiting.answer
-        return waiting.answer
+        return [each.answer for each in waiting if each.answer is not None]
 
     def end(self, end: E) -> None:
         """Record ``end`` within ``interval`` seconds (plus one write); returns at once."""

@@ -3,19 +3,25 @@
 The dispatcher's :meth:`~scheduler.engine.dispatch.Dispatcher.shutdown` uses
 these: :func:`within_grace` waits for the executors on a thread of its own, so
 that a second stop signal can cut the wait short; :func:`withdrawn_unstarted`
-tells a run an executor withdrew before it started (given back to the store
-rather than recorded ``cancelled``).
+tells a run an executor withdrew before it started, and
+:func:`release_unstarted` gives such runs back to the store (rather than
+recording them ``cancelled``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ..errors import StoreUnavailable
 from ..executors.base import Executor
 from ..model.runs import ClaimedRun, Outcome, RunStatus
+from ..stores.base import RunQueue
 
-__all__ = ["each_executor", "withdrawn_unstarted", "within_grace"]
+__all__ = ["each_executor", "release_unstarted", "withdrawn_unstarted", "within_grace"]
+
+logger = logging.getLogger(__name__)
 
 #: How often, in seconds, a shutdown waiting for running work checks whether
 #: it was told to stop now.
@@ -78,3 +84,22 @@ def withdrawn_unstarted(claimed: ClaimedRun | None, outcome: Outcome) -> bool:
         and outcome.status is RunStatus.CANCELLED
         and claimed.run.started_at is None
     )
+
+
+def release_unstarted(store: RunQueue, run_ids: Sequence[int], replica_id: str) -> set[int]:
+    """Give runs withdrawn unstarted back to ``store`` (as claimed by
+    ``replica_id``) for another replica to claim; the ones it released (none
+    while it is unavailable)."""
+    if not run_ids:
+        return set()
+    try:
+        released = set(store.release_runs(run_ids, replica_id=replica_id))
+    except StoreUnavailable:
+        return set()
+    if released:
+        logger.info(
+            "gave %d claimed runs that had not started back for another replica",
+            len(released),
+            extra={"event": "runs_released", "count": len(released)},
+        )
+    return released

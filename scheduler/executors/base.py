@@ -81,6 +81,11 @@ class ExecutorCapabilities:
     #: The work runs inside the scheduler process and dies with it: recovery
     #: marks such runs ``lost`` when their replica stops heartbeating.
     runs_in_process: bool = False
+    #: ``submit`` carries the run out and reports its end before returning
+    #: (the immediate executor).  With group commit on, the engine writes the
+    #: starts of several such runs in one write before handing them over
+    #: (:mod:`scheduler.engine.inline`).
+    runs_inline: bool = False
     #: It honours the job's ``queue`` (routing to a named queue).
     supports_queue: bool = False
     #: It honours a priority when handing work over.

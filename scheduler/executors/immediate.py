@@ -22,7 +22,7 @@ class ImmediateExecutor:
     """Runs each task in the thread that submits it."""
 
     name = "immediate"
-    capabilities = ExecutorCapabilities(runs_in_process=True)
+    capabilities = ExecutorCapabilities(runs_in_process=True, runs_inline=True)
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self._clock = clock_option(clock)

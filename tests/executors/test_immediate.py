@@ -11,8 +11,10 @@ from scheduler.model.runs import RunContext, RunStatus, Trigger
 from .support import T0, RecordingReporter, SetClock, claimed, task
 
 
-def test_capabilities_promise_nothing_but_running_in_process() -> None:
-    assert ImmediateExecutor.capabilities == ExecutorCapabilities(runs_in_process=True)
+def test_capabilities_promise_nothing_but_running_in_process_inline() -> None:
+    assert ImmediateExecutor.capabilities == ExecutorCapabilities(
+        runs_in_process=True, runs_inline=True
+    )
 
 
 def test_submit_returns_after_the_run_is_reported() -> None:
