@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ logger = logging.getLogger(__name__)
 FORCE_HINT = "press Ctrl-C again to stop now"
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: How long leaving :func:`stopped_by_signals` waits for the signals received
+#: to be acted on, in seconds (stopping the engine only sets events).
+_CLOSE_TIMEOUT = 5.0
 
 
 class ForcedStop(SchedulerError):
@@ -59,11 +64,62 @@ def stopped_by_signals(engine: Engine) -> Iterator[SignalStop]:
     """SIGTERM and SIGINT stop ``engine``: the first gracefully, a second at
     once.  The previous handlers come back on the way out; if a second signal
     came, :class:`ForcedStop` is raised then (once the engine has closed,
-    when the body runs it)."""
-    received = SignalStop()
+    when the body runs it).
 
-    def handle(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum)
+    The handler itself only passes the signal on: Python runs it in the main
+    thread between two of its steps, maybe while that thread holds the lock
+    of an event the engine waits on, so stopping the engine (which sets those
+    events) and logging happen on a thread of their own.
+    """
+    received = SignalStop()
+    relay = _Relay(engine, received)
+    previous = {signum: signal.signal(signum, relay.handle) for signum in _SIGNALS}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        relay.close()  # acts on every signal received before it returns
+    if received.forced_by is not None:
+        raise ForcedStop(received.forced_by)
+
+
+class _Relay:
+    """Takes stop signals from the handler and acts on them on its own thread.
+
+    The handler writes the signal's number to a socket, which takes no lock
+    Python code could be holding; the thread reads them in order and stops
+    the engine, gracefully on the first and at once on the second.
+    """
+
+    def __init__(self, engine: Engine, received: SignalStop) -> None:
+        self.engine = engine
+        self.received = received
+        self._inbox, self._outbox = socket.socketpair()
+        self._outbox.setblocking(False)
+        self._thread = threading.Thread(target=self._serve, name="tickwork-signals", daemon=True)
+        self._thread.start()
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        """The signal handler: one write, nothing else."""
+        try:
+            self._outbox.send(bytes([signum]))
+        except OSError:  # closed, or full of signals not read yet: those stop it
+            pass
+
+    def close(self) -> None:
+        """Act on the signals written so far, then stop the thread."""
+        self._outbox.close()  # the thread reads what is left, then the end
+        self._thread.join(_CLOSE_TIMEOUT)
+        self._inbox.close()
+
+    def _serve(self) -> None:
+        while data := self._inbox.recv(64):
+            for signum in data:
+                self._act(signal.Signals(signum))
+
+    def _act(self, name: signal.Signals) -> None:
+        engine, received = self.engine, self.received
         if received.first is None:
             received.first = name
             logger.info(
@@ -75,6 +131,8 @@ def stopped_by_signals(engine: Engine) -> Iterator[SignalStop]:
             )
             engine.stop()
             return
+        if received.forced_by is not None:
+            return
         received.forced_by = name
         logger.warning(
             "received %s again: stopping now; the runs still going are recorded lost",
@@ -82,12 +140,3 @@ def stopped_by_signals(engine: Engine) -> Iterator[SignalStop]:
             extra={"event": "stop_forced", "signal": name.name},
         )
         engine.stop(force=True)
-
-    previous = {signum: signal.signal(signum, handle) for signum in _SIGNALS}
-    try:
-        yield received
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if received.forced_by is not None:
-        raise ForcedStop(received.forced_by)

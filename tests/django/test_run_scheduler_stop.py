@@ -20,11 +20,6 @@ import pytest
 
 from tests.django.sites import ROOT, site
 
-# Not beside the parallel tests: on a machine overloaded by them, the forced
-# stop took more than 30 s in 4 of 15 runs (five copies at once, at 07f23ba
-# as now), a delay not understood yet and described in the stop's notes.
-pytestmark = pytest.mark.serial
-
 TASKS = """
 import time
 from pathlib import Path
