@@ -46,8 +46,11 @@ class JobPolicy:
 
     def __post_init__(self) -> None:
         for name in POLICY_FIELDS:
+            value = getattr(self, name)
+            if value is _CONSTANT_DEFAULTS[name]:  # a default is good as it is
+                continue
             try:
-                value = validate_field(name, getattr(self, name))
+                value = validate_field(name, value)
             except InvalidJob as error:
                 raise InvalidJob(f"{name}: {error}") from None
             object.__setattr__(self, name, value)
@@ -56,3 +59,6 @@ class JobPolicy:
 #: The names of a job's policy fields: keys of the YAML file and of
 #: :meth:`~scheduler.model.jobs.JobSpec.to_dict` as much as fields of :class:`JobPolicy`.
 POLICY_FIELDS = tuple(policy_field.name for policy_field in fields(JobPolicy))
+#: Each field's default (all are single values): a normal form already, so a
+#: field holding that very object needs no check.
+_CONSTANT_DEFAULTS = {policy_field.name: policy_field.default for policy_field in fields(JobPolicy)}

@@ -102,7 +102,8 @@ class JobSpec(_KeepsHash):
 
     def __post_init__(self) -> None:
         for name in _OWN_FIELDS:
-            object.__setattr__(self, name, checked_field(self.name, name, getattr(self, name)))
+            if (value := getattr(self, name)) is not _CONSTANT_DEFAULTS[name]:  # a default is good
+                object.__setattr__(self, name, checked_field(self.name, name, value))
         check_together(self)
 
     def __hash__(self) -> int:
@@ -287,12 +288,12 @@ class JobSpec(_KeepsHash):
 _ENCODED_FIELDS = tuple((name, name in POLICY_FIELDS) for name in FIELD_NAMES)
 
 # The fields a spec checks itself; its policy checks its own.
-_OWN_FIELDS = tuple(
-    spec_field.name for spec_field in fields(JobSpec) if spec_field.name != "policy"
-)
+_OWN_FIELDS = tuple(f.name for f in fields(JobSpec) if f.name != "policy")
 # The slots' own setters: what a frozen dataclass's __init__ calls, minus the checks.
 _SETTERS = tuple((name, getattr(JobSpec, name).__set__) for name in (*_OWN_FIELDS, "policy"))
 _DEFAULTS = field_defaults(JobSpec)
+# Each field's one-value default (else MISSING): a normal form, so needing no check.
+_CONSTANT_DEFAULTS = {f.name: f.default for f in fields(JobSpec)}
 _POLICY_SETTERS = tuple((name, getattr(JobPolicy, name).__set__) for name in POLICY_FIELDS)
 
 

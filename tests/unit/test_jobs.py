@@ -820,3 +820,27 @@ def test_a_spec_keeps_its_definition_hash_and_a_copy_computes_its_own() -> None:
     changed = dataclasses.replace(spec, args=(1,))
     assert changed.definition_hash() != first
     assert dataclasses.replace(changed, args=()).definition_hash() == first
+
+
+@pytest.mark.parametrize("owner", [JobSpec, JobPolicy], ids=["spec", "policy"])
+def test_every_one_value_default_is_its_own_normal_form(owner: type) -> None:
+    """A spec or policy field that holds its default object is not checked
+    again when built: that default must be what the check would give."""
+    defaults = {f.name: f.default for f in dataclasses.fields(owner)}
+    checked = {name: d for name, d in defaults.items() if d is not dataclasses.MISSING}
+    assert checked, "no one-value defaults found"
+    for name, default in checked.items():
+        normal = validate_field(name, default)
+        assert normal == default and type(normal) is type(default), name
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [("retries", -1), ("timezone", "Mars/Olympus"), ("description", 5), ("enabled", "yes"),
+     ("executor", ""), ("args", {1}), ("jitter", "soon")],
+)  # fmt: skip
+def test_a_field_with_a_default_is_checked_when_given_another_value(field: str, bad: Any) -> None:
+    with pytest.raises(
+        (InvalidJob, InvalidSchedule), match=field if field != "timezone" else "Mars"
+    ):
+        JobSpec.build(name="j", task="t.x", every=60, **{field: bad})
