@@ -38,13 +38,23 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Column, Connection, Float, Integer, String, Text, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    String,
+    Text,
+    select,
+)
 
 from ..rows import NEW_RUN_BLANKS
 from . import mysql
 from .schema import UTCDateTime, run_table, sqlite_text
 
-__all__ = ["SlotKey", "advance_jobs", "insert_runs", "slot_key"]
+__all__ = ["SlotKey", "advance_jobs", "array_type", "insert_runs", "same_values", "slot_key"]
 
 #: What identifies a run: (job id, slot, attempt), the unique key.
 SlotKey = tuple[int, datetime, int]
@@ -101,10 +111,12 @@ def advance_jobs(conn: Connection, following: Mapping[int, datetime | None]) -> 
 # -- PostgreSQL ---------------------------------------------------------------------
 
 
-def _array_type(column: Column[Any]) -> str:
+def array_type(column: Column[Any]) -> str:
     """The PostgreSQL array element type a column's values travel as."""
     if isinstance(column.type, UTCDateTime):
         return "timestamptz"
+    if isinstance(column.type, Boolean):
+        return "boolean"
     if isinstance(column.type, String | Text):
         return "text"
     if isinstance(column.type, BigInteger):
@@ -141,10 +153,10 @@ def _postgresql_insert(constant: frozenset[str]) -> str:
     whose slot and attempt already has a run is left out (and not returned).
     """
     arrays = [c for c in _PER_RUN if c.name not in constant]
-    unnest = ", ".join(f"%({c.name})b::{_array_type(c)}[]" for c in arrays)  # b: binary
+    unnest = ", ".join(f"%({c.name})b::{array_type(c)}[]" for c in arrays)  # b: binary
     names = ", ".join(f'"{c.name}"' for c in arrays)
     values = ", ".join(
-        f"%({c.name})s::{_array_type(c)}" if c.name in constant else f'v."{c.name}"'
+        f"%({c.name})s::{array_type(c)}" if c.name in constant else f'v."{c.name}"'
         for c in _PER_RUN
     )
     return (
@@ -163,14 +175,14 @@ def _insert_postgresql(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> d
     columns = {c.name: [row[c.name] for row in rows] for c in _PER_RUN}
     # job_id always varies in a claim (one run per job and slot), so one array remains.
     constant = frozenset(
-        name for name, values in columns.items() if name != "job_id" and _same(values)
+        name for name, values in columns.items() if name != "job_id" and same_values(values)
     )
     params = {name: values[0] if name in constant else values for name, values in columns.items()}
     inserted = conn.exec_driver_sql(_postgresql_insert(constant), params).all()  # plain tuples
     return {(job_id, slot, attempt): run_id for run_id, job_id, slot, attempt in inserted}
 
 
-def _same(values: list[Any]) -> bool:
+def same_values(values: list[Any]) -> bool:
     """Whether every one of ``values`` (not empty) is the first."""
     return values.count(values[0]) == len(values)
 

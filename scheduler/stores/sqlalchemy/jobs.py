@@ -42,6 +42,7 @@ from ..rows import (
 from ..rules import Definitions, check_replace, foreign_source, job_not_found, unchanged
 from .changes import notify
 from .connections import Db
+from .job_inserts import insert_job_rows
 from .queries import among, select_rows
 from .schema import job_columns, job_table, job_upstream_table
 
@@ -274,11 +275,12 @@ def _job_keys(source: JobSource) -> Select[Any]:
 def _insert_jobs(
     conn: Connection, specs: Sequence[JobSpec], definitions: Definitions
 ) -> list[StoredJob]:
-    """Insert new jobs, in one batch; their first slot is the first after ``definitions.now``."""
+    """Insert new jobs, in one batch (one statement on PostgreSQL); their first
+    slot is the first after ``definitions.now``."""
     now = definitions.now
     stored = [definitions.new(spec, version=1, created_at=now) for spec in specs]
     if stored:
-        conn.execute(insert(job_table), [job_columns(job) for job in stored])
+        insert_job_rows(conn, [job_columns(job) for job in stored])
         _write_upstreams(conn, stored)
     return stored
 
