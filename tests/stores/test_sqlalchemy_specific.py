@@ -307,6 +307,30 @@ def test_postgresql_urls_mean_psycopg_3(url: str) -> None:
         store.dispose()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize(("given", "threshold"), [("0", 0), ("7", 7), ("none", None)])
+def test_a_postgresql_url_can_set_psycopgs_prepare_threshold(
+    postgres_url: str, given: str, threshold: int | None
+) -> None:
+    store = SQLAlchemyStore(f"{postgres_url}?prepare_threshold={given}")
+    try:
+        store.create_schema()
+        store.save_job(JobSpec.build(name="a", task="app.tasks.a", every=60), now=NOW)
+        assert store.get_job("a").spec.name == "a"
+        with store.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None and driver.prepare_threshold == threshold
+        assert "prepare_threshold" not in store.engine.url.query
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize("given", ["soon", "-1", "2.5"])
+def test_a_prepare_threshold_that_is_no_whole_number_is_refused_by_name(given: str) -> None:
+    with pytest.raises(ValueError, match=f"prepare_threshold must be a whole number.*'{given}'"):
+        SQLAlchemyStore(f"postgresql://tick@db.example/tickwork?prepare_threshold={given}")
+
+
 def test_an_engine_can_be_passed_in(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
     store = SQLAlchemyStore(sqlite_url, engine=engine)

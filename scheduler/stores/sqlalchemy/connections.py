@@ -90,13 +90,37 @@ def engine_for(url: str, *, echo: bool) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # pre_ping replaces connections a server restart killed, at the cost of
         # one round trip when a connection is checked out.
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        parsed, options = _psycopg_options(parsed)
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=options)
     if parsed.database in (None, "", ":memory:"):
         # Each connection to ":memory:" would be a new, empty database.
         return create_engine(
             parsed, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     return create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+
+
+def _psycopg_options(parsed: URL) -> tuple[URL, dict[str, Any]]:
+    """``parsed`` without the psycopg options its query gives as text, and
+    those options as psycopg takes them: ``prepare_threshold`` (``?prepare_threshold=0``
+    prepares every statement, ``none`` none, as behind PgBouncer in
+    transaction mode) is a number, which psycopg would compare with text."""
+    raw = parsed.query.get("prepare_threshold")
+    if raw is None:
+        return parsed, {}
+    given = raw[-1] if isinstance(raw, tuple) else raw
+    value: int | None = None
+    if given.strip().lower() not in ("none", ""):
+        try:
+            value = int(given)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ValueError(
+                "database URL: prepare_threshold must be a whole number of executions "
+                f"(0 or more) or 'none' (prepare no statement), got {given!r}"
+            )
+    return parsed.difference_update_query(["prepare_threshold"]), {"prepare_threshold": value}
 
 
 @contextmanager
