@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from math import isfinite
 from typing import Any, TypeAlias
 
 from ..clock import ensure_aware_utc
@@ -42,6 +43,9 @@ JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, J
 #: The schedules a job may have.
 ScheduleType: TypeAlias = Cron | Every | Once | Solar
 
+#: Values JSON gives back as they are (exactly these types; a float is too
+#: when it is finite).
+_FLAT = frozenset({str, int, bool, type(None)})
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 _ZERO = timedelta(0)
 _MAX_RETRIES = 100
@@ -110,12 +114,23 @@ def json_copy(value: list[Any] | tuple[Any, ...] | dict[str, Any]) -> Any:
     # The job receives what JSON gives back, so normalise to exactly that now.
     if not value:  # the common case, and JSON has nothing to say about it
         return type(value)()
+    if isinstance(value, dict):
+        if all(type(key) is str for key in value) and _flat(value.values()):
+            return dict(value)  # what JSON gives back, as most kwargs are
+    elif _flat(value):
+        return list(value)
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError, RecursionError):
         # json's own wording changes between Python versions; say it ourselves.
         reason = _why_not_json(value) or "it cannot be written as JSON"
         raise InvalidJob(f"expected JSON values only, got {value!r} ({reason})") from None
+
+
+def _flat(items: Iterable[object]) -> bool:
+    """Whether each of ``items`` comes back from JSON as it is: text, a whole
+    number, a flag, null (exactly those types) or a finite float."""
+    return all(type(item) in _FLAT or (type(item) is float and isfinite(item)) for item in items)
 
 
 def _why_not_json(value: object, depth: int = 0) -> str | None:

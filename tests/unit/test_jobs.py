@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.errors import InvalidJob, InvalidSchedule, SchedulerError
+from scheduler.model.fields import json_copy
 from scheduler.model.jobs import POLICY_FIELDS, JobPolicy, JobSpec, validate_field
 from scheduler.model.notify import JobNotify
 from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
@@ -844,3 +845,24 @@ def test_a_field_with_a_default_is_checked_when_given_another_value(field: str, 
         (InvalidJob, InvalidSchedule), match=field if field != "timezone" else "Mars"
     ):
         JobSpec.build(name="j", task="t.x", every=60, **{field: bad})
+
+
+ANY_LEAVES = JSON_LEAVES | st.floats() | st.tuples(st.integers()) | st.sets(st.integers())
+
+
+@given(
+    flat=st.lists(ANY_LEAVES, min_size=1, max_size=6)
+    | st.dictionaries(st.text() | st.integers() | st.booleans(), ANY_LEAVES, min_size=1)
+)
+def test_json_copy_gives_what_json_gives_back_or_refuses(flat: Any) -> None:
+    """The shortcut for flat values, and the round trip through json, agree:
+    the same values back (tuples as lists, keys as text), or InvalidJob."""
+    try:
+        expected = json.loads(json.dumps(flat, allow_nan=False))
+    except (TypeError, ValueError):
+        with pytest.raises(InvalidJob, match="expected JSON values only"):
+            json_copy(flat)
+        return
+    copied = json_copy(flat)
+    assert copied == expected and copied is not flat
+    assert json.dumps(copied) == json.dumps(expected)  # same types too: 1 is not 1.0 nor True
