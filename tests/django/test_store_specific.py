@@ -17,6 +17,7 @@ from scheduler.django.store import DjangoStore
 from scheduler.engine import Engine
 from scheduler.errors import StoreUnavailable
 from scheduler.model.jobs import JobSpec
+from scheduler.model.policies import JobSource
 from scheduler.model.runs import NewRun, RunStatus
 from scheduler.stores.base import RecoveryReport, SlotPlan, StoredJob
 from scheduler.stores.rows import job_columns
@@ -246,3 +247,26 @@ def test_the_due_jobs_select_sorts_nothing_and_probes_the_active_runs_index(
             cursor.execute("RESET enable_incremental_sort")
     assert "scheduler_run_active_idx" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_sync_locks_only_the_rows_it_may_write(alias: str, django_store: DjangoStore) -> None:
+    """A sync compares each batch's stored hashes without locks, then locks
+    (and compares again) only the jobs that look added or changed: an
+    unchanged file of thousands of jobs writes nothing, not even row locks."""
+    specs = [hourly(f"job-{number:05d}") for number in range(2_500)]
+    django_store.sync_jobs(iter(specs), source=JobSource.YAML, now=NOW)
+    with CaptureQueriesContext(connections[alias]) as unchanged:
+        report = django_store.sync_jobs(iter(specs), source=JobSource.YAML, now=NOW + HOUR)
+    assert len(report.unchanged) == 2_500 and not report.added + report.updated
+    sql = [query["sql"] for query in unchanged.captured_queries]
+    assert not [s for s in sql if " FOR " in s and "UPDATE" in s], sql
+    writes = [s for s in sql if s.startswith(('UPDATE "scheduler_job"', 'INSERT INTO "scheduler'))]
+    assert not writes, sql
+    edited = [*specs[:7], specs[7].with_fields(args=[1]), *specs[8:]]
+    with CaptureQueriesContext(connections[alias]) as one:
+        report = django_store.sync_jobs(iter(edited), source=JobSource.YAML, now=NOW + HOUR)
+    assert report.updated == ("job-00007",)
+    if connections[alias].vendor != "sqlite":  # SQLite has no row locks to ask for
+        locking = [q["sql"] for q in one.captured_queries if " FOR " in q["sql"]]
+        assert len(locking) == 1 and "job-00007" in locking[0], locking
+        assert "job-00006" not in locking[0]

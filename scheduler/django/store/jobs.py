@@ -15,14 +15,15 @@ from ...model.jobs import JobSpec
 from ...model.policies import JobSource
 from ...stores.base import StoredJob, SyncReport
 from ...stores.rows import (
+    SYNC_BATCH,
+    SyncSteps,
     as_stored,
     batches,
-    compare_specs,
     job_columns,
     job_from_columns,
     redefined,
     spec_from_columns,
-    sync_report,
+    sync_batches,
     upstream_rows,
 )
 from ...stores.rules import (
@@ -53,29 +54,68 @@ _SYNC_KEYS = (
 
 
 def sync_jobs(using: str, specs: Iterable[JobSpec], source: JobSource, now: datetime) -> SyncReport:
-    """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside a transaction."""
-    specs, definitions = [as_stored(spec) for spec in specs], Definitions(now)
-    # Only what comparing needs: the full row is read for disabled jobs alone.
-    mine = {
-        row["name"]: row
-        for row in for_update(jobs(using).filter(source=source.value), using).values(*_SYNC_KEYS)
-    }
-    _refuse_foreign_names(using, [s.name for s in specs if s.name not in mine], source)
-    added, changed, unchanged = compare_specs(specs, mine, definitions)
-    keep = {spec.name for spec in specs}
-    gone = [row["id"] for name, row in mine.items() if name not in keep and not row["removed_at"]]
+    """:meth:`~scheduler.stores.base.JobStore.sync_jobs` inside a transaction.
+
+    ``specs`` are read and written a batch at a time
+    (:func:`~scheduler.stores.rows.sync_batches`): what a sync holds is its
+    batch, the names it was given and those it reports, however many jobs
+    are unchanged, and it locks only the rows it may write.
+    """
+    definitions = Definitions(now)
+    steps: SyncSteps[Row] = SyncSteps(
+        hashes=lambda names: _hashes_named(using, names, source),
+        rows=lambda names: _rows_named(using, names, source),
+        refuse_foreign=lambda names: _refuse_foreign_names(using, names, source),
+        insert=lambda specs: _insert_jobs(using, specs, definitions),
+        update=lambda changes: _update_jobs(using, changes, definitions),
+    )
+    tally, live = sync_batches(specs, definitions, steps)
+    gone = _not_given(using, source, tally.given, live)
     disabled = [
         (row, replace(spec_from_columns(row), enabled=False)) for row in _rows_by_id(using, gone)
     ]
-    for batch in batches(added):
-        _insert_jobs(using, batch, definitions)
-    for changes in batches(changed):
-        _update_jobs(using, changes, definitions)
     for changes in batches(disabled):
         _update_jobs(using, changes, definitions, removed=True)
-    if added or changed or disabled:
+    tally.disabled = [spec.name for _, spec in disabled]
+    if tally.wrote:
         notify(using)
-    return sync_report(added, changed, disabled, unchanged)
+    return tally.report()
+
+
+def _hashes_named(
+    using: str, names: Sequence[str], source: JobSource
+) -> dict[str, tuple[str, datetime | None]]:
+    """The definition hash and removal of the jobs of ``source`` called ``names``, unlocked."""
+    found: dict[str, tuple[str, datetime | None]] = {}
+    for chunk in chunks(using, names):
+        query = jobs(using).filter(source=source.value, name__in=chunk)
+        found.update(
+            (name, (digest, removed_at))
+            for name, digest, removed_at in query.values_list(
+                "name", "definition_hash", "removed_at"
+            )
+        )
+    return found
+
+
+def _rows_named(using: str, names: Sequence[str], source: JobSource) -> list[Row]:
+    """What a sync compares of the jobs of ``source`` called ``names``, locked until it commits."""
+    rows: list[Row] = []
+    for chunk in chunks(using, names):
+        query = jobs(using).filter(source=source.value, name__in=chunk)
+        rows += for_update(query, using).values(*_SYNC_KEYS)
+    return rows
+
+
+def _not_given(using: str, source: JobSource, given: set[str], live: int) -> list[int]:
+    """The ids of the jobs of ``source`` not removed yet whose names are not
+    ``given``, ``live`` of them being given: none if the source has no more
+    (one count), else the rows streamed rather than all held at once."""
+    alive = jobs(using).filter(source=source.value, removed_at__isnull=True)
+    if alive.count() == live:
+        return []
+    locked = for_update(alive, using).values_list("id", "name")
+    return [job_id for job_id, name in locked.iterator(chunk_size=SYNC_BATCH) if name not in given]
 
 
 def save_job(using: str, spec: JobSpec, now: datetime, expected_version: int | None) -> StoredJob:

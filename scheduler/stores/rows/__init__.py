@@ -45,7 +45,16 @@ from .runs import (
     run_from_columns,
     status_values,
 )
-from .sync import SYNC_BATCH, SyncTally, batched, batches, compare_specs, redefined, sync_report
+from .sync import (
+    SYNC_BATCH,
+    SyncSteps,
+    SyncTally,
+    batched,
+    batches,
+    compare_specs,
+    redefined,
+    sync_batches,
+)
 
 __all__ = [
     "ACTIVE_RUN_CONDITION",
@@ -60,6 +69,7 @@ __all__ = [
     "SYNC_BATCH",
     "UPSTREAM_RUN_INDEX",
     "WINDOW_RUN_INDEX",
+    "SyncSteps",
     "SyncTally",
     "as_stored",
     "batched",
@@ -78,6 +88,6 @@ __all__ = [
     "slot_conflict",
     "spec_from_columns",
     "status_values",
-    "sync_report",
+    "sync_batches",
     "upstream_rows",
 ]

@@ -7,22 +7,26 @@ and ``paused_at``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ...model.jobs import JobSpec
 from ..protocol.values import StoredJob, SyncReport
 from ..rules import Definitions
+from .jobs import as_stored
 
 __all__ = [
     "SYNC_BATCH",
+    "SyncSteps",
     "SyncTally",
     "batched",
     "batches",
     "compare_specs",
     "redefined",
-    "sync_report",
+    "sync_batches",
 ]
 
 _Row = TypeVar("_Row", bound=Mapping[Any, Any])
@@ -50,22 +54,6 @@ def compare_specs(
         else:
             changed.append((old, spec))
     return added, changed, same
-
-
-def sync_report(
-    added: Sequence[JobSpec],
-    changed: Sequence[tuple[Any, JobSpec]],
-    disabled: Sequence[tuple[Any, JobSpec]],
-    unchanged: Sequence[str],
-) -> SyncReport:
-    """The :class:`SyncReport` of a sync that sorted its specs with
-    :func:`compare_specs` and disabled the jobs of ``disabled``."""
-    return SyncReport(
-        added=tuple(sorted(spec.name for spec in added)),
-        updated=tuple(sorted(spec.name for _, spec in changed)),
-        disabled=tuple(sorted(spec.name for _, spec in disabled)),
-        unchanged=tuple(sorted(unchanged)),
-    )
 
 
 def redefined(
@@ -144,3 +132,63 @@ class SyncTally:
             disabled=tuple(sorted(self.disabled)),
             unchanged=tuple(sorted(self.unchanged)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSteps(Generic[_Row]):
+    """How one SQL store reads and writes a sync's batch, for :func:`sync_batches`;
+    each step is of the sync's source and inside its transaction."""
+
+    #: The definition hash and removal of the jobs called these names, unlocked.
+    hashes: Callable[[Sequence[str]], Mapping[str, tuple[str, datetime | None]]]
+    #: What :func:`compare_specs` needs of the jobs called these names, locked
+    #: until the sync commits.
+    rows: Callable[[Sequence[str]], Iterable[_Row]]
+    #: Raise if a job of another source has one of these names.
+    refuse_foreign: Callable[[Sequence[str]], None]
+    #: Insert these new jobs (one batch).
+    insert: Callable[[Sequence[JobSpec]], object]
+    #: Store these jobs' new definitions (one batch).
+    update: Callable[[Sequence[tuple[_Row, JobSpec]]], object]
+
+
+def sync_batches(
+    specs: Iterable[JobSpec], definitions: Definitions, steps: SyncSteps[_Row]
+) -> tuple[SyncTally, int]:
+    """Sync ``specs`` (any iterable, a generator too) a batch at a time: what
+    it did with each name, and how many of the names given had a live job.
+
+    Each batch is compared with the stored rows of its own names only, first
+    on plain tuples and without locks: an unchanged job costs a tuple and its
+    spec's kept hash, and nothing is written for it, not even a row lock.
+    The others are compared again with their rows locked, as they are now (a
+    sync beside this one may have written them meanwhile), and written.  So a
+    sync holds one batch of specs and the names, however many are unchanged.
+    """
+    tally, live = SyncTally(), 0
+    for chunk in batched(specs):
+        batch = [as_stored(spec) for spec in chunk]
+        seen = steps.hashes([spec.name for spec in batch])
+        live += sum(1 for _, removed_at in seen.values() if removed_at is None)
+        unchanged: list[str] = []
+        maybe: list[JobSpec] = []
+        for spec in batch:
+            stored = seen.get(spec.name)
+            if stored is not None and definitions.unchanged(stored[0], stored[1], spec):
+                unchanged.append(spec.name)
+            else:
+                maybe.append(spec)
+        added: list[JobSpec] = []
+        changed: list[tuple[_Row, JobSpec]] = []
+        if maybe:
+            wanted = [spec.name for spec in maybe]
+            mine = {row["name"]: row for row in steps.rows(wanted)}
+            steps.refuse_foreign([name for name in wanted if name not in mine])
+            added, changed, same = compare_specs(maybe, mine, definitions)
+            unchanged += same
+            if added:
+                steps.insert(added)
+            if changed:
+                steps.update(changed)
+        tally.count([spec.name for spec in batch], added, changed, unchanged)
+    return tally, live

@@ -31,12 +31,11 @@ from ...model.policies import JobSource
 from ..protocol.values import StoredJob, SyncReport
 from ..rows import (
     SYNC_BATCH,
-    SyncTally,
+    SyncSteps,
     as_stored,
-    batched,
     batches,
-    compare_specs,
     redefined,
+    sync_batches,
     upstream_rows,
 )
 from ..rules import Definitions, check_replace, foreign_source, job_not_found, unchanged
@@ -73,38 +72,17 @@ def sync_jobs(db: Db, specs: Iterable[JobSpec], source: JobSource, now: datetime
     """
     conn, definitions = db.conn, Definitions(now)
     if conn.dialect.name == "postgresql":
-        # Thousands of single-row inserts: planning each with its values
-        # (connections.install_postgresql_hooks) would cost more than it saves.
+        # Updates of changed jobs are single-row statements: planning each with
+        # its values (connections.install_postgresql_hooks) would cost more than it saves.
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
-    tally, live = SyncTally(), 0  # live: the given names' jobs not removed before
-    for chunk in batched(specs):
-        batch = [as_stored(spec) for spec in chunk]
-        names = [spec.name for spec in batch]
-        # First only what tells an unchanged job, as plain tuples and without
-        # locks: an unchanged job costs a tuple and its spec's kept hash, and
-        # nothing is written for it, not even a row lock.
-        seen = _hashes_named(conn, names, source)
-        live += sum(1 for _, removed_at in seen.values() if removed_at is None)
-        unchanged: list[str] = []
-        maybe: list[JobSpec] = []
-        for spec in batch:
-            if _same(seen, spec, definitions):
-                unchanged.append(spec.name)
-            else:
-                maybe.append(spec)
-        added: list[JobSpec] = []
-        changed: list[tuple[RowMapping, JobSpec]] = []
-        if maybe:
-            # The others are compared again with their rows locked, as they
-            # are now: a sync beside this one may have written them meanwhile.
-            wanted = [spec.name for spec in maybe]
-            mine = {row["name"]: row for row in _rows_named(conn, wanted, source)}
-            _refuse_foreign_names(conn, [name for name in wanted if name not in mine], source)
-            added, changed, same = compare_specs(maybe, mine, definitions)
-            unchanged += same
-            _insert_jobs(conn, added, definitions)
-            _update_jobs(conn, changed, definitions)
-        tally.count(names, added, changed, unchanged)
+    steps: SyncSteps[RowMapping] = SyncSteps(
+        hashes=lambda names: _hashes_named(conn, names, source),
+        rows=lambda names: _rows_named(conn, names, source),
+        refuse_foreign=lambda names: _refuse_foreign_names(conn, names, source),
+        insert=lambda specs: _insert_jobs(conn, specs, definitions),
+        update=lambda changes: _update_jobs(conn, changes, definitions),
+    )
+    tally, live = sync_batches(specs, definitions, steps)  # live: given names' jobs not removed
     gone = _not_given(conn, source, tally.given, live)
     disabled = [(row, replace(db.specs.get(row), enabled=False)) for row in rows_by_id(conn, gone)]
     for changes in batches(disabled):
@@ -148,17 +126,6 @@ def _hashes_named(
             (name, (digest, removed_at)) for name, digest, removed_at in conn.execute(query)
         )
     return found
-
-
-def _same(
-    seen: dict[str, tuple[str, datetime | None]], spec: JobSpec, definitions: Definitions
-) -> bool:
-    """Whether the job ``spec`` names was stored, as ``seen``, exactly as ``spec`` defines it.
-
-    :func:`compare_specs`'s rule (``Definitions.unchanged``) on plain tuples:
-    comparing row mappings instead costs 0.2 s per 100,000 unchanged jobs."""
-    stored = seen.get(spec.name)
-    return stored is not None and definitions.unchanged(stored[0], stored[1], spec)
 
 
 def _rows_named(conn: Connection, names: Sequence[str], source: JobSource) -> list[RowMapping]:
