@@ -14,6 +14,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scheduler.model.policies import JobSource
 from scheduler.stores.base import Store
 from tests.specs import job_specs
 
@@ -40,3 +41,27 @@ def test_a_saved_definition_reads_back_equal_field_by_field(
             assert type(ours) is type(theirs), field.name
     assert read.definition_hash() == spec.definition_hash() == saved.definition_hash
     assert [job.spec for job in store.list_jobs() if job.spec.name == spec.name] == [spec]
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_synced_batch_of_unlike_definitions_reads_back_equal(
+    store: Store, data: st.DataObject
+) -> None:
+    """A sync writes its new jobs a batch per statement (on PostgreSQL one
+    insert of arrays, the columns alike across the batch sent once): jobs
+    that differ anywhere, drawn together, still come back each as given."""
+    batch = next(_names)
+    count = data.draw(st.integers(min_value=2, max_value=6))
+    specs = [
+        dataclasses.replace(data.draw(job_specs(name=f"batch-{batch}-{n}")), source=JobSource.CODE)
+        for n in range(count)
+    ]
+    report = store.sync_jobs(specs, source=JobSource.CODE, now=NOW)
+    assert report.added == tuple(sorted(spec.name for spec in specs))
+    for spec in specs:
+        read = store.get_job(spec.name)
+        assert read.spec == spec
+        assert read.definition_hash == spec.definition_hash()

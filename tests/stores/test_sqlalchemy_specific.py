@@ -66,33 +66,37 @@ def test_instants_come_back_aware_in_utc(sql_store: SQLAlchemyStore) -> None:
     assert stored == run
 
 
+#: A spec that sets every field a job row stores.
+EVERYTHING = JobSpec.build(
+    name="everything",
+    task="app.tasks.report",
+    cron="H 2 * * 1-5",
+    timezone="Europe/Berlin",
+    args=[1, 2.5, "drei", None, [True], {"x": "ü"}],
+    kwargs={"to": ["ops@example.com"], "nested": {"deep": [1, {"k": None}]}},
+    enabled=False,
+    start=datetime(2026, 1, 1, tzinfo=UTC),
+    end=datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    catchup="all",
+    max_catchup=7,
+    catchup_window=timedelta(hours=6),
+    overlap="queue",
+    jitter=timedelta(seconds=0.25),
+    timeout=timedelta(minutes=5, microseconds=1),
+    retries=3,
+    retry_backoff=timedelta(seconds=1.5),
+    retry_backoff_max=timedelta(minutes=10),
+    executor="celery",
+    queue="reports",
+    description="Weekday report, hashed minute",
+    source="admin",
+)
+
+
 @pytest.mark.parametrize(
     "spec",
     [
-        JobSpec.build(
-            name="everything",
-            task="app.tasks.report",
-            cron="H 2 * * 1-5",
-            timezone="Europe/Berlin",
-            args=[1, 2.5, "drei", None, [True], {"x": "ü"}],
-            kwargs={"to": ["ops@example.com"], "nested": {"deep": [1, {"k": None}]}},
-            enabled=False,
-            start=datetime(2026, 1, 1, tzinfo=UTC),
-            end=datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-            catchup="all",
-            max_catchup=7,
-            catchup_window=timedelta(hours=6),
-            overlap="queue",
-            jitter=timedelta(seconds=0.25),
-            timeout=timedelta(minutes=5, microseconds=1),
-            retries=3,
-            retry_backoff=timedelta(seconds=1.5),
-            retry_backoff_max=timedelta(minutes=10),
-            executor="celery",
-            queue="reports",
-            description="Weekday report, hashed minute",
-            source="admin",
-        ),
+        EVERYTHING,
         JobSpec.build(
             name="interval",
             task="app.tasks.poll",

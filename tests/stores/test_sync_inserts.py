@@ -23,6 +23,7 @@ from scheduler.schedules.solar import Solar, SolarEvent
 from scheduler.stores.rows import as_stored
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.schema import job_table, job_upstream_table
+from tests.stores.test_sqlalchemy_specific import EVERYTHING
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -30,29 +31,9 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 def varied() -> list[JobSpec]:
     """Jobs unlike each other in every kind of column."""
     return [
-        JobSpec.build(
-            name="everything",
-            task="app.tasks.report",
-            cron="H 2 * * 1-5",
-            timezone="Europe/Berlin",
-            args=[1, 2.5, "drei", None, [True], {"x": "ü"}],
-            kwargs={"to": ["ops@example.com"], "nested": {"deep": [1, {"k": None}]}},
-            enabled=False,
-            start=datetime(2026, 1, 1, tzinfo=UTC),
-            end=datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-            catchup="all",
-            max_catchup=7,
-            catchup_window=timedelta(hours=6),
-            overlap="queue",
-            jitter=timedelta(seconds=0.25),
-            timeout=timedelta(minutes=5, microseconds=1),
-            retries=3,
-            retry_backoff=timedelta(seconds=1.5),
-            retry_backoff_max=timedelta(minutes=10),
+        EVERYTHING.with_fields(
+            source="code",
             max_memory="512M",
-            executor="celery",
-            queue="reports",
-            description="Weekday report, hashed minute",
             notify=JobNotify(to=("ops",), when=frozenset({RunStatus.FAILED})),
             calendar=Calendar(
                 exclude=(DateRange(date(2026, 12, 25), date(2026, 12, 26)),), business_days=True
