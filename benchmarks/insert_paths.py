@@ -63,7 +63,7 @@ def _unnest(conn: Any, rows: Sequence[Row], *, hoist: bool) -> list[Any]:
     constant = frozenset(
         name
         for name, values in columns.items()
-        if hoist and name != "job_id" and bulk._same(values)
+        if hoist and name != "job_id" and bulk.same_values(values)
     )
     params = {name: values[0] if name in constant else values for name, values in columns.items()}
     return list(conn.execute(bulk._postgresql_insert(constant), params).fetchall())

@@ -69,7 +69,7 @@ def _immediate(
 ) -> tuple[Dispatcher, list[tuple[str, int]]]:
     clock = FakeClock(T0)
     registry = TaskRegistry()
-    registry.register(lambda: (calls.append("ran") if calls is not None else None), name="tests.ok")
+    registry.register(lambda: calls.append("ran") if calls is not None else None, name="tests.ok")
     hooks, heard = _heard()
     executor = ImmediateExecutor(clock=clock)
     dispatcher = Dispatcher(
