@@ -66,7 +66,6 @@ class InlineStarts:
     ) -> None:
         self.group = group
         self.clock = clock
-        self.interval = group.interval
         self.max_batch = max_batch
         self.size = 1  # runs in the next chunk
         self._lock = threading.Lock()
@@ -94,7 +93,7 @@ class InlineStarts:
     def fit(self, runs: int, seconds: float) -> None:
         """Size the next chunk: ``runs`` took ``seconds`` in all."""
         per_run = seconds / max(runs, 1)
-        fits = self.max_batch if per_run <= 0 else int(self.interval / per_run)
+        fits = self.max_batch if per_run <= 0 else int(self.group.interval / per_run)
         self.size = max(1, min(fits, 2 * self.size, self.max_batch))
 
     def written(self, starts: Sequence[RunStart], answers: Sequence[StartResult]) -> None:

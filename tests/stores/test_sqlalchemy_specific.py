@@ -93,18 +93,21 @@ EVERYTHING = JobSpec.build(
 )
 
 
+#: An interval job with an anchor, and a one-off job.
+OTHER_KINDS = (
+    JobSpec.build(
+        name="interval",
+        task="app.tasks.poll",
+        every="1h30m",
+        start=datetime(2026, 2, 1, 0, 7, tzinfo=UTC),
+    ),
+    JobSpec.build(name="one-off", task="app.tasks.remind", at=NOW + timedelta(days=3)),
+)
+
+
 @pytest.mark.parametrize(
     "spec",
-    [
-        EVERYTHING,
-        JobSpec.build(
-            name="interval",
-            task="app.tasks.poll",
-            every="1h30m",
-            start=datetime(2026, 2, 1, 0, 7, tzinfo=UTC),
-        ),
-        JobSpec.build(name="one-off", task="app.tasks.remind", at=NOW + timedelta(days=3)),
-    ],
+    [EVERYTHING, *OTHER_KINDS],
     ids=["cron-with-every-option", "every-with-anchor", "at"],
 )
 def test_every_field_of_a_spec_survives_the_database(

@@ -9,7 +9,7 @@ values in the same column, must read back as the specs given, on each database.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import event, select
@@ -23,7 +23,7 @@ from scheduler.schedules.solar import Solar, SolarEvent
 from scheduler.stores.rows import as_stored
 from scheduler.stores.sqlalchemy import SQLAlchemyStore
 from scheduler.stores.sqlalchemy.schema import job_table, job_upstream_table
-from tests.stores.test_sqlalchemy_specific import EVERYTHING
+from tests.stores.test_sqlalchemy_specific import EVERYTHING, OTHER_KINDS
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -39,13 +39,7 @@ def varied() -> list[JobSpec]:
                 exclude=(DateRange(date(2026, 12, 25), date(2026, 12, 26)),), business_days=True
             ),
         ),
-        JobSpec.build(
-            name="interval",
-            task="app.tasks.poll",
-            every="1h30m",
-            start=datetime(2026, 2, 1, 0, 7, tzinfo=UTC),
-        ),
-        JobSpec.build(name="one-off", task="app.tasks.remind", at=NOW + timedelta(days=3)),
+        *OTHER_KINDS,
         JobSpec.build(
             name="dusk", task="app.tasks.lights", solar=Solar(SolarEvent.SUNSET, 59.9, 10.7)
         ),

@@ -168,7 +168,8 @@ def sync_batches(
     tally, live = SyncTally(), 0
     for chunk in batched(specs):
         batch = [as_stored(spec) for spec in chunk]
-        seen = steps.hashes([spec.name for spec in batch])
+        names = [spec.name for spec in batch]
+        seen = steps.hashes(names)
         live += sum(1 for _, removed_at in seen.values() if removed_at is None)
         unchanged: list[str] = []
         maybe: list[JobSpec] = []
@@ -190,5 +191,5 @@ def sync_batches(
                 steps.insert(added)
             if changed:
                 steps.update(changed)
-        tally.count([spec.name for spec in batch], added, changed, unchanged)
+        tally.count(names, added, changed, unchanged)
     return tally, live

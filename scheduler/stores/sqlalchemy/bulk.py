@@ -54,7 +54,16 @@ from ..rows import NEW_RUN_BLANKS
 from . import mysql
 from .schema import UTCDateTime, run_table, sqlite_text
 
-__all__ = ["SlotKey", "advance_jobs", "array_type", "insert_runs", "same_values", "slot_key"]
+__all__ = [
+    "SlotKey",
+    "advance_jobs",
+    "array_type",
+    "insert_runs",
+    "same_values",
+    "slot_key",
+    "unnest_params",
+    "unnest_select",
+]
 
 #: What identifies a run: (job id, slot, attempt), the unique key.
 SlotKey = tuple[int, datetime, int]
@@ -152,18 +161,50 @@ def _postgresql_insert(constant: frozenset[str]) -> str:
     an array of job ids and a handful of scalars, not thirteen arrays.  A row
     whose slot and attempt already has a run is left out (and not returned).
     """
-    arrays = [c for c in _PER_RUN if c.name not in constant]
-    unnest = ", ".join(f"%({c.name})b::{array_type(c)}[]" for c in arrays)  # b: binary
-    names = ", ".join(f'"{c.name}"' for c in arrays)
-    values = ", ".join(
-        f"%({c.name})s::{array_type(c)}" if c.name in constant else f'v."{c.name}"'
-        for c in _PER_RUN
-    )
     return (
-        f"INSERT INTO scheduler_run ({_COLUMN_LIST}) "  # noqa: S608 - names from the schema
-        f"SELECT {values}, {_BLANKS} FROM unnest({unnest}) AS v({names}) "
+        f"INSERT INTO scheduler_run ({_COLUMN_LIST}) "
+        f"{unnest_select(_PER_RUN, constant, also=_BLANKS)} "
         f"{_SKIP_TAKEN_SLOTS} RETURNING id, job_id, scheduled_for, attempt"
     )
+
+
+def unnest_params(
+    columns: Sequence[Column[Any]],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    varying: frozenset[str] = frozenset(),
+) -> tuple[frozenset[str], dict[str, Any]]:
+    """The parameters of :func:`unnest_select` for ``rows``: the names of the
+    columns with one value in every row (the *constant* ones, never those in
+    ``varying``), and each column's values, one array per column, or that
+    one value for a constant column."""
+    values = {c.name: [row[c.name] for row in rows] for c in columns}
+    constant = frozenset(
+        name for name, each in values.items() if name not in varying and same_values(each)
+    )
+    return constant, {name: each[0] if name in constant else each for name, each in values.items()}
+
+
+def unnest_select(
+    columns: Sequence[Column[Any]], constant: frozenset[str], *, also: str = ""
+) -> str:
+    """``SELECT`` of one row per element of the arrays of :func:`unnest_params`,
+    ``columns`` in order, then the SQL literals ``also``.
+
+    A column whose value varies travels as one array (binary: ``%b``); a
+    constant one as one value, sent once.  With every column constant (one
+    row), there is no array to unnest.
+    """
+    arrays = [c for c in columns if c.name not in constant]
+    values = ", ".join(
+        f"%({c.name})s::{array_type(c)}" if c.name in constant else f'v."{c.name}"' for c in columns
+    )
+    values = f"{values}, {also}" if also else values
+    if not arrays:
+        return f"SELECT {values}"
+    unnest = ", ".join(f"%({c.name})b::{array_type(c)}[]" for c in arrays)  # b: binary
+    names = ", ".join(f'"{c.name}"' for c in arrays)
+    return f"SELECT {values} FROM unnest({unnest}) AS v({names})"  # noqa: S608 - schema names
 
 
 _POSTGRESQL_ADVANCE: Final = (
@@ -172,12 +213,8 @@ _POSTGRESQL_ADVANCE: Final = (
 
 
 def _insert_postgresql(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[SlotKey, int]:
-    columns = {c.name: [row[c.name] for row in rows] for c in _PER_RUN}
     # job_id always varies in a claim (one run per job and slot), so one array remains.
-    constant = frozenset(
-        name for name, values in columns.items() if name != "job_id" and same_values(values)
-    )
-    params = {name: values[0] if name in constant else values for name, values in columns.items()}
+    constant, params = unnest_params(_PER_RUN, rows, varying=frozenset({"job_id"}))
     inserted = conn.exec_driver_sql(_postgresql_insert(constant), params).all()  # plain tuples
     return {(job_id, slot, attempt): run_id for run_id, job_id, slot, attempt in inserted}
 

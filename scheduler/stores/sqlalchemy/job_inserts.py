@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, insert
 
-from .bulk import array_type, same_values
+from .bulk import unnest_params, unnest_select
 from .schema import job_table
 
 __all__ = ["insert_job_rows"]
@@ -34,26 +34,12 @@ def insert_job_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None
     if conn.dialect.name != "postgresql":
         conn.execute(insert(job_table), list(rows))
         return
-    columns = {c.name: [row[c.name] for row in rows] for c in _COLUMNS}
-    constant = frozenset(name for name, values in columns.items() if same_values(values))
-    params = {name: values[0] if name in constant else values for name, values in columns.items()}
+    constant, params = unnest_params(_COLUMNS, rows)
     conn.exec_driver_sql(_postgresql_insert(constant), params)
 
 
 @lru_cache(maxsize=64)
 def _postgresql_insert(constant: frozenset[str]) -> str:
     """The insert of a batch whose ``constant`` columns hold one value for every job."""
-    arrays = [c for c in _COLUMNS if c.name not in constant]
-    values = ", ".join(
-        f"%({c.name})s::{array_type(c)}" if c.name in constant else f'v."{c.name}"'
-        for c in _COLUMNS
-    )
     names = ", ".join(f'"{c.name}"' for c in _COLUMNS)
-    if not arrays:  # one job, or jobs alike in every column (a name is unique: not met)
-        return f"INSERT INTO scheduler_job ({names}) SELECT {values}"
-    unnest = ", ".join(f"%({c.name})b::{array_type(c)}[]" for c in arrays)  # b: binary
-    aliases = ", ".join(f'"{c.name}"' for c in arrays)
-    return (
-        f"INSERT INTO scheduler_job ({names}) "  # noqa: S608 - names from the schema
-        f"SELECT {values} FROM unnest({unnest}) AS v({aliases})"
-    )
+    return f"INSERT INTO scheduler_job ({names}) {unnest_select(_COLUMNS, constant)}"
