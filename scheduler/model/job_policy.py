@@ -15,7 +15,7 @@ from ..errors import InvalidJob
 from .fields import validate_field
 from .policies import CatchupPolicy, OverlapPolicy
 
-__all__ = ["POLICY_FIELDS", "JobPolicy"]
+__all__ = ["DEFAULT_POLICY", "POLICY_FIELDS", "JobPolicy"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,3 +62,5 @@ POLICY_FIELDS = tuple(policy_field.name for policy_field in fields(JobPolicy))
 #: Each field's default (all are single values): a normal form already, so a
 #: field holding that very object needs no check.
 _CONSTANT_DEFAULTS = {policy_field.name: policy_field.default for policy_field in fields(JobPolicy)}
+#: The policy of every job that sets none of its own: one shared value.
+DEFAULT_POLICY = JobPolicy()

@@ -15,8 +15,6 @@ and policies become their enum members.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
@@ -30,10 +28,11 @@ from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from ..schedules.solar import Solar
+from .canonical import definition_hash, left_out_of
 from .chains import CHAIN_ONLY, ChainWhen, after_text, is_chain_only
-from .encoding import decode_field, decode_schedule, encode_field, left_out
+from .encoding import decode_field, decode_schedule, encode_field
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
-from .job_policy import POLICY_FIELDS, JobPolicy
+from .job_policy import DEFAULT_POLICY, POLICY_FIELDS, JobPolicy
 from .notify import JobNotify
 from .policies import CatchupPolicy, JobSource, OverlapPolicy
 from .together import check_together, field_defaults
@@ -88,7 +87,7 @@ class JobSpec(_KeepsHash):
     enabled: bool = True
     start: datetime | None = None
     end: datetime | None = None
-    policy: JobPolicy = field(default_factory=JobPolicy)
+    policy: JobPolicy = DEFAULT_POLICY
     executor: str = "default"
     queue: str | None = None
     description: str = ""
@@ -168,9 +167,12 @@ class JobSpec(_KeepsHash):
         name = checked_field("", "name", values.get("name"))
         policy = {key: values.pop(key) for key in POLICY_FIELDS if key in values}
         try:
-            values["policy"] = JobPolicy(**policy)
+            made = JobPolicy(**policy) if policy else DEFAULT_POLICY
         except InvalidJob as error:
             raise InvalidJob(f"job {name!r}: {error}") from None
+        # Equal policies encode alike (fields are normalised), and sharing the
+        # default one lets a definition hash reuse its encoded fields.
+        values["policy"] = DEFAULT_POLICY if made == DEFAULT_POLICY else made
         if not checked:
             return cls(**values)
         spec = object.__new__(cls)
@@ -233,9 +235,7 @@ class JobSpec(_KeepsHash):
             return self._definition_hash
         except AttributeError:  # not computed yet
             pass
-        encoded = self.to_dict(copy=False)  # nothing reaches the dict but dumps
-        canonical = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        known = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+        known = definition_hash(self)
         object.__setattr__(self, "_definition_hash", known)
         return known
 
@@ -251,13 +251,7 @@ class JobSpec(_KeepsHash):
         before the fields existed.  ``copy=False`` shares the spec's own
         ``args`` and ``kwargs``, for a caller that only reads them.
         """
-        skip = left_out(
-            self.notify.is_default,
-            self.calendar.is_default,
-            self.policy.max_memory is None,
-            not self.after,
-            self.when is ChainWhen.SUCCEEDED,
-        )
+        skip = left_out_of(self)
         return {
             name: encode_field(getattr(self.policy if of_policy else self, name), copy=copy)
             for name, of_policy in _ENCODED_FIELDS

@@ -17,12 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.errors import InvalidJob, InvalidSchedule, SchedulerError
+from scheduler.model.chains import ChainWhen
 from scheduler.model.fields import json_copy
+from scheduler.model.job_policy import DEFAULT_POLICY
 from scheduler.model.jobs import POLICY_FIELDS, JobPolicy, JobSpec, validate_field
 from scheduler.model.notify import JobNotify
 from scheduler.model.policies import CatchupPolicy, JobSource, OverlapPolicy
 from scheduler.model.runs import RunStatus
 from scheduler.schedules import Cron, Every, Once
+from tests.specs import job_specs
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PLUS_ONE = timezone(timedelta(hours=1))
@@ -823,6 +826,42 @@ def test_a_spec_keeps_its_definition_hash_and_a_copy_computes_its_own() -> None:
     assert dataclasses.replace(changed, args=()).definition_hash() == first
 
 
+def _hash_by_dumps(spec: JobSpec) -> str:
+    """The definition hash as documented: SHA-256 of ``json.dumps`` of ``to_dict``."""
+    text = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+@st.composite
+def _specs_with_the_default_policy(draw: st.DrawFn) -> JobSpec:
+    """Specs that set no policy field, chained or not: they share DEFAULT_POLICY."""
+    after = draw(st.lists(st.sampled_from(["up-a", "up-b", "up-c"]), unique=True, max_size=3))
+    options: dict[str, Any] = {"after": after} if after else {"every": draw(st.integers(1, 10**6))}
+    if after:
+        options["when"] = draw(st.sampled_from(ChainWhen))
+    return JobSpec.build(
+        name="down", task="t.x", kwargs=draw(st.dictionaries(st.text(), JSON_VALUES)), **options
+    )
+
+
+@given(st.one_of(job_specs(), _specs_with_the_default_policy()))
+def test_the_definition_hash_is_the_sha256_of_dumps_of_to_dict(spec: JobSpec) -> None:
+    """The hash is built without json.dumps' per-call set-up, and with the
+    default policy's fields encoded once; the bytes are what the docstring says."""
+    assert spec.definition_hash() == _hash_by_dumps(spec)
+
+
+def test_specs_that_set_no_policy_share_one() -> None:
+    built = JobSpec.build(name="a", task="x.a", every="5m")
+    assert built.policy is DEFAULT_POLICY
+    assert JobSpec.from_dict(built.to_dict()).policy is DEFAULT_POLICY
+    assert (
+        JobSpec(name="a", task="x.a", schedule=Every(timedelta(minutes=5))).policy is DEFAULT_POLICY
+    )
+    assert JobSpec.build(name="a", task="x.a", every="5m", retries=1).policy is not DEFAULT_POLICY
+    assert DEFAULT_POLICY == JobPolicy()
+
+
 @pytest.mark.parametrize("owner", [JobSpec, JobPolicy], ids=["spec", "policy"])
 def test_every_one_value_default_is_its_own_normal_form(owner: type) -> None:
     """A spec or policy field that holds its default object is not checked
@@ -831,6 +870,9 @@ def test_every_one_value_default_is_its_own_normal_form(owner: type) -> None:
     checked = {name: d for name, d in defaults.items() if d is not dataclasses.MISSING}
     assert checked, "no one-value defaults found"
     for name, default in checked.items():
+        if name == "policy":  # one shared value, checked when it was built
+            assert default == JobPolicy() and default is DEFAULT_POLICY
+            continue
         normal = validate_field(name, default)
         assert normal == default and type(normal) is type(default), name
 
