@@ -15,7 +15,7 @@ from ..schedules.kinds import Cron, Every, Once
 from ..schedules.solar import Solar
 from .calendars import job_calendar
 from .keys import JOB_KEYS, SCHEDULE_KEYS, SPEC_FIELDS
-from .loaded import Location
+from .loaded import JobLocations, Location
 from .nodes import MERGE_TAG, MERGE_UNSUPPORTED, Entry, child_path, position
 from .walker import Setting, Walker
 
@@ -24,6 +24,13 @@ __all__ = ["JobReader"]
 #: The job keys that make its calendar.
 CALENDAR_JOB_KEYS = (*CALENDAR_KEYS, "calendar")
 _NO_CALENDAR = Calendar()
+_DECLARED = ("task", "executor")
+#: The keys of a job's own settings, their (relative line, column) spots, or
+#: the task and executor it names.
+_Shape = tuple[Any, ...]
+#: How many distinct shapes a read shares (beyond that, each job keeps its own).
+_MAX_SHAPES = 4096
+_NOWHERE: Mapping[str, Location] = {}
 #: The fields a job's spec gets from the reader, not as the walker read them.
 _SET_HERE = frozenset({"name", "schedule", "timezone", "calendar", "source"})
 
@@ -52,11 +59,13 @@ class JobReader:
 
     def __init__(self, walker: Walker) -> None:
         self.walker = walker
-        self.locations: dict[str, dict[str, Location]] = {}
+        self.locations: dict[str, JobLocations] = {}
         #: The file's named calendars, which a job's ``calendar`` key names.
         self.calendars: dict[str, Calendar] = {}
         #: The task and executor each job names (bad jobs' too), for checks.
-        self.declared: dict[str, dict[str, str]] = {}
+        self.declared: dict[str, Mapping[str, str]] = {}
+        self._shapes: dict[_Shape, Any] = {}
+        self._taken: dict[tuple[tuple[str, int], ...], tuple[dict[str, Location], object]] = {}
 
     def job(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> JobSpec | None:
         """The job of ``entry``, read in ``zone`` over ``defaults``; ``None`` if it has
@@ -66,7 +75,7 @@ class JobReader:
         if draft is None:
             return None
         self._locate(draft)
-        self._declare(draft)
+        declared = self._declare(draft)
         schedule = self._schedule(draft, draft.merged.get("start"))
         self._require_task(draft)
         self._check_window(draft.merged)
@@ -75,24 +84,56 @@ class JobReader:
         if len(self.walker.issues) > before or schedule is None or calendar is None:
             return None
         values = {key: item.value for key, item in draft.merged.items() if key in SPEC_FIELDS}
+        if values.get("task") == declared.get("task"):
+            values["task"] = declared["task"]  # the string shared by jobs naming it
         checked = values.keys() - _SET_HERE  # each read and checked by the walker
         values.update(name=draft.name, schedule=schedule, timezone=draft.zone, calendar=calendar)
         return self._build(draft, checked, values)
 
     def _locate(self, draft: _Draft) -> None:
         """Remember where the job's name and each of its settings are written."""
-        found = {
-            key: Location(*position(item.node), item.path) for key, item in draft.merged.items()
-        }
-        found[""] = Location(*position(draft.entry.key_node), draft.path)
-        self.locations[draft.name] = found
+        line, column = position(draft.entry.key_node)
+        keys = tuple(draft.own)
+        spots: list[int] = []
+        for setting in draft.own.values():
+            setting_line, setting_column = position(setting.node)
+            spots += (setting_line - line, setting_column)
+        self.locations[draft.name] = JobLocations(
+            draft.name, (line, column), self._shared(keys), self._shared(tuple(spots)),
+            self._inherited(draft),
+        )  # fmt: skip
 
-    def _declare(self, draft: _Draft) -> None:
-        """Remember the task and executor the job names, if they could be read."""
-        named = {
-            key: draft.merged[key].value for key in ("task", "executor") if key in draft.merged
-        }
-        self.declared[draft.name] = {key: str(value) for key, value in named.items()}
+    def _shared(self, shape: _Shape, kept: Any = None) -> Any:
+        """What was kept for an equal ``shape`` before, else ``kept`` (``shape``
+        itself by default): jobs written alike share one."""
+        value = shape if kept is None else kept
+        if len(self._shapes) >= _MAX_SHAPES:
+            return self._shapes.get(shape, value)
+        return self._shapes.setdefault(shape, value)
+
+    def _inherited(self, draft: _Draft) -> Mapping[str, Location]:
+        """Where the settings the job takes from ``defaults`` are written: one
+        mapping for every job that takes the same ones."""
+        taken = tuple(
+            (key, setting) for key, setting in draft.merged.items() if key not in draft.own
+        )
+        if not taken:
+            return _NOWHERE
+        identity = tuple((key, id(setting)) for key, setting in taken)
+        found = self._taken.get(identity)
+        if found is None:
+            where = {key: Location(*position(item.node), item.path) for key, item in taken}
+            found = self._taken[identity] = (where, taken)  # taken: keeps each id its own
+        return found[0]
+
+    def _declare(self, draft: _Draft) -> Mapping[str, str]:
+        """Remember the task and executor the job names, if they could be read
+        (one mapping, and one string each, for all the jobs that name the same)."""
+        merged = draft.merged
+        named = tuple((key, str(merged[key].value)) for key in _DECLARED if key in merged)
+        found: Mapping[str, str] = self._shared(named, dict(named))
+        self.declared[draft.name] = found
+        return found
 
     def _draft(self, entry: Entry, zone: str, defaults: Mapping[str, Setting]) -> _Draft | None:
         name = self._name(entry)

@@ -17,11 +17,12 @@ reconcile that finds nothing changed, the usual case) is not parsed at all.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..model.jobs import JobSpec
-from .loaded import Location, Survey
+from .loaded import JobLocations, Survey
 
 __all__ = ["ReadMemo", "Remembered"]
 
@@ -35,19 +36,13 @@ class Remembered:
 
     spec: JobSpec
     line: int
-    locations: dict[str, Location]
-    declared: dict[str, str]
+    locations: JobLocations
+    declared: Mapping[str, str]
 
-    def located(self, line: int) -> dict[str, Location]:
+    def located(self, line: int) -> JobLocations:
         """Where the job's settings are written now that its name is on ``line``
         (the ones written in ``defaults``, before all jobs, stay where they are)."""
-        if line == self.line:
-            return self.locations
-        shift = line - self.line
-        return {
-            key: where._replace(line=where.line + shift) if where.line >= self.line else where
-            for key, where in self.locations.items()
-        }
+        return self.locations if line == self.line else self.locations.moved(line)
 
 
 class ReadMemo:

@@ -7,6 +7,7 @@ from textwrap import dedent
 import pytest
 
 from scheduler.config import Location, read_schedules_text
+from scheduler.config.loaded import JobLocations
 from scheduler.config.reconcile import check_tasks
 from scheduler.errors import ConfigError, ConfigIssue
 from scheduler.tasks.registry import TaskRegistry
@@ -61,3 +62,38 @@ def test_check_tasks_names_every_unregistered_task_at_its_value() -> None:
     ]
     registry.allow("app.tasks.*")
     check_tasks(loaded, registry)  # nothing raised: every task is known now
+
+
+def test_a_jobs_locations_read_as_a_mapping_of_every_key_it_sets_or_takes() -> None:
+    loaded = read_schedules_text(TEXT, "schedules.yaml")
+    ping = loaded.locations["ping"]
+    assert dict(ping) == {
+        "task": Location(7, 20, "jobs.ping.task"),
+        "every": Location(7, 43, "jobs.ping.every"),
+        "retries": Location(2, 12, "defaults.retries"),
+        "": Location(7, 3, "jobs.ping"),
+    }
+    assert len(ping) == 4 and "retries" in ping and "queue" not in ping
+    with pytest.raises(KeyError):
+        ping["queue"]
+
+
+def test_jobs_written_alike_share_their_layout_and_defaults() -> None:
+    """What a 100,000-job file keeps per job while it is synced: the key and
+    spot tuples and the defaults' locations are one object for all such jobs."""
+    jobs = "".join(f"  job-{n}:\n    task: app.tasks.t\n    every: 1m\n" for n in range(3))
+    loaded = read_schedules_text(f"defaults:\n  retries: 2\njobs:\n{jobs}", "s.yaml")
+    first, *others = (loaded.locations[f"job-{n}"] for n in range(3))
+    for other in others:
+        for part in ("_keys", "_spots", "_inherited"):
+            assert getattr(other, part) is getattr(first, part), part
+    assert loaded.location("job-2", "every") == Location(12, 12, "jobs.job-2.every")
+
+
+def test_a_moved_job_moves_its_own_settings_but_not_its_defaults() -> None:
+    ping = read_schedules_text(TEXT, "schedules.yaml").locations["ping"]
+    assert isinstance(ping, JobLocations)
+    moved = ping.moved(17)
+    assert moved[""] == Location(17, 3, "jobs.ping")
+    assert moved["task"] == Location(17, 20, "jobs.ping.task")
+    assert moved["retries"] == ping["retries"] == Location(2, 12, "defaults.retries")
