@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from json import encoder as json_encoder
 from typing import TYPE_CHECKING, Any
 
 from .chains import ChainWhen
-from .encoding import encode_field, left_out
+from .encoding import ALL_OPTIONAL, OPTIONAL_FIELDS, encode_field, left_out
 from .fields import FIELD_NAMES, JSONValue
 from .job_policy import DEFAULT_POLICY, POLICY_FIELDS, JobPolicy
 
@@ -61,7 +62,7 @@ def _policy_fields(policy: JobPolicy, skip: frozenset[str]) -> dict[str, JSONVal
     }
 
 
-_DEFAULT_POLICY_FIELDS = _policy_fields(DEFAULT_POLICY, left_out(True, True, True, True, True))
+_DEFAULT_POLICY_FIELDS = _policy_fields(DEFAULT_POLICY, ALL_OPTIONAL)
 
 
 def left_out_of(spec: JobSpec) -> frozenset[str]:
@@ -75,15 +76,44 @@ def left_out_of(spec: JobSpec) -> frozenset[str]:
     )
 
 
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+#: The fields every spec's JSON holds that :func:`hashed_fields` writes itself,
+#: each as :func:`~scheduler.model.encoding.encode_field` would, by its type.
+_WRITTEN = (
+    "name", "task", "schedule", "args", "kwargs", "timezone", "enabled", "start", "end",
+    "executor", "queue", "description", "source",
+)  # fmt: skip
+_OPTIONAL_OWN = tuple(name for name in OPTIONAL_FIELDS if name not in POLICY_FIELDS)
+if {*_WRITTEN, *_OPTIONAL_OWN} != set(_OWN_FIELDS):  # a field added to JobSpec, not here
+    raise RuntimeError(f"hashed_fields does not write {set(_OWN_FIELDS) - set(_WRITTEN)}")
+
+
 def hashed_fields(spec: JobSpec) -> dict[str, JSONValue]:
     """The fields of ``spec.to_dict(copy=False)``, not in its order (the
     canonical JSON sorts them): shares the spec's ``args`` and ``kwargs``."""
     policy, skip = spec.policy, left_out_of(spec)
-    encoded = {
-        name: encode_field(getattr(spec, name), copy=False)
-        for name in _OWN_FIELDS
-        if name not in skip
+    encoded: dict[str, JSONValue] = {
+        "name": spec.name,
+        "task": spec.task,
+        "schedule": encode_field(spec.schedule),
+        "args": list(spec.args),
+        "kwargs": spec.kwargs,
+        "timezone": spec.timezone,
+        "enabled": spec.enabled,
+        "start": _instant(spec.start),
+        "end": _instant(spec.end),
+        "executor": spec.executor,
+        "queue": spec.queue,
+        "description": spec.description,
+        "source": spec.source.value,
     }
+    if skip is not ALL_OPTIONAL:  # the usual spec sets none of them
+        for name in _OPTIONAL_OWN:
+            if name not in skip:
+                encoded[name] = encode_field(getattr(spec, name), copy=False)
     if policy is DEFAULT_POLICY:
         encoded.update(_DEFAULT_POLICY_FIELDS)
     else:

@@ -23,7 +23,14 @@ from ..schedules.solar import Solar
 from .fields import JSONValue, ScheduleType, expected_error, json_copy
 from .notify import JobNotify, encode_notify
 
-__all__ = ["OPTIONAL_FIELDS", "decode_field", "decode_schedule", "encode_field", "left_out"]
+__all__ = [
+    "ALL_OPTIONAL",
+    "OPTIONAL_FIELDS",
+    "decode_field",
+    "decode_schedule",
+    "encode_field",
+    "left_out",
+]
 
 _MICROSECOND = timedelta(microseconds=1)
 _DURATION_FIELDS = frozenset(
@@ -35,14 +42,15 @@ _INSTANT_FIELDS = frozenset({"start", "end"})
 #: The fields a spec's JSON leaves out while they are the default (so the
 #: definition hash of a job that never set them is the one from before they existed).
 OPTIONAL_FIELDS = ("notify", "calendar", "max_memory", "after", "when")
-_ALL_OPTIONAL = frozenset(OPTIONAL_FIELDS)
+#: All of them: what :func:`left_out` gives (this very set) for a spec that sets none.
+ALL_OPTIONAL = frozenset(OPTIONAL_FIELDS)
 
 
 def left_out(*defaults: bool) -> frozenset[str]:
     """The fields of :data:`OPTIONAL_FIELDS` whose flag in ``defaults`` (in
     that order) says they are the default, so a spec's JSON leaves them out."""
     if all(defaults):
-        return _ALL_OPTIONAL  # the usual job: one test, not one per field
+        return ALL_OPTIONAL  # the usual job: one test, not one per field
     return frozenset(
         name for name, default in zip(OPTIONAL_FIELDS, defaults, strict=True) if default
     )
