@@ -25,6 +25,7 @@ from .nodes import (
     MERGE_TAG,
     NULL_TAG,
     SEQ_TAG,
+    STR_TAG,
     Document,
     Inner,
     NodeProblem,
@@ -229,7 +230,51 @@ def _expected(doc: Document, what: str, node: Node) -> NodeProblem:
     return NodeProblem(f"expected {what}, got {doc.describe(node)}")
 
 
+#: The tags of the scalars a plain JSON collection holds.
+_PLAIN_SCALARS = frozenset(
+    {STR_TAG, NULL_TAG, *(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool"))}
+)
+#: What :func:`_plain` and :func:`_plain_collection` give for what they leave alone.
+_NOT_PLAIN = object()
+
+
+def _plain(doc: Document, node: Node) -> Any:
+    """The value of a plain, untagged scalar of one of :data:`_PLAIN_SCALARS`
+    (a float finite); :data:`_NOT_PLAIN` for any other node."""
+    if type(node) is not ScalarNode or node.tag not in _PLAIN_SCALARS:
+        return _NOT_PLAIN
+    if node.tag == STR_TAG:
+        return node.value
+    try:
+        value = doc.value(node)
+    except NodeProblem:
+        return _NOT_PLAIN
+    return value if type(value) is not float or math.isfinite(value) else _NOT_PLAIN
+
+
+def _plain_collection(doc: Document, node: Node) -> Any:
+    """A list, or a mapping with string keys, of plain scalars (most ``args`` and
+    ``kwargs``), each scalar read once; :data:`_NOT_PLAIN` for anything else,
+    which the checking walk reads (and words the problems of)."""
+    if type(node) is SequenceNode and node.tag == SEQ_TAG:
+        items = [_plain(doc, item) for item in node.value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
+    if type(node) is not MappingNode or node.tag != MAP_TAG:
+        return _NOT_PLAIN
+    made: dict[str, Any] = {}
+    for key, value in node.value:
+        if type(key) is not ScalarNode or key.tag != STR_TAG:
+            return _NOT_PLAIN  # a merge key, or a key that is not a string
+        made[key.value] = read = _plain(doc, value)
+        if read is _NOT_PLAIN:
+            return _NOT_PLAIN
+    return made
+
+
 def _json(doc: Document, node: Node) -> Any:
+    plain = _plain_collection(doc, node)
+    if plain is not _NOT_PLAIN:
+        return plain
     inner = list(_json_problems(doc, node, "", _Visits()))
     if inner:
         raise NodeProblem(inner[0].message, inner)
