@@ -101,14 +101,16 @@ def _tests(
     ok = [0, 5] if session.posargs else [0]
     cover = ["--cov", "--cov-report="] if coverage else []
     more = "" if one_leg else " and not one_leg"
+    # The slowest tests of each run, listed in CI's log: where a long CI goes.
+    slowest = ["--durations", "25", "--durations-min", "5"]
     session.run(
         "pytest", "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial" + more,
-        *cover, *session.posargs, env=env, success_codes=ok,
+        *slowest, *cover, *session.posargs, env=env, success_codes=ok,
     )  # fmt: skip
     report = ["--cov", "--cov-append", "--cov-report=term"] if coverage else []
     session.run(
-        "pytest", "-p", "no:xdist", "-m", "serial" + more, *report, *session.posargs,
-        env=env, success_codes=ok,
+        "pytest", "-p", "no:xdist", "-m", "serial" + more, *slowest, *report,
+        *session.posargs, env=env, success_codes=ok,
     )  # fmt: skip
 
 
