@@ -21,6 +21,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 __all__ = [
+    "BOOL_TAG",
+    "FLOAT_TAG",
+    "INT_TAG",
     "MAP_TAG",
     "MERGE_TAG",
     "MERGE_UNSUPPORTED",
@@ -49,6 +52,9 @@ MERGE_TAG = _CORE_PREFIX + "merge"
 NULL_TAG = _CORE_PREFIX + "null"
 SEQ_TAG = _CORE_PREFIX + "seq"
 MAP_TAG = _CORE_PREFIX + "map"
+INT_TAG = _CORE_PREFIX + "int"
+FLOAT_TAG = _CORE_PREFIX + "float"
+BOOL_TAG = _CORE_PREFIX + "bool"
 MERGE_UNSUPPORTED = "YAML merge keys ('<<') are not supported here; use 'defaults' instead"
 _SYNTAX_HINT = "; quote values that start with '*', such as cron: \"*/5 * * * *\""
 # Composing with libyaml is several times faster; the resolver and constructor

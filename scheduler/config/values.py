@@ -21,6 +21,9 @@ from ..errors import InvalidSchedule
 from ..schedules.calendars import DateRange, Holidays
 from ..schedules.durations import format_duration, parse_duration
 from .nodes import (
+    BOOL_TAG,
+    FLOAT_TAG,
+    INT_TAG,
     MAP_TAG,
     MERGE_TAG,
     NULL_TAG,
@@ -231,9 +234,7 @@ def _expected(doc: Document, what: str, node: Node) -> NodeProblem:
 
 
 #: The tags of the scalars a plain JSON collection holds.
-_PLAIN_SCALARS = frozenset(
-    {STR_TAG, NULL_TAG, *(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool"))}
-)
+_PLAIN_SCALARS = frozenset({STR_TAG, NULL_TAG, INT_TAG, FLOAT_TAG, BOOL_TAG})
 #: What :func:`_plain` and :func:`_plain_collection` give for what they leave alone.
 _NOT_PLAIN = object()
 

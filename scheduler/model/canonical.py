@@ -32,7 +32,7 @@ from .job_policy import DEFAULT_POLICY, POLICY_FIELDS, JobPolicy
 if TYPE_CHECKING:
     from .jobs import JobSpec
 
-__all__ = ["canonical_json", "definition_hash", "hashed_fields", "left_out_of"]
+__all__ = ["canonical_json", "definition_hash", "hashed_fields"]
 
 _OWN_FIELDS = tuple(name for name in FIELD_NAMES if name not in POLICY_FIELDS)
 _OPTIONS = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": True}
@@ -65,7 +65,7 @@ def _policy_fields(policy: JobPolicy, skip: frozenset[str]) -> dict[str, JSONVal
 _DEFAULT_POLICY_FIELDS = _policy_fields(DEFAULT_POLICY, ALL_OPTIONAL)
 
 
-def left_out_of(spec: JobSpec) -> frozenset[str]:
+def _left_out_of(spec: JobSpec) -> frozenset[str]:
     """The optional fields that ``spec``'s JSON leaves out: those holding their default."""
     return left_out(
         spec.notify.is_default,
@@ -92,9 +92,11 @@ if {*_WRITTEN, *_OPTIONAL_OWN} != set(_OWN_FIELDS):  # a field added to JobSpec,
 
 
 def hashed_fields(spec: JobSpec) -> dict[str, JSONValue]:
-    """The fields of ``spec.to_dict(copy=False)``, not in its order (the
-    canonical JSON sorts them): shares the spec's ``args`` and ``kwargs``."""
-    policy, skip = spec.policy, left_out_of(spec)
+    """Every field of ``spec`` as JSON, the optional ones left out while they
+    are the default: what :meth:`~scheduler.model.jobs.JobSpec.to_dict` gives,
+    not in its order (the canonical JSON sorts them), sharing the spec's
+    ``args`` and ``kwargs``."""
+    policy, skip = spec.policy, _left_out_of(spec)
     encoded: dict[str, JSONValue] = {
         "name": spec.name,
         "task": spec.task,

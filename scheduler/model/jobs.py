@@ -28,7 +28,7 @@ from ..schedules.calendars import Calendar
 from ..schedules.durations import parse_duration
 from ..schedules.kinds import Cron, Every, Once
 from ..schedules.solar import Solar
-from .canonical import definition_hash, left_out_of
+from .canonical import definition_hash, hashed_fields
 from .chains import CHAIN_ONLY, ChainWhen, after_text, is_chain_only
 from .encoding import decode_field, decode_schedule, encode_field
 from .fields import FIELD_NAMES, JSONValue, ScheduleType, checked_field, validate_field
@@ -251,12 +251,11 @@ class JobSpec(_KeepsHash):
         before the fields existed.  ``copy=False`` shares the spec's own
         ``args`` and ``kwargs``, for a caller that only reads them.
         """
-        skip = left_out_of(self)
-        return {
-            name: encode_field(getattr(self.policy if of_policy else self, name), copy=copy)
-            for name, of_policy in _ENCODED_FIELDS
-            if name not in skip
-        }
+        encoded = hashed_fields(self)  # what the definition hash encodes, in any order
+        if copy:  # so callers cannot reach into the spec
+            encoded["args"] = encode_field(self.args)
+            encoded["kwargs"] = encode_field(self.kwargs)
+        return {name: encoded[name] for name in FIELD_NAMES if name in encoded}
 
     def _flat(self, name: str) -> object:
         return getattr(self.policy if name in POLICY_FIELDS else self, name)
@@ -277,9 +276,6 @@ class JobSpec(_KeepsHash):
         values["schedule"] = decode_schedule(name, data["schedule"], timezone)
         return cls.from_fields(**values)
 
-
-# to_dict's fields, in order, and whether each is the policy's.
-_ENCODED_FIELDS = tuple((name, name in POLICY_FIELDS) for name in FIELD_NAMES)
 
 # The fields a spec checks itself; its policy checks its own.
 _OWN_FIELDS = tuple(f.name for f in fields(JobSpec) if f.name != "policy")
